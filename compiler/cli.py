@@ -1,0 +1,98 @@
+"""The `tinykiln` command. User mistakes (TinykilnError) print one sentence and exit 1."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import TinykilnError
+
+
+def _summary(c) -> str:
+    r = c.report
+    ops = ", ".join(f"{k} x{v}" for k, v in r["op_counts"].items())
+    return (f"{r['model']}: {r['ops']} ops ({ops}), {r['tensors']} tensors\n"
+            f"  weights {r['weight_bytes']} B (flash), arena {r['arena_bytes']} B (RAM; lower bound "
+            f"{r['arena_lower_bound']}, gap {r['arena_gap_to_lower_bound']}), "
+            f"{r['macs']} MACs per inference")
+
+
+def cmd_compile(a) -> int:
+    from .compile import compile_file, plan_picture, write_output
+    t0 = time.perf_counter()
+    c = compile_file(a.model, prefix=a.name)
+    out = write_output(c, a.output)
+    print(_summary(c))
+    print(f"  wrote {len(c.files) + 1} files to {out}/ in {time.perf_counter() - t0:.2f} s")
+    if a.show_plan:
+        print(plan_picture(c))
+    return 0
+
+
+def _load_npy(path: str):
+    import numpy as np
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise TinykilnError(f"cannot read input array {path}: {e}.") from None
+
+
+def cmd_run(a) -> int:
+    import numpy as np
+    from .compile import compile_file
+    if a.board != "host":
+        raise TinykilnError(f"unknown board '{a.board}'; this version runs on: host.")
+    c = compile_file(a.model, prefix=a.name)
+    xs = [_load_npy(p) for p in a.input]
+    from .hostrun import HostBuild
+    with HostBuild(c) as hb:
+        ys = hb.run(xs)
+    out = Path(a.output)
+    if len(ys) == 1:
+        np.save(out, ys[0])
+    else:
+        np.savez(out, *ys)
+    print(f"ran {xs[0].shape[0]} input rows on {a.board}; wrote {out}")
+    return 0
+
+
+def cmd_demo(a) -> int:
+    from .demo import run_demo
+    return run_demo(Path(a.output))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tinykiln", description=__doc__)
+    p.add_argument("--version", action="version", version=f"tinykiln {__version__}")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("compile", help="compile an int8 .tflite model into a C library")
+    c.add_argument("model")
+    c.add_argument("-o", "--output", required=True, help="output folder")
+    c.add_argument("--name", default="model", help="C symbol prefix (default: model)")
+    c.add_argument("--show-plan", action="store_true", help="print the arena plan as a picture")
+    c.set_defaults(fn=cmd_compile)
+    r = sub.add_parser("run", help="build the model for a board and run inputs through it")
+    r.add_argument("model")
+    r.add_argument("--board", default="host")
+    r.add_argument("--input", action="append", required=True,
+                   help=".npy of shape (N, *input_shape); repeat for several inputs")
+    r.add_argument("--output", required=True, help=".npy (or .npz for several outputs)")
+    r.add_argument("--name", default="model")
+    r.set_defaults(fn=cmd_run)
+    d = sub.add_parser("demo", help="compile a built-in example model and check it on the host")
+    d.add_argument("-o", "--output", default="tinykiln-demo", help="output folder")
+    d.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except TinykilnError as e:
+        print(f"tinykiln: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

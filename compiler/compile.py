@@ -1,0 +1,161 @@
+"""The compile driver: import -> passes -> lower (measure) -> plan -> lower -> generate C.
+Output goes to a temporary sibling folder that is renamed into place only when complete."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .codegen import c_identifier, render_sources
+from .errors import TinykilnError
+from .ir import Graph
+from .lower import LOWERINGS
+from .lower.context import LowerContext, Lowered
+from .passes import run_pipeline
+from .planner import Buffer, Plan, check_overlaps, plan, render
+from .tflite_import import load_tflite
+
+
+@dataclass
+class Compiled:
+    graph: Graph
+    lowered: Lowered
+    plan: Plan
+    buffers: list[Buffer]
+    labels: dict
+    files: dict[str, str]          # relative path -> contents
+    report: dict
+    prefix: str = "model"
+
+
+def _lower(graph: Graph, offsets) -> Lowered:
+    ctx = LowerContext(graph, offsets)
+    for op in graph.ops:
+        ctx._op = op
+        LOWERINGS[op.opcode](op, ctx)
+    return ctx.out
+
+
+def _root(graph: Graph, t: int) -> int:
+    while graph.tensors[t].alias_of is not None:
+        t = graph.tensors[t].alias_of
+    return t
+
+
+def activation_buffers(graph: Graph, scratch: dict[int, int]) -> tuple[list[Buffer], dict]:
+    """Lifetimes of every non-constant tensor (aliases merged into their root) and scratch."""
+    n = len(graph.ops)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    size: dict[int, int] = {}
+
+    def touch(t: int, step: int):
+        r = _root(graph, t)
+        if graph.tensors[r].is_const:
+            return
+        first[r] = min(first.get(r, step), step)
+        last[r] = max(last.get(r, step), step)
+        size[r] = max(size.get(r, 0), graph.tensors[t].nbytes, graph.tensors[r].nbytes)
+
+    for t in graph.inputs:
+        touch(t, 0)
+    for i, op in enumerate(graph.ops):
+        for t in op.inputs + op.outputs:
+            if t >= 0:
+                touch(t, i)
+    for t in graph.outputs:
+        touch(t, max(n - 1, 0))
+    buffers = [Buffer(("t", r), size[r], first[r], last[r]) for r in sorted(first)]
+    labels = {("t", r): f"t{r}" for r in first}
+    for i, nbytes in sorted(scratch.items()):
+        buffers.append(Buffer(("s", i), nbytes, i, i))
+        labels[("s", i)] = f"scratch{i}"
+    return buffers, labels
+
+
+def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model") -> Compiled:
+    t0 = time.perf_counter()
+    graph = run_pipeline(graph)
+    measured = _lower(graph, None)
+    buffers, labels = activation_buffers(graph, measured.scratch)
+    p = plan(buffers)
+    bad = check_overlaps(buffers, p.offsets)
+    if bad:     # the planner's own invariant; never the user's fault
+        raise AssertionError(f"arena plan overlaps: {bad[:3]}")
+    lowered = _lower(graph, p.offsets)
+    files = render_sources(graph, lowered, p, prefix=prefix, model_name=model_name)
+    weight_bytes = sum(c.values.nbytes for c in lowered.consts)
+    report = {
+        "tinykiln_version": __version__,
+        "model": model_name,
+        "model_sha256": graph.source_sha256,
+        "ops": len(graph.ops),
+        "op_counts": _counts(op.opcode for op in graph.ops),
+        "tensors": len(graph.tensors),
+        "weight_bytes": int(weight_bytes),
+        "arena_bytes": p.arena_size,
+        "arena_lower_bound": p.lower_bound,
+        "arena_gap_to_lower_bound": p.arena_size - p.lower_bound,
+        "planner_strategy": p.strategy,
+        "macs": int(sum(c.macs for c in lowered.calls)),
+        "kernels": sorted(lowered.sources),
+        "inputs": [_io(graph, t) for t in graph.inputs],
+        "outputs": [_io(graph, t) for t in graph.outputs],
+        "layers": [{"op": c.op_index, "opcode": c.opcode, "kernel": c.func or None, "macs": c.macs}
+                   for c in lowered.calls],
+        "compile_seconds": round(time.perf_counter() - t0, 3),
+    }
+    return Compiled(graph, lowered, p, buffers, labels, files, report, c_identifier(prefix))
+
+
+def _counts(names) -> dict:
+    out: dict[str, int] = {}
+    for n in names:
+        out[n] = out.get(n, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def _io(graph: Graph, t: int) -> dict:
+    tt = graph.tensors[t]
+    d = {"name": tt.name, "shape": list(tt.shape), "dtype": tt.dtype}
+    if tt.quant:
+        d["scale"] = tt.quant.scale[0]
+        d["zero_point"] = tt.quant.zero_point[0]
+    return d
+
+
+def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
+    model = Path(model)
+    graph = load_tflite(model)
+    return compile_graph(graph, prefix=prefix, model_name=model.name)
+
+
+def write_output(c: Compiled, out_dir: str | Path) -> Path:
+    """Write all files into out_dir atomically: a temp folder beside it, renamed when complete."""
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TinykilnError(f"cannot create output folder {out_dir}: {e.strerror}.") from None
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp", dir=parent))
+    try:
+        for rel, text in sorted(c.files.items()):
+            (tmp / rel).write_text(text)
+        (tmp / "report.json").write_text(json.dumps(
+            {k: v for k, v in c.report.items() if k != "compile_seconds"}, indent=2) + "\n")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def plan_picture(c: Compiled) -> str:
+    return render(c.buffers, c.plan, c.labels)

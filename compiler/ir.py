@@ -1,0 +1,82 @@
+"""The small IR every stage shares: importers produce it, passes rewrite it, the planner and the
+code generator read it. Plain data only: no backend logic lives here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# bytes per element of the tensor types tinykiln handles
+DTYPE_SIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "float32": 4, "int64": 8, "bool": 1}
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
+           "float32": "float", "int64": "int64_t", "bool": "uint8_t"}
+
+
+@dataclass
+class QuantParams:
+    """Affine quantization: real = scale * (q - zero_point), per tensor or per channel along `axis`."""
+    scale: list[float]
+    zero_point: list[int]
+    axis: int = 0
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scale) > 1
+
+
+@dataclass
+class Tensor:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    quant: QuantParams | None = None
+    data: np.ndarray | None = None      # constant contents (weights, biases, shape operands)
+    alias_of: int | None = None         # set by passes: this tensor shares the storage of another
+
+    @property
+    def is_const(self) -> bool:
+        return self.data is not None
+
+    @property
+    def num_elements(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= int(d)
+        return n
+
+    @property
+    def nbytes(self) -> int:
+        return self.num_elements * DTYPE_SIZE[self.dtype]
+
+
+@dataclass
+class Op:
+    index: int
+    opcode: str                         # TFLite builtin name, e.g. "CONV_2D"
+    inputs: list[int]                   # tensor indices, -1 for an omitted optional input
+    outputs: list[int]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Graph:
+    tensors: list[Tensor]
+    ops: list[Op]
+    inputs: list[int]
+    outputs: list[int]
+    name: str = "model"
+    source_sha256: str = ""             # hash of the imported file, stamped on generated sources
+
+    def producers(self) -> dict[int, int]:
+        """Map tensor index -> index (in self.ops) of the op that writes it."""
+        return {t: i for i, op in enumerate(self.ops) for t in op.outputs}
+
+    def consumers(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for i, op in enumerate(self.ops):
+            for t in op.inputs:
+                if t >= 0:
+                    out.setdefault(t, []).append(i)
+        return out

@@ -1,0 +1,140 @@
+"""What a lowering function records: constant arrays, parameter structs and one kernel call.
+The code generator turns these records into C through the templates; nothing here is C layout
+beyond the expressions a call passes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UnsupportedError
+from ..ir import C_TYPES, Graph, Op, Tensor
+
+
+@dataclass
+class ConstArray:
+    name: str
+    ctype: str
+    values: np.ndarray          # flat
+    comment: str = ""
+
+
+@dataclass
+class Struct:
+    ctype: str
+    name: str
+    fields: list[tuple[str, str]]   # (field, C expression)
+
+
+@dataclass
+class Call:
+    op_index: int
+    opcode: str
+    func: str
+    args: list[str]
+    comment: str
+    macs: int = 0
+    is_copy_free: bool = False      # an alias (reshape): no call emitted
+
+
+@dataclass
+class Lowered:
+    sources: set[str] = field(default_factory=set)     # runtime_c files (.c with their .h)
+    consts: list[ConstArray] = field(default_factory=list)
+    structs: list[Struct] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    scratch: dict[int, int] = field(default_factory=dict)   # op index -> scratch bytes
+
+
+class LowerContext:
+    """Handed to each lowering function. `offsets` is None in the first (measuring) pass, when
+    only scratch requests matter; in the second pass it maps buffer keys to arena offsets."""
+
+    def __init__(self, graph: Graph, offsets: dict | None, arena_name: str = "tk_arena"):
+        self.graph = graph
+        self.offsets = offsets
+        self.arena = arena_name
+        self.out = Lowered()
+        self._const_names: dict[int, str] = {}
+        self._op: Op | None = None
+
+    # ---- reading the graph
+    def tensor(self, index: int) -> Tensor:
+        return self.graph.tensors[index]
+
+    def fail(self, op: Op, what: str) -> UnsupportedError:
+        """An UnsupportedError naming the op, its index and its tensors."""
+        ins = ", ".join(self._tdesc(t) for t in op.inputs if t >= 0)
+        outs = ", ".join(self._tdesc(t) for t in op.outputs)
+        return UnsupportedError(f"op {op.index} ({op.opcode}, inputs {ins}; outputs {outs}): {what}.")
+
+    def _tdesc(self, t: int) -> str:
+        tt = self.graph.tensors[t]
+        return f"'{tt.name}' {tt.dtype}{list(tt.shape)}"
+
+    # ---- producing C
+    def ptr(self, index: int) -> str:
+        """A C expression for tensor `index`'s data: a const array or a place in the arena."""
+        t = self.graph.tensors[index]
+        if t.is_const:
+            return self.const_tensor(index)
+        ctype = C_TYPES[t.dtype]
+        if self.offsets is None:
+            return f"({ctype} *)0"
+        root = index
+        while self.graph.tensors[root].alias_of is not None:
+            root = self.graph.tensors[root].alias_of
+        off = self.offsets[("t", root)]
+        return f"({ctype} *)({self.arena} + {off})"
+
+    def scratch(self, op: Op, nbytes: int, ctype: str = "int32_t") -> str:
+        """Request `nbytes` of arena that live only during `op`."""
+        self.out.scratch[op.index] = max(self.out.scratch.get(op.index, 0), int(nbytes))
+        if self.offsets is None:
+            return f"({ctype} *)0"
+        return f"({ctype} *)({self.arena} + {self.offsets[('s', op.index)]})"
+
+    def const_tensor(self, index: int) -> str:
+        if index not in self._const_names:
+            t = self.graph.tensors[index]
+            name = f"tk_c{index}"
+            self._const_names[index] = name
+            self.out.consts.append(ConstArray(name, C_TYPES[t.dtype], t.data.reshape(-1),
+                                              comment=f"{t.name} {list(t.shape)}"))
+        return self._const_names[index]
+
+    def const(self, op: Op, suffix: str, ctype: str, values) -> str:
+        """A compile-time table belonging to `op` (multipliers, shifts, lookup tables)."""
+        name = f"tk_op{op.index}_{suffix}"
+        self.out.consts.append(ConstArray(name, ctype, np.asarray(values).reshape(-1)))
+        return name
+
+    def params(self, op: Op, ctype: str, fields: dict) -> str:
+        """A const parameter struct for `op`; returns the C expression of its address."""
+        name = f"tk_op{op.index}_params"
+        self.out.structs.append(Struct(ctype, name, [(k, _cexpr(v)) for k, v in fields.items()]))
+        return "&" + name
+
+    def call(self, op: Op, func: str, args: list[str], sources: list[str], macs: int = 0):
+        self.out.sources.update(sources)
+        ins = ", ".join(f"t{t}" for t in op.inputs if t >= 0)
+        outs = ", ".join(f"t{t}" for t in op.outputs)
+        self.out.calls.append(Call(op.index, op.opcode, func, args,
+                                   f"op {op.index}: {op.opcode} ({ins}) -> ({outs})", macs))
+
+    def alias(self, op: Op):
+        """Record an op that needs no code (its output shares its input's storage)."""
+        self.out.calls.append(Call(op.index, op.opcode, "", [],
+                                   f"op {op.index}: {op.opcode} t{op.inputs[0]} -> t{op.outputs[0]} "
+                                   f"(no copy: shared storage)", 0, True))
+
+
+def _cexpr(v) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        if v == -(1 << 31):
+            return "INT32_MIN"
+        return str(v)
+    return str(v)

@@ -1,0 +1,43 @@
+"""FULLY_CONNECTED: per-tensor or per-channel int8 weights, TFLM CalculateOpDataFullyConnected."""
+from __future__ import annotations
+
+from ..quant import activation_range, quantize_multiplier
+
+
+def lower_fully_connected(op, ctx):
+    inp, w = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
+    bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
+    out = ctx.tensor(op.outputs[0])
+    if inp.dtype != "int8" or w.dtype != "int8" or out.dtype != "int8":
+        raise ctx.fail(op, "only int8 input, weights and output are supported")
+    if not w.is_const:
+        raise ctx.fail(op, "the weights must be a constant tensor")
+    if op.options.get("weights_format", 0) != 0:
+        raise ctx.fail(op, "shuffled weights formats are not supported")
+    if bias_i >= 0 and ctx.tensor(bias_i).dtype != "int32":
+        raise ctx.fail(op, "the bias must be int32")
+    out_depth, depth = w.shape[0], w.shape[-1]
+    batches = inp.num_elements // depth
+    in_s, out_s = inp.quant.scale[0], out.quant.scale[0]
+    if w.quant.per_channel:
+        mults, shifts = zip(*(quantize_multiplier(float(in_s) * float(ws) / float(out_s))
+                              for ws in w.quant.scale))
+    else:
+        m = float(in_s) * float(w.quant.scale[0]) / float(out_s)
+        mults, shifts = zip(quantize_multiplier(m))
+    act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"),
+                                        out_s, out.quant.zero_point[0])
+    p = ctx.params(op, "tk_fc_params", {
+        "batches": batches, "accum_depth": depth, "output_depth": out_depth,
+        "input_offset": -inp.quant.zero_point[0], "output_offset": out.quant.zero_point[0],
+        "act_min": act_min, "act_max": act_max, "per_channel": len(mults) > 1,
+        "multiplier": ctx.const(op, "mult", "int32_t", mults),
+        "shift": ctx.const(op, "shift", "int32_t", shifts),
+    })
+    bias = ctx.ptr(bias_i) if bias_i >= 0 else "0"
+    ctx.call(op, "tk_fully_connected_s8",
+             [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), bias, ctx.ptr(op.outputs[0])],
+             ["fully_connected_s8.c"], macs=batches * depth * out_depth)
+
+
+LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}

@@ -1,0 +1,151 @@
+"""Read a .tflite flatbuffer into the IR, without TensorFlow: our own bounds-checked reader walks
+the schema's tables; every structural problem becomes one ModelError sentence."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .flatbuf import FlatbufferError, Table, root
+from .ir import Graph, Op, QuantParams, Tensor
+from .tflite_schema import ACTIVATIONS, BUILTIN_OPERATORS, OPTIONS, PADDING, TENSOR_TYPES
+
+_SCALAR_FMT = {"i32": "i", "u8": "B", "bool": "B", "f32": "f", "pad": "B", "act": "B"}
+_NP_TYPES = {"float32": "f4", "int32": "i4", "uint8": "u1", "int64": "i8", "int16": "i2",
+             "int8": "i1", "bool": "u1", "float64": "f8", "float16": "f2"}
+
+
+def load_tflite(path: str | Path) -> Graph:
+    path = Path(path)
+    try:
+        buf = path.read_bytes()
+    except OSError as e:
+        raise ModelError(f"cannot read model file {path}: {e.strerror}.") from None
+    return parse_tflite(buf, name=path.name)
+
+
+def parse_tflite(buf: bytes, name: str = "model") -> Graph:
+    if len(buf) < 8 or buf[4:8] != b"TFL3":
+        raise ModelError(f"{name} is not a TFLite model (no 'TFL3' file identifier); "
+                         f"give a .tflite file written by TensorFlow's converter.")
+    try:
+        graph = _parse(buf)
+    except (FlatbufferError, IndexError, ValueError, UnicodeError) as e:
+        raise ModelError(f"{name} is malformed or truncated ({e}); it cannot be read as a "
+                         f"TFLite flatbuffer.") from None
+    graph.source_sha256 = hashlib.sha256(buf).hexdigest()
+    return graph
+
+
+def _parse(buf: bytes) -> Graph:
+    model = root(buf)
+    version = model.scalar(0, "I", 0)
+    if version != 3:
+        raise FlatbufferError(f"schema version {version}, expected 3")
+    opcodes = []
+    for oc in model.tables(1):
+        code = max(oc.scalar(0, "b", 0), oc.scalar(3, "i", 0))
+        if oc.has(1) and code == 32:
+            opcodes.append("CUSTOM:" + (oc.string(1) or ""))
+        else:
+            opcodes.append(BUILTIN_OPERATORS[code] if 0 <= code < len(BUILTIN_OPERATORS)
+                           and BUILTIN_OPERATORS[code] else f"BUILTIN_{code}")
+    subgraphs = model.tables(2)
+    if not subgraphs:
+        raise FlatbufferError("no subgraph")
+    buffers = model.tables(4)
+    sg = subgraphs[0]
+    tensors = [_tensor(i, t, buffers, buf) for i, t in enumerate(sg.tables(0))]
+    ops = []
+    for i, o in enumerate(sg.tables(3)):
+        idx = o.scalar(0, "I", 0)
+        if idx >= len(opcodes):
+            raise FlatbufferError(f"operator {i} names opcode {idx} of {len(opcodes)}")
+        opcode = opcodes[idx]
+        ins = [int(x) for x in _ivec(o, 1)]
+        outs = [int(x) for x in _ivec(o, 2)]
+        for t in ins + outs:
+            if t >= len(tensors) or t < -1:
+                raise FlatbufferError(f"operator {i} names tensor {t} of {len(tensors)}")
+        ops.append(Op(i, opcode, ins, outs, _options(opcode, o.table(4))))
+    inputs = [int(x) for x in _ivec(sg, 1)]
+    outputs = [int(x) for x in _ivec(sg, 2)]
+    for t in inputs + outputs:
+        if not 0 <= t < len(tensors):
+            raise FlatbufferError(f"subgraph names tensor {t} of {len(tensors)}")
+    return Graph(tensors, ops, inputs, outputs)
+
+
+def _ivec(t: Table, slot: int) -> np.ndarray:
+    v = t.vector_np(slot, "i4")
+    return np.zeros(0, np.int32) if v is None else v
+
+
+def _tensor(index: int, t: Table, buffers: list[Table], buf: bytes) -> Tensor:
+    shape = tuple(int(d) for d in _ivec(t, 0))
+    tcode = t.scalar(1, "b", 0)
+    dtype = TENSOR_TYPES[tcode] if 0 <= tcode < len(TENSOR_TYPES) else f"type{tcode}"
+    name = t.string(3) or f"tensor_{index}"
+    quant = None
+    q = t.table(4)
+    if q is not None:
+        scale = q.vector_np(2, "f4")
+        zp = q.vector_np(3, "i8")
+        if scale is not None and len(scale):
+            zps = [int(z) for z in zp] if zp is not None and len(zp) else [0] * len(scale)
+            if len(zps) == 1 and len(scale) > 1:
+                zps = zps * len(scale)
+            quant = QuantParams([float(s) for s in scale], zps, int(q.scalar(6, "i", 0)))
+    data = None
+    bidx = t.scalar(2, "I", 0)
+    if bidx >= len(buffers):
+        raise FlatbufferError(f"tensor {index} names buffer {bidx} of {len(buffers)}")
+    if bidx:
+        b = buffers[bidx]
+        raw = b.vector_np(0, "u1")
+        if (raw is None or not len(raw)) and b.scalar(1, "Q", 0) > 1:
+            off, size = b.scalar(1, "Q", 0), b.scalar(2, "Q", 0)
+            if off + size > len(buf):
+                raise FlatbufferError(f"buffer {bidx} runs past the end of the file")
+            raw = np.frombuffer(buf, np.uint8, count=size, offset=off)
+        if raw is not None and len(raw):
+            npt = _NP_TYPES.get(dtype)
+            if npt is None:
+                raise FlatbufferError(f"constant tensor {name!r} has unsupported type {dtype}")
+            n = int(np.prod(shape)) if shape else 1
+            itemsize = np.dtype(npt).itemsize
+            if len(raw) != n * itemsize:
+                raise FlatbufferError(f"constant tensor {name!r} holds {len(raw)} bytes, "
+                                      f"its shape {list(shape)} needs {n * itemsize}")
+            data = np.frombuffer(raw.tobytes(), dtype=np.dtype(npt).newbyteorder("<")) \
+                .astype(npt).reshape(shape)
+    return Tensor(index, name, shape, dtype, quant, data)
+
+
+def _options(opcode: str, t: Table | None) -> dict:
+    spec = OPTIONS.get(opcode)
+    if spec is None:
+        return {}
+    out = {}
+    for slot, (fname, kind, default) in enumerate(spec[1]):
+        if t is None:
+            out[fname] = default
+            continue
+        if kind == "vi32":
+            v = t.vector_np(slot, "i4")
+            out[fname] = None if v is None else [int(x) for x in v]
+            continue
+        if not t.has(slot):
+            out[fname] = default
+            continue
+        val = t.scalar(slot, _SCALAR_FMT[kind])
+        if kind == "pad":
+            val = PADDING[val] if val < len(PADDING) else f"PADDING_{val}"
+        elif kind == "act":
+            val = ACTIVATIONS[val] if val < len(ACTIVATIONS) else f"ACTIVATION_{val}"
+        elif kind == "bool":
+            val = bool(val)
+        out[fname] = val
+    return out

@@ -1,0 +1,57 @@
+"""The bit-exact oracle: TFLM's Python interpreter (tflite-micro), never the desktop TFLite one.
+Also reads TFLM's own arena report ('head' = planned activations) from a subprocess, because the
+interpreter prints it to C-level stderr."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+tflm = pytest.importorskip("tflite_micro", reason="tflite-micro (TFLM's interpreter) is not installed")
+from tflite_micro.python.tflite_micro import runtime  # noqa: E402
+
+ARENA = 4 * 1024 * 1024
+
+
+def tflm_run(model: bytes, inputs: list[np.ndarray], n_outputs: int = 1) -> list[np.ndarray]:
+    """Run every row of inputs (one array per model input, shape (N, *shape)) through TFLM."""
+    it = runtime.Interpreter.from_bytes(model, arena_size=ARENA)
+    n = inputs[0].shape[0]
+    outs: list[list[np.ndarray]] = []
+    for r in range(n):
+        for i, x in enumerate(inputs):
+            want = it.get_input_details(i)["shape"]
+            it.set_input(x[r].reshape(want), i)
+        it.invoke()
+        outs.append([np.array(it.get_output(k)) for k in range(n_outputs)])
+    return [np.stack([o[k] for o in outs]) for k in range(len(outs[0]))]
+
+
+_PROBE = r"""
+import sys, numpy as np
+from tflite_micro.python.tflite_micro import runtime
+buf = open(sys.argv[1], 'rb').read()
+it = runtime.Interpreter.from_bytes(buf, arena_size=int(sys.argv[2]))
+d = it.get_input_details(0)
+it.set_input(np.zeros(d['shape'], d['dtype']), 0)
+it.invoke()
+it.print_allocations()
+"""
+
+
+def tflm_arena(model_path: str) -> dict:
+    """TFLM's arena report: {'total', 'head', 'tail'} in bytes."""
+    r = subprocess.run([sys.executable, "-c", _PROBE, str(model_path), str(ARENA)],
+                       capture_output=True, text=True, timeout=120)
+    text = r.stdout + r.stderr
+    out = {}
+    for key in ("total", "head", "tail"):
+        m = re.search(rf"Arena allocation {key} (\d+) bytes", text)
+        if m:
+            out[key] = int(m.group(1))
+    if "head" not in out:
+        raise RuntimeError(f"no TFLM allocation report:\n{text[-2000:]}")
+    return out
