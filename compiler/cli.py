@@ -43,7 +43,8 @@ def cmd_run(a) -> int:
     import numpy as np
     from .compile import compile_file
     if a.board != "host":
-        raise TinykilnError(f"unknown board '{a.board}'; this version runs on: host.")
+        from .cli_firmware import run_on_board
+        return run_on_board(a)
     c = compile_file(a.model, prefix=a.name)
     xs = [_load_npy(p) for p in a.input]
     from .hostrun import HostBuild
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="compile a built-in example model and check it on the host")
     d.add_argument("-o", "--output", default="tinykiln-demo", help="output folder")
     d.set_defaults(fn=cmd_demo)
+    from . import cli_firmware
+    cli_firmware.register(sub)
     return p
 
 
