@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .codegen import c_identifier, render_sources
-from .errors import TinykilnError
+from .errors import TinykilnError, UnsupportedError
 from .ir import Graph
 from .lower import LOWERINGS
 from .lower.context import LowerContext, Lowered
@@ -36,7 +36,12 @@ def _lower(graph: Graph, offsets) -> Lowered:
     ctx = LowerContext(graph, offsets)
     for op in graph.ops:
         ctx._op = op
-        LOWERINGS[op.opcode](op, ctx)
+        try:
+            LOWERINGS[op.opcode](op, ctx)
+        except UnsupportedError as e:
+            if str(e).startswith(f"op {op.index} "):
+                raise
+            raise ctx.fail(op, str(e).rstrip(".")) from None
     return ctx.out
 
 
