@@ -1,6 +1,8 @@
 """FULLY_CONNECTED: per-tensor or per-channel int8 weights, TFLM CalculateOpDataFullyConnected."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..quant import activation_range, quantize_multiplier
 
 
@@ -27,16 +29,20 @@ def lower_fully_connected(op, ctx):
         mults, shifts = zip(quantize_multiplier(m))
     act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"),
                                         out_s, out.quant.zero_point[0])
+    wdata = w.data.reshape(out_depth, depth).astype(np.int64)
+    folded = -inp.quant.zero_point[0] * wdata.sum(axis=1)
+    if bias_i >= 0:
+        folded = folded + ctx.tensor(bias_i).data.reshape(-1).astype(np.int64)
     p = ctx.params(op, "tk_fc_params", {
         "batches": batches, "accum_depth": depth, "output_depth": out_depth,
-        "input_offset": -inp.quant.zero_point[0], "output_offset": out.quant.zero_point[0],
+        "output_offset": out.quant.zero_point[0],
         "act_min": act_min, "act_max": act_max, "per_channel": len(mults) > 1,
         "multiplier": ctx.const(op, "mult", "int32_t", mults),
         "shift": ctx.const(op, "shift", "int32_t", shifts),
+        "folded_bias": ctx.const(op, "bias", "int32_t", folded.astype(np.int32)),
     })
-    bias = ctx.ptr(bias_i) if bias_i >= 0 else "0"
     ctx.call(op, "tk_fully_connected_s8",
-             [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), bias, ctx.ptr(op.outputs[0])],
+             [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0])],
              ["fully_connected_s8.c"], macs=batches * depth * out_depth)
 
 
