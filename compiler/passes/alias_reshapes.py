@@ -8,5 +8,7 @@ def run(graph):
             src, dst = op.inputs[0], op.outputs[0]
             if graph.tensors[src].is_const:
                 continue        # a reshape of a constant is lowered as a copy
+            if src in graph.inputs and dst in graph.outputs:
+                continue        # keep the model's input and output buffers distinct
             graph.tensors[dst].alias_of = src
     return graph

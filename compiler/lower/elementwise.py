@@ -1,0 +1,111 @@
+"""ADD and MUL, int8, with broadcasting: TFLM CalculateOpDataAdd / CalculateOpDataMul. The
+broadcast is collapsed here to at most 6 dims (TFLM's limit) with per-input strides, 0 along
+broadcast dims."""
+from __future__ import annotations
+
+from ..errors import UnsupportedError
+from ..quant import activation_range, quantize_multiplier
+
+NDIM = 6        # dims[] in tk_add_params / tk_mul_params
+
+
+def broadcast_plan(shape1, shape2, out_shape):
+    """(dims[6], strides1[6], strides2[6]) in elements, innermost last; None if > 6 dims remain
+    after merging, ValueError if the shapes do not broadcast to out_shape."""
+    rank = len(out_shape)
+    if len(shape1) > rank or len(shape2) > rank:
+        raise ValueError("an input has more dims than the output")
+    s1 = [1] * (rank - len(shape1)) + [int(d) for d in shape1]
+    s2 = [1] * (rank - len(shape2)) + [int(d) for d in shape2]
+    groups: list[list[int]] = []          # [size, broadcast1, broadcast2]
+    for a, b, o in zip(s1, s2, (int(d) for d in out_shape)):
+        if (a != o and a != 1) or (b != o and b != 1):
+            raise ValueError("the input shapes do not broadcast to the output shape")
+        if o == 1:
+            continue
+        key = [a == 1, b == 1]
+        if groups and groups[-1][1:] == key:
+            groups[-1][0] *= o
+        else:
+            groups.append([o] + key)
+    if len(groups) > NDIM:
+        return None
+    groups = [[1, True, True]] * (NDIM - len(groups)) + groups
+    dims = [g[0] for g in groups]
+    strides = []
+    for k in (1, 2):
+        st, acc = [0] * NDIM, 1
+        for i in range(NDIM - 1, -1, -1):
+            if not groups[i][k]:
+                st[i] = acc
+                acc *= dims[i]
+        strides.append(st)
+    return dims, strides[0], strides[1]
+
+
+def _common(op, ctx):
+    a, b, out = (ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0]))
+    if a.dtype != "int8" or b.dtype != "int8" or out.dtype != "int8":
+        raise ctx.fail(op, "only int8 inputs and output are supported")
+    for t in (a, b, out):
+        if t.quant is None or t.quant.per_channel:
+            raise ctx.fail(op, f"tensor '{t.name}' must be quantized per tensor")
+    try:
+        plan = broadcast_plan(a.shape, b.shape, out.shape)
+    except ValueError as e:
+        raise ctx.fail(op, str(e)) from None
+    if plan is None:
+        raise ctx.fail(op, f"the broadcast needs more than {NDIM} dims after merging")
+    try:
+        act = activation_range(op.options.get("fused_activation_function", "NONE"),
+                               out.quant.scale[0], out.quant.zero_point[0])
+    except UnsupportedError as e:
+        raise ctx.fail(op, str(e).rstrip(".")) from None
+    dims, st1, st2 = plan
+    fields = {"dims": _arr(dims), "stride1": _arr(st1), "stride2": _arr(st2),
+              "input1_offset": -a.quant.zero_point[0], "input2_offset": -b.quant.zero_point[0]}
+    return a, b, out, act, fields
+
+
+def _arr(values) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+def lower_add(op, ctx):
+    a, b, out, (act_min, act_max), fields = _common(op, ctx)
+    left_shift = 20
+    # double arithmetic on the float32 scales, as TFLM does
+    s1, s2, so = float(a.quant.scale[0]), float(b.quant.scale[0]), float(out.quant.scale[0])
+    twice_max = 2 * max(s1, s2)
+    m1, sh1 = quantize_multiplier(s1 / twice_max)
+    m2, sh2 = quantize_multiplier(s2 / twice_max)
+    mo, sho = quantize_multiplier(twice_max / ((1 << left_shift) * so))
+    if sho > 0:
+        raise ctx.fail(op, f"the output scale {so:g} is too small for the input scales "
+                           f"({s1:g}, {s2:g}): the output multiplier exceeds 1")
+    fields.update({"left_shift": left_shift,
+                   "input1_multiplier": m1, "input1_shift": sh1,
+                   "input2_multiplier": m2, "input2_shift": sh2,
+                   "output_multiplier": mo, "output_shift": sho,
+                   "output_offset": out.quant.zero_point[0],
+                   "act_min": act_min, "act_max": act_max})
+    p = ctx.params(op, "tk_add_params", fields)
+    ctx.call(op, "tk_add_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
+                               ctx.ptr(op.outputs[0])], ["add_s8.c"])
+
+
+def lower_mul(op, ctx):
+    a, b, out, (act_min, act_max), fields = _common(op, ctx)
+    m = float(a.quant.scale[0]) * float(b.quant.scale[0]) / float(out.quant.scale[0])
+    mo, sho = quantize_multiplier(m)
+    if sho > 30:
+        raise ctx.fail(op, f"the requantization multiplier {m:g} is too large")
+    fields.update({"output_multiplier": mo, "output_shift": sho,
+                   "output_offset": out.quant.zero_point[0],
+                   "act_min": act_min, "act_max": act_max})
+    p = ctx.params(op, "tk_mul_params", fields)
+    ctx.call(op, "tk_mul_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
+                               ctx.ptr(op.outputs[0])], ["mul_s8.c"])
+
+
+LOWERINGS = {"ADD": lower_add, "MUL": lower_mul}

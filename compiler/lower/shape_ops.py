@@ -1,0 +1,113 @@
+"""Ops that move bytes without arithmetic: PAD / PADV2 (constant padding), CONCATENATION, and
+RESHAPE / SQUEEZE (free when the alias pass let the output share its input's storage, a copy
+otherwise, e.g. when the input is a constant)."""
+from __future__ import annotations
+
+import math
+
+
+def _arr(values) -> str:
+    return "{" + ", ".join(str(v) for v in values) + "}"
+
+
+def _root(graph, t: int) -> int:
+    while graph.tensors[t].alias_of is not None:
+        t = graph.tensors[t].alias_of
+    return t
+
+
+def lower_pad(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    pads_t = ctx.tensor(op.inputs[1])
+    if inp.dtype != "int8" or out.dtype != "int8":
+        raise ctx.fail(op, "only int8 input and output are supported")
+    if not pads_t.is_const or pads_t.dtype != "int32":
+        raise ctx.fail(op, "the paddings operand must be a constant int32 tensor")
+    rank = len(out.shape)
+    pads = [int(v) for v in pads_t.data.reshape(-1)]
+    if len(inp.shape) != rank or len(pads) != 2 * rank or rank > 5:
+        raise ctx.fail(op, "the paddings must hold one (before, after) pair per dim, up to 5 dims")
+    if min(pads, default=0) < 0:
+        raise ctx.fail(op, "negative paddings are not supported")
+    if op.opcode == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        cv = ctx.tensor(op.inputs[2])
+        if not cv.is_const or cv.dtype != "int8" or cv.num_elements != 1:
+            raise ctx.fail(op, "the constant value must be a constant int8 scalar")
+        # TFLM PadPrepare: the value is already in the output's quantization
+        if cv.quant is None or cv.quant.zero_point[0] != out.quant.zero_point[0] or \
+                float(cv.quant.scale[0]) != float(out.quant.scale[0]):
+            raise ctx.fail(op, "the constant value must have the output's scale and zero point")
+        pad_value = int(cv.data.reshape(-1)[0])
+    else:
+        pad_value = out.quant.zero_point[0]
+    dims = []                   # [in, out, before], unpadded inner dims merged into their outer one
+    for d in range(rank):
+        n, before, after = int(inp.shape[d]), pads[2 * d], pads[2 * d + 1]
+        if n + before + after != int(out.shape[d]):
+            raise ctx.fail(op, f"output dim {d} should be {n + before + after}")
+        if before == 0 and after == 0 and dims:
+            dims[-1] = [dims[-1][0] * n, dims[-1][1] * n, dims[-1][2] * n]
+        else:
+            dims.append([n, n + before + after, before])
+    if len(dims) > 4:
+        raise ctx.fail(op, "padding more than 4 separate dims is not supported")
+    dims = [[1, 1, 0]] * (4 - len(dims)) + dims
+    p = ctx.params(op, "tk_pad_params", {
+        "in_dims": _arr(d[0] for d in dims), "out_dims": _arr(d[1] for d in dims),
+        "before": _arr(d[2] for d in dims), "pad_value": pad_value})
+    ctx.call(op, "tk_pad_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])], ["pad_s8.c"])
+
+
+MAX_CONCAT_INPUTS = 16      # TK_CONCAT_MAX_INPUTS in concat_s8.h
+
+
+def lower_concat(op, ctx):
+    out = ctx.tensor(op.outputs[0])
+    ins = [ctx.tensor(i) for i in op.inputs]
+    rank = len(out.shape)
+    axis = int(op.options.get("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    if op.options.get("fused_activation_function", "NONE") != "NONE":
+        raise ctx.fail(op, "a fused activation on CONCATENATION is not supported (nor by TFLM)")
+    if out.dtype != "int8" or any(t.dtype != "int8" for t in ins):
+        raise ctx.fail(op, "only int8 inputs and output are supported")
+    if not 0 <= axis < rank:
+        raise ctx.fail(op, f"axis {op.options.get('axis')} is out of range")
+    if not 1 <= len(ins) <= MAX_CONCAT_INPUTS:
+        raise ctx.fail(op, f"at most {MAX_CONCAT_INPUTS} inputs are supported")
+    for t in ins:
+        # TFLM ConcatenationPrepare rejects int8 inputs quantized unlike the output
+        if float(t.quant.scale[0]) != float(out.quant.scale[0]) or \
+                t.quant.zero_point[0] != out.quant.zero_point[0]:
+            raise ctx.fail(op, f"input '{t.name}' has scale {t.quant.scale[0]:g} and zero point "
+                               f"{t.quant.zero_point[0]}, the output {out.quant.scale[0]:g} and "
+                               f"{out.quant.zero_point[0]}; TFLM requires them equal")
+        if len(t.shape) != rank or any(int(t.shape[d]) != int(out.shape[d])
+                                       for d in range(rank) if d != axis):
+            raise ctx.fail(op, f"input '{t.name}' does not match the output shape off the axis")
+    if sum(int(t.shape[axis]) for t in ins) != int(out.shape[axis]):
+        raise ctx.fail(op, "the inputs' sizes along the axis do not add up to the output's")
+    outer = math.prod(int(d) for d in out.shape[:axis])
+    blocks = [math.prod(int(d) for d in t.shape[axis:]) for t in ins]
+    pad = MAX_CONCAT_INPUTS - len(ins)
+    p = ctx.params(op, "tk_concat_params", {
+        "num_inputs": len(ins), "outer": outer,
+        "block": _arr(blocks + [0] * pad),
+        "input": _arr([ctx.ptr(i) for i in op.inputs] + ["0"] * pad)})
+    ctx.call(op, "tk_concat_s8", [p, ctx.ptr(op.outputs[0])], ["concat_s8.c"])
+
+
+def lower_reshape(op, ctx):
+    src, dst = op.inputs[0], op.outputs[0]
+    if _root(ctx.graph, src) == _root(ctx.graph, dst):
+        ctx.alias(op)
+        return
+    a, b = ctx.tensor(src), ctx.tensor(dst)
+    if a.nbytes != b.nbytes or a.dtype != b.dtype:
+        raise ctx.fail(op, f"the output holds {b.nbytes} bytes of {b.dtype}, the input "
+                           f"{a.nbytes} bytes of {a.dtype}")
+    ctx.call(op, "tk_copy", [ctx.ptr(src), ctx.ptr(dst), f"{a.nbytes}u"], ["copy.c"])
+
+
+LOWERINGS = {"PAD": lower_pad, "PADV2": lower_pad, "CONCATENATION": lower_concat,
+             "RESHAPE": lower_reshape, "SQUEEZE": lower_reshape}

@@ -1,0 +1,32 @@
+/* AVERAGE_POOL_2D int8 (TFLM reference_integer_ops::AveragePool): the mean over the part of the
+ * window inside the input (padding is not counted), rounded half away from zero. */
+#include "avg_pool_s8.h"
+
+void tk_avg_pool_s8(const tk_pool_params *p, const int8_t *input, int8_t *output) {
+    const int32_t depth = p->depth;
+    const int32_t row = p->in_w * depth;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->in_h * row;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t ys = TK_MAX(y0, 0), ye = TK_MIN(y0 + p->filter_h, p->in_h);
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t xs = TK_MAX(x0, 0), xe = TK_MIN(x0 + p->filter_w, p->in_w);
+                /* count >= 1 (checked by the compiler); |acc| <= 128 * count fits easily */
+                const int32_t count = (ye - ys) * (xe - xs);
+                const int32_t half = count / 2;
+                for (int32_t c = 0; c < depth; ++c) {
+                    int32_t acc = 0;
+                    for (int32_t y = ys; y < ye; ++y) {
+                        const int8_t *in = in_b + y * row + c;
+                        for (int32_t x = xs; x < xe; ++x) acc += in[x * depth];
+                    }
+                    /* C division truncates toward zero, as TFLM's does */
+                    acc = acc > 0 ? (acc + half) / count : (acc - half) / count;
+                    *output++ = (int8_t)tk_clamp(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+/* MUL, int8, with numpy-style broadcasting collapsed by the compiler to 6 dims (TFLM's limit). */
+#ifndef TK_MUL_S8_H
+#define TK_MUL_S8_H
+#include "tk_nn.h"
+
+typedef struct {
+    int32_t dims[6];                 /* output shape; dims[5] is the innermost */
+    int32_t stride1[6], stride2[6];  /* element strides into each input, 0 along broadcast dims */
+    int32_t input1_offset, input2_offset;   /* -zero point, in [-127, 128] */
+    int32_t output_multiplier, output_shift;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} tk_mul_params;
+
+void tk_mul_s8(const tk_mul_params *p, const int8_t *input1, const int8_t *input2,
+               int8_t *output);
+#endif
