@@ -45,6 +45,9 @@ def cmd_run(a) -> int:
     if a.board != "host":
         from .cli_firmware import run_on_board
         return run_on_board(a)
+    if getattr(a, "profile", False) or getattr(a, "profile_json", None):
+        raise TinykilnError("--profile counts guest instructions under QEMU: give an emulated "
+                            "board such as --board mps2-an386 (see `tinykiln boards`).")
     c = compile_file(a.model, prefix=a.name)
     xs = [_load_npy(p) for p in a.input]
     from .hostrun import HostBuild

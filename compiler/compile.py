@@ -12,7 +12,7 @@ from pathlib import Path
 from . import __version__
 from .codegen import c_identifier, render_sources
 from .errors import TinykilnError, UnsupportedError
-from .ir import Graph
+from .ir import CTYPE_SIZE, Graph
 from .lower import LOWERINGS
 from .lower.context import LowerContext, Lowered
 from .passes import run_pipeline
@@ -93,7 +93,7 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         raise AssertionError(f"arena plan overlaps: {bad[:3]}")
     lowered = _lower(graph, p.offsets)
     files = render_sources(graph, lowered, p, prefix=prefix, model_name=model_name)
-    weight_bytes = sum(c.values.nbytes for c in lowered.consts)
+    weight_bytes = sum(len(c.values) * CTYPE_SIZE[c.ctype] for c in lowered.consts)
     report = {
         "tinykiln_version": __version__,
         "model": model_name,

@@ -183,7 +183,7 @@ def load_board_file(path: str | Path) -> Board:
     cpu = f.get("cpu", str, choices=tuple(CPU_FAMILIES))
     fam = CPU_FAMILIES[cpu]
     if fam.arch != arch:
-        raise f._err("cpu", f"is '{cpu}', a {fam.arch} core, but arch is '{arch}'")
+        raise f._err("cpu", f"is '{cpu}' (arch {fam.arch}) but arch is '{arch}'")
     desc = f.get("description", str, "")
     if arch == "host":
         return Board(path.stem, path, desc, arch, cpu, "none", "soft", 0, None, None, "none", 0,

@@ -1,0 +1,237 @@
+"""Firmware images: the compiled model plus startup code, vector table, linker script and a main,
+rendered from a board file and built with SCons and the board's cross compiler. The result is
+an ELF/bin/hex/map and a size report (flash and RAM split into code, weights, arena, stack, rest)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .board import Board
+from .codegen import _env
+from .compile import Compiled
+from .errors import TinykilnError
+from .resources import resource_dir
+
+OPT = "-O2"
+COMMON_CFLAGS = ["-std=c99", OPT, "-g", "-ffunction-sections", "-fdata-sections", "-fno-common",
+                 "-Wall", "-Wextra", "-include", "tk_hook.h"]
+STATIC = ["tk_firmware.h", "tk_hook.h", "tk_common.c", "semihost.h"]
+ARTIFACTS = ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map")
+
+
+def _fw_dir() -> Path:
+    return resource_dir("templates") / "firmware"
+
+
+def _tool(board: Board, name: str) -> str:
+    exe = board.tools["prefix"] + name
+    if shutil.which(exe) is None:
+        raise TinykilnError(f"building for {board.name} needs {exe}, which is not on PATH "
+                            f"(Debian: apt-get install {board.tools['packages']}).")
+    return exe
+
+
+def firmware_sources(c: Compiled, board: Board) -> dict[str, str]:
+    """Every file of the firmware source folder (relative name -> text), SConstruct included."""
+    if board.arch == "host":
+        raise TinykilnError("the host board runs the model as a process (tinykiln run --board "
+                            "host); it has no firmware image.")
+    cc, objcopy = _tool(board, "gcc"), _tool(board, "objcopy")
+    fw = _fw_dir()
+    files = dict(c.files)
+    main = "main_semihosting.c" if board.exit == "semihosting" else "main_standalone.c"
+    picked = [f"startup_{board.arch}.c", f"console_{board.console_kind}.c",
+              f"exit_{board.exit}.c", main]
+    for name in STATIC + picked:
+        files[name] = f"/* copied by tinykiln {__version__} from templates/firmware/{name}; " \
+                      f"do not edit */\n" + (fw / name).read_text()
+    r = c.report
+    ctx = {
+        "version": __version__, "board": board.name, "model_name": r["model"],
+        "sha256": r["model_sha256"], "prefix": c.prefix, "PREFIX": c.prefix.upper(),
+        "has_fpu": int(board.arch == "arm" and board.fpu != "none" and board.float_abi != "soft"),
+        "fault_regs": int(board.family.fault_regs),
+        "console_base": f"{board.console_address:#010x}",
+        "flash_origin": f"{board.flash.origin:#010x}", "flash_length": f"{board.flash.length:#x}",
+        "ram_origin": f"{board.ram.origin:#010x}", "ram_length": f"{board.ram.length:#x}",
+        "stack_bytes": board.stack_bytes,
+    }
+    env = _env()
+    files["tk_config.h"] = env.get_template("firmware/tk_config.h.j2").render(ctx)
+    files["link.ld"] = env.get_template(f"firmware/link_{board.arch}.ld.j2").render(ctx)
+    gflags = board.gcc_flags()
+    files["SConstruct"] = env.get_template("firmware/SConstruct.j2").render(
+        ctx, cc=cc, objcopy=objcopy, cflags=[*gflags, *board.tools["libc_flags"], *COMMON_CFLAGS],
+        linkflags=[*gflags, *board.tools["libc_flags"], "-nostartfiles", "-T", "link.ld",
+                   "-Wl,--gc-sections", "-Wl,-Map=firmware.map", "-Wl,--no-warn-rwx-segments"],
+        libs=[], sources=sorted(f for f in files if f.endswith(".c")))
+    return files
+
+
+_OVERFLOW = re.compile(r"region [`']?(\w+)'? overflowed by (\d+) bytes")
+
+
+def _scons(src: Path, board: Board) -> str:
+    cmd = [sys.executable, "-m", "SCons", "-Q", "-j", "2"]
+    r = subprocess.run(cmd, cwd=src, capture_output=True, text=True)
+    log = r.stdout + r.stderr
+    if r.returncode != 0:
+        over = {m.group(1).upper(): int(m.group(2)) for m in _OVERFLOW.finditer(log)}
+        if over:
+            parts = [f"{'flash' if k == 'FLASH' else 'RAM'} over by {n} bytes"
+                     for k, n in sorted(over.items())]
+            raise TinykilnError(f"does not fit on {board.name}: {', '.join(parts)} "
+                                f"(flash {board.flash.length} bytes, RAM {board.ram.length} bytes).")
+        raise RuntimeError(f"firmware build for {board.name} failed:\n{log[-6000:]}")
+    return log
+
+
+def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
+                   files: dict[str, str] | None = None) -> dict:
+    """Build the image into out_dir (atomically: a temp folder renamed when complete).
+    `files` overrides firmware_sources(c, board) (tests inject faults this way).
+    Returns the size report, also written to out_dir/report.json."""
+    out_dir = Path(out_dir)
+    files = firmware_sources(c, board) if files is None else files
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TinykilnError(f"cannot create output folder {out_dir}: {e.strerror}.") from None
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp", dir=parent))
+    try:
+        src = tmp / "src"
+        src.mkdir()
+        for rel, text in sorted(files.items()):
+            (src / rel).write_text(text)
+        log = _scons(src, board)
+        for a in ARTIFACTS:
+            (src / a).rename(tmp / a)
+        shutil.rmtree(src / "build", ignore_errors=True)
+        for junk in src.glob(".sconsign*"):
+            junk.unlink()
+        report = size_report(c, board, tmp / "firmware.elf")
+        report["build_warnings"] = [ln for ln in log.splitlines() if "warning:" in ln]
+        (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return report
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tinykiln" / "firmware"
+
+
+def cached_firmware(c: Compiled, board: Board) -> Path:
+    """A built image for (model, board), reused when every source file is unchanged."""
+    files = firmware_sources(c, board)
+    h = hashlib.sha256()
+    for rel, text in sorted(files.items()):
+        h.update(rel.encode() + b"\0" + text.encode() + b"\0")
+    h.update(_compiler_version(files).encode())
+    d = cache_root() / f"{board.name}-{h.hexdigest()[:20]}"
+    if not (d / "firmware.elf").is_file() or not (d / "report.json").is_file():
+        build_firmware(c, board, d)
+    return d
+
+
+def _compiler_version(files: dict) -> str:
+    m = re.search(r'CC="([^"]+)"', files["SConstruct"])
+    r = subprocess.run([m.group(1), "--version"], capture_output=True, text=True)
+    return r.stdout.splitlines()[0] if r.stdout else ""
+
+
+# ---- the size report (read from the ELF)
+
+def _classify(addr: int, board: Board) -> str | None:
+    if board.flash.origin <= addr < board.flash.end:
+        return "flash"
+    if board.ram.origin <= addr < board.ram.end:
+        return "ram"
+    return None
+
+
+def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dict:
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf_path, "rb") as fh:
+        elf = ELFFile(fh)
+        loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
+        sections = {}
+        flash_used = ram_used = 0
+        for sec in elf.iter_sections():
+            if not sec["sh_flags"] & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
+                continue
+            vma, size = sec["sh_addr"], sec["sh_size"]
+            lma = vma
+            for seg in loads:
+                if seg.section_in_segment(sec):
+                    lma = seg["p_paddr"] + (vma - seg["p_vaddr"])
+                    break
+            in_ram = _classify(vma, board) == "ram"
+            in_flash = sec["sh_type"] != "SHT_NOBITS" and _classify(lma, board) == "flash"
+            sections[sec.name] = {"address": vma, "size": size}
+            flash_used += size if in_flash else 0
+            ram_used += size if in_ram else 0
+        symtab = elf.get_section_by_name(".symtab")
+        syms = []
+        for s in symtab.iter_symbols():
+            if s["st_size"] and s["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT"):
+                syms.append((s.name, s["st_value"] & ~1 if s["st_info"]["type"] == "STT_FUNC"
+                             else s["st_value"], s["st_size"], s["st_info"]["type"]))
+    by_name = {n: sz for n, _, sz, _ in syms}
+    weight_names = {k.name for k in c.lowered.consts}
+    weights = sum(by_name.get(n, 0) for n in weight_names)
+    code = sum(sections.get(n, {}).get("size", 0) for n in (".isr_vector", ".text"))
+    arena = by_name.get("tk_arena", 0)
+    stack = sections.get(".stack", {}).get("size", 0)
+    largest = sorted(syms, key=lambda s: (-s[2], s[0]))[:top]
+    return {
+        "tinykiln_version": __version__,
+        "board": board.name,
+        "model": c.report["model"],
+        "model_sha256": c.report["model_sha256"],
+        "cpu": board.cpu,
+        "gcc_flags": [*board.gcc_flags(), OPT],
+        "flash": {"size": board.flash.length, "used": flash_used, "code": code,
+                  "weights": weights, "rest": flash_used - code - weights,
+                  "headroom": board.flash.length - flash_used},
+        "ram": {"size": board.ram.length, "used": ram_used, "arena": arena, "stack": stack,
+                "rest": ram_used - arena - stack, "headroom": board.ram.length - ram_used},
+        "sections": sections,
+        "largest_symbols": [{"name": n, "size": sz, "kind": "function" if t == "STT_FUNC"
+                             else "object", "memory": _classify(a, board) or "other"}
+                            for n, a, sz, t in largest],
+        "marker_address": next((a for n, a, _, _ in syms if n == "tk_layer_mark"), None),
+        "macs": c.report["macs"],
+        "layers": [{"op": k.op_index, "opcode": k.opcode, "macs": k.macs}
+                   for k in c.lowered.calls if not k.is_copy_free],
+    }
+
+
+def format_report(r: dict) -> str:
+    f, m = r["flash"], r["ram"]
+    lines = [
+        f"{r['model']} on {r['board']} ({r['cpu']}):",
+        f"  flash {f['used']:>9,} of {f['size']:,} B: code {f['code']:,}, weights {f['weights']:,},"
+        f" rest {f['rest']:,}; headroom {f['headroom']:,}",
+        f"  RAM   {m['used']:>9,} of {m['size']:,} B: arena {m['arena']:,}, stack {m['stack']:,},"
+        f" rest {m['rest']:,}; headroom {m['headroom']:,}",
+        "  largest symbols: " + ", ".join(f"{s['name']} {s['size']:,}"
+                                          for s in r["largest_symbols"][:6]),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,185 @@
+"""Run a firmware image under QEMU: input rows go in and outputs come back through semihosting
+files; a fault, a lockup or a hang is reported as such, never as numbers. With profile=True a
+TCG plugin built by the project counts the exact guest instructions of every layer."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .board import Board
+from .errors import TinykilnError
+from .hostrun import _check_inputs, split_outputs
+from .resources import resource_dir
+
+
+class FirmwareFailure(TinykilnError):
+    """The firmware crashed, hung or locked up: its outputs do not exist."""
+
+
+@dataclass
+class RunResult:
+    outputs: list[np.ndarray]
+    rows: int
+    stack_peak: int
+    stack_size: int
+    console: str
+    seconds: float
+    profile: dict | None = None
+    samples: list[int] = field(default_factory=list)
+
+
+def qemu_binary(board: Board) -> str:
+    if not board.emulated:
+        raise TinykilnError(f"board '{board.name}' is real hardware: tinykiln builds and "
+                            f"size-checks images for it (tinykiln build) but cannot run them.")
+    exe = board.tools["qemu"]
+    if shutil.which(exe) is None:
+        raise TinykilnError(f"running on {board.name} needs {exe}, which is not on PATH "
+                            f"(Debian: apt-get install {board.tools['qemu_package']}).")
+    return exe
+
+
+def plugin_path() -> Path:
+    """The instruction-counting plugin, built with the host gcc once per source version."""
+    src = Path(__file__).resolve().parent / "qemu_plugin" / "tk_count.c"
+    text = src.read_bytes()
+    out = Path(tempfile.gettempdir()) / f"tinykiln-tk_count-{hashlib.sha256(text).hexdigest()[:16]}.so"
+    if out.is_file():
+        return out
+    if shutil.which("gcc") is None:
+        raise TinykilnError("--profile builds a QEMU plugin and needs gcc on PATH.")
+    tmp = out.with_suffix(f".{id(text)}.tmp")
+    r = subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o",
+                        str(tmp), str(src)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"building the QEMU plugin failed:\n{r.stderr}")
+    tmp.rename(out)
+    return out
+
+
+def qemu_command(board: Board, elf: Path, profile_args: str | None = None) -> list[str]:
+    cmd = [qemu_binary(board), "-M", board.qemu_machine, "-display", "none", "-monitor", "none",
+           "-serial", "stdio", "-semihosting-config", "enable=on,target=native",
+           "-kernel", str(elf)]
+    if profile_args:
+        cmd += ["-icount", "shift=0", "-plugin", profile_args]
+    return cmd
+
+
+_FAULT = re.compile(r"tinykiln-(fault|io): (.*)")
+
+
+def run_firmware(fw_dir: str | Path, board: Board, graph, inputs: list[np.ndarray],
+                 profile: bool = False, timeout: float | None = None) -> RunResult:
+    """Run every row of `inputs` (one array per model input, shape (N, *shape)) through the image
+    in fw_dir (firmware.elf + report.json from firmware.build_firmware)."""
+    fw_dir = Path(fw_dir)
+    elf = (fw_dir / "firmware.elf").resolve()
+    report = json.loads((fw_dir / "report.json").read_text())
+    n = _check_inputs(graph, inputs)
+    rows = b"".join(b"".join(np.ascontiguousarray(x[r]).tobytes() for x in inputs)
+                    for r in range(n))
+    if timeout is None:
+        timeout = 30.0 + 0.2 * n
+    with tempfile.TemporaryDirectory(prefix="tinykiln-qemu-") as d:
+        d = Path(d)
+        (d / "tk_in.bin").write_bytes(rows)
+        pargs = None
+        if profile:
+            pargs = f"{plugin_path()},marker={report['marker_address']:#x},out=tk_profile.txt"
+        cmd = qemu_command(board, elf, pargs)
+        t0 = time.perf_counter()
+        try:
+            r = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=timeout,
+                               stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) \
+                else (e.stdout or "")
+            raise FirmwareFailure(f"the firmware on {board.name} did not finish within {timeout:.0f} s "
+                                  f"(hang or lockup; {n} rows); console: {out.strip()[-300:]!r}.") \
+                from None
+        secs = time.perf_counter() - t0
+        text = r.stderr + "\n" + r.stdout
+        m = _FAULT.search(text)
+        if r.returncode != 0 or m:
+            if m and m.group(1) == "fault":
+                raise FirmwareFailure(f"the firmware crashed on {board.name}: {m.group(2).strip()}.")
+            if m:
+                raise FirmwareFailure(f"firmware I/O failed on {board.name}: {m.group(2).strip()}.")
+            fatal = re.search(r"qemu: fatal: (.*)", r.stderr)
+            if fatal:
+                regs = dict(re.findall(r"\b(R1[345]|XPSR)=([0-9a-f]+)", r.stderr))
+                names = {"R15": "pc", "R14": "lr", "R13": "sp", "XPSR": "xpsr"}
+                where = " ".join(f"{names[k]}=0x{regs[k]}" for k in names if k in regs)
+                raise FirmwareFailure(f"the core locked up on {board.name}: "
+                                      f"{fatal.group(1).strip()}; {where}.")
+            hint = " (the core locked up or hit a semihosting call QEMU refused)" \
+                if r.returncode in (134, -6) else ""
+            raise FirmwareFailure(f"QEMU exited with status {r.returncode} on {board.name}{hint}: "
+                                  f"{r.stderr.strip()[-500:]!r}.")
+        stats = _stats(d / "tk_stats.txt", board)
+        if stats.get("rows") != n:
+            raise FirmwareFailure(f"the firmware on {board.name} ran {stats.get('rows')} rows of {n}.")
+        outs = split_outputs(graph, (d / "tk_out.bin").read_bytes(), n)
+        res = RunResult(outs, n, stats["stack_peak"], stats["stack_size"], r.stdout, secs)
+        if profile:
+            res.samples = _samples(d / "tk_profile.txt")
+            res.profile = layer_profile(res.samples, report, n)
+    return res
+
+
+def _stats(path: Path, board: Board) -> dict:
+    if not path.is_file():
+        raise FirmwareFailure(f"the firmware on {board.name} exited without writing its statistics.")
+    out = {}
+    for line in path.read_text().splitlines():
+        k, _, v = line.partition(" ")
+        out[k] = int(v)
+    return out
+
+
+def _samples(path: Path) -> list[int]:
+    lines = path.read_text().split()
+    return [int(x) for x in lines[2:]]      # after "total N"
+
+
+def layer_profile(samples: list[int], report: dict, rows: int) -> dict:
+    """Per-layer instruction counts of the first row; totals of every row. The marker is hit
+    before each layer and once after the last, so each inference gives len(layers)+1 samples."""
+    layers = report["layers"]
+    per = len(layers) + 1
+    if len(samples) != per * rows:
+        raise RuntimeError(f"profile: {len(samples)} marker hits for {rows} rows of "
+                           f"{len(layers)} layers (expected {per * rows})")
+    totals = [samples[r * per + per - 1] - samples[r * per] for r in range(rows)]
+    first = samples[:per]
+    out_layers = []
+    for i, L in enumerate(layers):
+        ins = first[i + 1] - first[i]
+        out_layers.append({**L, "instructions": ins,
+                           "macs_per_instruction": round(L["macs"] / ins, 4) if ins and L["macs"] else None})
+    total = totals[0] if totals else 0
+    return {"layers": out_layers, "instructions": total, "macs": report["macs"],
+            "macs_per_instruction": round(report["macs"] / total, 4) if total else None,
+            "instructions_per_row": totals}
+
+
+def format_profile(p: dict) -> str:
+    lines = [f"{'op':>4} {'opcode':<22} {'instructions':>13} {'MACs':>11} {'MACs/instr':>10}"]
+    for L in p["layers"]:
+        mpi = f"{L['macs_per_instruction']:.3f}" if L["macs_per_instruction"] is not None else "-"
+        lines.append(f"{L['op']:>4} {L['opcode']:<22} {L['instructions']:>13,} {L['macs']:>11,} "
+                     f"{mpi:>10}")
+    mpi = f"{p['macs_per_instruction']:.3f}" if p["macs_per_instruction"] else "-"
+    lines.append(f"{'':>4} {'total per inference':<22} {p['instructions']:>13,} {p['macs']:>11,} "
+                 f"{mpi:>10}")
+    return "\n".join(lines)

@@ -1,0 +1,13 @@
+/* tinykiln firmware console: STM32 USART/LPUART with ISR/TDR registers (F7/L4/H7) (base address TK_CONSOLE_BASE from the board file). */
+#include "tk_firmware.h"
+
+#define REG(off) (*(volatile uint32_t *)(TK_CONSOLE_BASE + (off)))
+
+void tk_console_init(void) {
+    REG(0x00) = (1u << 3) | 1u;             /* CR1: TE | UE (clocks and pins set up by the board) */
+}
+
+void tk_console_putc(char c) {
+    while (!(REG(0x1C) & (1u << 7))) {}     /* ISR.TXE */
+    REG(0x28) = (uint8_t)c;
+}

@@ -1,0 +1,357 @@
+"""Firmware images: board-file validation, images built per board and run under QEMU bit-exact
+against TFLM, "does not fit" errors, reproducible images, repeatable instruction profiles, and
+faults/hangs reported as such."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinykiln.board import all_boards, get_board, load_board_file
+from tinykiln.errors import TinykilnError
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT.parent / "shared" / "models"
+AD01 = MODELS / "ad01_int8.tflite"
+ROWS = 32
+
+EMULATED = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547", "lm3s6965evb",
+            "microbit", "netduinoplus2", "sifive_e"]
+REAL = ["nucleo-f446re", "nucleo-l4r5zi", "stm32f746g-disco", "nrf52840-dk", "rpi-pico",
+        "nucleo-h743zi"]
+# ad01 needs about 274 KB of flash: boards with 256 KB of flash must refuse it
+AD01_DOES_NOT_FIT = {"lm3s6965evb": "flash", "microbit": "flash"}
+
+no_arm = shutil.which("arm-none-eabi-gcc") is None
+no_qemu_arm = shutil.which("qemu-system-arm") is None
+no_riscv = shutil.which("riscv64-unknown-elf-gcc") is None
+no_qemu_riscv = shutil.which("qemu-system-riscv32") is None
+need_arm = pytest.mark.skipif(no_arm, reason="arm-none-eabi-gcc is not installed "
+                              "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+need_qemu_arm = pytest.mark.skipif(no_qemu_arm, reason="qemu-system-arm is not installed")
+
+
+def _tools_for(board: str):
+    if board == "sifive_e":
+        return [pytest.mark.skipif(no_riscv, reason="riscv64-unknown-elf-gcc is not installed"),
+                pytest.mark.skipif(no_qemu_riscv, reason="qemu-system-riscv32 is not installed")]
+    return [need_arm, need_qemu_arm]
+
+
+# ---- board files
+
+VALID = """\
+description = "test board"
+arch = "arm"
+cpu = "cortex-m4"
+fpu = "fpv4-sp-d16"
+float_abi = "hard"
+clock_hz = 1000000
+exit = "semihosting"
+qemu_machine = "mps2-an386"
+
+[flash]
+origin = 0x0
+length = 0x40000
+
+[ram]
+origin = 0x20000000
+length = 0x10000
+
+[console]
+kind = "cmsdk_uart"
+address = 0x40004000
+"""
+
+# (case, edit of VALID: (old, new), the field the message must name)
+BAD_BOARDS = [
+    ("missing cpu", ('cpu = "cortex-m4"\n', ""), "'cpu' is missing"),
+    ("unknown cpu", ('"cortex-m4"', '"cortex-m99"'), "'cpu' is 'cortex-m99'"),
+    ("fpu not on this cpu", ('fpu = "fpv4-sp-d16"', 'fpu = "fpv5-d16"'), "'fpu' is 'fpv5-d16'"),
+    ("hard float without fpu", ('fpu = "fpv4-sp-d16"', 'fpu = "none"'), "'float_abi'"),
+    ("origin as string", ("origin = 0x0", 'origin = "0"'), "'flash.origin' must be an integer"),
+    ("zero length", ("length = 0x40000", "length = 0"), "'flash.length' must be greater than 0"),
+    ("missing ram", ("[ram]\norigin = 0x20000000\nlength = 0x10000\n", ""), "'ram' is missing"),
+    ("overlapping ram", ("origin = 0x20000000", "origin = 0x100"), "'ram' overlaps flash"),
+    ("unknown field", ('clock_hz = 1000000', 'clock_hz = 1000000\nclock_mhz = 1'),
+     "'clock_mhz' is not a board field"),
+    ("console without address", ("address = 0x40004000", ""), "'console.address' is missing"),
+    ("bad console kind", ('"cmsdk_uart"', '"uart9000"'), "'console.kind' is 'uart9000'"),
+    ("qemu without semihosting", ('exit = "semihosting"', 'exit = "none"'), "'exit' must be"),
+    ("arch mismatch", ('arch = "arm"', 'arch = "riscv"'), "'cpu' is 'cortex-m4' (arch arm) but arch is 'riscv'"),
+    ("clock negative", ("clock_hz = 1000000", "clock_hz = -5"), "'clock_hz' must not be negative"),
+    ("not toml", ("[console]", "[console"), "is not valid TOML"),
+]
+
+
+def test_valid_board_file_loads(tmp_path):
+    p = tmp_path / "myboard.toml"
+    p.write_text(VALID)
+    b = load_board_file(p)
+    assert (b.name, b.cpu, b.flash.length, b.ram.origin) == ("myboard", "cortex-m4", 0x40000,
+                                                             0x20000000)
+    assert b.gcc_flags() == ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
+
+
+@pytest.mark.parametrize("case,edit,field", BAD_BOARDS, ids=[c[0] for c in BAD_BOARDS])
+def test_bad_board_file(tmp_path, case, edit, field):
+    old, new = edit
+    assert old in VALID, case
+    p = tmp_path / "bad.toml"
+    p.write_text(VALID.replace(old, new, 1))
+    with pytest.raises(TinykilnError) as e:
+        load_board_file(p)
+    msg = str(e.value)
+    assert str(p) in msg and field in msg, msg
+
+
+def test_shipped_boards():
+    names = {b.name for b in all_boards()}
+    assert set(EMULATED + REAL + ["host"]) <= names
+    for n in EMULATED:
+        assert get_board(n).emulated, n
+    for n in REAL:
+        assert not get_board(n).emulated, n
+    with pytest.raises(TinykilnError, match="unknown board 'nope'; known boards: .*mps2-an386"):
+        get_board("nope")
+
+
+# ---- images for ad01
+
+@pytest.fixture(scope="module")
+def ad01():
+    if not AD01.is_file():
+        pytest.skip(f"{AD01} is absent (the shared reference models are not in this checkout)")
+    from tinykiln.compile import compile_file
+    return compile_file(AD01)
+
+
+@pytest.fixture(scope="module")
+def ad01_io(ad01):
+    from tflm_oracle import tflm_run
+    x = np.random.default_rng(2024).integers(-128, 128, (ROWS, 1, 640), dtype=np.int8)
+    ref = tflm_run(AD01.read_bytes(), [x])[0]
+    return x, ref
+
+
+@pytest.fixture(scope="module")
+def an386_image(ad01, tmp_path_factory):
+    if no_arm:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    from tinykiln.firmware import build_firmware
+    d = tmp_path_factory.mktemp("an386") / "fw"
+    build_firmware(ad01, get_board("mps2-an386"), d)
+    return d
+
+
+@pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b)) for b in EMULATED])
+def test_ad01_bitexact_on_board(board, ad01, ad01_io, an386_image, tmp_path):
+    from tinykiln.firmware import build_firmware
+    from tinykiln.qemu import run_firmware
+    b = get_board(board)
+    out = tmp_path / "fw"
+    if board in AD01_DOES_NOT_FIT:
+        region = AD01_DOES_NOT_FIT[board]
+        with pytest.raises(TinykilnError) as e:
+            build_firmware(ad01, b, out)
+        m = re.fullmatch(rf"does not fit on {board}: {region} over by (\d+) bytes .*", str(e.value))
+        assert m, str(e.value)
+        assert not out.exists() and not list(tmp_path.glob(".fw.tmp*"))
+        # the same board with 4 MiB of that memory links; the overflow is its use minus the size
+        big = _resized(b, tmp_path, region, 4 << 20)
+        used = build_firmware(ad01, big, tmp_path / "big")[region.lower()]["used"]
+        assert int(m.group(1)) == used - getattr(b, region.lower()).length
+        return
+    if board == "mps2-an386":
+        out = an386_image
+    else:
+        build_firmware(ad01, b, out)
+    x, ref = ad01_io
+    res = run_firmware(out, b, ad01.graph, [x])
+    y = res.outputs[0].reshape(ref.shape)
+    assert y.dtype == ref.dtype == np.int8
+    assert int((y != ref).sum()) == 0, f"{board}: {(y != ref).sum()} of {y.size} bytes differ"
+    assert 0 < res.stack_peak < res.stack_size
+
+
+def _resized(board, tmp_path, region: str, length: int):
+    """A copy of `board` (same name, so the same image) with one memory region resized."""
+    d = tmp_path / f"resized-{region}-{length}"
+    d.mkdir()
+    text = board.path.read_text()
+    text, n = re.subn(rf"(\[{region.lower()}\]\norigin = \S+\nlength = )\S+", rf"\g<1>{length:#x}",
+                      text)
+    assert n == 1, board.path
+    p = d / board.path.name
+    p.write_text(text)
+    return get_board(str(p))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The built-in demo model (CONV, DEPTHWISE, POOL, FC, SOFTMAX; about 18 KB): small enough
+    for every emulated board."""
+    from tflm_oracle import tflm_run
+    from tinykiln.compile import compile_file
+    from tinykiln.demo import demo_model
+    buf = demo_model()
+    p = tmp_path_factory.mktemp("demo") / "demo.tflite"
+    p.write_bytes(buf)
+    c = compile_file(p)
+    t = c.graph.tensors[c.graph.inputs[0]]
+    x = np.random.default_rng(5).integers(-128, 128, (8, *t.shape), dtype=np.int8)
+    return c, x, tflm_run(buf, [x])[0]
+
+
+@pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b)) for b in EMULATED])
+def test_demo_bitexact_on_every_emulated_board(board, demo, tmp_path):
+    from tinykiln.firmware import build_firmware
+    from tinykiln.qemu import run_firmware
+    c, x, ref = demo
+    b = get_board(board)
+    build_firmware(c, b, tmp_path / "fw")
+    res = run_firmware(tmp_path / "fw", b, c.graph, [x])
+    y = res.outputs[0].reshape(ref.shape)
+    assert int((y != ref).sum()) == 0, f"{board}: {(y != ref).sum()} of {y.size} bytes differ"
+
+
+@need_arm
+def test_ram_does_not_fit(demo, tmp_path):
+    from tinykiln.firmware import build_firmware
+    c = demo[0]
+    small = _resized(get_board("mps2-an386"), tmp_path, "RAM", 20480)  # 16 KB stack + 8 KB arena
+    with pytest.raises(TinykilnError) as e:
+        build_firmware(c, small, tmp_path / "fw")
+    m = re.fullmatch(r"does not fit on mps2-an386: RAM over by (\d+) bytes .*", str(e.value))
+    assert m, str(e.value)
+    used = build_firmware(c, get_board("mps2-an386"), tmp_path / "ok")["ram"]["used"]
+    assert int(m.group(1)) == used - 20480
+    assert not (tmp_path / "fw").exists()
+
+
+@need_arm
+def test_report_and_outputs(an386_image, ad01):
+    import json
+    r = json.loads((an386_image / "report.json").read_text())
+    for f in ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map", "src/SConstruct",
+              "src/link.ld", "src/model.c", "src/startup_arm.c"):
+        assert (an386_image / f).is_file(), f
+    fl, ram = r["flash"], r["ram"]
+    # every int8/int32 table the model needs except scalars gcc folds into code
+    assert ad01.report["weight_bytes"] - 200 <= fl["weights"] <= ad01.report["weight_bytes"]
+    assert fl["code"] + fl["weights"] + fl["rest"] == fl["used"] == \
+        (an386_image / "firmware.bin").stat().st_size
+    assert ram["arena"] == ad01.report["arena_bytes"]
+    assert ram["stack"] == get_board("mps2-an386").stack_bytes
+    assert fl["headroom"] == fl["size"] - fl["used"] and ram["headroom"] == ram["size"] - ram["used"]
+    assert r["largest_symbols"][0]["size"] == 81920 and r["largest_symbols"][0]["memory"] == "flash"
+    assert r["build_warnings"] == []
+
+
+@need_arm
+def test_identical_images(ad01, an386_image, tmp_path):
+    from tinykiln.firmware import build_firmware
+    other = tmp_path / "somewhere" / "else"
+    build_firmware(ad01, get_board("mps2-an386"), other)
+    for f in ("firmware.bin", "firmware.elf"):
+        assert (other / f).read_bytes() == (an386_image / f).read_bytes(), f
+
+
+@pytest.mark.parametrize("board", REAL)
+@need_arm
+def test_real_board_builds(board, ad01, tmp_path):
+    from tinykiln.firmware import build_firmware
+    b = get_board(board)
+    r = build_firmware(ad01, b, tmp_path / "fw")
+    assert r["flash"]["used"] + r["flash"]["headroom"] == b.flash.length
+    assert r["ram"]["used"] <= b.ram.length
+
+
+@need_arm
+@need_qemu_arm
+def test_profile_repeatable(ad01, ad01_io, an386_image):
+    from tinykiln.qemu import run_firmware
+    x = ad01_io[0][:2]
+    b = get_board("mps2-an386")
+    p1 = run_firmware(an386_image, b, ad01.graph, [x], profile=True)
+    p2 = run_firmware(an386_image, b, ad01.graph, [x], profile=True)
+    assert p1.samples == p2.samples and len(p1.samples) == 2 * 11
+    prof = p1.profile
+    assert [L["op"] for L in prof["layers"]] == list(range(10))
+    assert sum(L["instructions"] for L in prof["layers"]) == prof["instructions"]
+    # ad01 is 264,192 MACs; a scalar int8 loop takes more than one instruction per MAC
+    assert prof["macs"] == 264192 and 0.05 < prof["macs_per_instruction"] < 1.0
+
+
+def _inject(ad01, board, old: str, new: str) -> dict:
+    from tinykiln.firmware import firmware_sources
+    files = firmware_sources(ad01, board)
+    assert old in files["main_semihosting.c"]
+    files["main_semihosting.c"] = files["main_semihosting.c"].replace(old, new)
+    return files
+
+
+@need_arm
+@need_qemu_arm
+def test_fault_is_reported(ad01, ad01_io, tmp_path):
+    from tinykiln.firmware import build_firmware
+    from tinykiln.qemu import FirmwareFailure, run_firmware
+    b = get_board("mps2-an386")
+    files = _inject(ad01, b, "TK_INVOKE();", '__asm__ volatile(".inst.n 0xde00");')  # udf #0
+    build_firmware(ad01, b, tmp_path / "fw", files=files)
+    with pytest.raises(FirmwareFailure, match=r"crashed on mps2-an386: HardFault r0=.* pc=0x"):
+        run_firmware(tmp_path / "fw", b, ad01.graph, [ad01_io[0][:1]])
+
+
+@need_arm
+@need_qemu_arm
+def test_lockup_is_reported(ad01, ad01_io, tmp_path):
+    from tinykiln.firmware import build_firmware
+    from tinykiln.qemu import FirmwareFailure, run_firmware
+    b = get_board("mps2-an386")
+    # with FAULTMASK set no fault handler may run: the core locks up
+    files = _inject(ad01, b, "TK_INVOKE();", '__asm__ volatile("cpsid f\\n\\tudf #0");')
+    build_firmware(ad01, b, tmp_path / "fw", files=files)
+    with pytest.raises(FirmwareFailure, match=r"locked up on mps2-an386: Lockup.*; pc=0x[0-9a-f]+"):
+        run_firmware(tmp_path / "fw", b, ad01.graph, [ad01_io[0][:1]])
+
+
+@need_arm
+@need_qemu_arm
+def test_hang_is_reported(ad01, ad01_io, tmp_path):
+    from tinykiln.firmware import build_firmware
+    from tinykiln.qemu import FirmwareFailure, run_firmware
+    b = get_board("mps2-an386")
+    files = _inject(ad01, b, "TK_INVOKE();", "for (;;) {}")
+    build_firmware(ad01, b, tmp_path / "fw", files=files)
+    with pytest.raises(FirmwareFailure, match="did not finish within 3 s"):
+        run_firmware(tmp_path / "fw", b, ad01.graph, [ad01_io[0][:1]], timeout=3)
+
+
+@need_arm
+@need_qemu_arm
+def test_cli(ad01_io, tmp_path, monkeypatch, capsys):
+    if not AD01.is_file():
+        pytest.skip(f"{AD01} is absent")
+    from tinykiln.cli import main
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    x, ref = ad01_io
+    np.save(tmp_path / "x.npy", x[:4])
+    assert main(["run", str(AD01), "--board", "mps2-an386", "--input", str(tmp_path / "x.npy"),
+                 "--output", str(tmp_path / "y.npy"), "--profile"]) == 0
+    out = capsys.readouterr().out
+    assert "ran 4 input rows on mps2-an386" in out and "total per inference" in out
+    assert np.array_equal(np.load(tmp_path / "y.npy").reshape(ref[:4].shape), ref[:4])
+    assert main(["build", str(AD01), "--board", "microbit", "-o", str(tmp_path / "mb")]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"does not fit on microbit: flash over by \d+ bytes", err), err
+    assert not (tmp_path / "mb").exists()
+    assert main(["run", str(AD01), "--board", "nucleo-f446re", "--input", str(tmp_path / "x.npy"),
+                 "--output", str(tmp_path / "z.npy")]) == 1
+    assert "real hardware" in capsys.readouterr().err
+    assert main(["boards"]) == 0
+    assert re.search(r"mps2-an386\s+cortex-m4\s+fpv4-sp-d16\s+4096 KiB\s+4096 KiB",
+                     capsys.readouterr().out)
