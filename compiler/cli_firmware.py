@@ -15,6 +15,13 @@ def register(sub) -> None:
     b.add_argument("-o", "--output", required=True, help="output folder")
     b.add_argument("--name", default="model", help="C symbol prefix (default: model)")
     b.set_defaults(fn=cmd_build)
+    x = sub.add_parser("export-platformio",
+                       help="write a PlatformIO project (platformio.ini, src/, lib/) for a board")
+    x.add_argument("model")
+    x.add_argument("--board", required=True, help="board name (see `tinykiln boards`)")
+    x.add_argument("-o", "--output", required=True, help="project folder")
+    x.add_argument("--name", default="model", help="C symbol prefix (default: model)")
+    x.set_defaults(fn=cmd_export_platformio)
     ls = sub.add_parser("boards", help="list the boards tinykiln builds for")
     ls.set_defaults(fn=cmd_boards)
     run = sub.choices.get("run")
@@ -35,6 +42,17 @@ def cmd_build(a) -> int:
     print(format_report(r))
     print(f"  wrote firmware.elf/.bin/.hex/.map, src/ and report.json to {a.output}/ in "
           f"{time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def cmd_export_platformio(a) -> int:
+    from .board import get_board
+    from .compile import compile_file
+    from .platformio_export import export
+    board = get_board(a.board)
+    out = export(compile_file(a.model, prefix=a.name), board, a.output)
+    print(f"wrote a PlatformIO project for {board.name} to {out}/; build it offline with "
+          f"`pio run` in that folder")
     return 0
 
 

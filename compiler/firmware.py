@@ -67,13 +67,21 @@ def firmware_sources(c: Compiled, board: Board) -> dict[str, str]:
     env = _env()
     files["tk_config.h"] = env.get_template("firmware/tk_config.h.j2").render(ctx)
     files["link.ld"] = env.get_template(f"firmware/link_{board.arch}.ld.j2").render(ctx)
-    gflags = board.gcc_flags()
+    cflags, linkflags = build_flags(board)
     files["SConstruct"] = env.get_template("firmware/SConstruct.j2").render(
-        ctx, cc=cc, objcopy=objcopy, cflags=[*gflags, *board.tools["libc_flags"], *COMMON_CFLAGS],
-        linkflags=[*gflags, *board.tools["libc_flags"], "-nostartfiles", "-T", "link.ld",
-                   "-Wl,--gc-sections", "-Wl,-Map=firmware.map", "-Wl,--no-warn-rwx-segments"],
+        ctx, cc=cc, objcopy=objcopy, cflags=cflags,
+        linkflags=[*linkflags, "-T", "link.ld", "-Wl,-Map=firmware.map"],
         libs=[], sources=sorted(f for f in files if f.endswith(".c")))
     return files
+
+
+def build_flags(board: Board) -> tuple[list[str], list[str]]:
+    """The compiler and linker flags of a board's image (the linker script and map are added by
+    whichever build system drives the build: our SConstruct or the PlatformIO platform)."""
+    gflags = board.gcc_flags()
+    libc = list(board.tools["libc_flags"])
+    return ([*gflags, *libc, *COMMON_CFLAGS],
+            [*gflags, *libc, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments"])
 
 
 _OVERFLOW = re.compile(r"region [`']?(\w+)'? overflowed by (\d+) bytes")

@@ -18,7 +18,6 @@ import numpy as np
 from .board import Board
 from .errors import TinykilnError
 from .hostrun import _check_inputs, split_outputs
-from .resources import resource_dir
 
 
 class FirmwareFailure(TinykilnError):

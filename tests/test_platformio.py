@@ -1,0 +1,53 @@
+"""`tinykiln export-platformio`: the exported project builds offline with `pio run`, and the image
+PlatformIO builds runs bit-exact under QEMU."""
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import shared_model
+from tflm_oracle import tflm_run
+from tinykiln.board import get_board
+from tinykiln.compile import compile_file
+from tinykiln.platformio_export import export
+from tinykiln.qemu import run_firmware
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("pio") is None, reason="PlatformIO (pio) is not installed"),
+    pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                       reason="arm-none-eabi-gcc is not installed"),
+]
+
+
+def test_pio_run_builds_offline_and_runs_bit_exact(tmp_path):
+    model = shared_model("ad01_int8.tflite")
+    board = get_board("mps2-an386")
+    c = compile_file(model)
+    proj = export(c, board, tmp_path / "proj")
+    assert {"platformio.ini", "src", "lib", "platform"} <= {p.name for p in proj.iterdir()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORMIO_")}
+    r = subprocess.run(["pio", "run"], cwd=proj, capture_output=True, text=True, timeout=600,
+                       env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "warning:" not in r.stdout + r.stderr
+    build = proj / ".pio" / "build" / "mps2_an386"
+    assert (build / "firmware.bin").stat().st_size > 270_000      # weights are in the image
+    if shutil.which(board.tools["qemu"]) is None:
+        pytest.skip(f"{board.tools['qemu']} is not installed: built, not run")
+    fw = tmp_path / "fw"
+    fw.mkdir()
+    shutil.copy(build / "program.elf", fw / "firmware.elf")
+    (fw / "report.json").write_text(json.dumps({}))
+    x = np.random.default_rng(9).integers(-128, 128, (8, 1, 640), dtype=np.int8)
+    out = run_firmware(fw, board, c.graph, [x]).outputs[0]
+    assert (out == tflm_run(model.read_bytes(), [x])[0]).all()
+
+
+def test_real_board_project_names_stock_platform(tmp_path):
+    c = compile_file(shared_model("ad01_int8.tflite"))
+    proj = export(c, get_board("nucleo-f446re"), tmp_path / "p")
+    ini = (proj / "platformio.ini").read_text()
+    assert "platform = symlink://" in ini and "; platform = ststm32" in ini
