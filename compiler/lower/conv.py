@@ -1,0 +1,161 @@
+"""CONV_2D and DEPTHWISE_CONV_2D, int8: TFLM's Prepare (conv_common.cc, depthwise_conv_common.cc,
+PopulateConvolutionQuantizationParams, padding.h) done here; the C kernels only do arithmetic.
+Each op goes to its fast kernel when that kernel covers it, else to the reference loop nest."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..quant import activation_range, quantize_multiplier
+
+# Set to False (tests do) to send every op to the reference kernels.
+USE_FAST_KERNELS = True
+
+_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+
+def _out_size_and_pad(op, ctx, padding: str, stride: int, dil: int, in_size: int, filt: int,
+                      what: str) -> tuple[int, int]:
+    """TFLM ComputeOutSizeChecked + ComputePaddingWithOffset: (output size, leading padding)."""
+    if stride <= 0 or dil <= 0:
+        raise ctx.fail(op, f"the {what} stride ({stride}) and dilation ({dil}) must be positive")
+    eff = (filt - 1) * dil + 1
+    if padding == "SAME":
+        out = (in_size + stride - 1) // stride
+    elif padding == "VALID":
+        out = (in_size + stride - eff) // stride
+    else:
+        raise ctx.fail(op, f"padding {padding} is not supported")
+    if out <= 0:
+        raise ctx.fail(op, f"the filter ({eff} {what} with dilation) is larger than the input "
+                           f"({in_size})")
+    total = max((out - 1) * stride + eff - in_size, 0)
+    return out, total // 2
+
+
+def _common(op, ctx, quant_axis: int, channels_dim: int):
+    """Checks and quantization parameters shared by both ops."""
+    inp, w, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0])
+    bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
+    if inp.dtype != "int8" or w.dtype != "int8" or out.dtype != "int8":
+        raise ctx.fail(op, "only int8 input, weights and output are supported")
+    if len(inp.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
+        raise ctx.fail(op, "input, filter and output must be 4-D (NHWC)")
+    if not w.is_const:
+        raise ctx.fail(op, "the filter must be a constant tensor")
+    if inp.quant is None or w.quant is None or out.quant is None:
+        raise ctx.fail(op, "input, filter and output must be quantized")
+    bias = None
+    if bias_i >= 0:
+        bt = ctx.tensor(bias_i)
+        if bt.dtype != "int32":
+            raise ctx.fail(op, f"the bias must be int32 (it is {bt.dtype})")
+        if not bt.is_const:
+            raise ctx.fail(op, "the bias must be a constant tensor")
+        bias = bt.data.reshape(-1).astype(np.int64)
+    n_ch = w.shape[channels_dim]
+    if bias is not None and bias.size != n_ch:
+        raise ctx.fail(op, f"the bias has {bias.size} values for {n_ch} output channels")
+    if w.quant.per_channel and (len(w.quant.scale) != n_ch or w.quant.axis != quant_axis):
+        raise ctx.fail(op, f"per-channel filter quantization must have {n_ch} scales along "
+                           f"dimension {quant_axis}")
+    if any(int(z) != 0 for z in w.quant.zero_point):
+        raise ctx.fail(op, "int8 filters must have zero point 0 (symmetric quantization)")
+    act = op.options.get("fused_activation_function", "NONE")
+    if act not in _ACTIVATIONS:
+        raise ctx.fail(op, f"fused activation {act} is not supported")
+    in_s, out_s = float(inp.quant.scale[0]), float(out.quant.scale[0])
+    mults, shifts = [], []
+    for ch in range(n_ch):
+        ws = w.quant.scale[ch if w.quant.per_channel else 0]
+        # TFLM: static_cast<double>(input_scale) * filter_scale / static_cast<double>(output_scale)
+        m, s = quantize_multiplier(in_s * float(ws) / out_s)
+        mults.append(m)
+        shifts.append(s)
+    act_min, act_max = activation_range(act, out_s, int(out.quant.zero_point[0]))
+    return inp, w, out, bias, mults, shifts, act_min, act_max
+
+
+def _geometry(op, ctx, inp, out, k_h: int, k_w: int, out_c: int) -> dict:
+    o = op.options
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
+    pad = o.get("padding", "SAME")
+    n, ih, iw, ic = (int(d) for d in inp.shape)
+    oh, ph = _out_size_and_pad(op, ctx, pad, sh, dh, ih, k_h, "height")
+    ow, pw = _out_size_and_pad(op, ctx, pad, sw, dw, iw, k_w, "width")
+    if tuple(out.shape) != (n, oh, ow, out_c):
+        raise ctx.fail(op, f"the output shape {list(out.shape)} is not the [{n}, {oh}, {ow}, "
+                           f"{out_c}] that {pad} padding gives")
+    return {"batches": n, "in_h": ih, "in_w": iw, "in_c": ic, "out_h": oh, "out_w": ow,
+            "out_c": out_c, "stride_h": sh, "stride_w": sw, "dil_h": dh, "dil_w": dw,
+            "pad_h": ph, "pad_w": pw}
+
+
+def _folded_bias(bias, w2d: np.ndarray, input_offset: int) -> np.ndarray:
+    """bias + input_offset * sum of each output channel's weights, wrapped to int32 like TFLM's
+    int32 accumulator. w2d is [out_c, taps]."""
+    acc = w2d.astype(np.int64).sum(axis=1) * input_offset
+    if bias is not None:
+        acc = acc + bias
+    return ((acc + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+def _quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max) -> dict:
+    return {"input_offset": -int(inp.quant.zero_point[0]),
+            "output_offset": int(out.quant.zero_point[0]),
+            "act_min": act_min, "act_max": act_max,
+            "multiplier": ctx.const(op, "mult", "int32_t", mults),
+            "shift": ctx.const(op, "shift", "int32_t", shifts)}
+
+
+def lower_conv2d(op, ctx):
+    inp, w, out, bias, mults, shifts, act_min, act_max = _common(op, ctx, 0, 0)
+    out_c, k_h, k_w, k_c = (int(d) for d in w.shape)
+    g = _geometry(op, ctx, inp, out, k_h, k_w, out_c)
+    in_c = g["in_c"]
+    if k_c <= 0 or in_c % k_c or out_c % (in_c // k_c):
+        raise ctx.fail(op, f"filter depth {k_c} does not divide the input depth {in_c} into "
+                           f"groups that divide the {out_c} output channels")
+    fields = {**g, "k_h": k_h, "k_w": k_w, "k_c": k_c}
+    fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
+    p = ctx.params(op, "tk_conv2d_params", fields)
+    macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c
+    x, y, f = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0]), ctx.ptr(op.inputs[1])
+    if USE_FAST_KERNELS and k_c == in_c:
+        fb = _folded_bias(bias, w.data.reshape(out_c, -1), fields["input_offset"])
+        k = k_h * k_w * in_c
+        scratch = "0" if k_h == 1 and k_w == 1 else ctx.scratch(op, 2 * k, "int8_t")
+        ctx.call(op, "tk_conv2d_s8", [p, x, f, ctx.const(op, "fbias", "int32_t", fb), y, scratch],
+                 ["conv2d_s8.c"], macs=macs)
+    else:
+        b = ctx.ptr(op.inputs[2]) if bias is not None else "0"
+        ctx.call(op, "tk_conv2d_s8_ref", [p, x, f, b, y], ["conv2d_s8.c"], macs=macs)
+
+
+def lower_depthwise_conv2d(op, ctx):
+    inp, w, out, bias, mults, shifts, act_min, act_max = _common(op, ctx, 3, 3)
+    one, k_h, k_w, out_c = (int(d) for d in w.shape)
+    if one != 1:
+        raise ctx.fail(op, f"the filter's first dimension must be 1 (it is {one})")
+    g = _geometry(op, ctx, inp, out, k_h, k_w, out_c)
+    dm = int(op.options.get("depth_multiplier", 1))
+    if dm <= 0 or g["in_c"] * dm != out_c:
+        raise ctx.fail(op, f"depth multiplier {dm} times input depth {g['in_c']} is not the "
+                           f"{out_c} output channels")
+    fields = {**g, "k_h": k_h, "k_w": k_w, "depth_multiplier": dm}
+    fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
+    p = ctx.params(op, "tk_dwconv_params", fields)
+    macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w
+    x, y, f = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0]), ctx.ptr(op.inputs[1])
+    if USE_FAST_KERNELS and dm == 1:
+        fb = _folded_bias(bias, w.data.reshape(-1, out_c).T, fields["input_offset"])
+        ctx.call(op, "tk_depthwise_conv2d_s8",
+                 [p, x, f, ctx.const(op, "fbias", "int32_t", fb), y],
+                 ["depthwise_conv2d_s8.c"], macs=macs)
+    else:
+        b = ctx.ptr(op.inputs[2]) if bias is not None else "0"
+        ctx.call(op, "tk_depthwise_conv2d_s8_ref", [p, x, f, b, y], ["depthwise_conv2d_s8.c"],
+                 macs=macs)
+
+
+LOWERINGS = {"CONV_2D": lower_conv2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv2d}

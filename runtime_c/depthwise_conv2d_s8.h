@@ -1,0 +1,32 @@
+/* DEPTHWISE_CONV_2D, int8 activations (per tensor), int8 weights (per output channel; per tensor is
+ * broadcast by the compiler), int32 bias. Two siblings, bit-exact with TFLM
+ * reference_integer_ops::DepthwiseConvPerChannel:
+ *   tk_depthwise_conv2d_s8_ref: TFLM's loop nest (any depth multiplier); `bias`: the model's or 0.
+ *   tk_depthwise_conv2d_s8:     depth multiplier 1 only; `bias` is the compiler's folded bias
+ *                               (bias + input_offset * sum of the channel's weights, mod 2^32). */
+#ifndef TK_DEPTHWISE_CONV2D_S8_H
+#define TK_DEPTHWISE_CONV2D_S8_H
+#include "tk_nn.h"
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;      /* out_c = in_c * depth_multiplier */
+    int32_t k_h, k_w;                 /* filter [1][k_h][k_w][out_c] */
+    int32_t depth_multiplier;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;             /* top / left padding (TFLM ComputePaddingHeightWidth) */
+    int32_t input_offset;             /* -input zero point, in [-127, 128] */
+    int32_t output_offset;            /* output zero point */
+    int32_t act_min, act_max;         /* fused activation as a clamp, within [-128, 127] */
+    const int32_t *multiplier;        /* out_c entries, Q31 */
+    const int32_t *shift;             /* out_c entries, in [-31, 30]; > 0 is a left shift */
+} tk_dwconv_params;
+
+void tk_depthwise_conv2d_s8_ref(const tk_dwconv_params *p, const int8_t *input,
+                                const int8_t *filter, const int32_t *bias, int8_t *output);
+
+void tk_depthwise_conv2d_s8(const tk_dwconv_params *p, const int8_t *input, const int8_t *filter,
+                            const int32_t *folded_bias, int8_t *output);
+#endif
