@@ -50,8 +50,10 @@ class LowerContext:
     """Handed to each lowering function. `offsets` is None in the first (measuring) pass, when
     only scratch requests matter; in the second pass it maps buffer keys to arena offsets."""
 
-    def __init__(self, graph: Graph, offsets: dict | None, arena_name: str = "tk_arena"):
+    def __init__(self, graph: Graph, offsets: dict | None, arena_name: str = "tk_arena",
+                 no_scratch: frozenset = frozenset()):
         self.graph = graph
+        self.no_scratch = no_scratch
         self.offsets = offsets
         self.arena = arena_name
         self.out = Lowered()
@@ -86,6 +88,11 @@ class LowerContext:
             root = self.graph.tensors[root].alias_of
         off = self.offsets[("t", root)]
         return f"({ctype} *)({self.arena} + {off})"
+
+    def scratch_allowed(self, op: Op) -> bool:
+        """False when the planner found that this op's scratch would enlarge the arena: the
+        lowering must then pick a kernel that needs none."""
+        return op.index not in self.no_scratch
 
     def scratch(self, op: Op, nbytes: int, ctype: str = "int32_t") -> str:
         """Request `nbytes` of arena that live only during `op`."""

@@ -121,7 +121,7 @@ def lower_conv2d(op, ctx):
     p = ctx.params(op, "tk_conv2d_params", fields)
     macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c
     x, y, f = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0]), ctx.ptr(op.inputs[1])
-    if USE_FAST_KERNELS and k_c == in_c:
+    if USE_FAST_KERNELS and k_c == in_c and ((k_h == 1 and k_w == 1) or ctx.scratch_allowed(op)):
         fb = _folded_bias(bias, w.data.reshape(out_c, -1), fields["input_offset"])
         k = k_h * k_w * in_c
         scratch = "0" if k_h == 1 and k_w == 1 else ctx.scratch(op, 2 * k, "int8_t")
