@@ -3,8 +3,6 @@ Output goes to a temporary sibling folder that is renamed into place only when c
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,7 @@ from . import __version__
 from .codegen import c_identifier, render_sources
 from .errors import TinykilnError, UnsupportedError
 from .ir import CTYPE_SIZE, Graph
+from .outdir import staged_output
 from .lower import LOWERINGS
 from .lower.context import LowerContext, Lowered
 from .passes import run_pipeline
@@ -167,23 +166,11 @@ def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
 def write_output(c: Compiled, out_dir: str | Path) -> Path:
     """Write all files into out_dir atomically: a temp folder beside it, renamed when complete."""
     out_dir = Path(out_dir)
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise TinykilnError(f"cannot create output folder {out_dir}: {e.strerror}.") from None
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp", dir=parent))
-    try:
+    with staged_output(out_dir) as tmp:
         for rel, text in sorted(c.files.items()):
             (tmp / rel).write_text(text)
         (tmp / "report.json").write_text(json.dumps(
             {k: v for k, v in c.report.items() if k != "compile_seconds"}, indent=2) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 

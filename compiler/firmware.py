@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -18,6 +17,7 @@ from .board import Board
 from .codegen import _env
 from .compile import Compiled
 from .errors import TinykilnError
+from .outdir import staged_output
 from .resources import resource_dir
 
 OPT = "-O2"
@@ -109,13 +109,7 @@ def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
     Returns the size report, also written to out_dir/report.json."""
     out_dir = Path(out_dir)
     files = firmware_sources(c, board) if files is None else files
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise TinykilnError(f"cannot create output folder {out_dir}: {e.strerror}.") from None
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp", dir=parent))
-    try:
+    with staged_output(out_dir) as tmp:
         src = tmp / "src"
         src.mkdir()
         for rel, text in sorted(files.items()):
@@ -129,12 +123,6 @@ def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
         report = size_report(c, board, tmp / "firmware.elf")
         report["build_warnings"] = [ln for ln in log.splitlines() if "warning:" in ln]
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return report
 
 

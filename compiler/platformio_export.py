@@ -5,8 +5,6 @@ tool-scons, links to a runner of the pip-installed SCons."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -15,6 +13,7 @@ from .codegen import _env
 from .compile import Compiled
 from .errors import TinykilnError
 from .firmware import build_flags, firmware_sources
+from .outdir import staged_output
 from .resources import resource_dir
 
 # The vendor platform and board id of PlatformIO's registry, for users with network access.
@@ -78,18 +77,9 @@ def export(c: Compiled, board: Board, out_dir: str | Path) -> Path:
         "cwd": "/", "spec": {"owner": "platformio", "id": None, "name": "tool-scons",
                              "requirements": None,
                              "uri": f"symlink://{final / '.pio-tools' / 'tool-scons'}"}}) + "\n"
-    parent = final.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp", dir=parent))
-    try:
+    with staged_output(final) as tmp:
         for rel, text in sorted(files.items()):
             p = tmp / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
