@@ -16,7 +16,9 @@ from tinykiln.errors import TinykilnError
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT.parent / "shared" / "models"
 AD01 = MODELS / "ad01_int8.tflite"
+KWS = MODELS / "kws_ref_model.tflite"
 ROWS = 32
+KWS_ROWS = 50
 
 EMULATED = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547", "lm3s6965evb",
             "microbit", "netduinoplus2", "sifive_e"]
@@ -24,6 +26,8 @@ REAL = ["nucleo-f446re", "nucleo-l4r5zi", "stm32f746g-disco", "nrf52840-dk", "rp
         "nucleo-h743zi"]
 # ad01 needs about 274 KB of flash: boards with 256 KB of flash must refuse it
 AD01_DOES_NOT_FIT = {"lm3s6965evb": "flash", "microbit": "flash"}
+# kws needs a 16,000-byte arena plus the stack: boards with 16 KB of RAM must refuse it
+KWS_DOES_NOT_FIT = {"microbit": "RAM", "sifive_e": "RAM"}
 
 no_arm = shutil.which("arm-none-eabi-gcc") is None
 no_qemu_arm = shutil.which("qemu-system-arm") is None
@@ -171,6 +175,46 @@ def test_ad01_bitexact_on_board(board, ad01, ad01_io, an386_image, tmp_path):
         build_firmware(ad01, b, out)
     x, ref = ad01_io
     res = run_firmware(out, b, ad01.graph, [x])
+    y = res.outputs[0].reshape(ref.shape)
+    assert y.dtype == ref.dtype == np.int8
+    assert int((y != ref).sum()) == 0, f"{board}: {(y != ref).sum()} of {y.size} bytes differ"
+    assert 0 < res.stack_peak < res.stack_size
+
+
+# ---- kws_ref_model (DS-CNN keyword spotting, 2.7 M MACs) on every emulated board
+
+@pytest.fixture(scope="module")
+def kws():
+    if not KWS.is_file():
+        pytest.skip(f"{KWS} is absent (the shared reference models are not in this checkout)")
+    from tflm_oracle import tflm_run
+    from tinykiln.compile import compile_file
+    c = compile_file(KWS)
+    t = c.graph.tensors[c.graph.inputs[0]]
+    x = np.random.default_rng(50).integers(-128, 128, (KWS_ROWS, *t.shape), dtype=np.int8)
+    return c, x, tflm_run(KWS.read_bytes(), [x])[0]
+
+
+@pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b)) for b in EMULATED])
+def test_kws_bitexact_on_board(board, kws, tmp_path):
+    from tinykiln.firmware import build_firmware
+    from tinykiln.qemu import run_firmware
+    c, x, ref = kws
+    b = get_board(board)
+    out = tmp_path / "fw"
+    if board in KWS_DOES_NOT_FIT:
+        region = KWS_DOES_NOT_FIT[board]
+        with pytest.raises(TinykilnError) as e:
+            build_firmware(c, b, out)
+        m = re.fullmatch(rf"does not fit on {board}: {region} over by (\d+) bytes .*", str(e.value))
+        assert m, str(e.value)
+        assert not out.exists()
+        big = _resized(b, tmp_path, region, 4 << 20)
+        used = build_firmware(c, big, tmp_path / "big")[region.lower()]["used"]
+        assert int(m.group(1)) == used - getattr(b, region.lower()).length
+        return
+    build_firmware(c, b, out)
+    res = run_firmware(out, b, c.graph, [x])
     y = res.outputs[0].reshape(ref.shape)
     assert y.dtype == ref.dtype == np.int8
     assert int((y != ref).sum()) == 0, f"{board}: {(y != ref).sum()} of {y.size} bytes differ"
