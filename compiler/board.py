@@ -109,26 +109,30 @@ class Board:
 # ---- loading and validation
 
 class _Fields:
-    """Typed access to one TOML table; every mistake names the file and the dotted field."""
+    """Typed access to one TOML table; every mistake names the file and the dotted field.
+    `noun` names the kind of file (impulse files reuse this class)."""
+    noun = "board"
 
     def __init__(self, path: Path, table: dict, where: str = ""):
         self.path, self.t, self.where = path, table, where
 
     def _err(self, key: str, what: str) -> TinykilnError:
-        return TinykilnError(f"board file {self.path}: field '{self.where}{key}' {what}.")
+        return TinykilnError(f"{self.noun} file {self.path}: field '{self.where}{key}' {what}.")
 
-    def get(self, key: str, kind, default=..., choices=None):
+    def get(self, key: str, kind, default=..., choices=None, signed: bool = False):
         if key not in self.t:
             if default is ...:
                 raise self._err(key, "is missing")
             return default
         v = self.t[key]
-        ok = isinstance(v, kind) and not (kind is int and isinstance(v, bool))
+        if kind is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        ok = isinstance(v, kind) and not (kind in (int, float) and isinstance(v, bool))
         if not ok:
             raise self._err(key, f"must be {_kind_name(kind)}, not {type(v).__name__} {v!r}")
         if choices is not None and v not in choices:
             raise self._err(key, f"is '{v}'; expected one of: {', '.join(choices)}")
-        if kind is int and v < 0:
+        if kind in (int, float) and v < 0 and not signed:
             raise self._err(key, f"must not be negative (is {v})")
         return v
 
@@ -140,17 +144,22 @@ class _Fields:
         v = self.t[key]
         if not isinstance(v, dict):
             raise self._err(key, f"must be a table, not {type(v).__name__}")
-        return _Fields(self.path, v, f"{self.where}{key}.")
+        return type(self)(self.path, v, f"{self.where}{key}.")
 
     def no_unknown(self, known: set[str]) -> None:
         for k in self.t:
             if k not in known:
-                raise self._err(k, f"is not a board field (known: {', '.join(sorted(known))})")
+                raise self._err(k, f"is not {_article(self.noun)} {self.noun} field "
+                                   f"(known: {', '.join(sorted(known))})")
 
 
 def _kind_name(kind) -> str:
-    return {int: "an integer", str: "a string", list: "a list", bool: "true or false"}.get(
-        kind, kind.__name__)
+    return {int: "an integer", float: "a number", str: "a string", list: "a list",
+            bool: "true or false"}.get(kind, kind.__name__)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 _TOP = {"description", "arch", "cpu", "fpu", "float_abi", "clock_hz", "flash", "ram", "console",

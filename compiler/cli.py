@@ -39,6 +39,41 @@ def _load_npy(path: str):
         raise TinykilnError(f"cannot read input array {path}: {e}.") from None
 
 
+def run_inputs(a, c) -> list:
+    """The input arrays of `tinykiln run`: --input per model input, or --raw for an impulse
+    (int16 samples, or floats in [-1, 1] scaled to int16)."""
+    import numpy as np
+    impulse = getattr(c, "impulse", None)
+    if a.raw and a.input:
+        raise TinykilnError("give either --raw (an impulse's raw samples) or --input, not both.")
+    if not a.raw and not a.input:
+        raise TinykilnError("give the input rows: --input X.npy (--raw X.npy for an impulse).")
+    if a.raw and impulse is None:
+        raise TinykilnError(f"--raw takes raw samples for an impulse file (.toml); {a.model} is a "
+                            "model: give --input with the model's input rows.")
+    if not a.raw:
+        return [_load_npy(p) for p in a.input]
+    if len(a.raw) != 1:
+        raise TinykilnError("an impulse takes one --raw array.")
+    x = _load_npy(a.raw[0])
+    if x.dtype.kind == "f":
+        if x.size and float(np.abs(x).max()) > 1.0:
+            raise TinykilnError(f"{a.raw[0]} holds floats outside [-1, 1]; give int16 samples or "
+                                "floats scaled to [-1, 1].")
+        x = np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
+    elif x.dtype != np.int16:
+        raise TinykilnError(f"{a.raw[0]} is {x.dtype}; raw samples must be int16 (or floats in "
+                            "[-1, 1]).")
+    want = (impulse.window,) if impulse.axes == 1 else (impulse.window, impulse.axes)
+    if x.ndim == len(want):
+        x = x[None]
+    if tuple(x.shape[1:]) != want:
+        raise TinykilnError(f"{a.raw[0]} has shape {x.shape}; the impulse takes rows of "
+                            f"{impulse.window} samples" + (f" x {impulse.axes} axes" if impulse.axes > 1 else "")
+                            + f": shape (N, {', '.join(map(str, want))}).")
+    return [x]
+
+
 def cmd_run(a) -> int:
     import numpy as np
     from .compile import compile_file
@@ -49,7 +84,7 @@ def cmd_run(a) -> int:
         raise TinykilnError("--profile counts guest instructions under QEMU: give an emulated "
                             "board such as --board mps2-an386 (see `tinykiln boards`).")
     c = compile_file(a.model, prefix=a.name)
-    xs = [_load_npy(p) for p in a.input]
+    xs = run_inputs(a, c)
     from .hostrun import HostBuild
     with HostBuild(c) as hb:
         ys = hb.run(xs)
@@ -77,11 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", default="model", help="C symbol prefix (default: model)")
     c.add_argument("--show-plan", action="store_true", help="print the arena plan as a picture")
     c.set_defaults(fn=cmd_compile)
-    r = sub.add_parser("run", help="build the model for a board and run inputs through it")
+    r = sub.add_parser("run", help="build the model (or impulse) for a board and run inputs "
+                                   "through it")
     r.add_argument("model")
     r.add_argument("--board", default="host")
-    r.add_argument("--input", action="append", required=True,
+    r.add_argument("--input", action="append",
                    help=".npy of shape (N, *input_shape); repeat for several inputs")
+    r.add_argument("--raw", action="append",
+                   help="(impulse files) .npy of raw samples, shape (N, window[, axes]), int16 "
+                        "or floats in [-1, 1]")
     r.add_argument("--output", required=True, help=".npy (or .npz for several outputs)")
     r.add_argument("--name", default="model")
     r.set_defaults(fn=cmd_run)

@@ -80,14 +80,14 @@ def run_on_board(args) -> int:
     """`tinykiln run MODEL --board BOARD` for a board other than host."""
     import numpy as np
     from .board import get_board
-    from .cli import _load_npy
+    from .cli import run_inputs
     from .compile import compile_file
     from .firmware import cached_firmware
     from .qemu import format_profile, qemu_binary, run_firmware
     board = get_board(args.board)
     qemu_binary(board)      # fail early: real board, or QEMU missing
     c = compile_file(args.model, prefix=args.name)
-    xs = [_load_npy(p) for p in args.input]
+    xs = run_inputs(args, c)
     fw = cached_firmware(c, board)
     profile = bool(getattr(args, "profile", False) or getattr(args, "profile_json", None))
     res = run_firmware(fw, board, c.graph, xs, profile=profile)

@@ -51,7 +51,7 @@ def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
 
 
 def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "model",
-                   model_name: str = "model") -> dict[str, str]:
+                   model_name: str = "model", pre: list[dict] | None = None) -> dict[str, str]:
     from .lower.context import LowerContext
     prefix = c_identifier(prefix)
     ptrs = LowerContext(graph, plan.offsets)
@@ -70,6 +70,7 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
         "calls": lowered.calls,
         "inputs": io_list(graph, graph.inputs, ptrs.ptr),
         "outputs": io_list(graph, graph.outputs, ptrs.ptr),
+        "pre": pre or [],
     }
     env = _env()
     files = {

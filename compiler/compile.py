@@ -50,9 +50,13 @@ def _root(graph: Graph, t: int) -> int:
     return t
 
 
-def activation_buffers(graph: Graph, scratch: dict[int, int]) -> tuple[list[Buffer], dict]:
-    """Lifetimes of every non-constant tensor (aliases merged into their root) and scratch."""
+def activation_buffers(graph: Graph, scratch: dict[int, int],
+                       pre: dict[str, int] | None = None) -> tuple[list[Buffer], dict]:
+    """Lifetimes of every non-constant tensor (aliases merged into their root) and scratch.
+    `pre` (name -> bytes): buffers live in a step before the first op, together with the model's
+    inputs (an impulse's raw window and DSP scratch, which fill the input)."""
     n = len(graph.ops)
+    off = 1 if pre else 0
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     size: dict[int, int] = {}
@@ -70,18 +74,22 @@ def activation_buffers(graph: Graph, scratch: dict[int, int]) -> tuple[list[Buff
     for i, op in enumerate(graph.ops):
         for t in op.inputs + op.outputs:
             if t >= 0:
-                touch(t, i)
+                touch(t, i + off)
     for t in graph.outputs:
-        touch(t, max(n - 1, 0))
+        touch(t, max(n - 1, 0) + off)
     buffers = [Buffer(("t", r), size[r], first[r], last[r]) for r in sorted(first)]
     labels = {("t", r): f"t{r}" for r in first}
     for i, nbytes in sorted(scratch.items()):
-        buffers.append(Buffer(("s", i), nbytes, i, i))
+        buffers.append(Buffer(("s", i), nbytes, i + off, i + off))
         labels[("s", i)] = f"scratch{i}"
+    for name, nbytes in (pre or {}).items():
+        buffers.append(Buffer(("p", name), nbytes, 0, 0))
+        labels[("p", name)] = name
     return buffers, labels
 
 
-def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False):
+def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
+                pre: dict[str, int] | None = None):
     """Plan tensors and op scratch. Scratch (e.g. im2col) buys speed but must not enlarge the
     arena beyond what the tensors alone need: ops whose scratch does are lowered without it,
     worst first, until the arena is back to the scratch-free size."""
@@ -89,7 +97,7 @@ def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False):
     base = None
     while True:
         measured = _lower(graph, None, no_scratch)
-        buffers, labels = activation_buffers(graph, measured.scratch)
+        buffers, labels = activation_buffers(graph, measured.scratch, pre)
         p = plan(buffers)
         if not measured.scratch or scratch_may_grow_arena:
             return buffers, labels, p, no_scratch
@@ -99,24 +107,29 @@ def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False):
             return buffers, labels, p, no_scratch
 
         def pressure(i):
-            return sum(b.size for b in buffers if b.key[0] == "t" and b.first <= i <= b.last) \
+            step = i + (1 if pre else 0)
+            return sum(b.size for b in buffers if b.key[0] == "t" and b.first <= step <= b.last) \
                 + measured.scratch[i]
         worst = max(sorted(measured.scratch), key=pressure)
         no_scratch = no_scratch | {worst}
 
 
 def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model",
-                  scratch_may_grow_arena: bool = False) -> Compiled:
+                  scratch_may_grow_arena: bool = False,
+                  pre_buffers: dict[str, int] | None = None) -> Compiled:
     """scratch_may_grow_arena: keep every fast kernel's scratch even where it enlarges the arena
-    (tests use it to exercise the fast kernels on every case)."""
+    (tests use it to exercise the fast kernels on every case). pre_buffers (name -> bytes): arena
+    space for a stage that runs before the model and writes its input (the DSP front end of an
+    impulse); `<prefix>_<name>()` returns it, disjoint from the inputs, overwritten by the model."""
     t0 = time.perf_counter()
     graph = run_pipeline(graph)
-    buffers, labels, p, no_scratch = _plan_arena(graph, scratch_may_grow_arena)
+    buffers, labels, p, no_scratch = _plan_arena(graph, scratch_may_grow_arena, pre_buffers)
     bad = check_overlaps(buffers, p.offsets)
     if bad:     # the planner's own invariant; never the user's fault
         raise AssertionError(f"arena plan overlaps: {bad[:3]}")
     lowered = _lower(graph, p.offsets, no_scratch)
-    files = render_sources(graph, lowered, p, prefix=prefix, model_name=model_name)
+    pre = [{"name": k, "bytes": v, "offset": p.offsets[("p", k)]} for k, v in (pre_buffers or {}).items()]
+    files = render_sources(graph, lowered, p, prefix=prefix, model_name=model_name, pre=pre)
     weight_bytes = sum(len(c.values) * CTYPE_SIZE[c.ctype] for c in lowered.consts)
     report = {
         "tinykiln_version": __version__,
@@ -158,7 +171,11 @@ def _io(graph: Graph, t: int) -> dict:
 
 
 def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
+    """A .tflite model, or an impulse file (.toml: DSP front end + model)."""
     model = Path(model)
+    if model.suffix.lower() == ".toml":
+        from .impulse import compile_impulse
+        return compile_impulse(model, prefix=prefix)
     graph = load_tflite(model)
     return compile_graph(graph, prefix=prefix, model_name=model.name)
 

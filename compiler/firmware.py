@@ -192,6 +192,7 @@ def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dic
     by_name = {n: sz for n, _, sz, _ in syms}
     weight_names = {k.name for k in c.lowered.consts}
     weights = sum(by_name.get(n, 0) for n in weight_names)
+    dsp_tables = sum(by_name.get(n, 0) for n in getattr(c, "dsp_symbols", ()))
     code = sum(sections.get(n, {}).get("size", 0) for n in (".isr_vector", ".text"))
     arena = by_name.get("tk_arena", 0)
     stack = sections.get(".stack", {}).get("size", 0)
@@ -204,7 +205,8 @@ def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dic
         "cpu": board.cpu,
         "gcc_flags": [*board.gcc_flags(), OPT],
         "flash": {"size": board.flash.length, "used": flash_used, "code": code,
-                  "weights": weights, "rest": flash_used - code - weights,
+                  "weights": weights, **({"dsp_tables": dsp_tables} if dsp_tables else {}),
+                  "rest": flash_used - code - weights - dsp_tables,
                   "headroom": board.flash.length - flash_used},
         "ram": {"size": board.ram.length, "used": ram_used, "arena": arena, "stack": stack,
                 "rest": ram_used - arena - stack, "headroom": board.ram.length - ram_used},
@@ -214,8 +216,9 @@ def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dic
                             for n, a, sz, t in largest],
         "marker_address": next((a for n, a, _, _ in syms if n == "tk_layer_mark"), None),
         "macs": c.report["macs"],
-        "layers": [{"op": k.op_index, "opcode": k.opcode, "macs": k.macs}
-                   for k in c.lowered.calls if not k.is_copy_free],
+        "layers": [*getattr(c, "pre_layers", ()),
+                   *({"op": k.op_index, "opcode": k.opcode, "macs": k.macs}
+                     for k in c.lowered.calls if not k.is_copy_free)],
     }
 
 
@@ -224,7 +227,8 @@ def format_report(r: dict) -> str:
     lines = [
         f"{r['model']} on {r['board']} ({r['cpu']}):",
         f"  flash {f['used']:>9,} of {f['size']:,} B: code {f['code']:,}, weights {f['weights']:,},"
-        f" rest {f['rest']:,}; headroom {f['headroom']:,}",
+        + (f" DSP tables {f['dsp_tables']:,}," if "dsp_tables" in f else "")
+        + f" rest {f['rest']:,}; headroom {f['headroom']:,}",
         f"  RAM   {m['used']:>9,} of {m['size']:,} B: arena {m['arena']:,}, stack {m['stack']:,},"
         f" rest {m['rest']:,}; headroom {m['headroom']:,}",
         "  largest symbols: " + ", ".join(f"{s['name']} {s['size']:,}"
