@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="compile a built-in example model and check it on the host")
     d.add_argument("-o", "--output", default="tinykiln-demo", help="output folder")
     d.set_defaults(fn=cmd_demo)
-    from . import cli_firmware
+    from . import cli_firmware, cli_impulse
     cli_firmware.register(sub)
+    cli_impulse.register(sub)
     return p
 
 

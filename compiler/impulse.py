@@ -417,16 +417,25 @@ def _static_names(src: str) -> set[str]:
 
 
 def float_features(imp: Impulse, raw: np.ndarray) -> np.ndarray:
-    """Float features of an audio impulse (tinykiln.dsp.ref: the definition the fixed-point front
-    end matches to 1 LSB of the model's input), after offset, gain and clip: what a model is
-    trained on. (N, window) int16 -> (N, frames, features) float64."""
+    """Float features of an impulse: the float definition the fixed-point front end matches to
+    about 1 LSB of the model's input (tinykiln.dsp.ref, dsp.spectral.reference_float), after
+    offset, gain and clip: what a model is trained on (its converter then picks the input scale
+    the device quantises into). (N, window[, axes]) int16 -> (N, frames, features) float64."""
     from .dsp import ref
-    if imp.block == "spectral":
-        raise TinykilnError("float_features covers the audio blocks; use features() for spectral.")
-    fe = imp.dsp
+    from .dsp.spectral import reference_float
+    x = np.asarray(raw)
+    if x.ndim == 2:
+        x = x[:, :, None]
     out = []
-    for row in np.asarray(raw).reshape(len(raw), -1):
-        g = (ref.log_features(fe, row) - fe.f_offset) * fe.f_gain
+    for row in x:
+        if imp.block == "spectral":
+            fr = [reference_float(imp.dsp, row[f * imp.frame_stride:f * imp.frame_stride
+                                               + imp.frame_length].T).reshape(-1)
+                  for f in range(imp.n_frames)]
+            out.append(np.stack(fr))
+            continue
+        fe = imp.dsp
+        g = (ref.log_features(fe, row[:, 0]) - fe.f_offset) * fe.f_gain
         out.append(np.clip(g, *fe.f_clip) if fe.f_clip is not None else g)
     return np.stack(out)
 

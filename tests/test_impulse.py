@@ -366,3 +366,64 @@ def test_trained_impulse_on_qemu_equals_host(board, tones, tmp_path):
     res = run_firmware(tmp_path / "fw", b, c.graph, [x])
     assert res.outputs[0].shape == scores.shape
     assert res.outputs[0].tobytes() == scores.tobytes(), board
+
+
+# ---- the other audio blocks on the host: MFE (two presets) and the spectrogram
+
+AUDIO_BLOCKS = [
+    ("librosa mfe", 'block = "mfe"\npreset = "librosa_mfe"\nframe_length = 400\nframe_stride = 200\n'
+                    'n_fft = 512\nn_mels = 24', 8000, 16000, 39 * 24, 0.37, -7),
+    ("edge impulse mfe", 'block = "mfe"\npreset = "ei_mfe"\nframe_length = 256\nframe_stride = 256\n'
+                         'n_fft = 256\nn_mels = 32', 4096, 16000, 16 * 32, 1 / 256, -128),
+    ("spectrogram", 'block = "spectrogram"\nframe_length = 128\nframe_stride = 64\nn_fft = 128\n'
+                    'window = "hamming"\nbins = [4, 40]', 2048, 8000, 31 * 36, 0.5, 32),
+]
+
+
+@pytest.mark.parametrize("case,dsp,window,sr,n,scale,zp", AUDIO_BLOCKS, ids=[a[0] for a in AUDIO_BLOCKS])
+def test_audio_block_impulse_matches_python_model_and_tflm(case, dsp, window, sr, n, scale, zp,
+                                                           tmp_path):
+    rng = np.random.default_rng(len(case))
+    b = ModelBuilder(case)
+    x_t = b.input((1, n), scale=scale, zero_point=zp)
+    w = b.const(rng.integers(-127, 128, (4, n), dtype=np.int8), scale=[0.004] * 4,
+                zero_point=[0] * 4, axis=0)
+    y_t = b.tensor((1, 4), scale=0.5, zero_point=0)
+    b.op("FULLY_CONNECTED", [x_t, w, -1], [y_t], fused_activation_function="NONE")
+    b.output(y_t)
+    (tmp_path / "m.tflite").write_bytes(b.build())
+    (tmp_path / "i.toml").write_text(f'[input]\nsample_rate = {sr}\nwindow = {window}\n\n[dsp]\n'
+                                     f'{dsp}\n\n[model]\npath = "m.tflite"\n')
+    c = compile_file(tmp_path / "i.toml")
+    x = np.stack([speech_like(s, seconds=window / sr, sr=sr, level_dbfs=lv)[:window]
+                  for s, lv in enumerate((-10, -30, -50))])
+    f = features(c, x)
+    assert f.reshape(3, -1).std(1).min() > 1, "features hardly vary: the test would prove little"
+    ref = tflm_run((tmp_path / "m.tflite").read_bytes(), [f])[0]
+    with HostBuild(c, sanitize=True) as hb:
+        y = hb.run([x])[0]
+    assert int((y.reshape(ref.shape) != ref).sum()) == 0
+
+
+# ---- training features: the float definition agrees with the device's int8 bytes
+
+@pytest.mark.parametrize("which", ["kws", "motion"])
+def test_float_features_agree_with_device_features(which, kws_dir, motion_dir, tmp_path, capsys):
+    d = kws_dir if which == "kws" else motion_dir
+    if which == "kws":
+        x = np.stack([speech_like(s, level_dbfs=-12) for s in range(3)])
+    else:
+        x = _motion_signals(10, seed=9)[2:]
+    np.save(tmp_path / "raw.npy", x)
+    assert cli(["features", str(d / "impulse.toml"), "--raw", str(tmp_path / "raw.npy"),
+                "-o", str(tmp_path / "f.npy")]) == 0
+    assert cli(["features", str(d / "impulse.toml"), "--raw", str(tmp_path / "raw.npy"),
+                "-o", str(tmp_path / "q.npy"), "--int8"]) == 0
+    f, q = np.load(tmp_path / "f.npy"), np.load(tmp_path / "q.npy")
+    c = compile_file(d / "impulse.toml")
+    assert np.array_equal(q, features(c, x))
+    dsp = c.report["dsp"]
+    fq = np.clip(np.floor(f / dsp["feature_scale"] + 0.5) + dsp["feature_zero_point"], -128, 127)
+    diff = np.abs(fq.reshape(q.shape) - q.astype(np.int64))
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.01, (diff.max(), (diff > 0).mean())
+    assert len(np.unique(q)) > 20

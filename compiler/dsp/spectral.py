@@ -134,8 +134,9 @@ def _peaks(p, n: int, count: int) -> list[int]:
     return (cands + [0] * count)[:count]
 
 
-def reference(sp: Spectral, fr: np.ndarray) -> np.ndarray:
-    """Float64 definition of the same features, quantised to int8."""
+def reference_float(sp: Spectral, fr: np.ndarray) -> np.ndarray:
+    """Float64 definition of the features before int8: per frame [rms (full-scale units), band
+    powers (dB), then (peak frequency (Hz), peak power (dB)) per peak]."""
     x = np.atleast_2d(fr).astype(np.float64) / 32768.0
     n = sp.n_fft
     if sp.remove_mean:
@@ -144,19 +145,27 @@ def reference(sp: Spectral, fr: np.ndarray) -> np.ndarray:
     w = T.window(sp.window, sp.frame_length) if sp.window not in ("none", None) else 1.0
     P = np.abs(np.fft.rfft(x * w, n=n, axis=1)) ** 2 / n**2
     lo, hi = band_bins(sp)
-
-    def q(v, scale, zp):   # halves round up, as tk_dsp_quantize
-        return np.clip(np.floor(np.asarray(v) / scale + 0.5) + zp, -128, 127)
-    cols = [q(rms, sp.rms_scale, sp.rms_zero_point)[:, None]]
+    cols = [rms[:, None]]
     for a, b in zip(lo, hi):
         db = np.maximum(10 * np.log10(np.maximum(P[:, a:b].sum(1), 1e-300)), sp.floor_db)
-        cols.append(q(db, sp.db_scale, sp.db_zero_point)[:, None])
+        cols.append(db[:, None])
     peaks = []
     for f in range(x.shape[0]):
         row = []
         for k in _peaks(P[f], n, sp.n_peaks):
             db = max(10 * np.log10(max(P[f, k], 1e-300)), sp.floor_db) if k else sp.floor_db
-            row += [q(k * sp.sample_rate / n, sp.hz_scale, sp.hz_zero_point), q(db, sp.db_scale, sp.db_zero_point)]
+            row += [k * sp.sample_rate / n, db]
         peaks.append(row)
-    cols.append(np.array(peaks).reshape(x.shape[0], 2 * sp.n_peaks))
-    return np.concatenate(cols, 1).astype(np.int8)
+    cols.append(np.array(peaks, np.float64).reshape(x.shape[0], 2 * sp.n_peaks))
+    return np.concatenate(cols, 1)
+
+
+def reference(sp: Spectral, fr: np.ndarray) -> np.ndarray:
+    """Float64 definition of the same features, quantised to int8."""
+    f = reference_float(sp, fr)
+    k = 1 + len(sp.bands_hz)
+    scale = np.array([sp.rms_scale] + [sp.db_scale] * (k - 1) + [sp.hz_scale, sp.db_scale] * sp.n_peaks)
+    zp = np.array([sp.rms_zero_point] + [sp.db_zero_point] * (k - 1)
+                  + [sp.hz_zero_point, sp.db_zero_point] * sp.n_peaks)
+    # halves round up, as tk_dsp_quantize
+    return np.clip(np.floor(f / scale + 0.5) + zp, -128, 127).astype(np.int8)

@@ -1,0 +1,43 @@
+"""`tinykiln features`: the front end of an impulse on the host, for training data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    f = sub.add_parser("features", help="compute an impulse's features from raw samples "
+                                        "(float for training, or the device's exact int8)")
+    f.add_argument("impulse", help="impulse file (.toml)")
+    f.add_argument("--raw", required=True, help=".npy of shape (N, window[, axes]), int16 or "
+                                                "floats in [-1, 1]")
+    f.add_argument("-o", "--output", required=True, help=".npy to write")
+    f.add_argument("--int8", action="store_true",
+                   help="the int8 bytes the device writes into the model's input (needs the "
+                        "model: its input scale and zero point); default: float features")
+    f.set_defaults(fn=cmd_features)
+
+
+def cmd_features(a) -> int:
+    import numpy as np
+    from .cli import run_inputs
+    from .errors import TinykilnError
+    from .impulse import compile_impulse, features, float_features, load_impulse
+    if Path(a.impulse).suffix.lower() != ".toml":
+        raise TinykilnError(f"{a.impulse} is not an impulse file (.toml).")
+    if a.int8:
+        c = compile_impulse(a.impulse)
+        imp = c.impulse
+    else:
+        c = None
+        imp = load_impulse(a.impulse, check_model=False)
+
+    class _Args:       # run_inputs checks the raw array against the impulse
+        raw, input, model = [a.raw], None, a.impulse
+    holder = type("C", (), {"impulse": imp})()
+    x = run_inputs(_Args, holder)[0]
+    f = features(c, x) if a.int8 else float_features(imp, x)
+    np.save(a.output, f)
+    kind = "int8 (device bytes)" if a.int8 else "float"
+    print(f"{len(x)} windows -> {kind} features {f.shape[1:]} ({imp.n_frames} frames x "
+          f"{imp.n_features} features); wrote {a.output}")
+    return 0
