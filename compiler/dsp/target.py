@@ -1,12 +1,16 @@
 """Run DSP blocks on an emulated Cortex-M (QEMU, semihosting): checks that the target build (the
-DSP-extension path on Cortex-M4, the portable path on Cortex-M0/M3) gives the same bits as the
-model, and counts executed instructions per call with the project's QEMU plugin."""
+DSP-extension path on Cortex-M4/M7, the portable path on Cortex-M0/M3) gives the same bits as the
+model, counts executed instructions per call with the project's QEMU plugin, and reports the flash
+bytes of the tables and code a call links in. The compile flags are the firmware build's for the
+machine's board (tinykiln.firmware.build_flags), so the counts are the ones a user's image gets."""
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,20 +21,45 @@ from .host import dsp_sources
 
 @dataclass(frozen=True)
 class Machine:
-    qemu_machine: str
-    cflags: tuple
-    flash: int
-    ram: int
-    ram_size: int
-    fpu: bool
+    board: str              # a board file in boards/: cpu, fpu, memory regions, QEMU machine
 
 
 MACHINES = {
-    "cortex-m4": Machine("mps2-an386", ("-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"),
-                         0x0, 0x20000000, 4 << 20, True),
-    "cortex-m3": Machine("mps2-an385", ("-mcpu=cortex-m3",), 0x0, 0x20000000, 4 << 20, False),
-    "cortex-m0": Machine("microbit", ("-mcpu=cortex-m0",), 0x0, 0x20000000, 16 << 10, False),
+    "cortex-m7": Machine("mps2-an500"),
+    "cortex-m4": Machine("mps2-an386"),
+    "cortex-m3": Machine("mps2-an385"),
+    "cortex-m0": Machine("microbit"),
 }
+
+
+@dataclass
+class TargetRun:
+    outputs: object                 # as run() returns them
+    counts: np.ndarray | None       # instructions per call, (F,), None without the plugin
+    tables: dict = field(default_factory=dict)   # data object symbol -> bytes (ELF symbol sizes)
+    code: dict = field(default_factory=dict)     # runtime_c/dsp source stem -> .text bytes kept by the link
+    cflags: list = field(default_factory=list)
+
+
+def _board(cpu: str):
+    from ..board import get_board
+    return get_board(MACHINES[cpu].board)
+
+
+def firmware_cflags(cpu: str, opt: str | None = None) -> list[str]:
+    """The compile flags of a firmware image for the machine's board, minus what only the firmware
+    needs (libc specs, its forced include, -g); opt replaces the optimisation level."""
+    from ..firmware import build_flags
+    flags, out, skip = build_flags(_board(cpu))[0], [], False
+    for f in flags:
+        if skip or f == "-include":
+            skip = not skip
+            continue
+        if f.startswith("--specs=") or f == "-g":
+            continue
+        out.append(opt if (opt and re.fullmatch(r"-O[0-3sgz]|-Ofast", f)) else f)
+    return out
+
 
 _STARTUP = r"""
 #include <stdint.h>
@@ -66,7 +95,8 @@ __attribute__((noinline, used)) void tk_dsp_mark(void) { __asm__ volatile("" :::
 """
 
 _LINK = """
-MEMORY {{ FLASH (rx) : ORIGIN = {flash:#x}, LENGTH = 1M
+ENTRY(tk_reset)
+MEMORY {{ FLASH (rx) : ORIGIN = {flash:#x}, LENGTH = {flash_size:#x}
          RAM (rwx) : ORIGIN = {ram:#x}, LENGTH = {ram_size:#x} }}
 SECTIONS {{
   .text : {{ KEEP(*(.isr_vector)) *(.text*) *(.rodata*) }} > FLASH
@@ -89,6 +119,8 @@ def available(cpu: str = "cortex-m4") -> str | None:
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
+    if cpu not in MACHINES:
+        return f"no emulated machine for {cpu} (known: {', '.join(MACHINES)})"
     return None
 
 
@@ -100,13 +132,81 @@ def _plugin():
         return None
 
 
-def run(kind: str, frames: np.ndarray, cpu: str = "cortex-m4", count: bool = True, opt: str = "-O2",
+def _runtime_objects(cflags: list[str], extra: tuple[str, ...]) -> list[Path]:
+    """runtime_c/dsp compiled once per flag set (cached in the temp folder under a hash of the
+    sources and flags); only the generated main is compiled per run."""
+    srcs = dsp_sources()
+    inc = srcs[0].parent
+    flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", *cflags, *extra, "-I", str(inc)]
+    h = hashlib.sha256(" ".join(flags).encode())
+    for p in sorted(srcs + list(inc.glob("*.h"))):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    out = Path(tempfile.gettempdir()) / f"tinykiln-dsp-target-obj-{h.hexdigest()[:16]}"
+    objs = [out / (src.stem + ".o") for src in srcs]
+    if all(o.is_file() for o in objs):
+        return objs
+    out.mkdir(parents=True, exist_ok=True)
+    for src, obj in zip(srcs, objs):
+        tmp = obj.with_suffix(f".{id(objs)}.tmp")
+        cmd = ["arm-none-eabi-gcc", *flags, "-c", str(src), "-o", str(tmp)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"target build failed:\n{' '.join(cmd)}\n{r.stderr}")
+        tmp.replace(obj)
+    return objs
+
+
+_MAP_SECTION = re.compile(r"^\s*(\.text\S*)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+\.o)\s*$")
+
+
+def _code_bytes(map_text: str) -> dict:
+    """.text bytes per runtime object kept by the link (--gc-sections), from the link map."""
+    code: dict = {}
+    pending = None
+    kept = map_text.split("Linker script and memory map", 1)[-1]     # after the discarded sections
+    for line in kept.splitlines():
+        st = line.strip()
+        if st.startswith(".text") and len(st.split()) == 1:
+            pending = st            # long section name: address, size and object on the next line
+            continue
+        m = _MAP_SECTION.match(line)
+        if m and (m.group(1) or pending) and int(m.group(3), 16):
+            stem = Path(m.group(4)).stem
+            code[stem] = code.get(stem, 0) + int(m.group(3), 16)
+        pending = None
+    return code
+
+
+def _objects(elf: Path) -> dict:
+    """Sizes of the data objects (the emitted tables and configs among them), from the ELF symbol
+    table."""
+    from elftools.elf.elffile import ELFFile
+    with open(elf, "rb") as f:
+        e = ELFFile(f)
+        symtab = e.get_section_by_name(".symtab")
+        return {s.name: s["st_size"] for s in symtab.iter_symbols()
+                if s["st_info"]["type"] == "STT_OBJECT" and s["st_size"] > 0}
+
+
+def run(kind: str, frames: np.ndarray, cpu: str = "cortex-m4", count: bool = True, opt: str | None = None,
         tables=None, prev: np.ndarray | None = None, table_n: int | None = None):
     """Run `kind` (rfft_q15, rfft_q15_bfp, rfft_q31, frontend, spectral) on every frame on the
     emulated cpu; frontend/spectral take their FrontEndTables/SpectralTables as `tables` (and
     frontend the pre-emphasis history `prev`). Returns (outputs, instructions per call (F,) or None
     when the counting plugin is unavailable)."""
-    mach = MACHINES[cpu]
+    r = run_target(kind, frames, cpu, count, opt, tables, prev, table_n)
+    return r.outputs, r.counts
+
+
+def run_target(kind: str, frames: np.ndarray, cpu: str = "cortex-m4", count: bool = True,
+               opt: str | None = None, tables=None, prev: np.ndarray | None = None,
+               table_n: int | None = None, extra_cflags: tuple[str, ...] = ()) -> TargetRun:
+    """As run(), also returning the flash bytes of the tables (ELF symbols) and of the runtime code
+    the call links in (.text kept by --gc-sections, per source file). opt overrides the firmware's
+    optimisation level; extra_cflags are added to the runtime's compile (e.g. -DTK_DSP_PORTABLE)."""
+    board = _board(cpu)
+    cflags = firmware_cflags(cpu, opt)
     frames = np.atleast_2d(frames)
     F, n = frames.shape
     em = Emitter("tinykiln.dsp.target")
@@ -159,27 +259,30 @@ int main(void) {{
     return 0;
 }}
 """)
+    objs = _runtime_objects(cflags, tuple(extra_cflags))
+    fpu = int(board.fpu != "none" and board.float_abi != "soft")
     with tempfile.TemporaryDirectory(prefix="tinykiln-dsp-target-") as d:
         d = Path(d)
         (d / "main.c").write_text(main)
         (d / "startup.c").write_text(_STARTUP)
-        (d / "link.ld").write_text(_LINK.format(flash=mach.flash, ram=mach.ram, ram_size=mach.ram_size))
+        (d / "link.ld").write_text(_LINK.format(flash=board.flash.origin, flash_size=board.flash.length,
+                                                ram=board.ram.origin, ram_size=board.ram.length))
         elf = d / "app.elf"
-        cmd = ["arm-none-eabi-gcc", "-std=c99", opt, "-Wall", "-Wextra", "-Werror", "-mthumb", *mach.cflags,
-               f"-DTK_FPU={int(mach.fpu)}", "-nostdlib", "-T", str(d / "link.ld"),
+        cmd = ["arm-none-eabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", *cflags, f"-DTK_FPU={fpu}",
+               "-nostdlib", "-T", str(d / "link.ld"), "-Wl,--gc-sections", f"-Wl,-Map={d / 'app.map'}",
                "-I", str(dsp_sources()[0].parent), "-o", str(elf), str(d / "startup.c"), str(d / "main.c"),
-               *map(str, dsp_sources()), "-lgcc"]
+               *map(str, objs), "-lgcc"]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"target build failed:\n{' '.join(cmd)}\n{r.stderr}")
         nm = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True).stdout
         marker = next(int(l.split()[0], 16) for l in nm.splitlines() if l.endswith(" tk_dsp_mark"))
-        q = ["qemu-system-arm", "-M", mach.qemu_machine, "-display", "none", "-monitor", "none",
+        q = ["qemu-system-arm", "-M", board.qemu_machine, "-display", "none", "-monitor", "none",
              "-serial", "null", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
         plugin = _plugin() if count else None
         if plugin:
             q += ["-icount", "shift=0", "-plugin", f"{plugin},marker={marker & ~1:#x},out=samples.txt"]
-        r = subprocess.run(q, cwd=d, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        r = subprocess.run(q, cwd=d, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
         if r.returncode != 0:
             raise RuntimeError(f"QEMU exited with {r.returncode}: {r.stderr[-800:]}")
         text = r.stdout + r.stderr
@@ -195,4 +298,7 @@ int main(void) {{
         if plugin and (d / "samples.txt").exists():
             s = np.array([int(v) for v in (d / "samples.txt").read_text().split()[2:]], np.int64)  # after "total N"
             counts = s[1::2] - s[0::2]
-    return (outs, ret) if "bfp" in kind else outs, counts
+        stems = {src.stem for src in dsp_sources()}
+        code = {k: v for k, v in _code_bytes((d / "app.map").read_text()).items() if k in stems}
+        objects = _objects(elf)
+    return TargetRun((outs, ret) if "bfp" in kind else outs, counts, objects, code, cflags)
