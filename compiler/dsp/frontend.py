@@ -106,12 +106,12 @@ def build(fe: FrontEnd) -> FrontEndTables:
                       0, 2**31 - 1).astype(np.int32)
     mel = T.mel_tables(_filterbank(fe))
     magnitude = fe.spectrum == "magnitude"
-    # The Q31 frame is y = x_float 2^31 g (g = 1/2 with pre-emphasis), times 2^s (BFP); the FFT
+    # The Q31 frame is y = x_float 2^31 g (g = 1/2, 1/4 with pre-emphasis), times 2^s (BFP); the FFT
     # gives X_int = FFT(y 2^s) / n, so
     #   power:     |FFT(x_float)|^2 = P n^2 / (2^62 g^2 2^2s)
     #   magnitude: |FFT(x_float)|   = sqrt(P) n / (2^31 g 2^s)   (tk_mag_from_power ~ sqrt(P))
     # and the filterbank adds 2^-wbits: every factor is a power of two, the log2 offsets integers.
-    lg = -1 if a_q15 else 0
+    lg = -2 if a_q15 else -1
     ls = _log2_int(fe.spectrum_scale, "spectrum_scale")
     ln = _log2_int(n, "n_fft")
     if magnitude:

@@ -169,14 +169,14 @@ def prepare(t, fr: np.ndarray, prev: np.ndarray):
     f, L = fr.shape
     if t.preemph_q15:
         before = np.concatenate([np.asarray(prev, np.int64)[:, None], fr[:, :-1]], 1)
-        y = fr * 32768 - t.preemph_q15 * before
+        y = (fr * 32768 - t.preemph_q15 * before) >> 1
     else:
-        y = fr * 65536
+        y = fr * 32768
     if t.window_q31 is not None:
         y = (y * t.window_q31.astype(np.int64) + (1 << 30)) >> 31   # |y w| < 2^62
     buf = np.zeros((f, t.n), np.int64)
     buf[:, :L] = y
-    s = np.minimum(headroom_q31(buf), t.max_shift)
+    s = np.minimum(headroom_q31(buf) - 1, t.max_shift)     # peak <= half scale
     return buf << s[:, None], s
 
 

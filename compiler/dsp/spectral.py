@@ -103,8 +103,8 @@ def model(t: SpectralTables, fr: np.ndarray) -> np.ndarray:
         y = (y * t.window_q31.astype(np.int64) + (1 << 30)) >> 31
     buf = np.zeros((F, n), np.int64)
     buf[:, :L] = y
-    s = M.headroom_q31(buf)
-    X = M.rfft_q31(buf << s[:, None]).astype(np.int64)
+    s = M.headroom_q31(buf) - 1                  # peak <= half scale; -1 halves the frame
+    X = M.rfft_q31(np.where(s[:, None] >= 0, buf << np.maximum(s, 0)[:, None], buf >> 1)).astype(np.int64)
     P = (X[..., 0] * X[..., 0]).astype(np.uint64) + (X[..., 1] * X[..., 1]).astype(np.uint64)
     out = [M.quantize(rms, t.q_rms)[:, None]]
     sh = (2 * s * 65536)[:, None]

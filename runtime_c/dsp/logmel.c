@@ -1,5 +1,5 @@
-/* One frame to log filterbank energies (see logmel.h). Ranges: x 2^15 - alpha x_prev fits int32 for
- * any int16 pair; a Q31 bin's power is < 2^63 (uint64). A filter's energy is kept as hi * 2^32 + lo
+/* One frame to log filterbank energies (see logmel.h). Ranges: the frame is x 2^15 (|y| <= 2^30)
+ * or (x 2^15 - alpha x_prev) / 2 (|y| < 2^30) for any int16 pair; a Q31 bin's power is < 2^63 (uint64). A filter's energy is kept as hi * 2^32 + lo
  * with hi = sum w (P >> 32), lo = sum w (P mod 2^32): 16-bit weights and at most 2^9 bins keep both
  * sums below 2^58, so nothing of a 96-bit energy is lost before the log. */
 #include "logmel.h"
@@ -10,15 +10,18 @@ static int prepare(const tk_logmel_cfg *cfg, const int16_t *x, int16_t prev, int
         int32_t y;
         if (cfg->preemph) {
             int32_t before = i ? x[i - 1] : prev;
-            y = tk_lsl(x[i], 15) - cfg->preemph * before;
+            y = tk_asr(tk_lsl(x[i], 15) - cfg->preemph * before, 1);
         } else {
-            y = tk_lsl(x[i], 16);
+            y = tk_lsl(x[i], 15);
         }
         if (cfg->window) y = (int32_t)tk_asr64((int64_t)y * cfg->window[i] + ((int64_t)1 << 30), 31);
         buf[i] = y;
     }
     for (int i = L; i < n; i++) buf[i] = 0;
-    int s = tk_headroom_q31(buf, n);
+    /* |buf| <= 2^30, so s >= 0; the shift keeps the peak at or below half scale: the first
+     * radix-4 stage rotates complex pairs of magnitude up to sqrt(2) times the peak, which must
+     * not saturate */
+    int s = tk_headroom_q31(buf, n) - 1;
     if (s > cfg->max_shift) s = cfg->max_shift;
     if (s)
         for (int i = 0; i < n; i++) buf[i] = tk_lsl(buf[i], s);

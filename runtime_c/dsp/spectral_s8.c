@@ -37,9 +37,13 @@ void tk_spectral_s8(const tk_spectral_s8_cfg *cfg, const int16_t *frame, int32_t
         buf[i] = y;
     }
     for (int i = L; i < n; i++) buf[i] = 0;
-    int s = tk_headroom_q31(buf, n);
-    if (s)
+    /* peak at or below half scale (the first radix-4 stage must not saturate): s = -1 halves a
+     * frame whose mean removal took it above */
+    int s = tk_headroom_q31(buf, n) - 1;
+    if (s > 0)
         for (int i = 0; i < n; i++) buf[i] = tk_lsl(buf[i], s);
+    else if (s < 0)
+        for (int i = 0; i < n; i++) buf[i] = tk_asr(buf[i], 1);
     tk_rfft_q31(cfg->fft, buf, X);
     for (int k = 0; k <= n / 2; k++) {
         int64_t re = X[2 * k], im = X[2 * k + 1];
