@@ -416,6 +416,24 @@ def _static_names(src: str) -> set[str]:
     return set(re.findall(r"^(?:static )?const \w+ (\w+)(?:\[\d*\])? =", src, re.M))
 
 
+def _per_window(imp: Impulse, raw: np.ndarray, spectral_frame, audio_window) -> list:
+    """Apply a front end to every window of raw (N, window[, axes]): spectral_frame(frame
+    (axes, frame_length)) -> (axes, k) per frame, concatenated; audio_window(samples) whole."""
+    x = np.asarray(raw)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    out = []
+    for row in x:
+        if imp.block == "spectral":
+            out.append(np.stack([
+                spectral_frame(row[f * imp.frame_stride:f * imp.frame_stride
+                                   + imp.frame_length].T).reshape(-1)
+                for f in range(imp.n_frames)]))
+        else:
+            out.append(audio_window(row[:, 0]))
+    return out
+
+
 def float_features(imp: Impulse, raw: np.ndarray) -> np.ndarray:
     """Float features of an impulse: the float definition the fixed-point front end matches to
     about 1 LSB of the model's input (tinykiln.dsp.ref, dsp.spectral.reference_float), after
@@ -423,21 +441,12 @@ def float_features(imp: Impulse, raw: np.ndarray) -> np.ndarray:
     the device quantises into). (N, window[, axes]) int16 -> (N, frames, features) float64."""
     from .dsp import ref
     from .dsp.spectral import reference_float
-    x = np.asarray(raw)
-    if x.ndim == 2:
-        x = x[:, :, None]
-    out = []
-    for row in x:
-        if imp.block == "spectral":
-            fr = [reference_float(imp.dsp, row[f * imp.frame_stride:f * imp.frame_stride
-                                               + imp.frame_length].T).reshape(-1)
-                  for f in range(imp.n_frames)]
-            out.append(np.stack(fr))
-            continue
-        fe = imp.dsp
-        g = (ref.log_features(fe, row[:, 0]) - fe.f_offset) * fe.f_gain
-        out.append(np.clip(g, *fe.f_clip) if fe.f_clip is not None else g)
-    return np.stack(out)
+    fe = imp.dsp
+
+    def audio(samples):
+        g = (ref.log_features(fe, samples) - fe.f_offset) * fe.f_gain
+        return np.clip(g, *fe.f_clip) if fe.f_clip is not None else g
+    return np.stack(_per_window(imp, raw, lambda fr: reference_float(fe, fr), audio))
 
 
 def features(c: ImpulseCompiled, raw: np.ndarray) -> np.ndarray:
@@ -445,20 +454,9 @@ def features(c: ImpulseCompiled, raw: np.ndarray) -> np.ndarray:
     (N, *model input shape) int8 features, the bytes the C writes into the model's input."""
     from .dsp import model as DM
     from .dsp import spectral as SP
-    imp, t = c.impulse, c.tables
-    x = np.asarray(raw)
-    if x.ndim == 2:
-        x = x[:, :, None]
-    out = []
-    for row in x:
-        if imp.block == "spectral":
-            fr = []
-            for f in range(imp.n_frames):
-                seg = row[f * imp.frame_stride:f * imp.frame_stride + imp.frame_length]
-                fr.append(SP.model(t, seg.T).reshape(-1))
-            out.append(np.concatenate(fr))
-        else:
-            out.append(DM.run_signal(t, row[:, 0]).reshape(-1))
+    t = c.tables
+    out = _per_window(c.impulse, raw, lambda fr: SP.model(t, fr), lambda s: DM.run_signal(t, s))
     feat = c.model.graph.tensors[c.model.graph.inputs[0]]
-    return np.stack(out).astype(np.int8).reshape((len(x), *feat.shape[1:]) if feat.shape[:1] == (1,)
-                                                 else (len(x), *feat.shape))
+    n = len(out)
+    return np.stack(out).astype(np.int8).reshape((n, *feat.shape[1:]) if feat.shape[:1] == (1,)
+                                                 else (n, *feat.shape))

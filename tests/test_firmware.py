@@ -158,16 +158,7 @@ def test_ad01_bitexact_on_board(board, ad01, ad01_io, an386_image, tmp_path):
     b = get_board(board)
     out = tmp_path / "fw"
     if board in AD01_DOES_NOT_FIT:
-        region = AD01_DOES_NOT_FIT[board]
-        with pytest.raises(TinykilnError) as e:
-            build_firmware(ad01, b, out)
-        m = re.fullmatch(rf"does not fit on {board}: {region} over by (\d+) bytes .*", str(e.value))
-        assert m, str(e.value)
-        assert not out.exists() and not list(tmp_path.glob(".fw.tmp*"))
-        # the same board with 4 MiB of that memory links; the overflow is its use minus the size
-        big = _resized(b, tmp_path, region, 4 << 20)
-        used = build_firmware(ad01, big, tmp_path / "big")[region.lower()]["used"]
-        assert int(m.group(1)) == used - getattr(b, region.lower()).length
+        _assert_does_not_fit(ad01, b, AD01_DOES_NOT_FIT[board], tmp_path)
         return
     if board == "mps2-an386":
         out = an386_image
@@ -203,15 +194,7 @@ def test_kws_bitexact_on_board(board, kws, tmp_path):
     b = get_board(board)
     out = tmp_path / "fw"
     if board in KWS_DOES_NOT_FIT:
-        region = KWS_DOES_NOT_FIT[board]
-        with pytest.raises(TinykilnError) as e:
-            build_firmware(c, b, out)
-        m = re.fullmatch(rf"does not fit on {board}: {region} over by (\d+) bytes .*", str(e.value))
-        assert m, str(e.value)
-        assert not out.exists()
-        big = _resized(b, tmp_path, region, 4 << 20)
-        used = build_firmware(c, big, tmp_path / "big")[region.lower()]["used"]
-        assert int(m.group(1)) == used - getattr(b, region.lower()).length
+        _assert_does_not_fit(c, b, KWS_DOES_NOT_FIT[board], tmp_path)
         return
     build_firmware(c, b, out)
     res = run_firmware(out, b, c.graph, [x])
@@ -219,6 +202,21 @@ def test_kws_bitexact_on_board(board, kws, tmp_path):
     assert y.dtype == ref.dtype == np.int8
     assert int((y != ref).sum()) == 0, f"{board}: {(y != ref).sum()} of {y.size} bytes differ"
     assert 0 < res.stack_peak < res.stack_size
+
+
+def _assert_does_not_fit(c, b, region: str, tmp_path):
+    """Building c for b fails with "does not fit on B: REGION over by N bytes", leaves no output,
+    and N is what the same board with 4 MiB of that memory uses minus the real size."""
+    from tinykiln.firmware import build_firmware
+    out = tmp_path / "fw"
+    with pytest.raises(TinykilnError) as e:
+        build_firmware(c, b, out)
+    m = re.fullmatch(rf"does not fit on {b.name}: {region} over by (\d+) bytes .*", str(e.value))
+    assert m, str(e.value)
+    assert not out.exists() and not list(tmp_path.glob(".fw.tmp*"))
+    big = _resized(b, tmp_path, region, 4 << 20)
+    used = build_firmware(c, big, tmp_path / "big")[region.lower()]["used"]
+    assert int(m.group(1)) == used - getattr(b, region.lower()).length
 
 
 def _resized(board, tmp_path, region: str, length: int):

@@ -3,11 +3,10 @@ firmware images on three emulated CPUs (Cortex-M4F, Cortex-M33, RV32IMAC) under 
 byte equal to TFLM's on random inputs."""
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
+import test_keras_random
 from test_firmware import _tools_for
 from test_keras_random import _describe, keras_cache, keras_tflite  # noqa: F401  (fixtures)
 from tflm_oracle import tflm_run
@@ -15,12 +14,7 @@ from tinykiln.board import get_board
 from tinykiln.compile import compile_graph
 from tinykiln.tflite_import import parse_tflite
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
-                       reason="TensorFlow (pip install tensorflow-cpu==2.21.0) is not installed: "
-                              "the random Keras models cannot be converted to .tflite"),
-]
+pytestmark = test_keras_random.pytestmark     # slow; needs TensorFlow for the conversions
 
 SEEDS = list(range(20))
 BOARDS = ["mps2-an386", "mps2-an505", "sifive_e"]

@@ -20,7 +20,7 @@ from test_firmware import _tools_for
 from tflm_oracle import tflm_run
 from tinykiln.cli import main as cli
 from tinykiln.compile import compile_file
-from tinykiln.demo import demo_model
+from tinykiln.demo import DEMO_IMPULSE, demo_model
 from tinykiln.dsp.ref import speech_like
 from tinykiln.errors import TinykilnError
 from tinykiln.hostrun import HostBuild
@@ -30,22 +30,7 @@ from tinykiln.modelbuilder import ModelBuilder
 TESTS = Path(__file__).resolve().parent
 
 # the built-in demo DS-CNN eats 49 x 10 MFCC: 1 s at 16 kHz, 40 ms frames every 20 ms
-KWS_TOML = """\
-[input]
-sample_rate = 16000
-window = 16000
-
-[dsp]
-block = "mfcc"
-preset = "tf_mfcc"
-frame_length = 640
-frame_stride = 320
-n_fft = 1024
-n_mfcc = 10
-
-[model]
-path = "demo.tflite"
-"""
+KWS_TOML = DEMO_IMPULSE
 
 # three accelerometer axes at 100 Hz, 2 s; two frames of 128 samples; 12 features per axis
 MOTION_TOML = """\
@@ -70,7 +55,7 @@ path = "motion.tflite"
 @pytest.fixture(scope="module")
 def kws_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("kws_impulse")
-    (d / "demo.tflite").write_bytes(demo_model())
+    (d / "demo_dscnn.tflite").write_bytes(demo_model())
     (d / "impulse.toml").write_text(KWS_TOML)
     return d
 
@@ -138,7 +123,7 @@ BAD = [
      "field 'input.axes' is 3, but the mfcc block takes one audio axis"),
     ("preset of another block", ('preset = "tf_mfcc"', 'preset = "librosa_mfe"'),
      "field 'dsp.preset' is 'librosa_mfe', a preset of another block than 'mfcc'"),
-    ("missing model", ('path = "demo.tflite"', 'path = "nope.tflite"'), "field 'model.path' names"),
+    ("missing model", ('path = "demo_dscnn.tflite"', 'path = "nope.tflite"'), "field 'model.path' names"),
     ("missing input table", ("[input]\n", "[inputs]\n"), "field 'inputs' is not an impulse field"),
     ("negative rate", ("sample_rate = 16000", "sample_rate = -1"), "field 'input.sample_rate' must not be negative"),
     ("not toml", ("[dsp]", "[dsp"), "is not valid TOML"),
@@ -152,7 +137,7 @@ BAD = [
 def test_bad_impulse_is_refused(case, edit, msg, kws_dir, tmp_path, capsys):
     text = KWS_TOML
     assert edit[0] in text, case
-    (tmp_path / "demo.tflite").write_bytes((kws_dir / "demo.tflite").read_bytes())
+    (tmp_path / "demo_dscnn.tflite").write_bytes((kws_dir / "demo_dscnn.tflite").read_bytes())
     p = tmp_path / "impulse.toml"
     p.write_text(text.replace(edit[0], edit[1], 1))
     out = tmp_path / "out"
@@ -186,7 +171,7 @@ def test_mfcc_impulse_matches_python_model_and_tflm(kws_dir):
     x[5] = np.where(np.arange(16000) % 40 < 20, 32767, -32768)   # clipped square wave
     f = features(c, x)
     assert f.shape == (6, 49, 10, 1)
-    ref = tflm_run((kws_dir / "demo.tflite").read_bytes(), [f])[0]
+    ref = tflm_run((kws_dir / "demo_dscnn.tflite").read_bytes(), [f])[0]
     with HostBuild(c, sanitize=True) as hb:
         y = hb.run([x])[0]
     assert y.shape == (6, 1, 12)
@@ -219,7 +204,7 @@ def test_impulse_sources_are_reproducible_and_share_the_arena(kws_dir):
         a.report["arena_bytes"] >= max(e for _, e in spans)
     # the raw window (32,000 B) and the DSP scratch reuse the model's own arena
     assert a.report["arena_bytes"] < 32000 + bufs["dsp_scratch"]["bytes"] + \
-        compile_file(kws_dir / "demo.tflite").report["arena_bytes"]
+        compile_file(kws_dir / "demo_dscnn.tflite").report["arena_bytes"]
 
 
 # ---- QEMU images == the host run, byte for byte
@@ -285,7 +270,7 @@ def test_cli_run_raw(board, kws_dir, tmp_path, capsys):
     ]:
         assert cli(["run", imp, "--board", board, *args, "--output", str(tmp_path / "z.npy")]) == 1
         assert msg in capsys.readouterr().err
-    assert cli(["run", str(kws_dir / "demo.tflite"), "--raw", str(tmp_path / "raw.npy"),
+    assert cli(["run", str(kws_dir / "demo_dscnn.tflite"), "--raw", str(tmp_path / "raw.npy"),
                 "--output", str(tmp_path / "z.npy")]) == 1
     assert "--raw takes raw samples for an impulse file" in capsys.readouterr().err
 
