@@ -53,10 +53,14 @@ uint32_t tk_isqrt64(uint64_t v) {
     return (uint32_t)res;
 }
 
-uint32_t tk_mag_from_power(uint64_t p) {
-    int k = 0;
-    if (p >> 32) k = (tk_ilog2_64(p) - 30) >> 1;     /* 1..16 */
-    uint32_t v = (uint32_t)(p >> (2 * k));
+#if !defined(TK_DSP_PORTABLE) && ((defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__)) || \
+                                  defined(TK_DSP_EMULATE_SIMD))
+#define TK_DSP_HW_SQRT 1
+#endif
+
+#if !defined(TK_DSP_HW_SQRT) || defined(TK_DSP_EMULATE_SIMD)
+/* floor(sqrt(v)) for v < 2^32 by the digit-by-digit method. */
+static uint32_t isqrt32_loop(uint32_t v) {
     uint32_t res = 0, bit = 1u << 30;
     while (bit > v) bit >>= 2;
     while (bit) {
@@ -68,5 +72,34 @@ uint32_t tk_mag_from_power(uint64_t p) {
         }
         bit >>= 2;
     }
-    return res << k;
+    return res;
+}
+#endif
+
+#if defined(TK_DSP_HW_SQRT)
+/* With a single-precision FPU, VSQRT gives an estimate within one of floor(sqrt(v)) (v rounded
+ * to 24 bits, then a correctly rounded root), and two integer checks make it exact: the same
+ * bits as the loop. TK_DSP_EMULATE_SIMD tests the checks on a host with estimates off by one. */
+static uint32_t isqrt32(uint32_t v) {
+#if defined(TK_DSP_EMULATE_SIMD)
+    uint32_t r = isqrt32_loop(v);
+    r = r + (v & 1u) - (r && (v & 2u));            /* an estimate one above or below */
+#else
+    float f = (float)v, root;
+    __asm__("vsqrt.f32 %0, %1" : "=t"(root) : "t"(f));
+    uint32_t r = (uint32_t)root;                   /* <= 65536 */
+#endif
+    if (r > 65535u) r = 65535u;
+    if (r * r > v) r--;
+    else if (r < 65535u && (r + 1) * (r + 1) <= v) r++;
+    return r;
+}
+#else
+#define isqrt32 isqrt32_loop
+#endif
+
+uint32_t tk_mag_from_power(uint64_t p) {
+    int k = 0;
+    if (p >> 32) k = (tk_ilog2_64(p) - 30) >> 1;     /* 1..16 */
+    return isqrt32((uint32_t)(p >> (2 * k))) << k;
 }
