@@ -21,21 +21,27 @@ class HostBuild:
     """A built host executable in a private temp folder (removed by close())."""
 
     def __init__(self, compiled: Compiled, sanitize: bool = False, cc: str = "gcc",
-                 opt: str = "-O2"):
+                 opt: str = "-O2", extra_cflags: list[str] | tuple[str, ...] = (),
+                 extra_files: dict[str, str] | None = None):
+        """extra_cflags: added to the compile line (tests pass -DTK_DSP_EMULATE_SIMD to run the
+        kernels' Cortex-M DSP-extension path on the host). extra_files (name -> text) join the
+        build; gcc runs in the build folder, so `-include extra.h` finds an extra header."""
         self.compiled = compiled
         self.dir = Path(tempfile.mkdtemp(prefix="tinykiln-host-"))
         prefix = compiled.prefix
         files = dict(compiled.files)
         files["host_main.c"] = _env().get_template("host_main.c.j2").render(
             version=__version__, prefix=prefix, PREFIX=prefix.upper())
+        files.update(extra_files or {})
         for rel, text in files.items():
             (self.dir / rel).write_text(text)
         self.exe = self.dir / f"{prefix}_host"
         if shutil.which(cc) is None:
             raise TinykilnError(f"the host board needs a C compiler, and '{cc}' is not on PATH.")
         cmd = [cc, "-std=c99", opt, *WARN_FLAGS, *(SANITIZE_FLAGS if sanitize else []),
+               *extra_cflags,
                "-o", str(self.exe), *sorted(str(self.dir / f) for f in files if f.endswith(".c"))]
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=self.dir)
         if r.returncode != 0:
             raise RuntimeError(f"host build failed:\n{' '.join(cmd)}\n{r.stderr}")
         self.build_log = r.stderr

@@ -55,61 +55,158 @@ static inline int32_t tk_add_wrap(int32_t a, int32_t b) {
     return (int32_t)((uint32_t)a + (uint32_t)b);
 }
 
-/* Output-stage constants in locals: int8 stores may alias the params struct, so reading it through
- * `p` after each store would reload every field. */
-typedef struct {
-    const int32_t *fb, *mult, *shift;
-    int32_t out_off, lo, hi;
-} tk_conv_out_stage;
+#if TK_NN_SIMD
+/* n groups of four taps of two rows (*a0, *a1) against two channels' pair-blocked weights (*w),
+ * into the 2x2 accumulators; the pointers are advanced past what was read. Per group: four loads,
+ * eight SXTB16, eight SMLAD. */
+static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8_t **w, int32_t n,
+                                int32_t *s00, int32_t *s01, int32_t *s10, int32_t *s11) {
+#if defined(TK_DSP_EMULATE_SIMD)
+    const int8_t *p0 = *a0, *p1 = *a1, *pw = *w;
+    int32_t c00 = *s00, c01 = *s01, c10 = *s10, c11 = *s11;
+    for (; n > 0; --n, p0 += 4, p1 += 4, pw += 8) {
+        const uint32_t x0 = tk_ld4(p0), x1 = tk_ld4(p1);
+        const uint32_t x0e = tk_sxtb16(x0), x0o = tk_sxtb16_ror8(x0);
+        const uint32_t x1e = tk_sxtb16(x1), x1o = tk_sxtb16_ror8(x1);
+        const uint32_t u = tk_ld4(pw), v = tk_ld4(pw + 4);
+        const uint32_t ue = tk_sxtb16(u), uo = tk_sxtb16_ror8(u);
+        const uint32_t ve = tk_sxtb16(v), vo = tk_sxtb16_ror8(v);
+        c00 = tk_smlad(x0o, uo, tk_smlad(x0e, ue, c00));
+        c10 = tk_smlad(x1o, uo, tk_smlad(x1e, ue, c10));
+        c01 = tk_smlad(x0o, vo, tk_smlad(x0e, ve, c01));
+        c11 = tk_smlad(x1o, vo, tk_smlad(x1e, ve, c11));
+    }
+    *a0 = p0, *a1 = p1, *w = pw;
+    *s00 = c00, *s01 = c01, *s10 = c10, *s11 = c11;
+#else
+    /* the same in assembly: fourteen live registers, more than gcc keeps without spilling;
+     * unrolled twice, entered in the middle when n is odd */
+    const int8_t *p0 = *a0, *p1 = *a1, *pw = *w;
+    int32_t c00 = *s00, c01 = *s01, c10 = *s10, c11 = *s11;
+    uint32_t x0, x1, t0, t1, u, ue;
+#define TK_MAC2x2_BODY                          \
+        "ldr    %[x0], [%[p0]], #4\n\t"         \
+        "ldr    %[x1], [%[p1]], #4\n\t"         \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[t0], %[x0]\n\t"               \
+        "sxtb16 %[x0], %[x0], ror #8\n\t"       \
+        "sxtb16 %[t1], %[x1]\n\t"               \
+        "sxtb16 %[x1], %[x1], ror #8\n\t"       \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c00], %[t0], %[ue], %[c00]\n\t" \
+        "smlad  %[c00], %[x0], %[u], %[c00]\n\t"  \
+        "smlad  %[c10], %[t1], %[ue], %[c10]\n\t" \
+        "smlad  %[c10], %[x1], %[u], %[c10]\n\t"  \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c01], %[t0], %[ue], %[c01]\n\t" \
+        "smlad  %[c01], %[x0], %[u], %[c01]\n\t"  \
+        "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
+        "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
+    __asm__ volatile(
+        "adds   %[n], %[n], #1\n\t"
+        "lsrs   %[n], %[n], #1\n\t"
+        "bcc    2f\n"
+        "1:\n\t"
+        TK_MAC2x2_BODY
+        "2:\n\t"
+        TK_MAC2x2_BODY
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [p0] "+r"(p0), [p1] "+r"(p1), [pw] "+r"(pw), [n] "+r"(n),
+          [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11),
+          [x0] "=&r"(x0), [x1] "=&r"(x1), [t0] "=&r"(t0), [t1] "=&r"(t1), [u] "=&r"(u),
+          [ue] "=&r"(ue)
+        :
+        : "cc", "memory");
+#undef TK_MAC2x2_BODY
+    *a0 = p0, *a1 = p1, *w = pw;
+    *s00 = c00, *s01 = c01, *s10 = c10, *s11 = c11;
+#endif
+}
+#endif
 
-static inline int8_t tk_conv_out(const tk_conv_out_stage *q, int32_t sum, int32_t oc) {
-    int32_t acc = tk_conv_requant(tk_add_wrap(q->fb[oc], sum), q->mult[oc], q->shift[oc]);
-    acc += q->out_off;
-    return (int8_t)tk_clamp(acc, q->lo, q->hi);
+/* The 2x2 block's four outputs: channels oc, oc+1 (rq points at oc's pair of words) of the two
+ * pixels. */
+static inline void tk_conv_out2x2(const tk_out_stage *q, const int32_t *rq, int32_t oc,
+                                  int32_t s00, int32_t s01, int32_t s10, int32_t s11, int8_t *o0,
+                                  int8_t *o1) {
+    if (q->fast && q->wide) {
+        const int32_t k1 = q->k1;
+        o0[0] = tk_out_fw_s8(s00, rq[0], rq[1], k1);
+        o1[0] = tk_out_fw_s8(s10, rq[0], rq[1], k1);
+        o0[1] = tk_out_fw_s8(s01, rq[2], rq[3], k1);
+        o1[1] = tk_out_fw_s8(s11, rq[2], rq[3], k1);
+    } else {
+        o0[0] = tk_out_s8(q, s00, oc);
+        o0[1] = tk_out_s8(q, s01, oc + 1);
+        o1[0] = tk_out_s8(q, s10, oc);
+        o1[1] = tk_out_s8(q, s11, oc + 1);
+    }
 }
 
 /* Two output pixels (rows a0, a1; outputs o0, o1) against all out_c filters, two filters at a time:
- * each input byte and weight byte loaded feeds two multiply-accumulates. a1/o1 may equal a0/o0. */
-static void tk_conv_rows2(const tk_conv2d_params *p, const int8_t *a0, const int8_t *a1, int32_t K,
-                          const int8_t *filter, const int32_t *fb, int8_t *o0, int8_t *o1) {
-    const tk_conv_out_stage q = {fb, p->multiplier, p->shift, p->output_offset, p->act_min,
-                                 p->act_max};
-    const int32_t out_c = p->out_c;
+ * each input word and weight word loaded feeds two multiply-accumulate steps. a1/o1 may equal
+ * a0/o0. `filter` is pair-blocked (conv2d_s8.h): the pair blocks follow each other, so the weight
+ * pointer simply runs on from one pair to the next. */
+__attribute__((noinline)) static void tk_conv_rows2(const tk_out_stage *q, int32_t out_c,
+                                                   const int8_t *a0,
+                          const int8_t *a1, int32_t K, const int8_t *filter, const int32_t *fb,
+                          int8_t *o0, int8_t *o1) {
+    const int32_t K4 = K & ~3;
+    const int8_t *w = filter;
+    const int32_t *rq = q->rq;
     int32_t oc = 0;
-    for (; oc + 2 <= out_c; oc += 2) {
-        const int8_t *w0 = filter + oc * K;
-        const int8_t *w1 = w0 + K;
+    for (; oc + 2 <= out_c; oc += 2, rq += 4) {
+#if TK_NN_SIMD
+        /* started at the folded bias: SMLAD wraps like tk_add_wrap, so the final integer is the
+         * same; both the x and w words are split by tk_sxtb16 / _ror8 alike (tk_simd.h) */
+        int32_t s00 = fb[oc], s01 = fb[oc + 1], s10 = s00, s11 = s01;
+        const int8_t *p0 = a0, *p1 = a1;
+        if (K4) tk_mac2x2_s8(&p0, &p1, &w, K4 >> 2, &s00, &s01, &s10, &s11);
+        for (int32_t k = K4; k < K; ++k, w += 2) {
+            const int32_t x0 = *p0++, x1 = *p1++;
+            s00 = tk_add_wrap(s00, x0 * w[0]);
+            s01 = tk_add_wrap(s01, x0 * w[1]);
+            s10 = tk_add_wrap(s10, x1 * w[0]);
+            s11 = tk_add_wrap(s11, x1 * w[1]);
+        }
+#else
+        /* raw sums: |sum| < 2^31 (see above); the folded bias is added with wrap-around */
         int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
         int32_t k = 0;
-        for (; k + 4 <= K; k += 4) {
-#define TK_MAC2x2(j)                                         \
+#define TK_MAC2x2(j, du, dv)                                 \
             {                                                \
                 const int32_t x0 = a0[k + j], x1 = a1[k + j];\
-                const int32_t u = w0[k + j], v = w1[k + j];  \
+                const int32_t u = w[du], v = w[dv];          \
                 s00 += x0 * u;                               \
                 s01 += x0 * v;                               \
                 s10 += x1 * u;                               \
                 s11 += x1 * v;                               \
             }
-            TK_MAC2x2(0) TK_MAC2x2(1) TK_MAC2x2(2) TK_MAC2x2(3)
+        for (; k < K4; k += 4, w += 8) {
+            TK_MAC2x2(0, 0, 4) TK_MAC2x2(1, 1, 5) TK_MAC2x2(2, 2, 6) TK_MAC2x2(3, 3, 7)
         }
-        for (; k < K; ++k) TK_MAC2x2(0)
+        for (; k < K; ++k, w += 2) TK_MAC2x2(0, 0, 1)
 #undef TK_MAC2x2
-        o0[oc] = tk_conv_out(&q, s00, oc);
-        o0[oc + 1] = tk_conv_out(&q, s01, oc + 1);
-        o1[oc] = tk_conv_out(&q, s10, oc);
-        o1[oc + 1] = tk_conv_out(&q, s11, oc + 1);
+        s00 = tk_add_wrap(fb[oc], s00);
+        s10 = tk_add_wrap(fb[oc], s10);
+        s01 = tk_add_wrap(fb[oc + 1], s01);
+        s11 = tk_add_wrap(fb[oc + 1], s11);
+#endif
+        tk_conv_out2x2(q, rq, oc, s00, s01, s10, s11, o0 + oc, o1 + oc);
     }
-    if (oc < out_c) {
-        const int8_t *w0 = filter + oc * K;
+    if (oc < out_c) {                       /* odd last channel: its K weights in order */
         int32_t s0 = 0, s1 = 0;
         for (int32_t k = 0; k < K; ++k) {
-            const int32_t u = w0[k];
+            const int32_t u = w[k];
             s0 += a0[k] * u;
             s1 += a1[k] * u;
         }
-        o0[oc] = tk_conv_out(&q, s0, oc);
-        o1[oc] = tk_conv_out(&q, s1, oc);
+        o0[oc] = tk_out_s8(q, tk_add_wrap(fb[oc], s0), oc);
+        o1[oc] = tk_out_s8(q, tk_add_wrap(fb[oc], s1), oc);
     }
 }
 
@@ -153,6 +250,8 @@ void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *
                   const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
     const int32_t K = p->k_h * p->k_w * p->in_c;
     const int32_t npix = p->batches * p->out_h * p->out_w;
+    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->output_offset, p->act_min,
+                                             p->act_max);
     int32_t b = 0, oy = 0, ox = 0;          /* coordinates of pixel i */
     for (int32_t i = 0; i < npix; i += 2) {
         const int8_t *rows[2];
@@ -172,6 +271,6 @@ void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *
         }
         int8_t *o0 = output + i * p->out_c;
         int8_t *o1 = i + 1 < npix ? o0 + p->out_c : o0;
-        tk_conv_rows2(p, rows[0], rows[1], K, filter, folded_bias, o0, o1);
+        tk_conv_rows2(&q, p->out_c, rows[0], rows[1], K, filter, folded_bias, o0, o1);
     }
 }

@@ -3,7 +3,9 @@
  * reference_integer_ops::DepthwiseConvPerChannel:
  *   tk_depthwise_conv2d_s8_ref: TFLM's loop nest (any depth multiplier); `bias`: the model's or 0.
  *   tk_depthwise_conv2d_s8:     depth multiplier 1 only; `bias` is the compiler's folded bias
- *                               (bias + input_offset * sum of the channel's weights, mod 2^32). */
+ *                               (bias + input_offset * sum of the channel's weights, mod 2^32);
+ *                               `filter` group-blocked by the compiler (depthwise_conv2d_s8.c);
+ *                               requantization from `rq` (tk_out_stage in tk_nn.h). */
 #ifndef TK_DEPTHWISE_CONV2D_S8_H
 #define TK_DEPTHWISE_CONV2D_S8_H
 #include "tk_nn.h"
@@ -22,6 +24,8 @@ typedef struct {
     int32_t act_min, act_max;         /* fused activation as a clamp, within [-128, 127] */
     const int32_t *multiplier;        /* out_c entries, Q31 */
     const int32_t *shift;             /* out_c entries, in [-31, 30]; > 0 is a left shift */
+    const int32_t *rq;                /* tk_depthwise_conv2d_s8: two words per channel */
+    int32_t rq_fast;                  /* tk_depthwise_conv2d_s8: tk_requant_fast is exact */
 } tk_dwconv_params;
 
 void tk_depthwise_conv2d_s8_ref(const tk_dwconv_params *p, const int8_t *input,

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tk_simd.h"
+
 #define TK_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TK_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -40,6 +42,84 @@ static inline int32_t tk_requant(int32_t x, int32_t multiplier, int32_t shift) {
 
 static inline int32_t tk_clamp(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* tk_requant (TFLM's MultiplyByQuantizedMultiplier) for the multipliers TFLM's QuantizeMultiplier
+ * produces, 0 or in [2^30, 2^31). The product is then never INT32_MIN * INT32_MIN, and the doubling
+ * high multiply, (x*m + nudge) / 2^31 truncated with nudge 2^30 or 1 - 2^30 by the product's sign,
+ * equals floor((x*m + 2^30) / 2^31) in every case: one 64-bit add and shift, no branches. The
+ * rounding divide by 2^e is TFLM's (halves away from zero). Shared by the conv kernels. */
+static inline int32_t tk_conv_requant(int32_t x, int32_t m, int32_t shift) {
+    int32_t e = 0;
+    if (shift > 0) {
+        x = (int32_t)((uint32_t)x << shift);        /* wraps like TFLM's int32 multiply */
+    } else {
+        e = -shift;                                 /* 0..31 */
+    }
+    const int32_t h = (int32_t)(((int64_t)x * m + (1 << 30)) >> 31);   /* |x*m| < 2^62: fits */
+    const int32_t mask = (int32_t)((1u << e) - 1u);
+    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    return (h >> e) + ((h & mask) > threshold ? 1 : 0);
+}
+
+/* The same result in five operations, for what the compiler proves (tinykiln.lower.conv.
+ * requant_table): shift <= -1 (a right shift e = -shift >= 1; multiplier 0 comes with shift -1)
+ * and |x| < 2^30. Then 2x fits int32 and
+ *     h = floor((x*m + 2^30) / 2^31) = floor((2x*m + 2^31) / 2^32)       (SMMULR of 2x and m)
+ * TFLM's divide by 2^e rounding halves away from zero is floor((h - [h<0] + 2^(e-1)) / 2^e)
+ * = floor((floor((h - [h<0]) / 2^(e-1)) + 1) / 2), and adding the output offset inside that last
+ * halving as 2*out_off adds it exactly: k1 = 1 + 2 * output_offset. |h| <= |x| < 2^30, so no
+ * step overflows. e1 = e - 1 = -shift - 1. Returns requant(x) + output_offset. */
+static inline int32_t tk_requant_fast(int32_t x, int32_t m, int32_t e1, int32_t k1) {
+    const int32_t x2 = (int32_t)((uint32_t)x << 1);
+#if TK_NN_SIMD
+    const int32_t h = tk_smmulr(x2, m);
+#else
+    const int64_t p = (int64_t)x2 * m + ((int64_t)1 << 31);
+    const int32_t h = (int32_t)(p >> 32);
+#endif
+    const int32_t y = h - (h < 0 ? 1 : 0);
+    return ((y >> e1) + k1) >> 1;
+}
+
+#if !TK_NN_SIMD
+static inline int32_t tk_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+#endif
+
+/* Output stage of the fast conv, depthwise and fully connected kernels, copied into locals
+ * (int8 stores may alias the params struct, so reading it through a pointer after each store
+ * would reload every field). rq holds two words per output channel: when rq_fast (the compiler
+ * proved tk_requant_fast exact for every channel of the op) {multiplier, e1 = -shift - 1}, else
+ * {multiplier, shift}. `wide`: the activation clamp is [-128, 127], one saturation. */
+typedef struct {
+    const int32_t *rq;
+    int32_t out_off, lo, hi, k1, fast, wide;
+} tk_out_stage;
+
+static inline tk_out_stage tk_out_stage_make(const int32_t *rq, int32_t rq_fast, int32_t out_off,
+                                             int32_t lo, int32_t hi) {
+    tk_out_stage q;
+    q.rq = rq;
+    q.out_off = out_off;
+    q.lo = lo;
+    q.hi = hi;
+    q.k1 = 1 + 2 * out_off;
+    q.fast = rq_fast;
+    q.wide = lo == -128 && hi == 127;
+    return q;
+}
+
+/* acc (the complete TFLM accumulator, bias included) of output channel ch to int8 */
+static inline int8_t tk_out_s8(const tk_out_stage *q, int32_t acc, int32_t ch) {
+    const int32_t m = q->rq[2 * ch], sh = q->rq[2 * ch + 1];
+    const int32_t r = q->fast ? tk_requant_fast(acc, m, sh, q->k1)
+                              : tk_conv_requant(acc, m, sh) + q->out_off;
+    return (int8_t)tk_clamp(r, q->lo, q->hi);
+}
+
+/* tk_out_s8 when q->fast && q->wide, with the channel's two rq words at hand */
+static inline int8_t tk_out_fw_s8(int32_t acc, int32_t m, int32_t e1, int32_t k1) {
+    return (int8_t)tk_ssat8(tk_requant_fast(acc, m, e1, k1));
 }
 
 #endif /* TK_NN_H */

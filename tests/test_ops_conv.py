@@ -182,8 +182,14 @@ def test_edge_multipliers_are_covered(table_model):
     assert len(rounded_up) >= 3                            # at least one per 'edge' case
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
-def test_conv_cases_bit_exact(table_model, fast, monkeypatch):
+# the fast kernels' Cortex-M DSP-extension path, built on the host with C models of the
+# instructions (runtime_c/tk_simd.h)
+SIMD_EMULATION = ["-DTK_DSP_EMULATE_SIMD"]
+
+
+@pytest.mark.parametrize("fast,cflags", [(True, []), (True, SIMD_EMULATION), (False, [])],
+                         ids=["fast", "fast-simd", "reference"])
+def test_conv_cases_bit_exact(table_model, fast, cflags, monkeypatch):
     buf, xs, ref = table_model
     monkeypatch.setattr(conv_lowering, "USE_FAST_KERNELS", fast)
     compiled = compile_graph(parse_tflite(buf), scratch_may_grow_arena=True)
@@ -196,7 +202,11 @@ def test_conv_cases_bit_exact(table_model, fast, monkeypatch):
         want = ["tk_conv2d_s8_ref" if c["op"] == "conv" else "tk_depthwise_conv2d_s8_ref"
                 for c in CASES]
     assert kernels == want
-    with HostBuild(compiled, sanitize=True) as hb:
+    if fast:    # both requantizations of the fast kernels are exercised
+        flags = [line.split("=")[1].strip() for line in compiled.files["model.c"].split("\n")
+                 if ".rq_fast = " in line]
+        assert "1," in flags and "0," in flags
+    with HostBuild(compiled, sanitize=True, extra_cflags=cflags) as hb:
         out = hb.run(xs)
     bad = {}
     for c, o, r in zip(CASES, out, ref):
@@ -226,8 +236,8 @@ def test_kws_compiles_and_matches_tflm(monkeypatch):
                                            dtype=np.int8)
     ref = tflm_run(path.read_bytes(), [x])[0]
     monkeypatch.setattr(conv_lowering, "USE_FAST_KERNELS", False)
-    for c in (compiled, compile_file(path)):
-        with HostBuild(c, sanitize=True) as hb:
+    for c, cflags in ((compiled, []), (compiled, SIMD_EMULATION), (compile_file(path), [])):
+        with HostBuild(c, sanitize=True, extra_cflags=cflags) as hb:
             out = hb.run([x])[0]
         assert int((out != ref).sum()) == 0
 
@@ -248,6 +258,11 @@ int main(void) {
                     : (int32_t)((1u << 30) + rnd() % (1u << 30));
         int32_t sh = m == 0 ? 0 : (int32_t)(rnd() % 40) - 31;
         bad += tk_requant(x, m, sh) != tk_conv_requant(x, m, sh);
+        /* tk_requant_fast where the compiler allows it: right shifts, |x| < 2^30 */
+        int32_t xf = i % 5 == 0 ? (i % 2 ? (1 << 30) - 1 : 1 - (1 << 30)) : x / 2;
+        int32_t shf = m == 0 ? -1 : -1 - (int32_t)(rnd() % 31);
+        int32_t off = (int32_t)(rnd() % 256) - 128;
+        bad += tk_requant(xf, m, shf) + off != tk_requant_fast(xf, m, -shf - 1, 1 + 2 * off);
     }
     printf("%ld\n", bad);
     return 0;
@@ -255,9 +270,12 @@ int main(void) {
 """
 
 
-def test_fast_requant_equals_tflm_helper(tmp_path):
+@pytest.mark.parametrize("cflags", [[], SIMD_EMULATION], ids=["portable", "simd"])
+def test_fast_requant_equals_tflm_helper(tmp_path, cflags):
     """tk_conv_requant (fast kernels) == tk_requant (TFLM's MultiplyByQuantizedMultiplier) for
-    every multiplier TFLM's QuantizeMultiplier can produce; 3M values incl. INT32 extremes."""
+    every multiplier TFLM's QuantizeMultiplier can produce; 3M values incl. INT32 extremes. And
+    tk_requant_fast (SMMULR) == tk_requant + output offset on its domain (right shifts,
+    |x| < 2^30, as tinykiln.lower.conv.requant_table checks), in both of its builds."""
     import shutil
     import subprocess
     from tinykiln.resources import resource_dir
@@ -266,7 +284,7 @@ def test_fast_requant_equals_tflm_helper(tmp_path):
     (tmp_path / "t.c").write_text(_REQUANT_CHECK)
     exe = tmp_path / "t"
     subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
-                    "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                    "-fsanitize=address,undefined", "-fno-sanitize-recover=all", *cflags,
                     "-I", str(resource_dir("runtime_c")), str(tmp_path / "t.c"), "-o", str(exe)],
                    check=True)
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout

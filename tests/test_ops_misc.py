@@ -302,3 +302,66 @@ def test_bit_exact_with_tflm(family):
     build(m)
     assert len(m.names) == n_cases
     assert m.check() > 0
+
+
+# ---- FULLY_CONNECTED: name, batches, depth, rows, weight scales ("pt" one, "pc" per row, "big"
+# per row with multipliers above 1: left shifts, so the generic requantization), bias, activation,
+# input and output zero points. Depths and row counts not multiples of 4 exercise the blocked
+# weight layout's tails (fully_connected_s8.h).
+FC = [
+    ("ad_like", 1, 64, 16, "pt", True, "RELU", -128, -128),
+    ("tail3_rows9", 1, 7, 9, "pc", True, "NONE", 5, -3),
+    ("depth3_rows2", 1, 3, 2, "pt", True, "RELU6", 0, 10),
+    ("depth4_rows4", 1, 4, 4, "pc", False, "NONE", 127, 127),
+    ("batch3", 3, 10, 6, "pc", True, "RELU", -7, -128),
+    ("deep_rows13", 1, 130, 13, "pt", True, "NONE", 30, 0),
+    ("big_mult", 1, 12, 8, "big", True, "NONE", -2, 1),
+    ("n1to1", 2, 21, 5, "pc", True, "RELU_N1_TO_1", 90, -1),
+]
+
+
+def _fc_model():
+    m = _Model(seed=4242)
+    for name, n, depth, rows, ws, bias, act, izp, ozp in FC:
+        x = m.input((n, depth), 0.05, izp)
+        lim = 2 if ws == "big" else 128        # small weights keep "big" outputs in range
+        w = m.rng.integers(1 - lim, lim, (rows, depth), dtype=np.int8)
+        w_typ = 0.004
+        out_scale = 0.05 * w_typ * np.sqrt(depth) * 74 / 40
+        if ws == "pt":
+            scales = np.array([w_typ])
+        elif ws == "pc":
+            scales = m.rng.uniform(0.3, 3.0, rows) * w_typ
+        else:
+            scales = m.rng.uniform(1.05, 1.6, rows) * out_scale / 0.05
+        wt = m.b.const(w, scale=scales, zero_point=[0] * len(scales), axis=0)
+        ins = [x, wt]
+        if bias:
+            b = m.rng.integers(-30000 // lim ** 2, 30000 // lim ** 2, (rows,)).astype(np.int32)
+            ins.append(m.b.const(b, scale=0.05 * np.broadcast_to(scales, (rows,)),
+                                 zero_point=[0] * rows))
+        else:
+            ins.append(-1)
+        y = m.b.tensor((n, rows), scale=out_scale, zero_point=ozp)
+        m.b.op("FULLY_CONNECTED", ins, [y], fused_activation_function=act)
+        m.output(y, name)
+    return m
+
+
+@pytest.mark.parametrize("cflags", [[], ["-DTK_DSP_EMULATE_SIMD"]], ids=["portable", "simd"])
+def test_fully_connected_bit_exact(cflags):
+    """The blocked FC kernel, its portable path and its Cortex-M DSP-extension path (built on the
+    host with C models of the instructions), against TFLM."""
+    m = _fc_model()
+    buf = m.b.build()
+    ref = tflm_run(buf, m.rows, len(m.names))
+    c = compile_graph(parse_tflite(buf))
+    fast = [s for s in c.files["model.c"].split("\n") if ".rq_fast = " in s]
+    assert "1," in " ".join(fast) and "0," in " ".join(fast)     # both requantizations
+    with HostBuild(c, sanitize=True, extra_cflags=cflags) as hb:
+        out = hb.run(m.rows)
+    bad = {name: int((o != r).sum()) for name, o, r in zip(m.names, out, ref)
+           if int((o != r).sum())}
+    assert not bad, bad
+    for name, r in zip(m.names, ref):       # cases that prove something
+        assert len(np.unique(r)) > 2 or name == "n1to1", name

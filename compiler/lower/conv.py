@@ -100,12 +100,67 @@ def _folded_bias(bias, w2d: np.ndarray, input_offset: int) -> np.ndarray:
     return ((acc + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
 
 
+def acc_bound(bias, w2d: np.ndarray, input_zp: int) -> np.ndarray:
+    """Per output channel, the largest |accumulator| TFLM can form: |bias| + max|x + input_offset|
+    * sum|w| (padding taps add nothing). w2d is [channels, taps]."""
+    reach = max(abs(-128 - input_zp), abs(127 - input_zp))
+    b = np.abs(np.asarray(bias, np.int64)) if bias is not None else 0
+    return b + reach * np.abs(w2d.astype(np.int64)).sum(axis=1)
+
+
+def requant_table(mults, shifts, bound: np.ndarray) -> tuple[np.ndarray, bool]:
+    """{multiplier, shift} per channel, interleaved (one 8-byte read per channel), and whether
+    tk_requant_fast (tk_nn.h) is exact for every channel: every shift a right shift (multiplier 0
+    gives 0 whatever its shift, so it takes shift -1) and every |accumulator| below 2^30. The
+    fast table holds -shift - 1 in place of the shift (tk_out_stage)."""
+    m = np.asarray(mults, np.int64)
+    s = np.where(m == 0, -1, np.asarray(shifts, np.int64))
+    fast = bool((s <= -1).all() and (np.asarray(bound) < (1 << 30)).all())
+    if fast:
+        s = -s - 1
+    return np.stack([m, s], axis=1).reshape(-1).astype(np.int32), fast
+
+
+def pair_blocked(w2d: np.ndarray) -> np.ndarray:
+    """[channels, K] weights in the pair-blocked order of tk_conv2d_s8 (conv2d_s8.h): per channel
+    pair, four taps of one channel then the same four of the other, then the remaining taps
+    interleaved; an odd last channel as it is."""
+    n, k = w2d.shape
+    k4 = k - k % 4
+    parts = []
+    for j in range(0, n - 1, 2):
+        a, b = w2d[j], w2d[j + 1]
+        parts.append(np.stack([a[:k4].reshape(-1, 4), b[:k4].reshape(-1, 4)], axis=1).reshape(-1))
+        parts.append(np.stack([a[k4:], b[k4:]], axis=1).reshape(-1))
+    if n % 2:
+        parts.append(w2d[-1])
+    return np.concatenate(parts).astype(np.int8)
+
+
+def group_blocked(w2d: np.ndarray) -> np.ndarray:
+    """[channels, taps] depthwise weights in the group-blocked order of tk_depthwise_conv2d_s8:
+    channels in groups of four (the last one shorter), each group tap by tap."""
+    parts = [w2d[c:c + 4].T.reshape(-1) for c in range(0, w2d.shape[0], 4)]
+    return np.concatenate(parts).astype(np.int8)
+
+
 def _quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max) -> dict:
     return {"input_offset": -int(inp.quant.zero_point[0]),
             "output_offset": int(out.quant.zero_point[0]),
             "act_min": act_min, "act_max": act_max,
             "multiplier": ctx.const(op, "mult", "int32_t", mults),
             "shift": ctx.const(op, "shift", "int32_t", shifts)}
+
+
+def _fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max, bound) -> dict:
+    """The fast kernels' quantization fields: the interleaved rq table instead of the
+    multiplier and shift arrays (which stay null)."""
+    rq, fast = requant_table(mults, shifts, bound)
+    return {"input_offset": -int(inp.quant.zero_point[0]),
+            "output_offset": int(out.quant.zero_point[0]),
+            "act_min": act_min, "act_max": act_max,
+            "multiplier": "0", "shift": "0",
+            "rq": ctx.const(op, "rq", "int32_t", rq), "rq_fast": int(fast)}
 
 
 def lower_conv2d(op, ctx):
@@ -117,17 +172,23 @@ def lower_conv2d(op, ctx):
         raise ctx.fail(op, f"filter depth {k_c} does not divide the input depth {in_c} into "
                            f"groups that divide the {out_c} output channels")
     fields = {**g, "k_h": k_h, "k_w": k_w, "k_c": k_c}
-    fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
-    p = ctx.params(op, "tk_conv2d_params", fields)
     macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c
-    x, y, f = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0]), ctx.ptr(op.inputs[1])
+    x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
     if USE_FAST_KERNELS and k_c == in_c and ((k_h == 1 and k_w == 1) or ctx.scratch_allowed(op)):
-        fb = _folded_bias(bias, w.data.reshape(out_c, -1), fields["input_offset"])
+        w2d = w.data.reshape(out_c, -1)
+        fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
+                                         acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
+        p = ctx.params(op, "tk_conv2d_params", fields)
+        fb = _folded_bias(bias, w2d, fields["input_offset"])
         k = k_h * k_w * in_c
         scratch = "0" if k_h == 1 and k_w == 1 else ctx.scratch(op, 2 * k, "int8_t")
+        f = ctx.const(op, "w", "int8_t", pair_blocked(w2d))
         ctx.call(op, "tk_conv2d_s8", [p, x, f, ctx.const(op, "fbias", "int32_t", fb), y, scratch],
                  ["conv2d_s8.c"], macs=macs)
     else:
+        fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
+        p = ctx.params(op, "tk_conv2d_params", fields)
+        f = ctx.ptr(op.inputs[1])
         b = ctx.ptr(op.inputs[2]) if bias is not None else "0"
         ctx.call(op, "tk_conv2d_s8_ref", [p, x, f, b, y], ["conv2d_s8.c"], macs=macs)
 
@@ -143,16 +204,22 @@ def lower_depthwise_conv2d(op, ctx):
         raise ctx.fail(op, f"depth multiplier {dm} times input depth {g['in_c']} is not the "
                            f"{out_c} output channels")
     fields = {**g, "k_h": k_h, "k_w": k_w, "depth_multiplier": dm}
-    fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
-    p = ctx.params(op, "tk_dwconv_params", fields)
     macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w
-    x, y, f = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0]), ctx.ptr(op.inputs[1])
+    x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
     if USE_FAST_KERNELS and dm == 1:
-        fb = _folded_bias(bias, w.data.reshape(-1, out_c).T, fields["input_offset"])
+        w2d = w.data.reshape(-1, out_c).T          # [channels, taps]
+        fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
+                                         acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
+        p = ctx.params(op, "tk_dwconv_params", fields)
+        fb = _folded_bias(bias, w2d, fields["input_offset"])
+        f = ctx.const(op, "w", "int8_t", group_blocked(w2d))
         ctx.call(op, "tk_depthwise_conv2d_s8",
                  [p, x, f, ctx.const(op, "fbias", "int32_t", fb), y],
                  ["depthwise_conv2d_s8.c"], macs=macs)
     else:
+        fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
+        p = ctx.params(op, "tk_dwconv_params", fields)
+        f = ctx.ptr(op.inputs[1])
         b = ctx.ptr(op.inputs[2]) if bias is not None else "0"
         ctx.call(op, "tk_depthwise_conv2d_s8_ref", [p, x, f, b, y], ["depthwise_conv2d_s8.c"],
                  macs=macs)

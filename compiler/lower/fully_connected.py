@@ -4,6 +4,22 @@ from __future__ import annotations
 import numpy as np
 
 from ..quant import activation_range, quantize_multiplier
+from .conv import acc_bound, requant_table
+
+
+def row_blocked(w2d: np.ndarray) -> np.ndarray:
+    """[rows, depth] weights in the row-blocked order of tk_fully_connected_s8
+    (fully_connected_s8.h): blocks of four rows (the last one shorter); in a block, for each group
+    of four inputs the rows' four weights in turn, then the remaining inputs row-interleaved."""
+    rows, depth = w2d.shape
+    d4 = depth - depth % 4
+    parts = []
+    for r in range(0, rows, 4):
+        blk = w2d[r:r + 4]
+        n = blk.shape[0]
+        parts.append(blk[:, :d4].reshape(n, -1, 4).transpose(1, 0, 2).reshape(-1))
+        parts.append(blk[:, d4:].T.reshape(-1))
+    return np.concatenate(parts).astype(np.int8)
 
 
 def lower_fully_connected(op, ctx):
@@ -30,19 +46,27 @@ def lower_fully_connected(op, ctx):
     act_min, act_max = activation_range(op.options.get("fused_activation_function", "NONE"),
                                         out_s, out.quant.zero_point[0])
     wdata = w.data.reshape(out_depth, depth).astype(np.int64)
-    folded = -inp.quant.zero_point[0] * wdata.sum(axis=1)
+    in_zp = int(inp.quant.zero_point[0])
+    folded = -in_zp * wdata.sum(axis=1)
+    bias = None
     if bias_i >= 0:
-        folded = folded + ctx.tensor(bias_i).data.reshape(-1).astype(np.int64)
+        bias = ctx.tensor(bias_i).data.reshape(-1).astype(np.int64)
+        folded = folded + bias
+    folded = (folded + (1 << 31)) % (1 << 32) - (1 << 31)     # TFLM's int32 sum wraps alike
+    bound = acc_bound(bias, wdata, in_zp)
+    if len(mults) == 1:         # one requantization for every row: the largest accumulator
+        bound = bound.max(keepdims=True)
+    rq, fast = requant_table(mults, shifts, bound)
     p = ctx.params(op, "tk_fc_params", {
         "batches": batches, "accum_depth": depth, "output_depth": out_depth,
         "output_offset": out.quant.zero_point[0],
         "act_min": act_min, "act_max": act_max, "per_channel": len(mults) > 1,
-        "multiplier": ctx.const(op, "mult", "int32_t", mults),
-        "shift": ctx.const(op, "shift", "int32_t", shifts),
+        "rq": ctx.const(op, "rq", "int32_t", rq), "rq_fast": int(fast),
         "folded_bias": ctx.const(op, "bias", "int32_t", folded.astype(np.int32)),
     })
     ctx.call(op, "tk_fully_connected_s8",
-             [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0])],
+             [p, ctx.ptr(op.inputs[0]), ctx.const(op, "w", "int8_t", row_blocked(wdata)),
+              ctx.ptr(op.outputs[0])],
              ["fully_connected_s8.c"], macs=batches * depth * out_depth)
 
 
