@@ -21,11 +21,73 @@ def _summary(c) -> str:
 
 def cmd_compile(a) -> int:
     from .compile import compile_file, plan_picture, write_output
+    from .keras_convert import is_float_model_source     # no TensorFlow import
+    if is_float_model_source(a.model):
+        return cmd_compile_float(a)
+    if a.calibration or a.eval or a.per_layer:
+        raise TinykilnError(f"--calibration, --eval and --per-layer apply to a float Keras model "
+                            f"(.keras, .h5 or a SavedModel folder); {a.model} is compiled as "
+                            f"an int8 .tflite.")
     t0 = time.perf_counter()
     c = compile_file(a.model, prefix=a.name)
     out = write_output(c, a.output)
     print(_summary(c))
     print(f"  wrote {len(c.files) + 1} files to {out}/ in {time.perf_counter() - t0:.2f} s")
+    if a.show_plan:
+        print(plan_picture(c))
+    return 0
+
+
+def cmd_compile_float(a) -> int:
+    """A float Keras model: calibrate and convert to int8 with TensorFlow, compile like any
+    .tflite, write the .tflite beside the C; with --eval, measure what quantization cost."""
+    from . import keras_convert as kc
+    from .compile import compile_graph, plan_picture, write_output
+    from .tflite_import import parse_tflite
+    t0 = time.perf_counter()
+    if a.per_layer and not a.eval:
+        raise TinykilnError("--per-layer needs --eval DATA.npz (the samples to measure on).")
+    if not a.calibration:
+        raise TinykilnError(f"{a.model} is a float model: give --calibration with representative "
+                            f"inputs (.npy, .npz or a folder of .npy) to quantize it to int8.")
+    if kc.check_model_path(a.model).is_dir() and a.per_layer:
+        raise TinykilnError(f"--per-layer compares with the Keras model's layers; {a.model} is a "
+                            f"SavedModel without layers: give the .keras or .h5 file.")
+    kc.check_calibration_file(a.calibration)
+    data = fm = None
+    # the child loads the model, checks the calibration data against it and converts; with
+    # --eval this process loads the model too, meanwhile, and checks the eval data
+    with kc.Conversion(a.model, a.calibration) as conversion:
+        if a.eval:
+            from .quant_eval import load_eval_data
+            fm = kc.load_model(a.model)
+            kc.load_calibration(a.calibration, fm)
+            data = load_eval_data(a.eval, fm)
+        tfl, n = conversion.wait()
+    name = kc.output_name(a.model)
+    graph = parse_tflite(tfl, name=name)
+    kc.check_int8(graph, Path(a.model).name)
+    c = compile_graph(graph, prefix=a.name, model_name=name)
+    quant = {"source": Path(a.model).name, "tflite": name, "weights": "int8 per channel",
+             "activations": "int8 per tensor",
+             "calibration": {"file": Path(a.calibration).name, "samples": int(n)}}
+    texts = []
+    if data is not None:
+        from . import quant_eval as qe
+        res = qe.evaluate(fm, c, *data)
+        quant["eval"] = {"file": Path(a.eval).name, **res}
+        texts.append(qe.format_eval(res, a.eval))
+        if a.per_layer:
+            rows = qe.per_layer(fm, c, data[0])
+            quant["per_layer"] = qe.per_layer_json(rows)
+            texts.append(qe.format_per_layer(rows))
+    c.report["quantization"] = quant
+    write_output(c, a.output, extra={name: tfl})
+    print(_summary(c))
+    print(f"  int8 model {name} (calibrated on {n} samples); wrote {len(c.files) + 2} files to "
+          f"{a.output}/ in {time.perf_counter() - t0:.2f} s")
+    for t in texts:
+        print(t)
     if a.show_plan:
         print(plan_picture(c))
     return 0
@@ -106,11 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tinykiln", description=__doc__)
     p.add_argument("--version", action="version", version=f"tinykiln {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("compile", help="compile an int8 .tflite model into a C library")
-    c.add_argument("model")
+    c = sub.add_parser("compile", help="compile an int8 .tflite model (or quantize a float Keras "
+                                       "model to int8) into a C library")
+    c.add_argument("model", help=".tflite (int8), or a float .keras/.h5 file or SavedModel folder "
+                                 "(needs TensorFlow and --calibration)")
     c.add_argument("-o", "--output", required=True, help="output folder")
     c.add_argument("--name", default="model", help="C symbol prefix (default: model)")
     c.add_argument("--show-plan", action="store_true", help="print the arena plan as a picture")
+    c.add_argument("--calibration", metavar="DATA",
+                   help="(Keras models) representative float inputs: .npy (N, *input_shape), "
+                        ".npz, or a folder of .npy files")
+    c.add_argument("--eval", metavar="DATA.npz",
+                   help="(Keras models) arrays x (float inputs) and y (labels): print float and "
+                        "int8 accuracy (int8 run through the generated C) and their agreement")
+    c.add_argument("--per-layer", action="store_true",
+                   help="with --eval: each layer's quantization error (SQNR), worst first")
     c.set_defaults(fn=cmd_compile)
     r = sub.add_parser("run", help="build the model (or impulse) for a board and run inputs "
                                    "through it")

@@ -180,12 +180,15 @@ def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
     return compile_graph(graph, prefix=prefix, model_name=model.name)
 
 
-def write_output(c: Compiled, out_dir: str | Path) -> Path:
-    """Write all files into out_dir atomically: a temp folder beside it, renamed when complete."""
+def write_output(c: Compiled, out_dir: str | Path, extra: dict[str, bytes] | None = None) -> Path:
+    """Write all files (and `extra` binary files, e.g. the int8 .tflite of a Keras model) into
+    out_dir atomically: a temp folder beside it, renamed when complete."""
     out_dir = Path(out_dir)
     with staged_output(out_dir) as tmp:
         for rel, text in sorted(c.files.items()):
             (tmp / rel).write_text(text)
+        for rel, data in sorted((extra or {}).items()):
+            (tmp / rel).write_bytes(data)
         (tmp / "report.json").write_text(json.dumps(
             {k: v for k, v in c.report.items() if k != "compile_seconds"}, indent=2) + "\n")
     return out_dir

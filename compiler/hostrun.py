@@ -37,12 +37,14 @@ class HostBuild:
             (self.dir / rel).write_text(text)
         self.exe = self.dir / f"{prefix}_host"
         if shutil.which(cc) is None:
+            self.close()
             raise TinykilnError(f"the host board needs a C compiler, and '{cc}' is not on PATH.")
         cmd = [cc, "-std=c99", opt, *WARN_FLAGS, *(SANITIZE_FLAGS if sanitize else []),
                *extra_cflags,
                "-o", str(self.exe), *sorted(str(self.dir / f) for f in files if f.endswith(".c"))]
         r = subprocess.run(cmd, capture_output=True, text=True, cwd=self.dir)
         if r.returncode != 0:
+            self.close()
             raise RuntimeError(f"host build failed:\n{' '.join(cmd)}\n{r.stderr}")
         self.build_log = r.stderr
 
