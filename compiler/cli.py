@@ -16,7 +16,8 @@ def _summary(c) -> str:
     return (f"{r['model']}: {r['ops']} ops ({ops}), {r['tensors']} tensors\n"
             f"  weights {r['weight_bytes']} B (flash), arena {r['arena_bytes']} B (RAM; lower bound "
             f"{r['arena_lower_bound']}, gap {r['arena_gap_to_lower_bound']}), "
-            f"{r['macs']} MACs per inference")
+            f"{r['macs']} MACs per inference"
+            + "".join(f"\n  warning: {w}" for w in r.get("warnings", [])))
 
 
 def cmd_compile(a) -> int:

@@ -149,6 +149,7 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         "outputs": [_io(graph, t) for t in graph.outputs],
         "layers": [{"op": c.op_index, "opcode": c.opcode, "kernel": c.func or None, "macs": c.macs}
                    for c in lowered.calls],
+        "warnings": list(lowered.warnings),
         "compile_seconds": round(time.perf_counter() - t0, 3),
     }
     return Compiled(graph, lowered, p, buffers, labels, files, report, c_identifier(prefix))

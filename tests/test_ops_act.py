@@ -198,3 +198,27 @@ def test_rejected(case):
     b.output(y)
     with pytest.raises(UnsupportedError, match=phrase):
         compile_graph(parse_tflite(b.build()))
+
+
+@pytest.mark.parametrize("out_q,warned", [((0.05, 3), True), ((0.03, -50), False)])
+def test_relu6_with_other_output_quantization_is_flagged(out_q, warned, tmp_path, capsys):
+    """TFLM's RELU6 clamps in the input's terms; the compile warns when the output is quantized
+    differently (the converter does this before a CONCATENATION), and says what 0.0 reads back as."""
+    from tinykiln.cli import main as cli
+    b = ModelBuilder()
+    x = b.input((1, 8), scale=0.03, zero_point=-50)
+    y = b.tensor((1, 8), scale=out_q[0], zero_point=out_q[1])
+    b.op("RELU6", [x], [y])
+    b.output(y)
+    p = tmp_path / "relu6.tflite"
+    p.write_bytes(b.build())
+    c = compile_graph(parse_tflite(p.read_bytes()))
+    assert bool(c.report["warnings"]) == warned
+    assert cli(["compile", str(p), "-o", str(tmp_path / "out")]) == 0
+    text = capsys.readouterr().out
+    if warned:
+        # 0.0 is q = -50 in the input; read with the output's (0.05, 3): (-50 - 3) * 0.05 = -2.65
+        assert "warning: op 0 (RELU6): input (scale 0.03, zero point -50) and output" in text
+        assert "an input of 0.0 reads back as -2.65" in text
+    else:
+        assert "warning" not in text

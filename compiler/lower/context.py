@@ -44,6 +44,7 @@ class Lowered:
     structs: list[Struct] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     scratch: dict[int, int] = field(default_factory=dict)   # op index -> scratch bytes
+    warnings: list[str] = field(default_factory=list)       # bit-exact with TFLM, but worth a look
 
 
 class LowerContext:
@@ -69,6 +70,12 @@ class LowerContext:
         ins = ", ".join(self._tdesc(t) for t in op.inputs if t >= 0)
         outs = ", ".join(self._tdesc(t) for t in op.outputs)
         return UnsupportedError(f"op {op.index} ({op.opcode}, inputs {ins}; outputs {outs}): {what}.")
+
+    def warn(self, op: Op, what: str) -> None:
+        """Record a warning about op (the model compiles; report.json and the CLI show it)."""
+        msg = f"op {op.index} ({op.opcode}): {what}."
+        if msg not in self.out.warnings:
+            self.out.warnings.append(msg)
 
     def _tdesc(self, t: int) -> str:
         tt = self.graph.tensors[t]
