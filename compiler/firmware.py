@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .board import Board
+from .board import BOOT2_KINDS, Board
 from .codegen import _env
 from .compile import Compiled
 from .errors import TinykilnError
@@ -48,11 +48,24 @@ def firmware_sources(c: Compiled, board: Board) -> dict[str, str]:
     fw = _fw_dir()
     files = dict(c.files)
     main = "main_semihosting.c" if board.exit == "semihosting" else "main_standalone.c"
-    picked = [f"startup_{board.arch}.c", f"console_{board.console_kind}.c",
-              f"exit_{board.exit}.c", main]
+    con = board.console
+    picked = [f"startup_{board.arch}.c", f"console_{con.driver}.c", f"exit_{board.exit}.c", main]
+    if con.setup != "none":
+        picked.append(f"console_setup_{con.setup}.c")
     for name in STATIC + picked:
         files[name] = f"/* copied by tinykiln {__version__} from templates/firmware/{name}; " \
                       f"do not edit */\n" + (fw / name).read_text()
+    env = _env()
+    boot2_size = 0
+    if board.boot2 != "none":
+        from .boot2 import boot2_image
+        kind = BOOT2_KINDS[board.boot2]
+        img = boot2_image(board, cc, objcopy)
+        boot2_size = len(img)
+        files["boot2.c"] = env.get_template("firmware/boot2.c.j2").render(
+            version=__version__, board=board.name, kind=board.boot2, source=kind.source,
+            crc=int.from_bytes(img[-4:], "little"), size=len(img),
+            rows=[", ".join(f"0x{b:02x}" for b in img[i:i + 12]) for i in range(0, len(img), 12)])
     r = c.report
     ctx = {
         "version": __version__, "board": board.name, "model_name": r["model"],
@@ -63,8 +76,9 @@ def firmware_sources(c: Compiled, board: Board) -> dict[str, str]:
         "flash_origin": f"{board.flash.origin:#010x}", "flash_length": f"{board.flash.length:#x}",
         "ram_origin": f"{board.ram.origin:#010x}", "ram_length": f"{board.ram.length:#x}",
         "stack_bytes": board.stack_bytes,
+        "console_setup": int(con.setup != "none"), "console_macros": con.config_macros(),
+        "boot2_size": boot2_size,
     }
-    env = _env()
     files["tk_config.h"] = env.get_template("firmware/tk_config.h.j2").render(ctx)
     files["link.ld"] = env.get_template(f"firmware/link_{board.arch}.ld.j2").render(ctx)
     cflags, linkflags = build_flags(board)

@@ -310,6 +310,9 @@ def test_real_board_builds(board, ad01, tmp_path):
     r = build_firmware(ad01, b, tmp_path / "fw")
     assert r["flash"]["used"] + r["flash"]["headroom"] == b.flash.length
     assert r["ram"]["used"] <= b.ram.length
+    assert r["build_warnings"] == []
+    # the image brings its console up (tests/test_real_boards.py runs it from reset)
+    assert (tmp_path / "fw" / "src" / f"console_setup_{b.console.setup}.c").is_file()
 
 
 @need_arm

@@ -51,3 +51,32 @@ def test_real_board_project_names_stock_platform(tmp_path):
     proj = export(c, get_board("nucleo-f446re"), tmp_path / "p")
     ini = (proj / "platformio.ini").read_text()
     assert "platform = symlink://" in ini and "; platform = ststm32" in ini
+
+
+def test_pico_project_builds_flash_ready_image(tmp_path):
+    """The Pico project carries boot2 and the console bring-up: `pio run` gives an image whose
+    first 256 bytes are tinykiln's boot2 and whose vector table follows at 0x100."""
+    import struct
+
+    from elftools.elf.elffile import ELFFile
+    from tinykiln.boot2 import boot2_image
+    from tinykiln.demo import demo_model
+    board = get_board("rpi-pico")
+    p = tmp_path / "demo.tflite"
+    p.write_bytes(demo_model())
+    proj = export(compile_file(p), board, tmp_path / "proj")
+    for f in ("src/boot2.c", "src/console_setup_rp2040.c", "src/console_pl011.c"):
+        assert (proj / f).is_file(), f
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORMIO_")}
+    r = subprocess.run(["pio", "run"], cwd=proj, capture_output=True, text=True, timeout=600,
+                       env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "warning:" not in r.stdout + r.stderr
+    build = proj / ".pio" / "build" / "rpi_pico"
+    image = (build / "firmware.bin").read_bytes()
+    assert image[:256] == boot2_image(board, "arm-none-eabi-gcc", "arm-none-eabi-objcopy")
+    with open(build / "program.elf", "rb") as fh:
+        syms = {s.name: s["st_value"] for s in
+                ELFFile(fh).get_section_by_name(".symtab").iter_symbols()}
+    assert syms["tk_vectors"] == 0x10000100 and syms["tk_console_setup"]
+    assert struct.unpack_from("<2I", image, 0x100) == (syms["__stack_top__"], syms["tk_reset"] | 1)

@@ -1,4 +1,5 @@
-/* tinykiln firmware console: nRF52 UARTE (EasyDMA from RAM; TX on P0.06 as on the nRF52840-DK) (base address TK_CONSOLE_BASE from the board file). */
+/* tinykiln firmware console: nRF52 UARTE (EasyDMA from RAM; base address TK_CONSOLE_BASE, pins and
+ * baud rate from the board file). */
 #include "tk_firmware.h"
 
 #define REG(off) (*(volatile uint32_t *)(TK_CONSOLE_BASE + (off)))
@@ -6,9 +7,13 @@
 static volatile uint8_t tk_tx;
 
 void tk_console_init(void) {
-    REG(0x50C) = 6;             /* PSEL.TXD = P0.06 */
-    REG(0x524) = 0x01D7E000u;   /* BAUDRATE 115200 */
-    REG(0x500) = 8;             /* ENABLE (UARTE) */
+    tk_console_setup();                     /* HFXO and the pins' GPIO configuration */
+    REG(0x50C) = TK_CONSOLE_TX_PIN;         /* PSEL.TXD: port * 32 + pin, connected */
+#if TK_CONSOLE_HAS_RX
+    REG(0x514) = TK_CONSOLE_RX_PIN;         /* PSEL.RXD */
+#endif
+    REG(0x524) = TK_CONSOLE_BAUDRATE;       /* BAUDRATE (the UARTE's table, not the UART's) */
+    REG(0x500) = 8;                         /* ENABLE: UARTE */
 }
 
 void tk_console_putc(char c) {

@@ -4,7 +4,11 @@
 #define REG(off) (*(volatile uint32_t *)(TK_CONSOLE_BASE + (off)))
 
 void tk_console_init(void) {
-    REG(0x0C) = (1u << 13) | (1u << 3);     /* CR1: UE | TE (clocks and pins set up by the board) */
+#if TK_CONSOLE_SETUP
+    tk_console_setup();                     /* clocks and pins (console_setup_<family>.c) */
+    REG(0x08) = TK_CONSOLE_BRR;             /* BRR: clock / baud, 16x oversampling */
+#endif
+    REG(0x0C) = (1u << 13) | (1u << 3);     /* CR1: UE | TE */
 }
 
 void tk_console_putc(char c) {

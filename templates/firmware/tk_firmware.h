@@ -38,4 +38,8 @@ char *tk_fmt_u32(char *out, uint32_t v);
 char *tk_fmt_hex(char *out, uint32_t v);
 char *tk_str(char *out, const char *s);
 
+/* Console bring-up on boards whose board file has console.setup (TK_CONSOLE_SETUP): the chip's
+ * clocks and pin routing, called by tk_console_init before it programs the UART. */
+void tk_console_setup(void);
+
 #endif /* TK_FIRMWARE_H */
