@@ -141,6 +141,89 @@ def measure_features(cpu: str | None, name: str, speech: list) -> dict:
     return r
 
 
+STEP_NAMES = ["prepare", "FFT", "spectrum", "filterbank + log", "DCT + int8"]
+
+
+def step_configs() -> dict:
+    """The presets, and the MFCC of `tinykiln demo`'s impulse (tinykiln.demo.DEMO_IMPULSE)."""
+    from dataclasses import replace
+    out = {p: FE.preset(p) for p in PRESETS}
+    out["demo (tf_mfcc, n_fft 1024)"] = replace(FE.preset("tf_mfcc"), frame_length=640, frame_stride=320,
+                                               n_fft=1024, n_mfcc=10)
+    return out
+
+
+def measure_steps(cpu: str, fe, speech: list, frames: int = 6) -> dict:
+    """Instructions per step of one frame: runtime_c/dsp built with -DTK_DSP_PROFILE calls the
+    marker between the steps of tk_logmel (prepare, FFT, spectrum, filterbank and log; the MFE's
+    int8 step counts with the last, the MFCC's DCT and int8 apart). Largest count per step over a
+    few frames of the speech signals; the outputs are checked against the model too."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+    from tinykiln.dsp.emit import Emitter, c_array
+    from tinykiln.dsp.host import dsp_sources
+    t = FE.build(fe)
+    fr, prev = zip(*(M.frames(s, t.frame_length, t.frame_stride) for s in speech))
+    fr, prev = np.concatenate(fr), np.concatenate(prev)
+    idx = np.linspace(0, len(fr) - 1, frames).astype(int)
+    fr, prev = fr[idx], prev[idx]
+    board, cflags = TG._board(cpu), TG.firmware_cflags(cpu)
+    em = Emitter("benchmarks/dsp_bench.py")
+    cfg = em.frontend(t, "fe_cfg")
+    fn = "tk_mfe_s8" if t.dct is None else "tk_mfcc_s8"
+    L, nout = t.frame_length, t.n_out
+    main = em.source() + c_array("tk_in", fr.astype(np.int16)) + c_array("tk_prev", prev.astype(np.int16)) + f"""
+void tk_write(const char *s);
+void tk_dsp_mark(void);
+static int32_t scratch[{2 * t.n + 3 + len(t.mel.start)}] __attribute__((aligned(8)));
+static int16_t buf[{L}];
+static int8_t out[{nout}];
+static char line[{3 * nout + 2}];
+int main(void) {{
+    static const char hx[] = "0123456789abcdef";
+    for (int f = 0; f < {len(fr)}; f++) {{
+        for (int i = 0; i < {L}; i++) buf[i] = tk_in[f * {L} + i];
+        tk_dsp_mark();
+        {fn}(&{cfg}, buf, (int16_t)tk_prev[f], scratch, out);
+        tk_dsp_mark();
+        char *p = line;
+        for (int i = 0; i < {nout}; i++) {{
+            uint8_t v = (uint8_t)out[i];
+            *p++ = hx[v >> 4]; *p++ = hx[v & 15]; *p++ = ' ';
+        }}
+        *p++ = '\\n'; *p = 0;
+        tk_write(line);
+    }}
+    return 0;
+}}
+"""
+    objs = TG._runtime_objects(cflags, ("-DTK_DSP_PROFILE",))
+    fpu = int(board.fpu != "none" and board.float_abi != "soft")
+    with tempfile.TemporaryDirectory(prefix="tinykiln-dsp-steps-") as d:
+        d = Path(d)
+        (d / "main.c").write_text(main)
+        (d / "startup.c").write_text(TG._STARTUP)
+        (d / "link.ld").write_text(TG._LINK.format(flash=board.flash.origin, flash_size=board.flash.length,
+                                                   ram=board.ram.origin, ram_size=board.ram.length))
+        elf = d / "app.elf"
+        subprocess.run(["arm-none-eabi-gcc", "-std=c99", *cflags, f"-DTK_FPU={fpu}", "-nostdlib", "-T",
+                        str(d / "link.ld"), "-Wl,--gc-sections", "-I", str(dsp_sources()[0].parent), "-o", str(elf),
+                        str(d / "startup.c"), str(d / "main.c"), *map(str, objs), "-lgcc"], check=True)
+        nm = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True).stdout
+        marker = next(int(ln.split()[0], 16) for ln in nm.splitlines() if ln.endswith(" tk_dsp_mark"))
+        r = subprocess.run(["qemu-system-arm", "-M", board.qemu_machine, "-display", "none", "-monitor", "none",
+                            "-serial", "null", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf),
+                            "-icount", "shift=0", "-plugin", f"{TG._plugin()},marker={marker & ~1:#x},out=samples.txt"],
+                           cwd=d, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        rows = [ln.split() for ln in (r.stdout + r.stderr).splitlines() if len(ln.split()) == nout]
+        got = np.array([[int(v, 16) for v in row] for row in rows], np.uint8).view(np.int8)
+        smp = np.array([int(v) for v in (d / "samples.txt").read_text().split()[2:]], np.int64)
+    want = M.mfcc(t, fr, prev) if t.dct is not None else M.mfe(t, fr, prev)
+    steps = np.diff(smp.reshape(len(fr), -1), axis=1).max(0)
+    return {"steps": [int(v) for v in steps], "exact": bool(np.array_equal(got, want))}
+
+
 def pf(ok) -> str:
     return "—" if ok is None else ("PASS" if ok else "FAIL")
 
@@ -230,6 +313,19 @@ def main(argv=None) -> int:
             goals.append((f"3. {r['block']} {r['preset']} on {b}: {100 * r['differ']:.2f}% bytes differ, "
                           f"max {r['max_lsb']} LSB", r["ok"]))
             goals.append((f"   target features = numpy model, {r['preset']} on {b}", r["exact"]))
+
+    if any(cpu for _, cpu in runs) and TG._plugin():
+        print("\n## instructions per frame and step (runtime_c/dsp built with -DTK_DSP_PROFILE; the markers "
+              "between steps add a few instructions)\n")
+        print("| board | config | " + " | ".join(STEP_NAMES) + " | total | bits = model |")
+        print("|" + "---|" * (len(STEP_NAMES) + 4))
+        for b, cpu in runs:
+            for name, fe in step_configs().items():
+                r = measure_steps(cpu, fe, speech)
+                cells = r["steps"] + [None] * (len(STEP_NAMES) - len(r["steps"]))
+                print(f"| {b} | {name} | " + " | ".join("" if v is None else f"{v:,}" for v in cells)
+                      + f" | {sum(r['steps']):,} | {pf(r['exact'])} |")
+                goals.append((f"   per-step build = numpy model, {name} on {b}", r["exact"]))
 
     print("\n## goal lines\n")
     for text, ok in goals:

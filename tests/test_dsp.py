@@ -84,6 +84,43 @@ def test_log2_isqrt(lib):
     assert all(a * a <= int(b) < (a + 1) * (a + 1) for a, b in zip(ro, w))
 
 
+def test_single_precision_sqrt_estimate():
+    """tk_isqrt32 on single-precision FPUs (Cortex-M4/M33) corrects the VSQRT.F32 estimate
+    trunc(sqrt(float(v))) in one direction only: it must never be below floor(sqrt(v)) nor more
+    than one above. Both roundings (v to 24 bits, the root) are within 2^-24 relative, so the
+    estimate can only miss where sqrt(v) lies within 1.5 2^-8 of an integer t, i.e. for
+    |v - t^2| <= 3t/256 + 1: all of those v < 2^32 (about 5e7) are checked here (numpy's float32
+    conversion and square root round to nearest like VCVT.F32.U32 and VSQRT.F32)."""
+    t = np.arange(1, 65537, dtype=np.int64)
+    hw = (3 * t) // 256 + 2
+    for a in range(0, len(t), 4096):
+        tt, h = t[a:a + 4096], hw[a:a + 4096]
+        d = np.arange(-int(h.max()), int(h.max()) + 1)
+        v = tt[:, None] ** 2 + d[None, :]
+        v = v[(np.abs(d)[None, :] <= h[:, None]) & (v >= 0) & (v < 2**32)]
+        est = np.sqrt(v.astype(np.float32)).astype(np.int64)
+        exact = M.isqrt64(v.astype(np.uint64)).astype(np.int64)
+        assert np.all(est >= exact) and np.all(est <= exact + 1), f"t in [{tt[0]}, {tt[-1]}]"
+
+
+def test_quantize_n(lib):
+    """tk_dsp_quantize_n (the MFE's int8 step: a 32-bit form for shifts >= 33, the 64-bit form
+    otherwise and where v + offset leaves int32) against the model."""
+    import ctypes as C
+    from tinykiln.dsp.host import Quant
+    rng = np.random.default_rng(12)
+    v = np.concatenate([rng.integers(-2**30, 2**30, 3000), [2**31 - 1, -2**31, 0, 1, -1]]).astype(np.int32)
+    fn = lib.lib.tk_dsp_quantize_n
+    for x, offset, lo, hi in ((1.3e-4, -3_900_000, -128, 127), (-2.2e-7, 2**30 + 12345, -100, 90),
+                              (3.1e-3, 1 << 20, -128, 127), (0.37, -5, -128, 127), (1.7e-9, -2**31, 0, 127)):
+        mult, shift = T.quantize_multiplier(x)
+        q = dict(offset=offset, mult=mult, shift=shift, zero_point=3, lo=lo, hi=hi)
+        out = np.zeros(len(v), np.int8)
+        fn(v.ctypes.data_as(C.POINTER(C.c_int32)), len(v), C.byref(Quant(offset, mult, shift, 3, lo, hi)),
+           out.ctypes.data_as(C.POINTER(C.c_int8)))
+        assert np.array_equal(out, M.quantize(v, q)), (x, offset)
+
+
 # ------------------------------------------------------------------ real FFT, accuracy (goals)
 
 def snr_db(got: np.ndarray, ref: np.ndarray) -> float:
@@ -151,9 +188,18 @@ def speech():
     return [R.speech_like(seed, 1.0, level_dbfs=lv) for seed, lv in SIGNALS]
 
 
-@pytest.mark.parametrize("name", PRESETS)
-def test_frontend_bitexact(lib, name, speech):
-    t = FE.build(FE.preset(name))
+# every branch of the frame preparation and of the spectrum: pre-emphasis with and without a
+# window, an odd frame length (the paired window loop's tail), magnitude and power
+VARIANTS = [(name, {}) for name in PRESETS] + [
+    ("librosa_mfe", dict(preemph=0.97)), ("tf_mfcc", dict(frame_length=401)),
+    ("spectrogram", dict(window="none")), ("ei_mfe", dict(spectrum="magnitude", frame_length=255)),
+    ("tf_mfcc", dict(frame_length=640, frame_stride=320, n_fft=1024, n_mfcc=10))]
+
+
+@pytest.mark.parametrize("name,over", VARIANTS, ids=lambda v: v if isinstance(v, str) else
+                         ",".join(f"{k}={w}" for k, w in v.items()) or "preset")
+def test_frontend_bitexact(lib, name, over, speech):
+    t = FE.build(FE.preset(name, **over))
     h = FrontEndHost(lib, t)
     for s in speech[:2]:                       # whole signals through the *_frames entry point
         assert np.array_equal(h.run_signal(s), M.run_signal(t, s))
@@ -207,8 +253,11 @@ def test_spectral(lib):
 
 CROSS = {
     "cortex-m4": ["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],
+    "cortex-m7": ["-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],
+    "cortex-m3": ["-mcpu=cortex-m3"],
     "cortex-m0": ["-mcpu=cortex-m0"],
 }
+DSP_CORES = ("cortex-m4", "cortex-m7")
 
 
 @pytest.mark.parametrize("cpu", list(CROSS))
@@ -229,9 +278,13 @@ def test_cross_compile(cpu, tmp_path):
         r = subprocess.run(["arm-none-eabi-gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-mthumb",
                             *CROSS[cpu], "-I", inc, "-c", str(src), "-o", str(obj)], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "rfft_q15.o")],
-                         capture_output=True, text=True).stdout
-    assert ("shadd16" in dis) == (cpu == "cortex-m4")      # the DSP-extension path only where it exists
+    dis = {k: subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / f"{k}.o")], capture_output=True,
+                             text=True).stdout for k in ("rfft_q15", "logmel")}
+    # the DSP-extension paths only where they exist; the magnitude from the FPU's square root
+    assert ("shadd16" in dis["rfft_q15"]) == (cpu in DSP_CORES)
+    assert ("smmulr" in dis["logmel"]) == (cpu in DSP_CORES)
+    assert ("vsqrt.f64" in dis["logmel"]) == (cpu == "cortex-m7")
+    assert ("vsqrt.f32" in dis["logmel"]) == (cpu == "cortex-m4")
 
 
 @pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m0"])

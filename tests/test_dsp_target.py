@@ -125,6 +125,49 @@ def test_q31_longmul_saturation(q31_libs, n):
     assert np.array_equal(got_lm, got_ref)
 
 
+@pytest.mark.parametrize("n", [64, 256, 1024])
+def test_q31_half_scale_entry(q31_libs, n):
+    """tk_rfft_q31_hs (the feature blocks' FFT: no saturation tests) gives tk_rfft_q31's bits on
+    half-scale input, |x| <= 2^30, extremes included: both host paths against the model."""
+    rng = np.random.default_rng(400 + n)
+    x = rng.integers(-2**30, 2**30 + 1, (40, n)) >> rng.integers(0, 30, (40, 1))
+    signs = np.where(rng.integers(0, 2, (20, n)) > 0, 2**30, -2**30)
+    t = np.arange(n)
+    rows = [np.full(n, 2**30), np.full(n, -2**30), np.where(t % 2, 2**30, -2**30), np.where(t % 4 < 2, 2**30, -2**30)]
+    x = np.concatenate([x, signs, rows]).astype(np.int32)
+    want = M.rfft_q31(x)
+    for lib in q31_libs:
+        cfg = lib.rfft_q31_cfg(n)
+        out = np.zeros((len(x), n // 2 + 1, 2), np.int32)
+        for i in range(len(x)):
+            buf = np.array(x[i], np.int32)
+            lib.lib.tk_rfft_q31_hs(C.byref(cfg), buf.ctypes.data_as(C.POINTER(C.c_int32)),
+                                   out[i].ctypes.data_as(C.POINTER(C.c_int32)))
+        assert np.array_equal(out, want), lib.path
+
+
+@pytest.mark.parametrize("cpu", ["cortex-m7", "cortex-m4", "cortex-m3"])
+def test_frontend_variants_on_target(cpu):
+    """The feature blocks' target paths (SMMULR window loop, VSQRT.F64 / VSQRT.F32 / digit-loop
+    magnitudes, UMLAL filterbanks, the half-scale FFT) give the model's bits on Cortex-M7, M4
+    and M3, for a frame of every preparation branch (pre-emphasis with and without window, odd
+    length) and both spectra."""
+    needs_target(cpu)
+    from tinykiln.dsp import frontend as FE
+    from tinykiln.dsp import ref as R
+    rng = np.random.default_rng(17)
+    for name, over in (("librosa_mfe", dict(preemph=0.97, frame_length=401)), ("ei_mfe", {}),
+                       ("tf_mfcc", dict(frame_length=640, frame_stride=320, n_fft=1024, n_mfcc=10))):
+        t = FE.build(FE.preset(name, **over))
+        fr, prev = M.frames(R.speech_like(3, 0.3, level_dbfs=-12), t.frame_length, t.frame_stride)
+        loud = np.where(rng.random((2, t.frame_length)) < 0.5, -32768, 32767)
+        fr = np.concatenate([fr[:5], loud]).astype(np.int16)
+        prev = np.concatenate([prev[:5], [-32768, 32767]]).astype(np.int16)
+        out, _ = TG.run("frontend", fr, cpu=cpu, tables=t, prev=prev, count=False)
+        want = M.mfcc(t, fr, prev) if t.dct is not None else M.mfe(t, fr, prev)
+        assert np.array_equal(out, want), f"{cpu} {name} {over}"
+
+
 @pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m3"])
 def test_q31_longmul_on_target(cpu):
     """The SMLAL path on emulated Cortex-M4 and M3: the model's bits, saturating frames included,

@@ -14,7 +14,7 @@ typedef struct {
     uint16_t frame_length;       /* <= fft->n, zero-padded */
     uint16_t frame_stride;       /* for the *_frames entry points */
     int16_t preemph;             /* Q15 alpha: y = (x 2^15 - alpha x_prev) / 2 (Q31 at quarter scale); 0: off, y = x 2^15 */
-    uint16_t magnitude;          /* 0: P = re^2 + im^2 (uint64); 1: tk_mag_from_power(P) */
+    uint16_t magnitude;          /* 0: P = re^2 + im^2 (uint64); 1: tk_mag_q31 = tk_mag_from_power(P) (uint32) */
     const int32_t *window;       /* frame_length Q31 values, NULL: rectangular */
     uint16_t n_filters;
     uint16_t floor_is_add;       /* 1: log(E + floor_add[s]); 0: max(log E, floor_q16) */

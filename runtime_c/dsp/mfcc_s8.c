@@ -7,6 +7,7 @@ void tk_mfcc_s8(const tk_mfcc_s8_cfg *cfg, const int16_t *frame, int16_t prev, i
     const int nf = fr->n_filters;
     int32_t *v = scratch + 2 * fr->fft->n + 2;
     tk_logmel(fr, frame, prev, scratch, v);
+    TK_DSP_STEP();
     for (int f = 0; f < nf; f++) v[f] += cfg->base_q16;
     for (int k = 0; k < cfg->n_coefs; k++) {
         const int16_t *d = cfg->dct + k * nf;

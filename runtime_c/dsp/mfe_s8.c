@@ -5,7 +5,7 @@ void tk_mfe_s8(const tk_mfe_s8_cfg *cfg, const int16_t *frame, int16_t prev, int
     const tk_logmel_cfg *fr = cfg->front;
     int32_t *v = scratch + 2 * fr->fft->n + 2;
     tk_logmel(fr, frame, prev, scratch, v);
-    for (int f = 0; f < fr->n_filters; f++) out[f] = tk_dsp_quantize(v[f], &cfg->quant);
+    tk_dsp_quantize_n(v, fr->n_filters, &cfg->quant, out);
 }
 
 void tk_mfe_s8_frames(const tk_mfe_s8_cfg *cfg, const int16_t *signal, int n_frames, int32_t *scratch,

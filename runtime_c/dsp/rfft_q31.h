@@ -18,6 +18,12 @@ typedef struct {
 /* buf: n real Q31 samples (destroyed); out: n + 2 int32, (re, im) of X[0..n/2]. */
 void tk_rfft_q31(const tk_rfft_q31_cfg *cfg, int32_t *buf, int32_t *out);
 
+/* The same for half-scale input, |buf[i]| <= 2^30 (what the feature blocks feed it): every
+ * butterfly and real-split value then stays below sqrt(2) 2^30 plus a few LSB in magnitude, so
+ * nothing can saturate and the long-multiply path leaves its saturation tests out. Same bits as
+ * tk_rfft_q31 on such input. */
+void tk_rfft_q31_hs(const tk_rfft_q31_cfg *cfg, int32_t *buf, int32_t *out);
+
 /* Left shift s in [0, 31]: the largest with every x[i] * 2^s inside int32 (31 for silence). */
 int tk_headroom_q31(const int32_t *x, int n);
 

@@ -3,15 +3,6 @@
  * powers use the same split (hi, lo) 96-bit sums as logmel.c. */
 #include "spectral_s8.h"
 
-static int32_t log2_96(uint64_t hi, uint64_t lo, const uint32_t *table) {
-    if (hi == 0) return tk_log2_q16(lo, table);
-    int top = tk_ilog2_64(hi) + 33;
-    if (top < 60) top = 60;
-    int sh = top + 1 - 63;
-    if (sh < 0) sh = 0;
-    return tk_log2_q16((hi << (32 - sh)) + (lo >> sh), table) + sh * 65536;
-}
-
 void tk_spectral_s8(const tk_spectral_s8_cfg *cfg, const int16_t *frame, int32_t *scratch, int8_t *out) {
     const int n = cfg->fft->n, L = cfg->frame_length;
     int32_t *buf = scratch, *X = scratch + n;
@@ -44,7 +35,7 @@ void tk_spectral_s8(const tk_spectral_s8_cfg *cfg, const int16_t *frame, int32_t
         for (int i = 0; i < n; i++) buf[i] = tk_lsl(buf[i], s);
     else if (s < 0)
         for (int i = 0; i < n; i++) buf[i] = tk_asr(buf[i], 1);
-    tk_rfft_q31(cfg->fft, buf, X);
+    tk_rfft_q31_hs(cfg->fft, buf, X);
     for (int k = 0; k <= n / 2; k++) {
         int64_t re = X[2 * k], im = X[2 * k + 1];
         P[k] = (uint64_t)(re * re) + (uint64_t)(im * im);
@@ -56,7 +47,7 @@ void tk_spectral_s8(const tk_spectral_s8_cfg *cfg, const int16_t *frame, int32_t
             hi += P[k] >> 32;
             lo += P[k] & 0xFFFFFFFFu;
         }
-        int32_t v = log2_96(hi, lo, cfg->log2_table) - shift_q16;
+        int32_t v = tk_log2_96_q16(hi, lo, cfg->log2_table) - shift_q16;
         out[1 + b] = tk_dsp_quantize(v < cfg->floor_q16 ? cfg->floor_q16 : v, &cfg->q_band);
     }
     /* peaks: local maxima P[k-1] < P[k] >= P[k+1], strongest first, ties to the lower bin */

@@ -27,15 +27,34 @@ void tk_shift_q15(int16_t *x, int n, int s) {
 }
 
 int32_t tk_log2_q16(uint64_t v, const uint32_t *table) {
-    if (v == 0) v = 1;
-    int e = tk_ilog2_64(v);
-    uint32_t mant = e >= 31 ? (uint32_t)(v >> (e - 31)) : (uint32_t)(v << (31 - e));  /* [2^31, 2^32) */
-    uint32_t idx = (mant >> 24) & 127u;
+    uint32_t hi = (uint32_t)(v >> 32), lo = (uint32_t)v;
+    int e;
+    uint32_t mant;                                           /* v >> (e - 31) or v << (31 - e) */
+    if (hi) {
+        int z = tk_clz32(hi);
+        e = 63 - z;
+        mant = z ? (hi << z) | (lo >> (32 - z)) : hi;
+    } else {
+        int z = tk_clz32(lo | 1u);                           /* v = 0 is treated as 1 */
+        e = 31 - z;
+        mant = (lo | (lo == 0)) << z;
+    }
+    uint32_t idx = (mant >> 24) & 127u;                      /* mant in [2^31, 2^32) */
     uint32_t frac = (mant >> 8) & 0xFFFFu;
     uint32_t t0 = table[idx];
     /* table step < 2^24, frac < 2^16: the product fits 40 bits */
     uint32_t interp = t0 + (uint32_t)(((uint64_t)(table[idx + 1] - t0) * frac) >> 16);  /* Q30 < 2^30 */
     return (int32_t)((uint32_t)e << 16) + (int32_t)((interp + (1u << 13)) >> 14);
+}
+
+int32_t tk_log2_96_q16(uint64_t hi, uint64_t lo, const uint32_t *table) {
+    if (hi == 0) return tk_log2_q16(lo, table);
+    int top = tk_ilog2_64(hi) + 33;          /* hi * 2^32 < 2^top */
+    if (top < 60) top = 60;                  /* lo < 2^59, so the sum is < 2^(top+1) */
+    int sh = top + 1 - 63;                   /* 0..28 */
+    if (sh < 0) sh = 0;
+    uint64_t v = (hi << (32 - sh)) + (lo >> sh);
+    return tk_log2_q16(v, table) + sh * 65536;
 }
 
 uint32_t tk_isqrt64(uint64_t v) {
@@ -53,14 +72,8 @@ uint32_t tk_isqrt64(uint64_t v) {
     return (uint32_t)res;
 }
 
-#if !defined(TK_DSP_PORTABLE) && ((defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__)) || \
-                                  defined(TK_DSP_EMULATE_SIMD))
-#define TK_DSP_HW_SQRT 1
-#endif
-
-#if !defined(TK_DSP_HW_SQRT) || defined(TK_DSP_EMULATE_SIMD)
-/* floor(sqrt(v)) for v < 2^32 by the digit-by-digit method. */
-static uint32_t isqrt32_loop(uint32_t v) {
+/* floor(sqrt(v)) for v < 2^32 by the digit-by-digit method (the portable tk_isqrt32). */
+uint32_t tk_isqrt32_loop(uint32_t v) {
     uint32_t res = 0, bit = 1u << 30;
     while (bit > v) bit >>= 2;
     while (bit) {
@@ -74,32 +87,31 @@ static uint32_t isqrt32_loop(uint32_t v) {
     }
     return res;
 }
-#endif
-
-#if defined(TK_DSP_HW_SQRT)
-/* With a single-precision FPU, VSQRT gives an estimate within one of floor(sqrt(v)) (v rounded
- * to 24 bits, then a correctly rounded root), and two integer checks make it exact: the same
- * bits as the loop. TK_DSP_EMULATE_SIMD tests the checks on a host with estimates off by one. */
-static uint32_t isqrt32(uint32_t v) {
-#if defined(TK_DSP_EMULATE_SIMD)
-    uint32_t r = isqrt32_loop(v);
-    r = r + (v & 1u) - (r && (v & 2u));            /* an estimate one above or below */
-#else
-    float f = (float)v, root;
-    __asm__("vsqrt.f32 %0, %1" : "=t"(root) : "t"(f));
-    uint32_t r = (uint32_t)root;                   /* <= 65536 */
-#endif
-    if (r > 65535u) r = 65535u;
-    if (r * r > v) r--;
-    else if (r < 65535u && (r + 1) * (r + 1) <= v) r++;
-    return r;
-}
-#else
-#define isqrt32 isqrt32_loop
-#endif
 
 uint32_t tk_mag_from_power(uint64_t p) {
-    int k = 0;
-    if (p >> 32) k = (tk_ilog2_64(p) - 30) >> 1;     /* 1..16 */
-    return isqrt32((uint32_t)(p >> (2 * k))) << k;
+    int k = (33 - tk_clz32((uint32_t)(p >> 32))) >> 1;
+    return tk_isqrt32((uint32_t)(p >> (2 * k))) << k;
+}
+
+void tk_dsp_quantize_n(const int32_t *v, int n, const tk_dsp_quant *q, int8_t *out) {
+    const int32_t off = q->offset, mult = q->mult, zp = q->zero_point, lo = q->lo, hi = q->hi;
+    const int shift = (int)q->shift;
+    int i = 0;
+    if (shift >= 33) {                       /* the 32-bit form of tk_dsp_quantize */
+        const int32_t round = (int32_t)1 << (shift - 33);
+        for (; i < n; i++) {
+            int32_t a;
+#if defined(__GNUC__)
+            if (__builtin_add_overflow(v[i], off, &a)) break;
+#else
+            int64_t a64 = (int64_t)v[i] + off;
+            if (a64 != (int32_t)a64) break;
+            a = (int32_t)a64;
+#endif
+            int32_t h = (int32_t)tk_asr64((int64_t)a * mult, 32);
+            int32_t y = tk_asr(h + round, shift - 32) + zp;
+            out[i] = (int8_t)(y < lo ? lo : (y > hi ? hi : y));
+        }
+    }
+    for (; i < n; i++) out[i] = tk_dsp_quantize(v[i], q);
 }
