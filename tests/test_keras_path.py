@@ -456,15 +456,26 @@ def test_converter_crash_is_one_sentence(tmp_path):
     (crash / "tensorflow").mkdir(parents=True)
     (crash / "tensorflow" / "__init__.py").write_text(
         "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(crash), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    (tmp_path / "m.keras").write_bytes(b"PK")
-    np.save(tmp_path / "c.npy", np.zeros((2, 4), np.float32))
-    r = subprocess.run([sys.executable, "-m", "tinykiln", "compile", str(tmp_path / "m.keras"),
-                        "--calibration", str(tmp_path / "c.npy"), "-o", str(tmp_path / "out")],
-                       capture_output=True, text=True, env=env, timeout=120)
+    r = _compile_with_fake_packages(tmp_path, crash)
     assert_user_error(r.returncode, r.stderr, "crashed", "SIGSEGV", "m.keras")
     assert not (tmp_path / "out").exists()
+
+
+def _tinykiln_with_fake_packages(fake, *args):
+    """`tinykiln ARGS` in a child whose PYTHONPATH puts the packages in `fake` (stand-ins for
+    tensorflow/keras) first."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(fake), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    return subprocess.run([sys.executable, "-m", "tinykiln", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def _compile_with_fake_packages(tmp_path, fake):
+    """`tinykiln compile m.keras --calibration c.npy` with stand-in packages."""
+    (tmp_path / "m.keras").write_bytes(b"PK")
+    np.save(tmp_path / "c.npy", np.zeros((2, 4), np.float32))
+    return _tinykiln_with_fake_packages(fake, "compile", tmp_path / "m.keras", "--calibration",
+                                        tmp_path / "c.npy", "-o", tmp_path / "out")
 
 
 def test_without_tensorflow(tmp_path):
@@ -474,13 +485,7 @@ def test_without_tensorflow(tmp_path):
     for mod in ("tensorflow", "keras"):
         (block / mod).mkdir(parents=True)
         (block / mod / "__init__.py").write_text("raise ImportError('blocked by the test')\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(block), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    (tmp_path / "m.keras").write_bytes(b"PK")
-    np.save(tmp_path / "c.npy", np.zeros((2, 4), np.float32))
-    r = subprocess.run([sys.executable, "-m", "tinykiln", "compile", str(tmp_path / "m.keras"),
-                        "--calibration", str(tmp_path / "c.npy"), "-o", str(tmp_path / "out")],
-                       capture_output=True, text=True, env=env, timeout=120)
+    r = _compile_with_fake_packages(tmp_path, block)
     assert_user_error(r.returncode, r.stderr, 'pip install "tinykiln[tf]"')
     assert not (tmp_path / "out").exists()
     b = ModelBuilder()
@@ -490,9 +495,7 @@ def test_without_tensorflow(tmp_path):
     b.op("FULLY_CONNECTED", [x, w, -1], [y])
     b.output(y)
     (tmp_path / "m.tflite").write_bytes(b.build())
-    r = subprocess.run([sys.executable, "-m", "tinykiln", "compile", str(tmp_path / "m.tflite"),
-                        "-o", str(tmp_path / "out")], capture_output=True, text=True, env=env,
-                       timeout=120)
+    r = _tinykiln_with_fake_packages(block, "compile", tmp_path / "m.tflite", "-o", tmp_path / "out")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "out" / "model.c").is_file()
 
