@@ -84,11 +84,12 @@ class Boot2Kind:
     flash_origin: int
     size: int               # bytes, checksum included
     source: str             # templates/firmware/<source>: the code, assembled by tinykiln
+    uf2_family: int = 0     # UF2 family ID of the chip: build writes firmware.uf2 too (0: none)
 
 
 BOOT2_KINDS = {
     # RP2040 bootrom: copies the first 256 bytes of flash to SRAM, checks their CRC-32, runs them.
-    "rp2040_03h": Boot2Kind("cortex-m0plus", 0x10000000, 256, "boot2_rp2040_03h.c"),
+    "rp2040_03h": Boot2Kind("cortex-m0plus", 0x10000000, 256, "boot2_rp2040_03h.c", 0xE48BFF56),
 }
 EXIT_METHODS = ("semihosting", "none")
 FLOAT_ABIS = ("soft", "softfp", "hard")

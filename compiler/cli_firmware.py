@@ -40,7 +40,8 @@ def cmd_build(a) -> int:
     c = compile_file(a.model, prefix=a.name)
     r = build_firmware(c, board, a.output)
     print(format_report(r))
-    print(f"  wrote firmware.elf/.bin/.hex/.map, src/ and report.json to {a.output}/ in "
+    uf2 = "/.uf2" if (Path(a.output) / "firmware.uf2").exists() else ""
+    print(f"  wrote firmware.elf/.bin/.hex{uf2}/.map, src/ and report.json to {a.output}/ in "
           f"{time.perf_counter() - t0:.1f} s")
     return 0
 

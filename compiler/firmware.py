@@ -134,10 +134,21 @@ def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
         shutil.rmtree(src / "build", ignore_errors=True)
         for junk in src.glob(".sconsign*"):
             junk.unlink()
+        uf2 = _uf2_family(board)
+        if uf2:     # drag-and-drop flashing (RP2040 BOOTSEL drive)
+            from .uf2 import to_uf2
+            (tmp / "firmware.uf2").write_bytes(
+                to_uf2((tmp / "firmware.bin").read_bytes(), board.flash.origin, uf2))
         report = size_report(c, board, tmp / "firmware.elf")
         report["build_warnings"] = [ln for ln in log.splitlines() if "warning:" in ln]
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _uf2_family(board: Board) -> int:
+    from .board import BOOT2_KINDS
+    kind = BOOT2_KINDS.get(getattr(board, "boot2", "none"))
+    return kind.uf2_family if kind else 0
 
 
 def cache_root() -> Path:

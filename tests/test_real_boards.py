@@ -307,6 +307,29 @@ def test_pico_image_starts_with_boot2(images, boot2):
     assert lines[1][3:7] == "0000" and lines[1][7:9] == "00"
 
 
+def test_pico_uf2_holds_the_flash_image(images):
+    """firmware.uf2 (BOOTSEL drag-and-drop): 512-byte blocks with the UF2 magics, the RP2040
+    family ID, consecutive 256-byte payloads from 0x10000000 that reassemble firmware.bin.
+    The constants are the UF2 specification's (github.com/microsoft/uf2)."""
+    d, _ = images["rpi-pico"]
+    binary = (d / "firmware.bin").read_bytes()
+    uf2 = (d / "firmware.uf2").read_bytes()
+    assert len(uf2) % 512 == 0
+    blocks = [uf2[i:i + 512] for i in range(0, len(uf2), 512)]
+    assert len(blocks) == -(-len(binary) // 256)
+    image = b""
+    for n, blk in enumerate(blocks):
+        m0, m1, flags, addr, size, no, total, family = struct.unpack_from("<8I", blk)
+        assert (m0, m1, struct.unpack_from("<I", blk, 508)[0]) == (0x0A324655, 0x9E5D5157, 0x0AB16F30)
+        assert flags == 0x2000 and family == 0xE48BFF56          # familyID present; RP2040
+        assert (addr, size, no, total) == (0x10000000 + 256 * n, 256, n, len(blocks))
+        image += blk[32:32 + 256]
+    assert image[:len(binary)] == binary and not image[len(binary):].strip(b"\0")
+    for name, (other, _) in images.items():
+        if name != "rpi-pico":
+            assert not (other / "firmware.uf2").exists(), name
+
+
 def _objdump_boot2(elf: Path) -> list[tuple[int, str, str]]:
     r = subprocess.run(["arm-none-eabi-objdump", "-D", "-j", ".boot2", "-M", "force-thumb",
                         str(elf)], capture_output=True, text=True, check=True)
