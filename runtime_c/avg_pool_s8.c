@@ -8,11 +8,11 @@ void tk_avg_pool_s8(const tk_pool_params *p, const int8_t *input, int8_t *output
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * row;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t ys = TK_MAX(y0, 0), ye = TK_MIN(y0 + p->filter_h, p->in_h);
+            int32_t ys, ye;
+            tk_pool_span(oy, p->stride_h, p->pad_h, p->filter_h, p->in_h, &ys, &ye);
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t xs = TK_MAX(x0, 0), xe = TK_MIN(x0 + p->filter_w, p->in_w);
+                int32_t xs, xe;
+                tk_pool_span(ox, p->stride_w, p->pad_w, p->filter_w, p->in_w, &xs, &xe);
                 /* count >= 1 (checked by the compiler); |acc| <= 128 * count fits easily */
                 const int32_t count = (ye - ys) * (xe - xs);
                 const int32_t half = count / 2;

@@ -4,12 +4,6 @@
 
 /* Accumulator range: each tap adds w * (x + input_offset) with |w| <= 128 and |x + off| <= 255,
  * so |acc| < 2^15 per tap and a filter of up to 2^16 taps cannot overflow int32 (TFLM's bound). */
-static inline int8_t tk_conv_finish(int32_t acc, const tk_conv2d_params *p, int32_t oc) {
-    acc = tk_requant(acc, p->multiplier[oc], p->shift[oc]);
-    acc += p->output_offset;
-    return (int8_t)tk_clamp(acc, p->act_min, p->act_max);
-}
-
 void tk_conv2d_s8_ref(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                       const int32_t *bias, int8_t *output) {
     const int32_t filters_per_group = p->out_c / (p->in_c / p->k_c);
@@ -37,7 +31,8 @@ void tk_conv2d_s8_ref(const tk_conv2d_params *p, const int8_t *input, const int8
                     }
                     if (bias) acc += bias[oc];
                     output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
-                        tk_conv_finish(acc, p, oc);
+                        tk_requant_s8(acc, p->multiplier[oc], p->shift[oc], p->output_offset,
+                                      p->act_min, p->act_max);
                 }
             }
         }

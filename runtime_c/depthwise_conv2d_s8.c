@@ -4,12 +4,6 @@
 
 /* Accumulator range: |w * (x + input_offset)| <= 128 * 255 < 2^15 per tap, so filters of up to
  * 2^16 taps cannot overflow int32 (TFLM's bound). */
-static inline int8_t tk_dw_finish(int32_t acc, const tk_dwconv_params *p, int32_t oc) {
-    acc = tk_requant(acc, p->multiplier[oc], p->shift[oc]);
-    acc += p->output_offset;
-    return (int8_t)tk_clamp(acc, p->act_min, p->act_max);
-}
-
 void tk_depthwise_conv2d_s8_ref(const tk_dwconv_params *p, const int8_t *input,
                                 const int8_t *filter, const int32_t *bias, int8_t *output) {
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -35,7 +29,8 @@ void tk_depthwise_conv2d_s8_ref(const tk_dwconv_params *p, const int8_t *input,
                         }
                         if (bias) acc += bias[oc];
                         output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
-                            tk_dw_finish(acc, p, oc);
+                            tk_requant_s8(acc, p->multiplier[oc], p->shift[oc], p->output_offset,
+                                          p->act_min, p->act_max);
                     }
                 }
             }

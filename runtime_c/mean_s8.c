@@ -19,9 +19,8 @@ void tk_mean_s8(const tk_mean_params *p, const int8_t *input, int8_t *output) {
                         }
                     }
                 }
-                const int32_t out = tk_requant(sum - p->zp_times_count, p->multiplier, p->shift)
-                                  + p->output_offset;
-                *output++ = (int8_t)tk_clamp(out, -128, 127);
+                *output++ = tk_requant_s8(sum - p->zp_times_count, p->multiplier, p->shift,
+                                          p->output_offset, -128, 127);
             }
         }
     }

@@ -13,4 +13,13 @@ typedef struct {
     int32_t act_min, act_max;        /* fused activation clamp, within [-128, 127] */
 } tk_pool_params;
 
+/* The part [*start, *end) of the input axis of length `in` that the window of output index `o`
+ * covers (TFLM clips the window to the input; padding is never read). */
+static inline void tk_pool_span(int32_t o, int32_t stride, int32_t pad, int32_t filter, int32_t in,
+                                int32_t *start, int32_t *end) {
+    const int32_t first = o * stride - pad;
+    *start = TK_MAX(first, 0);
+    *end = TK_MIN(first + filter, in);
+}
+
 #endif

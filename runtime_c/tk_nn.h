@@ -44,6 +44,36 @@ static inline int32_t tk_clamp(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* The output stage of the reference kernels (TFLM's order): requantize, add the output zero
+ * point, clamp to the fused activation range (within [-128, 127]). */
+static inline int8_t tk_requant_s8(int32_t acc, int32_t multiplier, int32_t shift,
+                                   int32_t output_offset, int32_t act_min, int32_t act_max) {
+    return (int8_t)tk_clamp(tk_requant(acc, multiplier, shift) + output_offset, act_min, act_max);
+}
+
+/* Broadcast walks of the binary elementwise kernels (ADD, MUL): an output of 6 dims, each input
+ * read with its own element strides (0 along broadcast dims). The 5 outer dims form `rows`;
+ * tk_bcast_step advances the odometer idx over them and keeps o1, o2 (element offsets of the row
+ * starts in each input; offsets, not pointers, so nothing points out of range). */
+static inline int32_t tk_bcast_rows(const int32_t dims[6]) {
+    return dims[0] * dims[1] * dims[2] * dims[3] * dims[4];
+}
+
+static inline void tk_bcast_step(const int32_t dims[6], const int32_t stride1[6],
+                                 const int32_t stride2[6], int32_t idx[5], int32_t *o1,
+                                 int32_t *o2) {
+    for (int d = 4; d >= 0; --d) {
+        if (++idx[d] < dims[d]) {
+            *o1 += stride1[d];
+            *o2 += stride2[d];
+            return;
+        }
+        idx[d] = 0;
+        *o1 -= (dims[d] - 1) * stride1[d];
+        *o2 -= (dims[d] - 1) * stride2[d];
+    }
+}
+
 /* tk_requant (TFLM's MultiplyByQuantizedMultiplier) for the multipliers TFLM's QuantizeMultiplier
  * produces, 0 or in [2^30, 2^31). The product is then never INT32_MIN * INT32_MIN, and the doubling
  * high multiply, (x*m + nudge) / 2^31 truncated with nudge 2^30 or 1 - 2^30 by the product's sign,
