@@ -105,7 +105,6 @@ def _load_npy(path: str):
 def run_inputs(a, c) -> list:
     """The input arrays of `tinykiln run`: --input per model input, or --raw for an impulse
     (int16 samples, or floats in [-1, 1] scaled to int16)."""
-    import numpy as np
     impulse = getattr(c, "impulse", None)
     if a.raw and a.input:
         raise TinykilnError("give either --raw (an impulse's raw samples) or --input, not both.")
@@ -118,23 +117,30 @@ def run_inputs(a, c) -> list:
         return [_load_npy(p) for p in a.input]
     if len(a.raw) != 1:
         raise TinykilnError("an impulse takes one --raw array.")
-    x = _load_npy(a.raw[0])
+    return [load_raw(a.raw[0], impulse)]
+
+
+def load_raw(path: str, impulse) -> "np.ndarray":
+    """Raw windows for an impulse from a .npy: int16 samples, or floats in [-1, 1] scaled to
+    int16; shape (N, window[, axes]) (one window without N is accepted)."""
+    import numpy as np
+    x = _load_npy(path)
     if x.dtype.kind == "f":
         if x.size and float(np.abs(x).max()) > 1.0:
-            raise TinykilnError(f"{a.raw[0]} holds floats outside [-1, 1]; give int16 samples or "
+            raise TinykilnError(f"{path} holds floats outside [-1, 1]; give int16 samples or "
                                 "floats scaled to [-1, 1].")
         x = np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
     elif x.dtype != np.int16:
-        raise TinykilnError(f"{a.raw[0]} is {x.dtype}; raw samples must be int16 (or floats in "
+        raise TinykilnError(f"{path} is {x.dtype}; raw samples must be int16 (or floats in "
                             "[-1, 1]).")
     want = (impulse.window,) if impulse.axes == 1 else (impulse.window, impulse.axes)
     if x.ndim == len(want):
         x = x[None]
     if tuple(x.shape[1:]) != want:
-        raise TinykilnError(f"{a.raw[0]} has shape {x.shape}; the impulse takes rows of "
+        raise TinykilnError(f"{path} has shape {x.shape}; the impulse takes rows of "
                             f"{impulse.window} samples" + (f" x {impulse.axes} axes" if impulse.axes > 1 else "")
                             + f": shape (N, {', '.join(map(str, want))}).")
-    return [x]
+    return x
 
 
 def cmd_run(a) -> int:

@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 def cmd_features(a) -> int:
     import numpy as np
-    from .cli import run_inputs
+    from .cli import load_raw
     from .errors import TinykilnError
     from .impulse import compile_impulse, features, float_features, load_impulse
     if Path(a.impulse).suffix.lower() != ".toml":
@@ -30,11 +30,7 @@ def cmd_features(a) -> int:
     else:
         c = None
         imp = load_impulse(a.impulse, check_model=False)
-
-    class _Args:       # run_inputs checks the raw array against the impulse
-        raw, input, model = [a.raw], None, a.impulse
-    holder = type("C", (), {"impulse": imp})()
-    x = run_inputs(_Args, holder)[0]
+    x = load_raw(a.raw, imp)
     f = features(c, x) if a.int8 else float_features(imp, x)
     np.save(a.output, f)
     kind = "int8 (device bytes)" if a.int8 else "float"

@@ -44,12 +44,6 @@ def _lower(graph: Graph, offsets, no_scratch: frozenset = frozenset()) -> Lowere
     return ctx.out
 
 
-def _root(graph: Graph, t: int) -> int:
-    while graph.tensors[t].alias_of is not None:
-        t = graph.tensors[t].alias_of
-    return t
-
-
 def activation_buffers(graph: Graph, scratch: dict[int, int],
                        pre: dict[str, int] | None = None) -> tuple[list[Buffer], dict]:
     """Lifetimes of every non-constant tensor (aliases merged into their root) and scratch.
@@ -62,7 +56,7 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
     size: dict[int, int] = {}
 
     def touch(t: int, step: int):
-        r = _root(graph, t)
+        r = graph.root(t)
         if graph.tensors[r].is_const:
             return
         first[r] = min(first.get(r, step), step)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -79,7 +80,6 @@ class Impulse:
     @property
     def n_features(self) -> int:
         """int8 features per frame (all axes)."""
-        from .dsp import frontend as FE
         if self.block == "spectral":
             return self.axes * (1 + len(self.dsp.bands_hz) + 2 * self.dsp.n_peaks)
         if self.block == "mfcc":
@@ -87,7 +87,6 @@ class Impulse:
         if self.block == "spectrogram":
             lo, hi = self.dsp.spec_bins
             return hi - lo
-        del FE
         return self.dsp.n_mels
 
 
@@ -412,7 +411,6 @@ def compile_impulse(path: str | Path, prefix: str = "model") -> ImpulseCompiled:
 
 
 def _static_names(src: str) -> set[str]:
-    import re
     return set(re.findall(r"^(?:static )?const \w+ (\w+)(?:\[\d*\])? =", src, re.M))
 
 

@@ -71,6 +71,12 @@ class Graph:
     name: str = "model"
     source_sha256: str = ""             # hash of the imported file, stamped on generated sources
 
+    def root(self, t: int) -> int:
+        """The tensor whose storage t shares (following alias_of), t itself if none."""
+        while self.tensors[t].alias_of is not None:
+            t = self.tensors[t].alias_of
+        return t
+
     def producers(self) -> dict[int, int]:
         """Map tensor index -> index (in self.ops) of the op that writes it."""
         return {t: i for i, op in enumerate(self.ops) for t in op.outputs}

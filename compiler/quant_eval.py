@@ -125,7 +125,7 @@ class LayerDump:
                 continue
             for t in g.ops[call.op_index].outputs:
                 self.entries.append({"op": call.op_index, "tensor": t,
-                                     "offset": c.plan.offsets[("t", _root(g, t))],
+                                     "offset": c.plan.offsets[("t", g.root(t))],
                                      "bytes": g.tensors[t].nbytes})
         self.dir = Path(tempfile.mkdtemp(prefix="tinykiln-dump-"))
         self.path = self.dir / "layers.bin"
@@ -144,7 +144,7 @@ class LayerDump:
         g = self.c.graph
         have = set(g.inputs) | {e["tensor"] for e in self.entries}
         return have | {t for t, tt in enumerate(g.tensors)
-                       if tt.alias_of is not None and _root(g, t) in have}
+                       if tt.alias_of is not None and g.root(t) in have}
 
     def run(self, q: np.ndarray) -> dict[int, np.ndarray]:
         """tensor index -> (N, *shape) values of our C for the integer input rows q."""
@@ -166,8 +166,8 @@ class LayerDump:
                 .view(np.dtype(_np_dtype(tt.dtype))).reshape((n, *tt.shape))
             pos += e["bytes"]
         for t, tt in enumerate(g.tensors):    # aliases (reshapes): their root's bytes
-            if tt.alias_of is not None and _root(g, t) in out:
-                out[t] = out[_root(g, t)].reshape((n, *tt.shape))
+            if tt.alias_of is not None and g.root(t) in out:
+                out[t] = out[g.root(t)].reshape((n, *tt.shape))
         return out
 
     def close(self):
@@ -187,12 +187,6 @@ def dump_layers(c: Compiled, q: np.ndarray) -> dict[int, np.ndarray]:
     integer input rows q."""
     with LayerDump(c) as d:
         return d.run(q)
-
-
-def _root(g, t: int) -> int:
-    while g.tensors[t].alias_of is not None:
-        t = g.tensors[t].alias_of
-    return t
 
 
 # ---- accuracy

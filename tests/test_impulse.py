@@ -200,8 +200,7 @@ def test_impulse_sources_are_reproducible_and_share_the_arena(kws_dir):
     spans = sorted([(v["offset"], v["offset"] + v["bytes"]) for v in bufs.values()]
                    + [(feat, feat + 490)])
     assert all(x[1] <= y[0] for x, y in zip(spans, spans[1:])), spans
-    assert a.report["arena_bytes"] == max(e for _, e in spans) or \
-        a.report["arena_bytes"] >= max(e for _, e in spans)
+    assert a.report["arena_bytes"] >= max(e for _, e in spans)
     # the raw window (32,000 B) and the DSP scratch reuse the model's own arena
     assert a.report["arena_bytes"] < 32000 + bufs["dsp_scratch"]["bytes"] + \
         compile_file(kws_dir / "demo_dscnn.tflite").report["arena_bytes"]

@@ -90,10 +90,7 @@ class LowerContext:
         ctype = C_TYPES[t.dtype]
         if self.offsets is None:
             return f"({ctype} *)0"
-        root = index
-        while self.graph.tensors[root].alias_of is not None:
-            root = self.graph.tensors[root].alias_of
-        off = self.offsets[("t", root)]
+        off = self.offsets[("t", self.graph.root(index))]
         return f"({ctype} *)({self.arena} + {off})"
 
     def scratch_allowed(self, op: Op) -> bool:

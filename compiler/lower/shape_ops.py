@@ -10,12 +10,6 @@ def _arr(values) -> str:
     return "{" + ", ".join(str(v) for v in values) + "}"
 
 
-def _root(graph, t: int) -> int:
-    while graph.tensors[t].alias_of is not None:
-        t = graph.tensors[t].alias_of
-    return t
-
-
 def lower_pad(op, ctx):
     inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
     pads_t = ctx.tensor(op.inputs[1])
@@ -99,7 +93,7 @@ def lower_concat(op, ctx):
 
 def lower_reshape(op, ctx):
     src, dst = op.inputs[0], op.outputs[0]
-    if _root(ctx.graph, src) == _root(ctx.graph, dst):
+    if ctx.graph.root(src) == ctx.graph.root(dst):
         ctx.alias(op)
         return
     a, b = ctx.tensor(src), ctx.tensor(dst)
