@@ -55,3 +55,25 @@ def tflm_arena(model_path: str) -> dict:
     if "head" not in out:
         raise RuntimeError(f"no TFLM allocation report:\n{text[-2000:]}")
     return out
+
+
+def assert_cases_match_tflm(model: bytes, rows: list[np.ndarray], names: list[str]) -> int:
+    """A model of independent single-op cases (output k belongs to case names[k]): compiled by
+    tinykiln, run on the host under ASan/UBSan, and compared with TFLM byte for byte (NaN-safe
+    for float outputs). Fails naming the cases that differ; returns the bytes compared."""
+    from tinykiln.compile import compile_graph
+    from tinykiln.hostrun import HostBuild
+    from tinykiln.tflite_import import parse_tflite
+    ref = tflm_run(model, rows, len(names))
+    c = compile_graph(parse_tflite(model))
+    with HostBuild(c, sanitize=True) as hb:
+        out = hb.run(rows)
+    bad = {}
+    for name, o, r in zip(names, out, ref):
+        assert o.shape == r.shape and o.dtype == r.dtype, name
+        n = int((o.view(np.uint8) != r.view(np.uint8)).sum())
+        if n:
+            bad[name] = n
+    compared = sum(o.nbytes for o in out)
+    assert not bad, f"differing bytes per case (of {compared}): {bad}"
+    return compared
