@@ -1,7 +1,9 @@
 """`tinykiln export-platformio`: the firmware sources as a PlatformIO project that builds offline
-with `pio run`. The project carries its own development platform (platform/, driving the
-system cross gcc with tinykiln's flags) and a project-local PlatformIO core whose only package,
-tool-scons, links to a runner of the pip-installed SCons."""
+with `pio run`, wherever the folder is moved or copied. The project carries its own development
+platform (platform/, driving the system cross gcc with tinykiln's flags; platformio.ini names it
+as symlink://${PROJECT_DIR}/platform, which PlatformIO resolves in the folder it builds) and a
+project-local PlatformIO core whose only package, tool-scons, is a folder in it that runs the
+pip-installed SCons. No file of the project holds an absolute path."""
 from __future__ import annotations
 
 import json
@@ -29,7 +31,7 @@ TOOL_SCONS_VERSION = "4.41101.0"     # PlatformIO's numbering of SCons 4.11.1
 
 
 def project_files(c: Compiled, board: Board) -> dict[str, str]:
-    """Relative path -> text of the project, except the absolute-path links (see export)."""
+    """Relative path -> text of the project, except platformio.ini (see export)."""
     fw = firmware_sources(c, board)
     fw.pop("SConstruct")
     out: dict[str, str] = {"link.ld": fw.pop("link.ld")}
@@ -53,9 +55,16 @@ def project_files(c: Compiled, board: Board) -> dict[str, str]:
                                "linkflags": linkflags}},
         "upload": {"maximum_size": board.flash.length, "maximum_ram_size": board.ram.length},
     }, indent=2) + "\n"
-    out[".pio-tools/tool-scons/package.json"] = json.dumps(
+    # tool-scons installed in the project's core as PlatformIO installs registry packages: the
+    # folder, its manifest, and .piopm naming the owner and version `pio run` asks for.
+    tool = ".pio-core/packages/tool-scons"
+    out[f"{tool}/package.json"] = json.dumps(
         {"name": "tool-scons", "version": TOOL_SCONS_VERSION}) + "\n"
-    out[".pio-tools/tool-scons/scons.py"] = (pio / "scons.py").read_text()
+    out[f"{tool}/.piopm"] = json.dumps({
+        "type": "tool", "name": "tool-scons", "version": TOOL_SCONS_VERSION,
+        "spec": {"owner": "platformio", "id": None, "name": "tool-scons", "requirements": None,
+                 "uri": None}}) + "\n"
+    out[f"{tool}/scons.py"] = (pio / "scons.py").read_text()
     out[".pio-core/appstate.json"] = json.dumps(
         {"settings": {"enable_telemetry": False, "check_platformio_interval": 36500}}) + "\n"
     return out
@@ -71,12 +80,8 @@ def export(c: Compiled, board: Board, out_dir: str | Path) -> Path:
     stock = STOCK.get(board.name)
     files["platformio.ini"] = _env().get_template("platformio/platformio.ini.j2").render(
         version=__version__, board=board.name, model_name=c.report["model"],
-        env_name=board.name.replace("-", "_"), lib_name=c.prefix, platform_dir=str(final / "platform"),
+        env_name=board.name.replace("-", "_"), lib_name=c.prefix,
         stock={"platform": stock[0], "board": stock[1]} if stock else None)
-    files[".pio-core/packages/tool-scons.pio-link"] = json.dumps({
-        "cwd": "/", "spec": {"owner": "platformio", "id": None, "name": "tool-scons",
-                             "requirements": None,
-                             "uri": f"symlink://{final / '.pio-tools' / 'tool-scons'}"}}) + "\n"
     with staged_output(final) as tmp:
         for rel, text in sorted(files.items()):
             p = tmp / rel
