@@ -1,13 +1,31 @@
-"""The `tinykiln` command. User mistakes (TinykilnError) print one sentence and exit 1."""
+"""The `tinykiln` command line. A user's mistake (TinykilnError) prints one sentence and exits 1;
+so does a failure of the generated C on the host (hostrun.HostFailure), which is a tinykiln bug.
+Every command that writes a folder checks it first (outdir.user_output): nothing of the user's
+is replaced, and the check comes before the long work."""
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 import time
 from pathlib import Path
 
 from . import __version__
 from .errors import TinykilnError
+
+DESCRIPTION = ("tinykiln compiles int8 TensorFlow Lite models (and float Keras models, quantized "
+               "to int8) into plain C for microcontrollers, builds firmware images, and runs "
+               "them on this computer or under QEMU.")
+EPILOG = ("Output folders: -o DIR writes a new folder, or replaces a folder tinykiln wrote "
+          "before (it leaves a .tinykiln-output file in it) or an empty one. Any other folder, "
+          "the current folder, a folder holding an input and an existing file are refused; "
+          "--force replaces a non-empty folder tinykiln did not write.")
+
+
+def folder_text(path) -> str:
+    """A folder's name as printed: one trailing slash, whatever the user typed."""
+    return str(Path(path)) + "/"
 
 
 def _summary(c) -> str:
@@ -20,26 +38,68 @@ def _summary(c) -> str:
             + "".join(f"\n  warning: {w}" for w in r.get("warnings", [])))
 
 
+def model_inputs(model: str | Path) -> list[Path]:
+    """The files a model argument reads: the model, or an impulse file and the model it names."""
+    p = Path(model)
+    out = [p]
+    if p.suffix.lower() == ".toml" and p.is_file():
+        import tomllib
+        try:
+            named = tomllib.loads(p.read_text()).get("model", {}).get("path")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+            named = None        # the impulse loader says what is wrong, later
+        if isinstance(named, str):
+            out.append(p.parent / named)
+    return out
+
+
+def board_inputs(board: str | None) -> list[Path]:
+    return [Path(board)] if board and board.endswith(".toml") else []
+
+
+def output_folder(a, inputs):
+    from .outdir import user_output
+    return user_output(a.output, inputs, getattr(a, "force", False), getattr(a, "command", None))
+
+
 def cmd_compile(a) -> int:
+    from .keras_convert import check_model_path, is_float_model_source     # no TensorFlow import
+    if Path(a.model).is_dir() and not is_float_model_source(a.model):
+        check_model_path(a.model)           # says it is a folder but not a SavedModel
+    inputs = model_inputs(a.model) + [Path(x) for x in (a.calibration, a.eval) if x]
+    with output_folder(a, inputs):
+        if is_float_model_source(a.model):
+            return _compile_float(a)
+        return _compile_tflite(a)
+
+
+def _compile_tflite(a) -> int:
     from .compile import compile_file, plan_picture, write_output
-    from .keras_convert import is_float_model_source     # no TensorFlow import
-    if is_float_model_source(a.model):
-        return cmd_compile_float(a)
     if a.calibration or a.eval or a.per_layer:
         raise TinykilnError(f"--calibration, --eval and --per-layer apply to a float Keras model "
                             f"(.keras, .h5 or a SavedModel folder); {a.model} is compiled as "
                             f"an int8 .tflite.")
     t0 = time.perf_counter()
     c = compile_file(a.model, prefix=a.name)
+    add_impulse_model(c)
     out = write_output(c, a.output)
     print(_summary(c))
-    print(f"  wrote {len(c.files) + 1} files to {out}/ in {time.perf_counter() - t0:.2f} s")
+    print(f"  wrote {len(c.files) + 1} files to {folder_text(out)} in "
+          f"{time.perf_counter() - t0:.2f} s")
     if a.show_plan:
         print(plan_picture(c))
     return 0
 
 
-def cmd_compile_float(a) -> int:
+def add_impulse_model(c) -> None:
+    """An impulse's model, as the loader resolved it, is an input of the command too."""
+    imp = getattr(c, "impulse", None)
+    if imp is not None:
+        from .outdir import add_inputs
+        add_inputs(imp.path, imp.model_path)
+
+
+def _compile_float(a) -> int:
     """A float Keras model: calibrate and convert to int8 with TensorFlow, compile like any
     .tflite, write the .tflite beside the C; with --eval, measure what quantization cost."""
     from . import keras_convert as kc
@@ -86,7 +146,7 @@ def cmd_compile_float(a) -> int:
     write_output(c, a.output, extra={name: tfl})
     print(_summary(c))
     print(f"  int8 model {name} (calibrated on {n} samples); wrote {len(c.files) + 2} files to "
-          f"{a.output}/ in {time.perf_counter() - t0:.2f} s")
+          f"{folder_text(a.output)} in {time.perf_counter() - t0:.2f} s")
     for t in texts:
         print(t)
     if a.show_plan:
@@ -95,11 +155,37 @@ def cmd_compile_float(a) -> int:
 
 
 def _load_npy(path: str):
+    """One array from a .npy file, or one sentence saying what the file is instead."""
     import numpy as np
+    p = Path(path)
+    if p.is_dir():
+        raise TinykilnError(f"{path} is a folder; give a .npy file (numpy.save writes one).")
     try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise TinykilnError(f"cannot read input array {path}: {e}.") from None
+        with open(p, "rb") as f:
+            magic = f.read(6)
+    except OSError as e:
+        raise TinykilnError(f"cannot read {path}: {e.strerror}.") from None
+    if not magic:
+        raise TinykilnError(f"{path} is empty; give a .npy file (numpy.save writes one).")
+    if magic.startswith(b"PK"):
+        raise TinykilnError(f"{path} is a .npz archive; give one .npy file per array "
+                            f"(numpy.save writes one).")
+    if magic != b"\x93NUMPY":
+        raise TinykilnError(f"{path} is not a .npy file (numpy.save writes one).")
+    try:
+        x = np.load(p, allow_pickle=False)
+    except ValueError as e:
+        if "pickle" in str(e) or "bject" in str(e):
+            raise TinykilnError(f"{path} holds an array of Python objects; give a numeric "
+                                f"array.") from None
+        raise TinykilnError(f"{path} is a damaged .npy file (a bad header or truncated "
+                            f"data).") from None
+    except (OSError, EOFError):
+        raise TinykilnError(f"{path} is a damaged .npy file (a bad header or truncated "
+                            f"data).") from None
+    if x.dtype.hasobject or x.dtype.names is not None:
+        raise TinykilnError(f"{path} holds records or Python objects; give a numeric array.")
+    return x
 
 
 def run_inputs(a, c) -> list:
@@ -114,7 +200,11 @@ def run_inputs(a, c) -> list:
         raise TinykilnError(f"--raw takes raw samples for an impulse file (.toml); {a.model} is a "
                             "model: give --input with the model's input rows.")
     if not a.raw:
-        return [_load_npy(p) for p in a.input]
+        xs = [_load_npy(p) for p in a.input]
+        for p, x in zip(a.input, xs):
+            if x.ndim and x.shape[0] == 0:
+                raise TinykilnError(f"{p} holds no rows (shape {tuple(x.shape)}).")
+        return xs
     if len(a.raw) != 1:
         raise TinykilnError("an impulse takes one --raw array.")
     return [load_raw(a.raw[0], impulse)]
@@ -126,6 +216,9 @@ def load_raw(path: str, impulse) -> "np.ndarray":
     import numpy as np
     x = _load_npy(path)
     if x.dtype.kind == "f":
+        if x.size and not bool(np.isfinite(x).all()):
+            raise TinykilnError(f"{path} holds NaN or infinite values; give int16 samples or "
+                                "floats scaled to [-1, 1].")
         if x.size and float(np.abs(x).max()) > 1.0:
             raise TinykilnError(f"{path} holds floats outside [-1, 1]; give int16 samples or "
                                 "floats scaled to [-1, 1].")
@@ -140,47 +233,137 @@ def load_raw(path: str, impulse) -> "np.ndarray":
         raise TinykilnError(f"{path} has shape {x.shape}; the impulse takes rows of "
                             f"{impulse.window} samples" + (f" x {impulse.axes} axes" if impulse.axes > 1 else "")
                             + f": shape (N, {', '.join(map(str, want))}).")
+    if x.shape[0] == 0:
+        raise TinykilnError(f"{path} holds no rows (shape {tuple(x.shape)}).")
     return x
 
 
-def cmd_run(a) -> int:
+# ---- files that commands write (not folders): exactly the name given, checked before the work
+
+def check_output_file(path: str | Path, suffixes: tuple[str, ...], what: str,
+                      inputs=()) -> Path:
+    """A file a command will write: its folder exists and is writable, it is no folder and no
+    input, and its name ends in one of suffixes; else one sentence."""
+    p = Path(path)
+    if p.is_dir():
+        raise TinykilnError(f"{what} {p} is a folder; give a file name ending in "
+                            f"{' or '.join(suffixes)}.")
+    if p.suffix.lower() not in suffixes:
+        raise TinykilnError(f"{what} {p} must end in {' or '.join(suffixes)}; tinykiln writes "
+                            f"exactly the file named.")
+    parent = p.parent
+    if not parent.exists():
+        raise TinykilnError(f"cannot write {p}: the folder {parent} does not exist.")
+    if not parent.is_dir():
+        raise TinykilnError(f"cannot write {p}: {parent} is a file, not a folder.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise TinykilnError(f"cannot write {p}: no permission to write in {parent}.")
+    for i in inputs:
+        if i is not None and Path(i).exists() and p.resolve() == Path(i).resolve():
+            raise TinykilnError(f"refusing to write {p}: it is an input of this command; give "
+                                f"another file name.")
+    return p
+
+
+def write_file(path: Path, write) -> None:
+    """write(f) into a temp file beside path, renamed onto path when complete."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise TinykilnError(f"cannot write {path}: {e.strerror}.") from None
+
+
+RUN_OUTPUT_HELP = (".npy to write (a model with one output), or .npz (several outputs, arrays "
+                   "named output0, output1, ... in the model's output order); written exactly "
+                   "as named")
+
+
+def check_run_output(a) -> Path:
+    """`run --output`, checked before anything is built (and --profile-json)."""
+    inputs = [*model_inputs(a.model), *(a.input or []), *(a.raw or [])]
+    if getattr(a, "profile_json", None):
+        check_output_file(a.profile_json, (".json",), "--profile-json", inputs)
+    return check_output_file(a.output, (".npy", ".npz"), "--output", inputs)
+
+
+def check_output_count(out: Path, c, model) -> None:
+    n = len(c.graph.outputs)
+    if n == 0:
+        raise TinykilnError(f"{model} has no outputs; there is nothing to run.")
+    want = ".npy" if n == 1 else ".npz"
+    if out.suffix.lower() != want:
+        raise TinykilnError(f"{model} has {n} output{'s' if n != 1 else ''}: give --output a "
+                            f"{want} file name (it is {out.name}).")
+
+
+def write_outputs(out: Path, ys: list) -> str:
+    """Write the run's outputs to exactly `out`; returns what was written, for the message."""
     import numpy as np
+    if out.suffix.lower() == ".npy":
+        write_file(out, lambda f: np.save(f, ys[0]))
+        return f"wrote {out} ({ys[0].dtype} {_dims(ys[0].shape)})"
+    named = {f"output{k}": y for k, y in enumerate(ys)}
+    write_file(out, lambda f: np.savez(f, **named))
+    return f"wrote {out} (" + ", ".join(f"{k} {y.dtype} {_dims(y.shape)}"
+                                        for k, y in named.items()) + ")"
+
+
+def _dims(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def rows_text(n: int) -> str:
+    return f"{n} input row{'s' if n != 1 else ''}"
+
+
+def cmd_run(a) -> int:
     from .compile import compile_file
+    out = check_run_output(a)
     if a.board != "host":
+        if a.sanitize:
+            raise TinykilnError(f"--sanitize builds for this computer: give --board host (the "
+                                f"board is {a.board}).")
         from .cli_firmware import run_on_board
-        return run_on_board(a)
+        return run_on_board(a, out)
     if getattr(a, "profile", False) or getattr(a, "profile_json", None):
         raise TinykilnError("--profile counts guest instructions under QEMU: give an emulated "
                             "board such as --board mps2-an386 (see `tinykiln boards`).")
     c = compile_file(a.model, prefix=a.name)
+    check_output_count(out, c, a.model)
     xs = run_inputs(a, c)
     from .hostrun import HostBuild
-    with HostBuild(c) as hb:
+    with HostBuild(c, sanitize=a.sanitize) as hb:
         ys = hb.run(xs)
-    out = Path(a.output)
-    if len(ys) == 1:
-        np.save(out, ys[0])
-    else:
-        np.savez(out, *ys)
-    print(f"ran {xs[0].shape[0]} input rows on {a.board}; wrote {out}")
+    wrote = write_outputs(out, ys)
+    print(f"ran {rows_text(xs[0].shape[0])} on host{' (sanitized)' if a.sanitize else ''}; "
+          f"{wrote}")
     return 0
 
 
 def cmd_demo(a) -> int:
-    from .demo import run_demo
-    return run_demo(Path(a.output))
+    from .demo import run_demo      # it claims the folder (outdir.claim_folder)
+    with output_folder(a, []):
+        return run_demo(Path(a.output))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tinykiln", description=__doc__)
+    p = argparse.ArgumentParser(prog="tinykiln", description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("--version", action="version", version=f"tinykiln {__version__}")
-    sub = p.add_subparsers(dest="cmd", required=True)
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
     c = sub.add_parser("compile", help="compile an int8 .tflite model (or quantize a float Keras "
-                                       "model to int8) into a C library")
-    c.add_argument("model", help=".tflite (int8), or a float .keras/.h5 file or SavedModel folder "
-                                 "(needs TensorFlow and --calibration)")
-    c.add_argument("-o", "--output", required=True, help="output folder")
-    c.add_argument("--name", default="model", help="C symbol prefix (default: model)")
+                                       "model to int8) into a C library",
+                       description="Compile a model into a C library (model.c/.h, kernels, "
+                                   "report.json) in a folder.", epilog=EPILOG)
+    c.add_argument("model", help=".tflite (int8), an impulse file (.toml), or a float .keras/.h5 "
+                                 "file or SavedModel folder (needs TensorFlow and --calibration)")
+    c.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="output folder: new, empty, or written by tinykiln before")
+    add_force(c)
+    add_name(c)
     c.add_argument("--show-plan", action="store_true", help="print the arena plan as a picture")
     c.add_argument("--calibration", metavar="DATA",
                    help="(Keras models) representative float inputs: .npy (N, *input_shape), "
@@ -192,19 +375,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --eval: each layer's quantization error (SQNR), worst first")
     c.set_defaults(fn=cmd_compile)
     r = sub.add_parser("run", help="build the model (or impulse) for a board and run inputs "
-                                   "through it")
-    r.add_argument("model")
-    r.add_argument("--board", default="host")
-    r.add_argument("--input", action="append",
-                   help=".npy of shape (N, *input_shape); repeat for several inputs")
-    r.add_argument("--raw", action="append",
+                                   "through it",
+                       description="Build a model (or impulse) for this computer or an emulated "
+                                   "board, run input rows through it and save the outputs.")
+    r.add_argument("model", help="int8 .tflite model or impulse file (.toml)")
+    r.add_argument("--board", default="host",
+                   help="host (this computer, the default), an emulated board (see `tinykiln "
+                        "boards`) or a board .toml file")
+    r.add_argument("--input", action="append", metavar="X.npy",
+                   help="input rows, shape (N, *input_shape) (a leading 1 in the model's shape "
+                        "may be left out) and the input's dtype; repeat for several inputs")
+    r.add_argument("--raw", action="append", metavar="X.npy",
                    help="(impulse files) .npy of raw samples, shape (N, window[, axes]), int16 "
                         "or floats in [-1, 1]")
-    r.add_argument("--output", required=True, help=".npy (or .npz for several outputs)")
-    r.add_argument("--name", default="model")
+    r.add_argument("-o", "--output", required=True, metavar="Y.npy|Y.npz", help=RUN_OUTPUT_HELP)
+    r.add_argument("--sanitize", action="store_true",
+                   help="(host) build with AddressSanitizer and UndefinedBehaviorSanitizer; "
+                        "a report means a tinykiln bug")
+    add_name(r)
     r.set_defaults(fn=cmd_run)
-    d = sub.add_parser("demo", help="compile a built-in example model and check it on the host")
-    d.add_argument("-o", "--output", default="tinykiln-demo", help="output folder")
+    d = sub.add_parser("demo", help="run the main job on a built-in example model",
+                       description="Build a small keyword-spotting DS-CNN (int8, seeded weights), "
+                                   "compile it to C, run it on this computer and compare with "
+                                   "TFLM when tflite-micro is installed; then the same model "
+                                   "behind an MFCC front end (an impulse), on the host and, when "
+                                   "arm-none-eabi-gcc and QEMU are installed, as firmware under "
+                                   "QEMU. Every file goes into the output folder.")
+    d.add_argument("-o", "--output", default="tinykiln-demo", metavar="DIR",
+                   help="output folder: new, empty, or an earlier demo's (default: "
+                        "tinykiln-demo)")
     d.set_defaults(fn=cmd_demo)
     from . import cli_firmware, cli_impulse
     cli_firmware.register(sub)
@@ -212,8 +411,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def add_force(parser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="replace the output folder even if tinykiln did not write it (never "
+                             "one that holds an input or the current folder)")
+
+
+def add_name(parser) -> None:
+    parser.add_argument("--name", default="model", metavar="PREFIX",
+                        help="prefix of the C symbols and file names (default: model)")
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else [str(x) for x in argv]
     args = build_parser().parse_args(argv)
+    args.command = shlex.join(["tinykiln", *argv])
     try:
         return args.fn(args)
     except TinykilnError as e:
@@ -221,3 +433,9 @@ def main(argv=None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        from .hostrun import HostFailure     # loaded already if it raised this
+        if not isinstance(e, HostFailure):
+            raise
+        print(f"tinykiln: error: {e}", file=sys.stderr)
+        return 1

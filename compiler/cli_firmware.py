@@ -9,51 +9,80 @@ from pathlib import Path
 
 def register(sub) -> None:
     """Add this module's sub-commands to the `tinykiln` parser's subparsers."""
-    b = sub.add_parser("build", help="build a firmware image of a model for a board")
-    b.add_argument("model")
+    from .cli import EPILOG, add_force, add_name
+    b = sub.add_parser("build", help="build a firmware image of a model for a board",
+                       description="Build a firmware image (firmware.elf/.bin/.hex, a .uf2 where "
+                                   "the board boots one, the sources and a size report) of a "
+                                   "model for a board.", epilog=EPILOG)
+    b.add_argument("model", help="int8 .tflite model or impulse file (.toml)")
     b.add_argument("--board", required=True, help="board name (see `tinykiln boards`) or a .toml file")
-    b.add_argument("-o", "--output", required=True, help="output folder")
-    b.add_argument("--name", default="model", help="C symbol prefix (default: model)")
+    b.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="output folder: new, empty, or written by tinykiln before")
+    add_force(b)
+    add_name(b)
     b.set_defaults(fn=cmd_build)
     x = sub.add_parser("export-platformio",
-                       help="write a PlatformIO project (platformio.ini, src/, lib/) for a board")
-    x.add_argument("model")
-    x.add_argument("--board", required=True, help="board name (see `tinykiln boards`)")
-    x.add_argument("-o", "--output", required=True, help="project folder")
-    x.add_argument("--name", default="model", help="C symbol prefix (default: model)")
+                       help="write a PlatformIO project (platformio.ini, src/, lib/) for a board",
+                       description="Write the firmware sources as a PlatformIO project that "
+                                   "builds offline with `pio run`.", epilog=EPILOG)
+    x.add_argument("model", help="int8 .tflite model or impulse file (.toml)")
+    x.add_argument("--board", required=True, help="board name (see `tinykiln boards`) or a .toml file")
+    x.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="project folder: new, empty, or written by tinykiln before")
+    add_force(x)
+    add_name(x)
     x.set_defaults(fn=cmd_export_platformio)
-    ls = sub.add_parser("boards", help="list the boards tinykiln builds for")
+    ls = sub.add_parser("boards", help="list the boards tinykiln builds for",
+                        description="List the boards tinykiln builds for: CPU, FPU, memory, and "
+                                    "whether QEMU runs them.")
     ls.set_defaults(fn=cmd_boards)
     run = sub.choices.get("run")
     if run is not None:
         run.add_argument("--profile", action="store_true",
                          help="(emulated boards) count the exact instructions of every layer")
-        run.add_argument("--profile-json", help="also write the profile as JSON to this file")
+        run.add_argument("--profile-json", metavar="FILE.json",
+                         help="(emulated boards) also write the profile as JSON to this file")
+
+
+def _folder_inputs(a) -> list:
+    from .cli import board_inputs, model_inputs
+    return model_inputs(a.model) + board_inputs(a.board)
 
 
 def cmd_build(a) -> int:
     from .board import get_board
+    from .cli import add_impulse_model, folder_text, output_folder
     from .compile import compile_file
     from .firmware import build_firmware, format_report
+    from .outdir import add_inputs
     t0 = time.perf_counter()
-    board = get_board(a.board)
-    c = compile_file(a.model, prefix=a.name)
-    r = build_firmware(c, board, a.output)
+    with output_folder(a, _folder_inputs(a)):
+        board = get_board(a.board)
+        add_inputs(board.path)
+        c = compile_file(a.model, prefix=a.name)
+        add_impulse_model(c)
+        r = build_firmware(c, board, a.output)
     print(format_report(r))
     uf2 = "/.uf2" if (Path(a.output) / "firmware.uf2").exists() else ""
-    print(f"  wrote firmware.elf/.bin/.hex{uf2}/.map, src/ and report.json to {a.output}/ in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(f"  wrote firmware.elf/.bin/.hex{uf2}/.map, src/ and report.json to "
+          f"{folder_text(a.output)} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
 def cmd_export_platformio(a) -> int:
     from .board import get_board
+    from .cli import add_impulse_model, folder_text, output_folder
     from .compile import compile_file
+    from .outdir import add_inputs
     from .platformio_export import export
-    board = get_board(a.board)
-    out = export(compile_file(a.model, prefix=a.name), board, a.output)
-    print(f"wrote a PlatformIO project for {board.name} to {out}/; build it offline with "
-          f"`pio run` in that folder")
+    with output_folder(a, _folder_inputs(a)):
+        board = get_board(a.board)
+        add_inputs(board.path)
+        c = compile_file(a.model, prefix=a.name)
+        add_impulse_model(c)
+        out = export(c, board, a.output)
+    print(f"wrote a PlatformIO project for {board.name} to {folder_text(out)}; build it offline "
+          f"with `pio run` in that folder")
     return 0
 
 
@@ -77,30 +106,29 @@ def _kib(n: int) -> str:
     return f"{n // 1024} KiB" if n % 1024 == 0 else f"{n} B"
 
 
-def run_on_board(args) -> int:
-    """`tinykiln run MODEL --board BOARD` for a board other than host."""
-    import numpy as np
+def run_on_board(args, out: Path) -> int:
+    """`tinykiln run MODEL --board BOARD` for a board other than host; `out` is the checked
+    --output file."""
     from .board import get_board
-    from .cli import run_inputs
+    from .cli import check_output_count, rows_text, run_inputs, write_file, write_outputs
     from .compile import compile_file
     from .firmware import cached_firmware
     from .qemu import format_profile, qemu_binary, run_firmware
     board = get_board(args.board)
     qemu_binary(board)      # fail early: real board, or QEMU missing
     c = compile_file(args.model, prefix=args.name)
+    check_output_count(out, c, args.model)
     xs = run_inputs(args, c)
     fw = cached_firmware(c, board)
     profile = bool(getattr(args, "profile", False) or getattr(args, "profile_json", None))
     res = run_firmware(fw, board, c.graph, xs, profile=profile)
-    out = Path(args.output)
-    if len(res.outputs) == 1:
-        np.save(out, res.outputs[0])
-    else:
-        np.savez(out, *res.outputs)
-    print(f"ran {res.rows} input rows on {board.name} (QEMU {board.qemu_machine}, "
-          f"{res.seconds:.2f} s, peak stack {res.stack_peak} B); wrote {out}")
+    wrote = write_outputs(out, res.outputs)
+    print(f"ran {rows_text(res.rows)} on {board.name} (QEMU {board.qemu_machine}, "
+          f"{res.seconds:.2f} s, peak stack {res.stack_peak} B); {wrote}")
     if res.profile:
         print(format_profile(res.profile))
         if getattr(args, "profile_json", None):
-            Path(args.profile_json).write_text(json.dumps(res.profile, indent=2) + "\n")
+            text = json.dumps(res.profile, indent=2) + "\n"
+            write_file(Path(args.profile_json), lambda f: f.write(text.encode()))
+            print(f"wrote the profile to {Path(args.profile_json)}")
     return 0

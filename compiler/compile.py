@@ -168,6 +168,13 @@ def _io(graph: Graph, t: int) -> dict:
 def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
     """A .tflite model, or an impulse file (.toml: DSP front end + model)."""
     model = Path(model)
+    if model.is_dir():
+        raise TinykilnError(f"{model} is a folder; give an int8 .tflite model or an impulse file "
+                            f"(.toml).")
+    if model.suffix.lower() in (".keras", ".h5", ".hdf5"):
+        raise TinykilnError(f"{model} is a float Keras model; convert it to int8 first "
+                            f"(tinykiln compile {model} --calibration DATA -o DIR writes the "
+                            f".tflite) and give that .tflite.")
     if model.suffix.lower() == ".toml":
         from .impulse import compile_impulse
         return compile_impulse(model, prefix=prefix)

@@ -34,9 +34,10 @@ KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def is_float_model_source(path: str | Path) -> bool:
-    """True for what this module converts: a Keras file or a (SavedModel) folder."""
+    """True for what this module converts: a Keras file or a SavedModel folder (one holding
+    saved_model.pb; any other folder is not a model at all)."""
     p = Path(path)
-    return p.suffix.lower() in KERAS_SUFFIXES or p.is_dir()
+    return p.suffix.lower() in KERAS_SUFFIXES or (p / "saved_model.pb").is_file()
 
 
 # ---- progress and quiet TensorFlow
@@ -295,8 +296,21 @@ def read_arrays(path: str | Path, what: str) -> list[tuple[str, np.ndarray]]:
     except TinykilnError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise TinykilnError(f"cannot read {what} {path}: {_first_line(e)} (expected a .npy, a "
+        raise TinykilnError(f"cannot read {what} {path}: {_npy_problem(e)} (expected a .npy, a "
                             f".npz or a folder of .npy files).") from None
+
+
+def _npy_problem(e: BaseException) -> str:
+    """What numpy's error on loading a file means, in the user's terms (numpy speaks of
+    allow_pickle when a file is neither .npy nor .npz, or holds Python objects)."""
+    text = str(e)
+    if "Object arrays" in text:
+        return "it holds Python objects, not numbers"
+    if "pickle" in text:
+        return "it is neither a .npy nor a .npz file"
+    if isinstance(e, EOFError) or "No data left" in text or "Failed to read all data" in text:
+        return "the file is empty or truncated"
+    return _first_line(e)
 
 
 def check_values(arr: np.ndarray, name: str, what: str) -> None:

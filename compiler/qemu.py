@@ -17,7 +17,7 @@ import numpy as np
 
 from .board import Board
 from .errors import TinykilnError
-from .hostrun import _check_inputs, split_outputs
+from .hostrun import check_inputs, split_outputs
 
 
 class FirmwareFailure(TinykilnError):
@@ -84,7 +84,7 @@ def run_firmware(fw_dir: str | Path, board: Board, graph, inputs: list[np.ndarra
     fw_dir = Path(fw_dir)
     elf = (fw_dir / "firmware.elf").resolve()
     report = json.loads((fw_dir / "report.json").read_text())
-    n = _check_inputs(graph, inputs)
+    n = check_inputs(graph, inputs)
     rows = b"".join(b"".join(np.ascontiguousarray(x[r]).tobytes() for x in inputs)
                     for r in range(n))
     if timeout is None:

@@ -64,7 +64,8 @@ def test_run_on_host_matches_tflm(tmp_path):
     m.write_bytes(fc_model("RELU6"))
     x = np.random.default_rng(3).integers(-128, 128, (30, 1, 16), dtype=np.int8)
     np.save(tmp_path / "x.npy", x)
-    r = tk("run", m, "--board", "host", "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    r = tk("run", m, "--board", "host", "--sanitize", "--input", tmp_path / "x.npy", "--output",
+           tmp_path / "y.npy")
     assert r.returncode == 0, r.stderr
     y = np.load(tmp_path / "y.npy")
     assert (y == tflm_run(m.read_bytes(), [x])[0]).all()
