@@ -3,6 +3,8 @@ Facts shared by every board with the same CPU (architecture, gcc flags, which FP
 fault registers the core has) live once, in CPU_FAMILIES."""
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -92,6 +94,16 @@ BOOT2_KINDS = {
     "rp2040_03h": Boot2Kind("cortex-m0plus", 0x10000000, 256, "boot2_rp2040_03h.c", 0xE48BFF56),
 }
 EXIT_METHODS = ("semihosting", "none")
+U32 = (1 << 32) - 1
+MIN_STACK = 1024            # bytes: main, the console and the deepest kernel's frame
+MAX_CLOCK_HZ = U32          # C code and PlatformIO's f_cpu hold it in 32 bits
+MAX_BAUD = 20_000_000
+# a board's name is its file name without .toml: it names folders, PlatformIO environments and
+# appears in generated files, so it is kept to these characters
+BOARD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+QEMU_MACHINE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# extra_cflags reach gcc through SCons, which runs commands through a shell and expands '$'
+CFLAG = re.compile(r"-[A-Za-z0-9_=,.+:/-]+")
 FLOAT_ABIS = ("soft", "softfp", "hard")
 
 
@@ -212,10 +224,19 @@ class _Fields:
         ok = isinstance(v, kind) and not (kind in (int, float) and isinstance(v, bool))
         if not ok:
             raise self._err(key, f"must be {_kind_name(kind)}, not {type(v).__name__} {v!r}")
+        if kind is float and not math.isfinite(v):
+            raise self._err(key, f"is {v}; it must be a finite number")
         if choices is not None and v not in choices:
             raise self._err(key, f"is '{v}'; expected one of: {', '.join(choices)}")
         if kind in (int, float) and v < 0 and not signed:
             raise self._err(key, f"must not be negative (is {v})")
+        return v
+
+    def get_int(self, key: str, lo: int, hi: int, default=..., what: str = "") -> int:
+        """An integer field in [lo, hi]; `what` says why the range is what it is."""
+        v = self.get(key, int, default, signed=lo < 0)
+        if not lo <= v <= hi:
+            raise self._err(key, f"is {v}; it must be from {lo} to {hi}{what}")
         return v
 
     def table(self, key: str, optional: bool = False) -> "_Fields | None":
@@ -257,7 +278,7 @@ _STM32_PIN = re.compile(r"P([A-K])([0-9]|1[0-5])")
 def _region(f: _Fields, key: str) -> Region:
     t = f.table(key)
     t.no_unknown({"origin", "length"})
-    r = Region(t.get("origin", int), t.get("length", int))
+    r = Region(t.get_int("origin", 0, U32, what=" (a 32-bit address)"), t.get("length", int))
     if r.length == 0:
         raise t._err("length", "must be greater than 0")
     if r.end > 1 << 32:
@@ -336,7 +357,9 @@ def _divisor(con: _Fields, kind: str, baud: int, clock: int) -> tuple[tuple[str,
 def _console(con: _Fields) -> Console:
     con.no_unknown(_CONSOLE)
     kind = con.get("kind", str, choices=CONSOLE_KINDS)
-    addr = con.get("address", int, 0)
+    addr = con.get_int("address", 0, U32, 0, " (a 32-bit address)")
+    if addr % 4:
+        raise con._err("address", f"is {addr:#x}, not a 4-byte aligned register address")
     if kind != "none" and "address" not in con.t:
         raise con._err("address", f"is missing (console kind '{kind}' needs its base address)")
     setup = con.get("setup", str, "none", choices=tuple(CONSOLE_SETUPS))
@@ -357,12 +380,8 @@ def _console(con: _Fields) -> Console:
             raise con._err(k, f"is not used with console.setup = \"{setup}\" ({why})")
     if setup == "none":
         return Console(kind, addr)
-    baud = con.get("baud", int, 115200)
-    if baud == 0:
-        raise con._err("baud", "must be greater than 0")
-    clock = con.get("clock_hz", int) if setup != "nrf52" else 0
-    if setup != "nrf52" and clock == 0:
-        raise con._err("clock_hz", "must be greater than 0")
+    baud = con.get_int("baud", 1, MAX_BAUD, 115200, " baud")
+    clock = con.get_int("clock_hz", 1, MAX_CLOCK_HZ, what=" Hz") if setup != "nrf52" else 0
     af = gpio = 0
     enable: tuple = ()
     if setup == "stm32":
@@ -401,6 +420,11 @@ def _console(con: _Fields) -> Console:
 def load_board_file(path: str | Path) -> Board:
     """Read and validate one board file; any mistake is a TinykilnError naming file and field."""
     path = Path(path)
+    if not BOARD_NAME.fullmatch(path.stem):
+        from .codegen import comment_text
+        raise TinykilnError(f"board file {comment_text(path)}: the board name (the file name "
+                            f"without .toml) may hold only letters, digits, '.', '_' and '-', "
+                            f"beginning with a letter or digit.")
     try:
         data = tomllib.loads(path.read_text())
     except OSError as e:
@@ -437,19 +461,27 @@ def load_board_file(path: str | Path) -> Board:
         raise f._err("ram", f"overlaps flash ({ram.origin:#x}+{ram.length:#x} vs "
                             f"{flash.origin:#x}+{flash.length:#x})")
     stack = f.get("stack_bytes", int, 8192)
-    if stack % 8 or stack == 0:
-        raise f._err("stack_bytes", f"must be a positive multiple of 8 (is {stack})")
+    if stack % 8 or stack < MIN_STACK:
+        raise f._err("stack_bytes", f"is {stack}; it must be a multiple of 8 and at least "
+                                    f"{MIN_STACK}")
     if stack >= ram.length:
         raise f._err("stack_bytes", f"is {stack}, not less than the RAM ({ram.length} bytes)")
     exit_ = f.get("exit", str, choices=EXIT_METHODS)
     machine = f.get("qemu_machine", str, "")
+    if machine and not QEMU_MACHINE.fullmatch(machine):
+        raise f._err("qemu_machine", f"is {machine!r}, not a QEMU machine name (letters, digits, "
+                                     f"'.', '_' and '-')")
     if machine and exit_ != "semihosting":
         raise f._err("exit", "must be \"semihosting\" for a board run under QEMU (qemu_machine is set)")
     extra = f.get("extra_cflags", list, [])
     for i, x in enumerate(extra):
         if not isinstance(x, str):
             raise f._err(f"extra_cflags[{i}]", "must be a string")
-    return Board(path.stem, path, desc, arch, cpu, fpu, float_abi, f.get("clock_hz", int),
+        if not CFLAG.fullmatch(x):
+            raise f._err(f"extra_cflags[{i}]", f"is {x!r}; a flag begins with '-' and holds only "
+                                               f"letters, digits and _ = , . + : / -")
+    clock_hz = f.get_int("clock_hz", 1, MAX_CLOCK_HZ, what=" Hz")
+    return Board(path.stem, path, desc, arch, cpu, fpu, float_abi, clock_hz,
                  flash, ram, console.kind, console.address, exit_, machine, stack, tuple(extra),
                  console, boot2)
 
@@ -465,10 +497,16 @@ def all_boards() -> list[Board]:
 def get_board(name: str) -> Board:
     """A board by name (a file in boards/) or by the path of a .toml file."""
     p = Path(name)
-    if name.endswith(".toml") and p.is_file():
+    if name.endswith(".toml") or "/" in name:
+        if not p.exists():
+            raise TinykilnError(f"board file {name} does not exist.")
+        if p.suffix != ".toml":
+            raise TinykilnError(f"board file {name} is not a .toml file.")
         return load_board_file(p)
-    cand = board_dir() / f"{name}.toml"
-    if not cand.is_file():
-        names = ", ".join(sorted(q.stem for q in board_dir().glob("*.toml")))
-        raise TinykilnError(f"unknown board '{name}'; known boards: {names}.")
-    return load_board_file(cand)
+    known = sorted(q.stem for q in board_dir().glob("*.toml"))
+    if name not in known:
+        near = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = (f" (did you mean {', '.join(near[:-1])}{' or ' if len(near) > 1 else ''}"
+                f"{near[-1]}?)" if near else "")
+        raise TinykilnError(f"unknown board '{name}'{hint}; known boards: {', '.join(known)}.")
+    return load_board_file(board_dir() / f"{name}.toml")

@@ -2,12 +2,14 @@
 the jinja2 templates only lay them out."""
 from __future__ import annotations
 
+import json
 import re
 
 import jinja2
 import numpy as np
 
 from . import __version__
+from .errors import TinykilnError
 from .ir import C_TYPES, Graph
 from .lower.context import Lowered
 from .planner import Plan
@@ -17,9 +19,70 @@ ARENA_ALIGN = 16
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                              undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined, finalize=_only_safe_text)
+    env.filters.update(comment=comment_text, c_string=c_string, py_string=py_string)
+    return env
+
+
+# ---- names from a model, board or impulse file never become code
+# Every such name reaches a generated file through one of these functions (jinja filters of the
+# same name): comment text, a C string literal, a Python string literal, or a C identifier.
+# `_only_safe_text` refuses, when a template is rendered, any other text that could end a
+# comment or a literal, so a template that forgets a filter fails loudly instead of emitting code.
+
+class Escaped(str):
+    """Text that one of the escaping functions below produced (passes the template guard)."""
+
+
+_UNSAFE = re.compile(r"[^\x20-\x7e]|\*/|/\*|\?\?|\\")
+
+
+def _escape_char(ch: str) -> str:
+    o = ord(ch)
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
+
+
+def comment_text(s) -> Escaped:
+    """`s` as text for any comment we emit (C and linker-script /* */ and //, Python #, ini ;):
+    printable ASCII on one line; a backslash, a non-printable or non-ASCII character is written
+    as a Python-style escape (\\ \\n \\x1b \\u00e9); '*/', '/*' and '??' (trigraphs: gcc
+    -std=c99 reads ??/ as a backslash) are broken up with a backslash."""
+    s = str(s)
+    out = "".join("\\\\" if c == "\\" else c if " " <= c <= "~" else
+                  {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(c) or _escape_char(c) for c in s)
+    out = re.sub(r"\*(?=/)", "*\\\\", out)      # */ -> *\/
+    out = re.sub(r"/(?=\*)", "/\\\\", out)      # /* -> /\*
+    out = re.sub(r"\?(?=\?)", "?\\\\", out)    # ?? -> ?\?
+    return Escaped(out)
+
+
+def c_string(s) -> Escaped:
+    """A C string literal (quotes included) whose value is the UTF-8 bytes of `s`: printable
+    ASCII as itself, '"', '\\' and '?' (no trigraph can form) escaped, every other byte as a
+    three-digit octal escape (which, unlike \\x, cannot run into a following digit)."""
+    out = []
+    for b in str(s).encode("utf-8", "surrogateescape"):
+        c = chr(b)
+        out.append("\\" + c if c in '"\\?' else c if 0x20 <= b <= 0x7e else f"\\{b:03o}")
+    return Escaped('"' + "".join(out) + '"')
+
+
+def py_string(s) -> Escaped:
+    """A Python string literal (double quotes, ASCII only) whose value is `s` (SConstruct)."""
+    return Escaped(json.dumps(str(s), ensure_ascii=True))
+
+
+def _only_safe_text(v):
+    if isinstance(v, Escaped) or isinstance(v, (int, float)) or v is None:
+        return v
+    text = v if isinstance(v, str) else str(v)
+    m = _UNSAFE.search(text)
+    if m:       # a template printed a name without escaping it: our bug, never the user's
+        raise AssertionError(f"unescaped text {text!r} (at {m.group()!r}) reached a template; "
+                             f"pass it through comment_text, c_string or py_string")
+    return v
 
 
 def _format_values(values: np.ndarray, ctype: str, per_line: int = 16) -> list[str]:
@@ -34,8 +97,53 @@ def _format_values(values: np.ndarray, ctype: str, per_line: int = 16) -> list[s
 
 
 def c_identifier(name: str) -> str:
+    """`name` reduced to a C identifier: every other character becomes '_'."""
     s = re.sub(r"[^A-Za-z0-9_]", "_", name)
     return ("m_" + s) if not s or s[0].isdigit() else s
+
+
+C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto if "
+    "inline int long register restrict return short signed sizeof static struct switch typedef "
+    "union unsigned void volatile while alignas alignof bool constexpr false nullptr "
+    "static_assert thread_local true typeof typeof_unqual".split())
+MAX_PREFIX = 200        # {prefix}_net.c etc. stay well inside a 255-byte file name
+
+
+def _generated_files() -> dict[str, str]:
+    """Lower-case stem -> name of the files written beside {prefix}.c/.h (runtime, firmware,
+    host driver)."""
+    files = {"host_main": "host_main.c", "host_dump": "host_dump.c", "link": "link.ld",
+             "sconstruct": "SConstruct", "report": "report.json"}
+    for d in (resource_dir("runtime_c"), resource_dir("runtime_c") / "dsp",
+              resource_dir("templates") / "firmware"):
+        for p in sorted(d.iterdir(), reverse=True):     # x.c wins over x.h
+            if p.suffix in (".c", ".h", ".j2"):
+                files[p.name.split(".")[0].lower()] = p.name.removesuffix(".j2")
+    return files
+
+
+def c_prefix(name: str, max_len: int = MAX_PREFIX) -> str:
+    """The --name symbol prefix as a C identifier (other characters become '_'); refused when it
+    would clash with tinykiln's own symbols or files, with C, or is unreasonably long."""
+    s = c_identifier(name)
+    if len(s) > max_len:
+        raise TinykilnError(f"--name is {len(s)} characters long; a C prefix may have at most "
+                            f"{max_len}.")
+    low = s.lower()
+    why = None
+    if low == "tk" or low.startswith("tk_"):
+        why = "begins with tk, the prefix of tinykiln's runtime symbols"
+    elif s.startswith("_"):
+        why = "begins with an underscore, which C reserves"
+    elif s in C_KEYWORDS:
+        why = "is a C keyword"
+    elif low in _generated_files():
+        why = f"would overwrite the generated file {_generated_files()[low]}"
+    if why:
+        also = "" if s == name else f" (C prefix {s})"
+        raise TinykilnError(f"--name '{comment_text(name)}'{also} {why}; choose another prefix.")
+    return s
 
 
 def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
@@ -53,7 +161,7 @@ def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
 def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "model",
                    model_name: str = "model", pre: list[dict] | None = None) -> dict[str, str]:
     from .lower.context import LowerContext
-    prefix = c_identifier(prefix)
+    prefix = c_prefix(prefix)
     ptrs = LowerContext(graph, plan.offsets)
     ctx = {
         "version": __version__,

@@ -34,7 +34,7 @@ import numpy as np
 
 from . import __version__
 from .board import _Fields
-from .codegen import _env, _stamp, c_identifier
+from .codegen import MAX_PREFIX, _env, _stamp, c_prefix
 from .compile import Compiled, compile_graph
 from .errors import TinykilnError
 from .ir import Graph, Tensor
@@ -43,6 +43,16 @@ from .resources import resource_dir
 AUDIO_BLOCKS = ("mfe", "mfcc", "spectrogram")
 BLOCKS = (*AUDIO_BLOCKS, "spectral")
 MIN_N, MAX_N = 64, 1024
+# ranges of the numeric fields (NaN and infinities are refused for every float field): wide
+# enough for any real front end, narrow enough that every derived table value fits the C's
+# int32 fields and the raw window the arena
+MAX_SAMPLE_RATE = 10_000_000        # Hz
+MAX_WINDOW = 1 << 24                # samples per axis
+MAX_ABS_OFFSET = 1e4                # dB or ln units
+GAIN_RANGE = (1e-9, 1e9)            # magnitude
+EPS_RANGE = (1e-40, 1e6)
+SPECTRUM_SCALE_LOG2 = 32            # 2^-32 .. 2^32
+FLOOR_DB_RANGE = (-1000.0, 1000.0)
 # C sources of runtime_c/dsp each block needs
 BLOCK_SOURCES = {
     "mfe": ["tk_dsp.c", "rfft_q31.c", "logmel.c", "mfe_s8.c"],
@@ -110,15 +120,11 @@ def load_impulse(path: str | Path, check_model: bool = True) -> Impulse:
     f.no_unknown({"input", "dsp", "model"})
     inp = f.table("input")
     inp.no_unknown({"sample_rate", "axes", "window"})
-    sr = inp.get("sample_rate", int)
-    if sr <= 0:
-        raise inp._err("sample_rate", "must be greater than 0")
+    sr = inp.get_int("sample_rate", 1, MAX_SAMPLE_RATE, what=" Hz")
     axes = inp.get("axes", int, 1)
     if not 1 <= axes <= 16:
         raise inp._err("axes", f"is {axes}; an impulse takes 1 to 16 axes")
-    window = inp.get("window", int)
-    if window <= 0:
-        raise inp._err("window", "must be greater than 0 (samples per axis)")
+    window = inp.get_int("window", 1, MAX_WINDOW, what=" samples per axis")
     mdl = f.table("model")
     mdl.no_unknown({"path"})
     model_path = (path.parent / mdl.get("path", str)).resolve()
@@ -154,6 +160,9 @@ def _framing(d: _ImpulseFields, window: int, default_length: int | None) -> tupl
     fs = d.get("frame_stride", int, fl)
     if fs <= 0:
         raise d._err("frame_stride", "must be greater than 0")
+    if fs > window:
+        raise d._err("frame_stride", f"is {fs} samples, longer than the window ({window} samples "
+                                     "per axis, input.window)")
     n = d.get("n_fft", int, max(_next_pow2(fl), MIN_N))
     if n < MIN_N or n > MAX_N or n & (n - 1):
         raise d._err("n_fft", f"is {n}; the FFT length must be a power of two from {MIN_N} to "
@@ -185,24 +194,34 @@ def _audio(d: _ImpulseFields, block: str, sr: int, window: int):
     over["preemph"] = pre
     over["spectrum"] = d.get("spectrum", str, base.spectrum, choices=("power", "magnitude"))
     ss = d.get("spectrum_scale", float, base.spectrum_scale)
-    if ss <= 0 or abs(math.log2(ss) - round(math.log2(ss))) > 1e-12:
-        raise d._err("spectrum_scale", f"is {ss}; it must be a power of two (such as 1/n_fft)")
+    if (ss <= 0 or abs(math.log2(ss) - round(math.log2(ss))) > 1e-12
+            or abs(math.log2(ss)) > SPECTRUM_SCALE_LOG2):
+        raise d._err("spectrum_scale", f"is {ss}; it must be a power of two from "
+                                       f"2^-{SPECTRUM_SCALE_LOG2} to 2^{SPECTRUM_SCALE_LOG2} "
+                                       f"(such as 1/n_fft)")
     over["spectrum_scale"] = ss
     over["floor"] = d.get("floor", str, base.floor, choices=("max", "add"))
     eps = d.get("eps", float, base.eps)
-    if eps <= 0:
-        raise d._err("eps", "must be greater than 0 (the log's floor)")
+    if not EPS_RANGE[0] <= eps <= EPS_RANGE[1]:
+        raise d._err("eps", f"is {eps:g}; the log's floor must be from {EPS_RANGE[0]:g} to "
+                            f"{EPS_RANGE[1]:g}")
     over["eps"] = eps
     over["log_unit"] = d.get("log", str, base.log_unit, choices=("db", "ln"))
     over["f_offset"] = d.get("offset", float, base.f_offset, signed=True)
+    if abs(over["f_offset"]) > MAX_ABS_OFFSET:
+        raise d._err("offset", f"is {over['f_offset']:g}; it must be from -{MAX_ABS_OFFSET:g} to "
+                               f"{MAX_ABS_OFFSET:g}")
     over["f_gain"] = d.get("gain", float, base.f_gain, signed=True)
     if over["f_gain"] == 0:
         raise d._err("gain", "must not be 0")
+    if not GAIN_RANGE[0] <= abs(over["f_gain"]) <= GAIN_RANGE[1]:
+        raise d._err("gain", f"is {over['f_gain']:g}; its magnitude must be from {GAIN_RANGE[0]:g} "
+                             f"to {GAIN_RANGE[1]:g}")
     clip = d.get("clip", list, list(base.f_clip) if base.f_clip else None)
     if clip is not None:
         if len(clip) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                     for v in clip) or clip[0] >= clip[1]:
-            raise d._err("clip", f"is {clip!r}; it must be [low, high] with low < high")
+                                     and math.isfinite(v) for v in clip) or not clip[0] < clip[1]:
+            raise d._err("clip", f"is {clip!r}; it must be [low, high], finite, with low < high")
         clip = (float(clip[0]), float(clip[1]))
     over["f_clip"] = clip
     if block == "spectrogram":
@@ -273,8 +292,16 @@ def _spectral(d: _ImpulseFields, sr: int, window: int):
                   window=d.get("window", str, "hann", choices=("hann", "hamming", "none")),
                   remove_mean=d.get("remove_mean", bool, True),
                   bands_hz=tuple((float(a), float(b)) for a, b in bands), n_peaks=peaks,
-                  floor_db=d.get("floor_db", float, -120.0, signed=True))
+                  floor_db=_floor_db(d))
     return sp, fl, fs
+
+
+def _floor_db(d: _ImpulseFields) -> float:
+    v = d.get("floor_db", float, -120.0, signed=True)
+    if not FLOOR_DB_RANGE[0] <= v <= FLOOR_DB_RANGE[1]:
+        raise d._err("floor_db", f"is {v:g}; it must be from {FLOOR_DB_RANGE[0]:g} to "
+                                 f"{FLOOR_DB_RANGE[1]:g} dB")
+    return v
 
 
 # ---------------------------------------------------------------------------- compile
@@ -329,14 +356,20 @@ def _scratch_bytes(imp: Impulse, t) -> int:
 def compile_impulse(path: str | Path, prefix: str = "model") -> ImpulseCompiled:
     from .dsp.emit import Emitter
     from .tflite_import import load_tflite
+    prefix = c_prefix(prefix, MAX_PREFIX - len("_net"))
     imp = load_impulse(path)
     graph = load_tflite(imp.model_path)
     scale, zp, feat = _quant_of_input(graph, imp)
     try:
         t = dsp_tables(imp, scale, zp)
     except ValueError as e:       # a combination the per-field checks did not catch
-        raise TinykilnError(f"impulse file {imp.path}: the dsp parameters cannot work: {e}.") from None
-    prefix = c_identifier(prefix)
+        raise TinykilnError(f"impulse file {imp.path}: the dsp parameters cannot work with the "
+                            f"model's input scale {scale:g}: {e}.") from None
+    q = getattr(t, "quant", None)
+    if q and q["lo"] > q["hi"]:
+        raise TinykilnError(f"impulse file {imp.path}: field 'dsp.clip' is {list(imp.dsp.f_clip)}, "
+                            f"outside what the model's int8 input holds ({(-128 - zp) * scale:g} "
+                            f"to {(127 - zp) * scale:g} at scale {scale:g}, zero point {zp}).")
     net = f"{prefix}_net"
     pre = {"raw": imp.window * imp.axes * 2, "dsp_scratch": _scratch_bytes(imp, t)}
     if imp.block == "spectral" and imp.axes > 1:

@@ -133,7 +133,7 @@ class LayerDump:
         if self.entries:
             env = _env()
             ctx = {"version": __version__, "prefix": c.prefix, "entries": self.entries,
-                   "path": str(self.path).replace("\\", "\\\\").replace('"', '\\"'),
+                   "path": str(self.path),
                    "path_comment": "the dump file"}
             extra = {"host_dump.h": env.get_template("host_dump.h.j2").render(ctx),
                      "host_dump.c": env.get_template("host_dump.c.j2").render(ctx)}
