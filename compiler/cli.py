@@ -353,7 +353,8 @@ def cmd_demo(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tinykiln", description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("--version", action="version", version=f"tinykiln {__version__}")
-    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND",
+                           help="what to do (`tinykiln COMMAND --help` for its arguments)")
     c = sub.add_parser("compile", help="compile an int8 .tflite model (or quantize a float Keras "
                                        "model to int8) into a C library",
                        description="Compile a model into a C library (model.c/.h, kernels, "
@@ -388,19 +389,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--raw", action="append", metavar="X.npy",
                    help="(impulse files) .npy of raw samples, shape (N, window[, axes]), int16 "
                         "or floats in [-1, 1]")
-    r.add_argument("-o", "--output", required=True, metavar="Y.npy|Y.npz", help=RUN_OUTPUT_HELP)
+    r.add_argument("-o", "--output", required=True, metavar="FILE", help=RUN_OUTPUT_HELP)
     r.add_argument("--sanitize", action="store_true",
                    help="(host) build with AddressSanitizer and UndefinedBehaviorSanitizer; "
                         "a report means a tinykiln bug")
     add_name(r)
     r.set_defaults(fn=cmd_run)
-    d = sub.add_parser("demo", help="run the main job on a built-in example model",
-                       description="Build a small keyword-spotting DS-CNN (int8, seeded weights), "
-                                   "compile it to C, run it on this computer and compare with "
-                                   "TFLM when tflite-micro is installed; then the same model "
-                                   "behind an MFCC front end (an impulse), on the host and, when "
-                                   "arm-none-eabi-gcc and QEMU are installed, as firmware under "
-                                   "QEMU. Every file goes into the output folder.")
+    from .demo import HELP as DEMO_HELP         # the stages, from the demo itself
+    d = sub.add_parser("demo", help="run the main job on a built-in example model (compile, "
+                                    "host run, TFLM comparison, impulse, QEMU run)",
+                       description=DEMO_HELP)
     d.add_argument("-o", "--output", default="tinykiln-demo", metavar="DIR",
                    help="output folder: new, empty, or an earlier demo's (default: "
                         "tinykiln-demo)")

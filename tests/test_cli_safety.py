@@ -203,6 +203,27 @@ def test_build_rewrites_its_folder_and_force(scratch, capsys):
     assert not (scratch / "other" / "data.csv").exists()
 
 
+def test_no_permission_is_one_sentence(scratch, capsys, monkeypatch):
+    import tinykiln.outdir as od
+    monkeypatch.setattr(od.os, "access", lambda *a, **k: False)
+    before = tree(scratch.parent)
+    assert_refused(cli(capsys, "compile", "m.tflite", "-o", "new/out"), "new/out", "no permission")
+    assert tree(scratch.parent) == before
+
+
+def test_folder_checked_again_when_replaced(scratch):
+    """A folder of the user's that appears while tinykiln works is not replaced."""
+    from tinykiln.errors import TinykilnError
+    from tinykiln.outdir import staged_output
+    with pytest.raises(TinykilnError, match="did not write"):
+        with staged_output("late") as tmp:
+            (tmp / "model.c").write_text("/* ours */\n")
+            (scratch / "late").mkdir()
+            (scratch / "late" / "mine.txt").write_text("keep me\n")
+    assert [p.name for p in (scratch / "late").iterdir()] == ["mine.txt"]
+    assert not [p for p in scratch.iterdir() if p.name.startswith(".late")]
+
+
 def test_demo_folder_is_checked(scratch, capsys):
     before = tree(scratch.parent)
     assert_refused(cli(capsys, "demo", "-o", "."), "current folder")
@@ -363,6 +384,8 @@ def test_sanitizer_report_is_one_sentence_naming_the_model(arrays, capsys, monke
 def test_every_argument_has_help_and_no_internal_words():
     p = build_parser()
     texts = [p.format_help()]
+    for act in p._actions:
+        assert act.help and act.help.strip(), act.option_strings or act.dest
     sub = next(a for a in p._actions if a.__class__.__name__ == "_SubParsersAction")
     for name, sp in sub.choices.items():
         texts.append(sp.format_help())
