@@ -152,7 +152,7 @@ BOARDS = [
      "field 'console.address' is 0x40004001, not a 4-byte aligned register address"),
     ("qemu machine with options", ('qemu_machine = "mps2-an386"', 'qemu_machine = "mps2-an386,dumpdtb=x"'),
      "field 'qemu_machine' is 'mps2-an386,dumpdtb=x', not a QEMU machine name"),
-    ("cflag running a shell", ("[flash]", 'extra_cflags = ["-DX=$(touch /tmp/pwned)"]\n\n[flash]'),
+    ("cflag with shell or SCons syntax", ("[flash]", 'extra_cflags = ["-DX=$(touch /tmp/pwned)"]\n\n[flash]'),
      "field 'extra_cflags[0]' is '-DX=$(touch /tmp/pwned)'; a flag begins with '-'"),
 ]
 
