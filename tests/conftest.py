@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -6,6 +7,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_MODELS = ROOT.parent / "shared" / "models"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# every host build in the tests runs under ASan and UBSan (hostrun.HostBuild, sanitize=None)
+os.environ.setdefault("TINYKILN_SANITIZE", "1")
 
 
 def shared_model(name: str) -> Path:
