@@ -14,6 +14,14 @@ from pathlib import Path
 from . import __version__
 from .errors import TinykilnError
 
+
+def terminal_text(text: str) -> str:
+    """A message for the terminal: names from a model or file keep their printable characters;
+    control characters (newlines, escape sequences) are shown as escapes, so a message stays one
+    line and a name cannot drive the terminal."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
 DESCRIPTION = ("tinykiln compiles int8 TensorFlow Lite models (and float Keras models, quantized "
                "to int8) into plain C for microcontrollers, builds firmware images, and runs "
                "them on this computer or under QEMU.")
@@ -35,7 +43,7 @@ def _summary(c) -> str:
             f"  weights {r['weight_bytes']} B (flash), arena {r['arena_bytes']} B (RAM; lower bound "
             f"{r['arena_lower_bound']}, gap {r['arena_gap_to_lower_bound']}), "
             f"{r['macs']} MACs per inference"
-            + "".join(f"\n  warning: {w}" for w in r.get("warnings", [])))
+            + "".join(f"\n  warning: {terminal_text(w)}" for w in r.get("warnings", [])))
 
 
 def model_inputs(model: str | Path) -> list[Path]:
@@ -427,7 +435,7 @@ def main(argv=None) -> int:
     try:
         return args.fn(args)
     except TinykilnError as e:
-        print(f"tinykiln: error: {e}", file=sys.stderr)
+        print(f"tinykiln: error: {terminal_text(str(e))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -435,5 +443,5 @@ def main(argv=None) -> int:
         from .hostrun import HostFailure     # loaded already if it raised this
         if not isinstance(e, HostFailure):
             raise
-        print(f"tinykiln: error: {e}", file=sys.stderr)
+        print(f"tinykiln: error: {terminal_text(str(e))}", file=sys.stderr)
         return 1

@@ -306,3 +306,21 @@ def test_comment_text_cannot_end_a_comment():
         t = comment_text(n)
         assert all(" " <= c <= "~" for c in t), t
         assert "*/" not in t and "/*" not in t and "??" not in t, t
+
+
+def test_error_messages_print_names_as_one_safe_line(tmp_path, capsys):
+    """A name in an error message cannot break the one-line message or drive the terminal."""
+    b = ModelBuilder("names")
+    x = b.input((1, 4), scale=0.05, zero_point=0)
+    y = b.tensor((1, 4), scale=0.05, zero_point=0)
+    b.op("FLOOR", [x], [y])         # unsupported: the message names the op's tensors
+    b.output(y)
+    for t in b.g.tensors:
+        t.name = "evil\n#x \x1b[31m red \u202e"
+    m = tmp_path / "m.tflite"
+    m.write_bytes(b.build())
+    assert cli(["compile", m, "-o", tmp_path / "out"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("tinykiln: error: ")
+    assert all(c.isprintable() for c in err[:-1]), err
+    assert "evil\\n#x \\x1b[31m red \\u202e" in err
