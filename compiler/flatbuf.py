@@ -20,7 +20,9 @@ class Table:
         self.vtable = pos - _i32(buf, pos)
         self.vtlen = _u16(buf, self.vtable)
         if self.vtlen < 4 or self.vtable + self.vtlen > len(buf):
-            raise FlatbufferError("bad vtable")
+            raise FlatbufferError(f"the table at byte {pos} has a field list (vtable) at byte "
+                                  f"{self.vtable} of {self.vtlen} bytes, outside the "
+                                  f"{len(buf)}-byte file")
 
     def _offset(self, slot: int) -> int:
         vo = 4 + 2 * slot
@@ -54,7 +56,8 @@ class Table:
             return None
         n = _u32(self.buf, p)
         if p + 4 + n * elem_size > len(self.buf):
-            raise FlatbufferError("vector runs past the end of the file")
+            raise FlatbufferError(f"a list of {n} items at byte {p} runs past the end of the "
+                                  f"{len(self.buf)}-byte file")
         return p + 4, n
 
     def vector_np(self, slot: int, dtype: str) -> np.ndarray | None:
@@ -85,12 +88,10 @@ class Table:
 
 
 def _unpack(fmt: str, buf: bytes, pos: int):
-    if pos < 0:
-        raise FlatbufferError("negative offset")
-    try:
-        return struct.unpack_from("<" + fmt, buf, pos)[0]
-    except struct.error as e:
-        raise FlatbufferError(str(e)) from None
+    size = struct.calcsize("<" + fmt)
+    if pos < 0 or pos + size > len(buf):
+        raise FlatbufferError(f"an offset points to byte {pos}, outside the {len(buf)}-byte file")
+    return struct.unpack_from("<" + fmt, buf, pos)[0]
 
 
 def _i32(buf, pos):

@@ -72,10 +72,18 @@ class Graph:
     source_sha256: str = ""             # hash of the imported file, stamped on generated sources
 
     def root(self, t: int) -> int:
-        """The tensor whose storage t shares (following alias_of), t itself if none."""
-        while self.tensors[t].alias_of is not None:
-            t = self.tensors[t].alias_of
-        return t
+        """The tensor whose storage t shares (following alias_of), t itself if none. A chain
+        longer than the tensor count is a loop (the validator refuses models that could make
+        one; this stays finite whatever a pass did)."""
+        start = t
+        for _ in range(len(self.tensors) + 1):
+            nxt = self.tensors[t].alias_of
+            if nxt is None:
+                return t
+            t = nxt
+        from .errors import ModelError
+        raise ModelError(f"tensor {start} '{self.tensors[start].name}' shares storage with "
+                         f"itself through a loop of RESHAPE/SQUEEZE ops.")
 
     def producers(self) -> dict[int, int]:
         """Map tensor index -> index (in self.ops) of the op that writes it."""

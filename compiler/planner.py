@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import UnsupportedError
+
 ALIGN = 4
+MAX_ARENA = 1 << 31
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ def plan(buffers: list[Buffer]) -> Plan:
             break
     if best is None:
         best = Plan({}, 0, 0, "empty")
+    if best.arena_size >= MAX_ARENA:
+        raise UnsupportedError(f"the model needs an arena of {best.arena_size} bytes; tinykiln "
+                               f"plans arenas below 2^31 bytes (int32 offsets on the target).")
     return best
 
 

@@ -16,8 +16,14 @@ def _round_half_away(x: float) -> int:
     return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
 
 
-def quantize_multiplier(m: float) -> tuple[int, int]:
-    """TFLM QuantizeMultiplier (double rounding build): m ~= q * 2^(shift - 31), q in [2^30, 2^31)."""
+def quantize_multiplier(m: float, max_shift: int | None = 30) -> tuple[int, int]:
+    """TFLM QuantizeMultiplier (double rounding build): m ~= q * 2^(shift - 31), q in [2^30, 2^31).
+    The kernels shift left by `shift` in int32 (TFLM's `x * (1 << shift)`), so a shift above
+    max_shift (30: 31 would overflow in TFLM too) is refused; pass None where no C shifts by it.
+    Multipliers below 2^-31 flush to (0, 0) as in TFLM, so a right shift never exceeds 31."""
+    if not math.isfinite(m) or m < 0:
+        raise UnsupportedError(f"the requantization multiplier (a ratio of the quantization "
+                               f"scales) is {m}, not a finite non-negative number")
     if m == 0.0:
         return 0, 0
     frac, shift = math.frexp(m)
@@ -27,6 +33,10 @@ def quantize_multiplier(m: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:
         shift, q = 0, 0
+    if max_shift is not None and shift > max_shift:
+        raise UnsupportedError(f"the requantization multiplier {m:g} (a ratio of the quantization "
+                               f"scales) is 2^{max_shift} or more; TFLM's kernels would shift "
+                               f"an int32 left by {shift} bits")
     return int(q), int(shift)
 
 
@@ -39,7 +49,11 @@ def activation_range(act: str, scale: float, zero_point: int,
     """CalculateActivationRangeQuantized: the fused activation as an integer clamp."""
     def q(x: float) -> int:
         # TFLM: zero_point + static_cast<int32_t>(TfLiteRound(x / scale)), float arithmetic
-        return zero_point + _round_half_away(float(np.float32(np.float32(x) / np.float32(scale))))
+        r = float(np.float32(np.float32(x) / np.float32(scale)))
+        if not abs(r) < 2.0 ** 31:      # TFLM's int32 cast would be undefined
+            raise UnsupportedError(f"the output scale {scale:g} is too small for fused activation "
+                                   f"{act}: {x:g} / scale does not fit int32{where}")
+        return zero_point + _round_half_away(r)
 
     if act == "NONE":
         return qmin, qmax

@@ -26,24 +26,35 @@ def load_tflite(path: str | Path) -> Graph:
     return parse_tflite(buf, name=path.name)
 
 
+# A tensor of this many bytes or more is refused: kernels index with int32 arithmetic and the
+# arena must stay addressable on a 32-bit target.
+MAX_TENSOR_BYTES = 1 << 31
+
+
 def parse_tflite(buf: bytes, name: str = "model") -> Graph:
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise ModelError(f"{name} is not a TFLite model (no 'TFL3' file identifier); "
                          f"give a .tflite file written by TensorFlow's converter.")
     try:
         graph = _parse(buf)
-    except (FlatbufferError, IndexError, ValueError, UnicodeError) as e:
-        raise ModelError(f"{name} is malformed or truncated ({e}); it cannot be read as a "
+    except FlatbufferError as e:
+        raise ModelError(f"{name} is malformed or truncated: {e}, so it cannot be read as a "
                          f"TFLite flatbuffer.") from None
+    except _TensorError as e:
+        raise ModelError(f"{name}: {e}.") from None
     graph.source_sha256 = hashlib.sha256(buf).hexdigest()
     return graph
+
+
+class _TensorError(Exception):
+    """A tensor whose declaration is impossible (shape, type, buffer): not a reading error."""
 
 
 def _parse(buf: bytes) -> Graph:
     model = root(buf)
     version = model.scalar(0, "I", 0)
     if version != 3:
-        raise FlatbufferError(f"schema version {version}, expected 3")
+        raise FlatbufferError(f"its schema version is {version}, not 3")
     opcodes = []
     for oc in model.tables(1):
         code = max(oc.scalar(0, "b", 0), oc.scalar(3, "i", 0))
@@ -54,27 +65,45 @@ def _parse(buf: bytes) -> Graph:
                            and BUILTIN_OPERATORS[code] else f"BUILTIN_{code}")
     subgraphs = model.tables(2)
     if not subgraphs:
-        raise FlatbufferError("no subgraph")
+        raise FlatbufferError("it has no subgraph")
     buffers = model.tables(4)
     sg = subgraphs[0]
-    tensors = [_tensor(i, t, buffers, buf) for i, t in enumerate(sg.tables(0))]
+    tensor_tables = sg.tables(0)
+    nt = len(tensor_tables)
     ops = []
     for i, o in enumerate(sg.tables(3)):
         idx = o.scalar(0, "I", 0)
         if idx >= len(opcodes):
-            raise FlatbufferError(f"operator {i} names opcode {idx} of {len(opcodes)}")
+            raise FlatbufferError(f"op {i} names opcode {idx}, but the model has "
+                                  f"{len(opcodes)} opcodes")
         opcode = opcodes[idx]
         ins = [int(x) for x in _ivec(o, 1)]
         outs = [int(x) for x in _ivec(o, 2)]
-        for t in ins + outs:
-            if t >= len(tensors) or t < -1:
-                raise FlatbufferError(f"operator {i} names tensor {t} of {len(tensors)}")
+        for kind, lst in (("input", ins), ("output", outs)):
+            for k, t in enumerate(lst):
+                if t == -1 and kind == "output":
+                    raise FlatbufferError(f"op {i} ({opcode}) leaves its output {k} empty (-1)")
+                if t >= nt or t < -1:
+                    raise FlatbufferError(f"op {i} ({opcode}) names tensor {t} as its {kind} "
+                                          f"{k}, but the subgraph has {nt} tensors")
         ops.append(Op(i, opcode, ins, outs, _options(opcode, o.table(4))))
     inputs = [int(x) for x in _ivec(sg, 1)]
     outputs = [int(x) for x in _ivec(sg, 2)]
-    for t in inputs + outputs:
-        if not 0 <= t < len(tensors):
-            raise FlatbufferError(f"subgraph names tensor {t} of {len(tensors)}")
+    for kind, lst in (("input", inputs), ("output", outputs)):
+        for t in lst:
+            if not 0 <= t < nt:
+                raise FlatbufferError(f"the subgraph names tensor {t} as a model {kind}, but it "
+                                      f"has {nt} tensors")
+    users: dict[int, str] = {}
+    for op in reversed(ops):
+        for k, t in enumerate(op.inputs):
+            users[t] = f"input {k} of op {op.index} ({op.opcode})"
+        for k, t in enumerate(op.outputs):
+            users[t] = f"output {k} of op {op.index} ({op.opcode})"
+    for kind, lst in (("input", inputs), ("output", outputs)):
+        for k, t in enumerate(lst):
+            users.setdefault(t, f"model {kind} {k}")
+    tensors = [_tensor(i, t, buffers, buf, users.get(i)) for i, t in enumerate(tensor_tables)]
     return Graph(tensors, ops, inputs, outputs)
 
 
@@ -83,11 +112,21 @@ def _ivec(t: Table, slot: int) -> np.ndarray:
     return np.zeros(0, np.int32) if v is None else v
 
 
-def _tensor(index: int, t: Table, buffers: list[Table], buf: bytes) -> Tensor:
+def _tensor(index: int, t: Table, buffers: list[Table], buf: bytes, user: str | None) -> Tensor:
     shape = tuple(int(d) for d in _ivec(t, 0))
     tcode = t.scalar(1, "b", 0)
     dtype = TENSOR_TYPES[tcode] if 0 <= tcode < len(TENSOR_TYPES) else f"type{tcode}"
     name = t.string(3) or f"tensor_{index}"
+    where = f"tensor {index} {name!r}" + (f" ({user})" if user else "")
+    if any(d <= 0 for d in shape):
+        raise _TensorError(f"{where} has shape {list(shape)}; every dimension must be positive")
+    n = 1
+    for d in shape:
+        n *= d
+    itemsize = np.dtype(_NP_TYPES[dtype]).itemsize if dtype in _NP_TYPES else 1
+    if n * itemsize >= MAX_TENSOR_BYTES:
+        raise _TensorError(f"{where} has shape {list(shape)}, {n * itemsize} bytes of {dtype}; "
+                           f"tinykiln handles tensors below 2^31 bytes")
     quant = None
     q = t.table(4)
     if q is not None:
@@ -97,28 +136,32 @@ def _tensor(index: int, t: Table, buffers: list[Table], buf: bytes) -> Tensor:
             zps = [int(z) for z in zp] if zp is not None and len(zp) else [0] * len(scale)
             if len(zps) == 1 and len(scale) > 1:
                 zps = zps * len(scale)
+            if len(zps) != len(scale):
+                raise _TensorError(f"{where} has {len(scale)} quantization scales but "
+                                   f"{len(zps)} zero points")
             quant = QuantParams([float(s) for s in scale], zps, int(q.scalar(6, "i", 0)))
     data = None
     bidx = t.scalar(2, "I", 0)
     if bidx >= len(buffers):
-        raise FlatbufferError(f"tensor {index} names buffer {bidx} of {len(buffers)}")
+        raise _TensorError(f"{where} names buffer {bidx}, but the model has {len(buffers)} "
+                           f"buffers")
     if bidx:
         b = buffers[bidx]
         raw = b.vector_np(0, "u1")
         if (raw is None or not len(raw)) and b.scalar(1, "Q", 0) > 1:
             off, size = b.scalar(1, "Q", 0), b.scalar(2, "Q", 0)
             if off + size > len(buf):
-                raise FlatbufferError(f"buffer {bidx} runs past the end of the file")
+                raise FlatbufferError(f"buffer {bidx} (of {where}) lies at bytes {off} to "
+                                      f"{off + size}, past the end of the {len(buf)}-byte file")
             raw = np.frombuffer(buf, np.uint8, count=size, offset=off)
         if raw is not None and len(raw):
             npt = _NP_TYPES.get(dtype)
             if npt is None:
-                raise FlatbufferError(f"constant tensor {name!r} has unsupported type {dtype}")
-            n = int(np.prod(shape)) if shape else 1
-            itemsize = np.dtype(npt).itemsize
+                raise _TensorError(f"{where} is a constant of type {dtype}, which tinykiln "
+                                   f"cannot read")
             if len(raw) != n * itemsize:
-                raise FlatbufferError(f"constant tensor {name!r} holds {len(raw)} bytes, "
-                                      f"its shape {list(shape)} needs {n * itemsize}")
+                raise _TensorError(f"{where} is a constant holding {len(raw)} bytes, but its "
+                                   f"shape {list(shape)} of {dtype} needs {n * itemsize}")
             data = np.frombuffer(raw.tobytes(), dtype=np.dtype(npt).newbyteorder("<")) \
                 .astype(npt).reshape(shape)
     return Tensor(index, name, shape, dtype, quant, data)

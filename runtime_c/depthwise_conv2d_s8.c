@@ -27,7 +27,8 @@ void tk_depthwise_conv2d_s8_ref(const tk_dwconv_params *p, const int8_t *input,
                                 acc += w * (x + p->input_offset);
                             }
                         }
-                        if (bias) acc += bias[oc];
+                        /* any int32 bias: the add wraps (as TFLM's sum does in practice) */
+                        if (bias) acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
                         output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
                             tk_requant_s8(acc, p->multiplier[oc], p->shift[oc], p->output_offset,
                                           p->act_min, p->act_max);

@@ -97,8 +97,6 @@ def lower_relu(op, ctx):
     in_zp, out_zp = inp.quant.zero_point[0], out.quant.zero_point[0]
     # CalculateReluOpData: the ratio is a float32 division
     mult, shift = quantize_multiplier(float(_f32(inp.quant.scale[0]) / _f32(out.quant.scale[0])))
-    if shift > 30:
-        raise ctx.fail(op, "the input/output scale ratio is too large")
     act_min = max(-128, out_zp)          # out_zp + round(0 / scale)
     table = [min(127, max(act_min, out_zp + fp.mul_by_quantized_multiplier(x - in_zp, mult, shift)))
              for x in INPUTS]
@@ -147,10 +145,7 @@ def lower_hard_swish(op, ctx):
         raise ctx.fail(op, "the input/output scale ratio is too large (TFLM requires "
                            "input_scale / output_scale < 128)")
     rel_m32, rel_exp = quantize_multiplier(float(hires_input_scale / reluish_scale))
-    rel_m16 = _down_scale_to_int16(rel_m32)
-    if not -31 <= rel_exp <= 30:
-        raise ctx.fail(op, f"input scale {inp.quant.scale[0]} is outside the range the kernel "
-                           f"handles")
+    rel_m16 = _down_scale_to_int16(rel_m32)      # rel_exp in [-31, 30] (quantize_multiplier)
     table = []
     for x in INPUTS:
         v = fp.wrap(x - in_zp, 16)

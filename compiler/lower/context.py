@@ -47,6 +47,32 @@ class Lowered:
     warnings: list[str] = field(default_factory=list)       # bit-exact with TFLM, but worth a look
 
 
+def op_error(graph: Graph, op: Op, what: str, cls=UnsupportedError) -> Exception:
+    """One sentence naming the op, its index and its tensors, then what is wrong with it."""
+    def desc(t: int) -> str:
+        if not 0 <= t < len(graph.tensors):
+            return f"tensor {t} (none such)"
+        tt = graph.tensors[t]
+        return f"'{tt.name}' {tt.dtype}{list(tt.shape)}"
+    ins = ", ".join(desc(t) for t in op.inputs if t != -1) or "none"
+    outs = ", ".join(desc(t) for t in op.outputs) or "none"
+    return cls(f"op {op.index} ({op.opcode}, inputs {ins}; outputs {outs}): {what}.")
+
+
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def _check_int32(op: Op, graph: Graph, what: str, values) -> None:
+    """Every integer a lowering hands to the C (struct fields, int32 tables) must fit int32."""
+    a = np.asarray(values)
+    if not a.size or a.dtype.kind not in "iuO":
+        return
+    lo, hi = int(a.min()), int(a.max())
+    if lo < INT32_MIN or hi > INT32_MAX:
+        bad = hi if hi > INT32_MAX else lo
+        raise op_error(graph, op, f"its kernel parameter {what} would be {bad}, outside int32")
+
+
 class LowerContext:
     """Handed to each lowering function. `offsets` is None in the first (measuring) pass, when
     only scratch requests matter; in the second pass it maps buffer keys to arena offsets."""
@@ -67,19 +93,13 @@ class LowerContext:
 
     def fail(self, op: Op, what: str) -> UnsupportedError:
         """An UnsupportedError naming the op, its index and its tensors."""
-        ins = ", ".join(self._tdesc(t) for t in op.inputs if t >= 0)
-        outs = ", ".join(self._tdesc(t) for t in op.outputs)
-        return UnsupportedError(f"op {op.index} ({op.opcode}, inputs {ins}; outputs {outs}): {what}.")
+        return op_error(self.graph, op, what)
 
     def warn(self, op: Op, what: str) -> None:
         """Record a warning about op (the model compiles; report.json and the CLI show it)."""
         msg = f"op {op.index} ({op.opcode}): {what}."
         if msg not in self.out.warnings:
             self.out.warnings.append(msg)
-
-    def _tdesc(self, t: int) -> str:
-        tt = self.graph.tensors[t]
-        return f"'{tt.name}' {tt.dtype}{list(tt.shape)}"
 
     # ---- producing C
     def ptr(self, index: int) -> str:
@@ -117,12 +137,18 @@ class LowerContext:
     def const(self, op: Op, suffix: str, ctype: str, values) -> str:
         """A compile-time table belonging to `op` (multipliers, shifts, lookup tables)."""
         name = f"tk_op{op.index}_{suffix}"
-        self.out.consts.append(ConstArray(name, ctype, np.asarray(values).reshape(-1)))
+        values = np.asarray(values).reshape(-1)
+        if ctype == "int32_t":
+            _check_int32(op, self.graph, suffix, values)
+        self.out.consts.append(ConstArray(name, ctype, values))
         return name
 
     def params(self, op: Op, ctype: str, fields: dict) -> str:
         """A const parameter struct for `op`; returns the C expression of its address."""
         name = f"tk_op{op.index}_params"
+        for k, v in fields.items():
+            if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                _check_int32(op, self.graph, k, [int(v)])
         self.out.structs.append(Struct(ctype, name, [(k, _cexpr(v)) for k, v in fields.items()]))
         return "&" + name
 

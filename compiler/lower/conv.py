@@ -19,6 +19,9 @@ def _out_size_and_pad(op, ctx, padding: str, stride: int, dil: int, in_size: int
     if stride <= 0 or dil <= 0:
         raise ctx.fail(op, f"the {what} stride ({stride}) and dilation ({dil}) must be positive")
     eff = (filt - 1) * dil + 1
+    if eff + in_size + stride >= 1 << 30:
+        raise ctx.fail(op, f"the {what} stride ({stride}) or the filter ({filt} with dilation "
+                           f"{dil}) is too large for int32 index arithmetic")
     if padding == "SAME":
         out = (in_size + stride - 1) // stride
     elif padding == "VALID":
@@ -30,6 +33,15 @@ def _out_size_and_pad(op, ctx, padding: str, stride: int, dil: int, in_size: int
                            f"({in_size})")
     total = max((out - 1) * stride + eff - in_size, 0)
     return out, total // 2
+
+
+MAX_TAPS = 1 << 16      # |w * (x + input_offset)| < 2^15 per tap: the int32 sum cannot overflow
+
+
+def _check_taps(op, ctx, taps: int) -> None:
+    if taps > MAX_TAPS:
+        raise ctx.fail(op, f"each output sums {taps} products; the int32 accumulator (TFLM's "
+                           f"too) holds at most {MAX_TAPS}")
 
 
 def _common(op, ctx, quant_axis: int, channels_dim: int):
@@ -58,8 +70,6 @@ def _common(op, ctx, quant_axis: int, channels_dim: int):
     if w.quant.per_channel and (len(w.quant.scale) != n_ch or w.quant.axis != quant_axis):
         raise ctx.fail(op, f"per-channel filter quantization must have {n_ch} scales along "
                            f"dimension {quant_axis}")
-    if any(int(z) != 0 for z in w.quant.zero_point):
-        raise ctx.fail(op, "int8 filters must have zero point 0 (symmetric quantization)")
     act = op.options.get("fused_activation_function", "NONE")
     if act not in _ACTIVATIONS:
         raise ctx.fail(op, f"fused activation {act} is not supported")
@@ -86,6 +96,11 @@ def _geometry(op, ctx, inp, out, k_h: int, k_w: int, out_c: int) -> dict:
     if tuple(out.shape) != (n, oh, ow, out_c):
         raise ctx.fail(op, f"the output shape {list(out.shape)} is not the [{n}, {oh}, {ow}, "
                            f"{out_c}] that {pad} padding gives")
+    # the kernels form offsets of taps in the padding area: the padded image must fit int32
+    span = (ih + (k_h - 1) * dh + 1) * (iw + (k_w - 1) * dw + 1) * ic
+    if span >= 1 << 30:
+        raise ctx.fail(op, f"the input with the dilated filter's reach spans {span} positions; "
+                           f"int32 offsets need fewer than 2^30")
     return {"batches": n, "in_h": ih, "in_w": iw, "in_c": ic, "out_h": oh, "out_w": ow,
             "out_c": out_c, "stride_h": sh, "stride_w": sw, "dil_h": dh, "dil_w": dw,
             "pad_h": ph, "pad_w": pw}
@@ -171,6 +186,7 @@ def lower_conv2d(op, ctx):
     if k_c <= 0 or in_c % k_c or out_c % (in_c // k_c):
         raise ctx.fail(op, f"filter depth {k_c} does not divide the input depth {in_c} into "
                            f"groups that divide the {out_c} output channels")
+    _check_taps(op, ctx, k_h * k_w * k_c)
     fields = {**g, "k_h": k_h, "k_w": k_w, "k_c": k_c}
     macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c
     x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
@@ -203,6 +219,7 @@ def lower_depthwise_conv2d(op, ctx):
     if dm <= 0 or g["in_c"] * dm != out_c:
         raise ctx.fail(op, f"depth multiplier {dm} times input depth {g['in_c']} is not the "
                            f"{out_c} output channels")
+    _check_taps(op, ctx, k_h * k_w)
     fields = {**g, "k_h": k_h, "k_w": k_w, "depth_multiplier": dm}
     macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w
     x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])

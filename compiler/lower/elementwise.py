@@ -98,8 +98,6 @@ def lower_mul(op, ctx):
     a, b, out, (act_min, act_max), fields = _common(op, ctx)
     m = float(a.quant.scale[0]) * float(b.quant.scale[0]) / float(out.quant.scale[0])
     mo, sho = quantize_multiplier(m)
-    if sho > 30:
-        raise ctx.fail(op, f"the requantization multiplier {m:g} is too large")
     fields.update({"output_multiplier": mo, "output_shift": sho,
                    "output_offset": out.quant.zero_point[0],
                    "act_min": act_min, "act_max": act_max})

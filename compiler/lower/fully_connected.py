@@ -22,6 +22,9 @@ def row_blocked(w2d: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.int8)
 
 
+MAX_DEPTH = 1 << 16    # |x * w| <= 2^14 and |offset * w| <= 2^15: the int32 sums cannot overflow
+
+
 def lower_fully_connected(op, ctx):
     inp, w = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
@@ -32,10 +35,26 @@ def lower_fully_connected(op, ctx):
         raise ctx.fail(op, "the weights must be a constant tensor")
     if op.options.get("weights_format", 0) != 0:
         raise ctx.fail(op, "shuffled weights formats are not supported")
-    if bias_i >= 0 and ctx.tensor(bias_i).dtype != "int32":
-        raise ctx.fail(op, "the bias must be int32")
-    out_depth, depth = w.shape[0], w.shape[-1]
-    batches = inp.num_elements // depth
+    if len(w.shape) != 2:
+        raise ctx.fail(op, f"the weights must be 2-D [output depth, input depth], not "
+                           f"{list(w.shape)}")
+    out_depth, depth = int(w.shape[0]), int(w.shape[1])
+    if depth > MAX_DEPTH:
+        raise ctx.fail(op, f"each output sums {depth} products; the int32 accumulator holds at "
+                           f"most {MAX_DEPTH}")
+    # TFLM takes the batch count from the output and reads batches * depth inputs
+    if not out.shape or int(out.shape[-1]) != out_depth:
+        raise ctx.fail(op, f"the output's last dimension must be the weights' {out_depth} rows")
+    batches = out.num_elements // out_depth
+    if inp.num_elements != batches * depth:
+        raise ctx.fail(op, f"the input holds {inp.num_elements} values, not the {batches} "
+                           f"batches x {depth} that the output and weights need")
+    if bias_i >= 0 and ctx.tensor(bias_i).num_elements != out_depth:
+        raise ctx.fail(op, f"the bias has {ctx.tensor(bias_i).num_elements} values for "
+                           f"{out_depth} outputs")
+    if w.quant.per_channel and (len(w.quant.scale) != out_depth or w.quant.axis != 0):
+        raise ctx.fail(op, f"per-channel weights must have {out_depth} scales along dimension "
+                           f"0, one per row")
     in_s, out_s = inp.quant.scale[0], out.quant.scale[0]
     if w.quant.per_channel:
         mults, shifts = zip(*(quantize_multiplier(float(in_s) * float(ws) / float(out_s))

@@ -32,6 +32,12 @@ def _lower_pool(op, ctx, func: str, source: str):
     if min(sh, sw, fh, fw) <= 0:
         raise ctx.fail(op, f"strides ({sh}, {sw}) and filter ({fh}, {fw}) must be positive")
     n, h, w, c = (int(d) for d in inp.shape)
+    if fh + h + sh >= 1 << 30 or fw + w + sw >= 1 << 30:
+        raise ctx.fail(op, f"strides ({sh}, {sw}) or filter ({fh}, {fw}) too large for int32 "
+                           f"index arithmetic")
+    if op.opcode == "AVERAGE_POOL_2D" and min(fh, h) * min(fw, w) >= 1 << 23:
+        raise ctx.fail(op, f"a window of up to {min(fh, h) * min(fw, w)} values overflows the "
+                           f"int32 sum")
     oh, ow = _out_size(padding, h, fh, sh), _out_size(padding, w, fw, sw)
     if tuple(out.shape) != (n, oh, ow, c):
         raise ctx.fail(op, f"the output shape should be {[n, oh, ow, c]} for these options")

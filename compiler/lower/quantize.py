@@ -38,8 +38,6 @@ def lower_quantize(op, ctx):
         out_s, out_zp = _per_tensor(op, ctx, out, "output")
         # PrepareQuantizeReference: the ratio in double; Eval: reference_ops::Requantize
         mult, shift = quantize_multiplier(in_s / out_s)
-        if shift > 30:
-            raise ctx.fail(op, "the input/output scale ratio is too large")
         emit_lut(op, ctx, [min(127, max(-128, fp.mul_by_quantized_multiplier(x - in_zp, mult, shift)
                                         + out_zp)) for x in INPUTS])
         return

@@ -60,7 +60,7 @@ def lower_mean(op, ctx):
             kept *= int(d)
     if out.num_elements != kept:
         raise ctx.fail(op, f"the output should have {kept} elements")
-    if count == 0 or count >= 1 << 24:
+    if count == 0 or count >= 1 << 23:         # |sum - zp * count| <= 255 * count < 2^31
         raise ctx.fail(op, f"{count} reduced elements per output are not supported")
     groups = _groups(inp.shape, set(axes))
     keep = [(g[0], g[1]) for g in groups if not g[2]]

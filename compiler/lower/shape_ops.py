@@ -93,13 +93,13 @@ def lower_concat(op, ctx):
 
 def lower_reshape(op, ctx):
     src, dst = op.inputs[0], op.outputs[0]
-    if ctx.graph.root(src) == ctx.graph.root(dst):
-        ctx.alias(op)
-        return
     a, b = ctx.tensor(src), ctx.tensor(dst)
     if a.nbytes != b.nbytes or a.dtype != b.dtype:
         raise ctx.fail(op, f"the output holds {b.nbytes} bytes of {b.dtype}, the input "
                            f"{a.nbytes} bytes of {a.dtype}")
+    if ctx.graph.root(src) == ctx.graph.root(dst):
+        ctx.alias(op)
+        return
     ctx.call(op, "tk_copy", [ctx.ptr(src), ctx.ptr(dst), f"{a.nbytes}u"], ["copy.c"])
 
 

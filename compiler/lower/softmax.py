@@ -20,7 +20,7 @@ def softmax_exp_table(op, ctx, beta: float, input_scale: float) -> list[int]:
     if not real > 1.0:
         raise ctx.fail(op, f"beta * input scale ({beta} * {input_scale}) is too small: TFLM "
                            f"needs it above 2^-26")
-    mult, left_shift = quantize_multiplier(real)
+    mult, left_shift = quantize_multiplier(real, max_shift=None)     # Python only
     # CalculateInputRadius(5, left_shift, 31), floored; inputs further below the max are skipped
     diff_min = -math.floor(1.0 * ((1 << SCALED_DIFF_INTEGER_BITS) - 1)
                            * float(1 << (31 - SCALED_DIFF_INTEGER_BITS)) / float(1 << left_shift))

@@ -1,7 +1,8 @@
 """The compiler's passes, in the order they run. Each is a function Graph -> Graph in its own file."""
-from . import check_types, check_supported, alias_reshapes
+from . import validate, check_types, check_supported, alias_reshapes
 
 PIPELINE = [
+    validate.run,           # structure, types, sizes and quantization as TFLite/TFLM check them
     check_types.run,        # int8 model (float only at QUANTIZE/DEQUANTIZE edges)
     check_supported.run,    # every op is one tinykiln lowers
     alias_reshapes.run,     # RESHAPE/SQUEEZE share their input's storage: no copy
