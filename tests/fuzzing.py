@@ -208,7 +208,14 @@ def edit_shape(rng, m):
     ten = sg.tensors[t]
     shape = [int(d) for d in (ten.shape if ten.shape is not None else [])]
     old = list(shape)
-    how = rng.choice(("dim", "dim", "dim", "drop", "add", "scalar", "batch"))
+    how = rng.choice(("dim", "dim", "dim", "drop", "add", "scalar", "batch", "batch_all"))
+    if how == "batch_all":          # every activation gets the same batch: consistent per op
+        n = rng.choice((2, 15))
+        consts = set(_const_tensors(m))
+        for u, tu in enumerate(sg.tensors):
+            if u not in consts and tu.shape is not None and len(tu.shape):
+                tu.shape = [n] + [int(d) for d in tu.shape[1:]]
+        return f"every activation tensor gets batch {n}"
     if how == "dim" and shape:
         k = rng.randrange(len(shape))
         shape[k] = rng.choice(DIMS + (shape[k] + 1, shape[k] - 1, shape[k] * 2))
@@ -739,6 +746,17 @@ def _first(text: str, keys) -> str:
     return text.strip().splitlines()[-1][:300] if text.strip() else ""
 
 
+def _sanitizer_line(err: str) -> str:
+    """'AddressSanitizer: <kind> in <function> (<file>:<line>)' or UBSan's 'file:line: runtime
+    error: ...' line."""
+    m = re.search(r"ERROR: (\w+Sanitizer): (\S+)", err)
+    if m:
+        f = re.search(r"#0 0x[0-9a-f]+ in (\S+) (\S+)", err[m.end():])
+        where = f" in {f.group(1)} ({Path(f.group(2)).name})" if f else ""
+        return f"{m.group(1)}: {m.group(2)}{where}"
+    return _first(err, ("runtime error:", "Sanitizer"))
+
+
 def host_run(c, seed: int, index: int, run_timeout: float = 60.0) -> dict:
     """Build c on the host with ASan+UBSan (-Wall -Wextra -Werror) and run three input rows."""
     from tinykiln.errors import TinykilnError
@@ -748,8 +766,8 @@ def host_run(c, seed: int, index: int, run_timeout: float = 60.0) -> dict:
         hb = HostBuild(c, sanitize=True)
     except TinykilnError as e:
         return {"host": SKIP_NO_CC, "host_detail": str(e)}
-    except RuntimeError as e:
-        text = str(e)
+    except RuntimeError as e:           # tinykiln.hostrun.HostFailure: str() + .log
+        text = (getattr(e, "log", "") or "") + "\n" + str(e)
         return {"host": BUILD_FAILED, "host_detail": _first(text, ("error:",)),
                 "host_log": text[-3000:]}
     except Exception as e:              # noqa: BLE001 -- a Python failure while preparing the build
@@ -768,10 +786,7 @@ def host_run(c, seed: int, index: int, run_timeout: float = 60.0) -> dict:
             return {"host": RUN_HANG, "host_detail": f"no exit within {run_timeout:g} s"}
         err = r.stderr
         if "Sanitizer" in err or "runtime error:" in err:
-            return {"host": SANITIZER,
-                    "host_detail": _first(err, ("ERROR: AddressSanitizer", "runtime error:",
-                                                "Sanitizer")),
-                    "host_log": err[-3000:]}
+            return {"host": SANITIZER, "host_detail": _sanitizer_line(err), "host_log": err[-3000:]}
         if r.returncode < 0:
             return {"host": RUN_CRASHED, "host_detail": f"killed by signal {-r.returncode}",
                     "host_log": err[-3000:]}
