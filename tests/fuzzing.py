@@ -196,7 +196,7 @@ def _const_tensors(m):
 
 def _pick_tensor(rng, m, io_bias: float = 0.3) -> int:
     sg = _sg(m)
-    io = list(sg.inputs) + list(sg.outputs)
+    io = [int(t) for t in list(sg.inputs) + list(sg.outputs) if 0 <= t < len(sg.tensors)]
     if io and rng.random() < io_bias:
         return int(rng.choice(io))
     return rng.randrange(len(sg.tensors))
@@ -231,6 +231,35 @@ def edit_shape(rng, m):
     if ten.shapeSignature is not None and rng.random() < 0.5:
         ten.shapeSignature = list(shape)
     return f"tensor {t} shape {old} -> {shape}"
+
+
+_ITEMSIZE = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8}
+
+
+def edit_const_shape(rng, m):
+    """A constant's shape and its data changed together (data tiled or cut to fit): the file stays
+    self-consistent, so only the per-op shape checks stand between it and the kernels."""
+    sg = _sg(m)
+    consts = _const_tensors(m)
+    if not consts:
+        return None
+    t = rng.choice(consts)
+    ten = sg.tensors[t]
+    shape = [int(d) for d in (ten.shape if ten.shape is not None else [])]
+    if not shape or ten.type not in _ITEMSIZE:
+        return None
+    old = list(shape)
+    k = rng.randrange(len(shape))
+    shape[k] = max(1, rng.choice((shape[k] + 1, shape[k] - 1, shape[k] * 2, 1, 2, 3, 15)))
+    if rng.random() < 0.2:
+        shape.insert(0, 1) if rng.random() < 0.5 else shape.append(1)
+    n = int(np.prod(shape)) * _ITEMSIZE[ten.type]
+    if n > 4 << 20:
+        return None
+    data = np.asarray(m.buffers[ten.buffer].data, np.uint8)
+    m.buffers[ten.buffer].data = np.resize(data, n)
+    ten.shape = shape
+    return f"constant tensor {t} shape {old} -> {shape} with {n} bytes of data"
 
 
 def edit_buffer_index(rng, m):
@@ -551,7 +580,7 @@ def edit_tensor_type(rng, m):
 
 
 EDITS = {
-    "shape": edit_shape, "buffer_index": edit_buffer_index, "operand": edit_operand,
+    "shape": edit_shape, "const_shape": edit_const_shape, "buffer_index": edit_buffer_index, "operand": edit_operand,
     "subgraph_io": edit_subgraph_io, "quantization": edit_quantization, "options": edit_options,
     "opcode": edit_opcode, "buffer_data": edit_buffer_data, "name": edit_name,
     "tensor_type": edit_tensor_type,
@@ -564,7 +593,10 @@ def _structural(edits):
             m = unpack(info.data)
             details = []
             for e in edits(rng):
-                d = EDITS[e](rng, m)
+                try:
+                    d = EDITS[e](rng, m)
+                except (IndexError, ValueError, TypeError, AttributeError):
+                    d = None        # an earlier stacked edit left nothing this one applies to
                 if d:
                     details.append(d)
             if not details:
