@@ -117,9 +117,11 @@ def _tensor(index: int, t: Table, buffers: list[Table], buf: bytes, user: str | 
     tcode = t.scalar(1, "b", 0)
     dtype = TENSOR_TYPES[tcode] if 0 <= tcode < len(TENSOR_TYPES) else f"type{tcode}"
     name = t.string(3) or f"tensor_{index}"
-    where = f"tensor {index} {name!r}" + (f" ({user})" if user else "")
-    if any(d <= 0 for d in shape):
-        raise _TensorError(f"{where} has shape {list(shape)}; every dimension must be positive")
+    if user is None:        # used by no op and not a model input or output: never read
+        return Tensor(index, name, shape, dtype)
+    where = f"tensor {index} {name!r} ({user})"
+    if any(d < 0 for d in shape):
+        raise _TensorError(f"{where} has shape {list(shape)}; dimensions cannot be negative")
     n = 1
     for d in shape:
         n *= d

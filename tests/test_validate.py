@@ -209,6 +209,10 @@ CASES = [
     ("stride 0", _opt(0, stride_h=0), UnsupportedError, ["op 0", "stride (0)"]),
     ("stride huge", _opt(0, stride_w=(1 << 31) - 1), UnsupportedError, ["op 0", "int32"]),
     ("dilation huge", _opt(0, dilation_h_factor=1 << 29), UnsupportedError, ["op 0", "int32"]),
+    ("zero dim input", _set("shape", X, (1, 0, 4, 2)), ModelError,
+     ["model input 0 (tensor 0", "[1, 0, 4, 2]", "positive"]),
+    ("zero dim activation", _set("shape", R, (0, 48)), ModelError,
+     ["op 1 (RESHAPE", "output 0 (tensor 5", "positive"]),
     ("unknown dtype", _unknown_dtype_output, UnsupportedError, ["model output 0", "complex64"]),
 ]
 
@@ -273,9 +277,7 @@ BYTE_CASES = [
     ("model output index", lambda m: setattr(m.subgraphs[0], "outputs", [77]),
      ["tensor 77 as a model output"]),
     ("negative dimension", lambda m: setattr(m.subgraphs[0].tensors[C], "shape", [1, -4, 4, 3]),
-     ["tensor 3", "output 0 of op 0 (CONV_2D)", "[1, -4, 4, 3]", "positive"]),
-    ("zero dimension", lambda m: setattr(m.subgraphs[0].tensors[X], "shape", [1, 0, 4, 2]),
-     ["tensor 0", "input 0 of op 0 (CONV_2D)", "positive"]),
+     ["tensor 3", "output 0 of op 0 (CONV_2D)", "[1, -4, 4, 3]", "negative"]),
     ("tensor of 2^31 bytes", lambda m: setattr(m.subgraphs[0].tensors[C], "shape", [1, 1 << 15, 1 << 14, 4]),
      ["tensor 3", "2^31 bytes"]),
     ("weights bytes", lambda m: setattr(m.buffers[m.subgraphs[0].tensors[FW].buffer], "data",

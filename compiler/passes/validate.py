@@ -102,6 +102,9 @@ def _io_lists(graph: Graph) -> None:
             if tt.is_const:
                 raise ModelError(f"model {kind} {k} ({_tname(graph, t)}) is a constant; model "
                                  f"inputs and outputs must be activation tensors.")
+            if any(d <= 0 for d in tt.shape):
+                raise ModelError(f"model {kind} {k} ({_tname(graph, t)}) has shape "
+                                 f"{list(tt.shape)}; every dimension must be positive.")
             if tt.dtype not in DTYPE_SIZE:
                 raise UnsupportedError(f"model {kind} {k} ({_tname(graph, t)}) has type "
                                        f"{tt.dtype}, which tinykiln does not handle.")
@@ -123,6 +126,7 @@ def _operands(graph: Graph, op: Op) -> None:
                        ModelError)
     for k, t in enumerate(op.outputs):
         _dtype(graph, graph.tensors[t], f"output {k}", op)
+        _positive(graph, op, t, f"output {k}")
     if spec is None:
         for k, t in enumerate(op.inputs):
             if t >= 0:
@@ -146,7 +150,10 @@ def _operands(graph: Graph, op: Op) -> None:
                 raise op_error(graph, op, f"its {name} (input {k}) is missing", ModelError)
             continue
         tt = graph.tensors[t]
+        if role == "s":
+            continue            # ignored: TFLM reshapes to the output tensor's shape
         _dtype(graph, tt, f"its {name}", op)
+        _positive(graph, op, t, f"input {k}")
         if role in "wbcv" and not tt.is_const:
             raise op_error(graph, op, f"the {name} must be a constant tensor, but '{tt.name}' "
                                       f"is not (its buffer is empty or it is computed)")
@@ -154,9 +161,19 @@ def _operands(graph: Graph, op: Op) -> None:
             raise op_error(graph, op, f"the bias '{tt.name}' must be int32, not {tt.dtype}")
 
 
+def _positive(graph: Graph, op: Op, t: int, where: str) -> None:
+    shape = graph.tensors[t].shape
+    if any(d <= 0 for d in shape):
+        raise op_error(graph, op, f"its {where} ({_tname(graph, t)}) has shape {list(shape)}; "
+                                  f"every dimension must be positive", ModelError)
+
+
 def _order(graph: Graph, op: Op, written: set[int]) -> None:
     """Every input exists before the op runs; every output is a fresh activation tensor."""
+    spec = OPS.get(op.opcode)
     for k, t in enumerate(op.inputs):
+        if spec is not None and k < len(spec.roles) and spec.roles[k].startswith("s"):
+            continue
         if t >= 0 and not graph.tensors[t].is_const and t not in written:
             raise op_error(graph, op, f"its input {k} ({_tname(graph, t)}) is neither a constant, "
                                       f"a model input, nor written by an earlier op", ModelError)
