@@ -364,6 +364,40 @@ def edit_subgraph_io(rng, m):
     return f"subgraph {side} {old} -> {lst}"
 
 
+def edit_graph(rng, m):
+    """The op list itself: order, missing or repeated ops, no ops, no or extra subgraphs."""
+    import copy
+    sg = _sg(m)
+    ops = sg.operators or []
+    how = rng.choice(("swap", "swap", "delete", "delete", "duplicate", "reverse", "no_ops",
+                      "no_subgraphs", "extra_subgraph"))
+    if how == "swap" and len(ops) > 1:
+        i, j = rng.sample(range(len(ops)), 2)
+        ops[i], ops[j] = ops[j], ops[i]
+        return f"ops {i} and {j} swap places"
+    if how == "delete" and ops:
+        i = rng.randrange(len(ops))
+        del ops[i]
+        return f"op {i} deleted (its output is never written)"
+    if how == "duplicate" and ops:
+        i = rng.randrange(len(ops))
+        ops.insert(rng.randrange(len(ops) + 1), copy.deepcopy(ops[i]))
+        return f"op {i} appears twice"
+    if how == "reverse" and len(ops) > 1:
+        ops.reverse()
+        return "ops in reverse order"
+    if how == "no_subgraphs":
+        m.subgraphs = [] if rng.random() < 0.5 else None
+        return "no subgraphs"
+    if how == "extra_subgraph":
+        m.subgraphs.append(copy.deepcopy(sg))
+        return "a second subgraph"
+    sg.operators = []
+    if rng.random() < 0.5:
+        sg.outputs = list(sg.inputs)
+    return f"no ops (outputs {list(sg.outputs)})"
+
+
 def edit_quantization(rng, m):
     S = schema()
     sg = _sg(m)
@@ -581,7 +615,7 @@ def edit_tensor_type(rng, m):
 
 EDITS = {
     "shape": edit_shape, "const_shape": edit_const_shape, "buffer_index": edit_buffer_index, "operand": edit_operand,
-    "subgraph_io": edit_subgraph_io, "quantization": edit_quantization, "options": edit_options,
+    "subgraph_io": edit_subgraph_io, "graph": edit_graph, "quantization": edit_quantization, "options": edit_options,
     "opcode": edit_opcode, "buffer_data": edit_buffer_data, "name": edit_name,
     "tensor_type": edit_tensor_type,
 }
