@@ -222,6 +222,7 @@ def _one_sentence(msg: str):
     assert "unpack_from" not in msg and "Traceback" not in msg, msg
 
 
+@pytest.mark.filterwarnings("error")      # no numpy RuntimeWarning beside the one sentence
 @pytest.mark.parametrize("name,mutate,cls,words", CASES, ids=[c[0] for c in CASES])
 def test_hostile_model_is_refused(name, mutate, cls, words):
     g = _base()
