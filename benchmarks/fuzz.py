@@ -2,6 +2,7 @@
 
     python benchmarks/fuzz.py [--count 20000] [--seed 0] [--start 0] [--jobs 2] [--run-share 0.05]
                               [--timeout 20] [--save DIR] [MODELS_DIR]
+    python benchmarks/fuzz.py --replay DIR      (classify saved reproducers as they are)
 
 Each mutant (byte flips, truncation, integer overwrites, structure-aware edits of shapes, buffers,
 operands, quantization, options, opcodes and names; tests/fuzzing.py) is compiled in-process in
@@ -45,9 +46,21 @@ def main(argv=None) -> int:
                          "(default 20)")
     ap.add_argument("--save", type=Path, default=None,
                     help="folder for failing mutants (.tflite + .txt classification)")
+    ap.add_argument("--replay", type=Path, default=None, metavar="DIR",
+                    help="classify every .tflite in DIR as it is (e.g. the reproducers a "
+                         "campaign saved), building every accepted one on the host")
     ap.add_argument("--plain", action="store_true", help="plain-text tables even if rich is installed")
     a = ap.parse_args(argv)
 
+    if a.replay is not None:
+        files = sorted(a.replay.glob("*.tflite")) if a.replay.is_dir() else []
+        if not files:
+            print(f"nothing to replay: {a.replay} holds no .tflite file.", file=sys.stderr)
+            return 2
+        print(f"replaying {len(files)} models from {a.replay}", flush=True)
+        return _finish(a, fuzzing.run_campaign(
+            fuzzing.Replay(files), len(files), seed=a.seed, jobs=a.jobs, run_share=1.0,
+            timeout=a.timeout, save=a.save, progress=_progress()))
     paths = fuzzing.seed_paths(a.models_dir) if a.models_dir.is_dir() else []
     if not paths:
         print(f"no seed models: {a.models_dir} holds no .tflite file.", file=sys.stderr)
@@ -60,6 +73,13 @@ def main(argv=None) -> int:
     print(f"fuzzing {a.count} mutants (seed {a.seed}, from index {a.start}) of "
           f"{', '.join(p.name for p in paths)} with {a.jobs} workers", flush=True)
 
+    c = fuzzing.run_campaign(seeds, a.count, seed=a.seed, start=a.start, jobs=a.jobs,
+                             run_share=a.run_share, timeout=a.timeout, save=a.save,
+                             progress=_progress())
+    return _finish(a, c)
+
+
+def _progress():
     t0 = time.monotonic()
     last = [t0]
 
@@ -70,10 +90,10 @@ def main(argv=None) -> int:
         if now - last[0] > 30 or done == total:
             last[0] = now
             print(f"  {done}/{total} mutants, {done / max(now - t0, 1e-9):.1f}/s", flush=True)
+    return progress
 
-    c = fuzzing.run_campaign(seeds, a.count, seed=a.seed, start=a.start, jobs=a.jobs,
-                             run_share=a.run_share, timeout=a.timeout, save=a.save,
-                             progress=progress)
+
+def _finish(a, c) -> int:
     print()
     text = fuzzing.render_tables(c, use_rich=not a.plain and sys.stdout.isatty())
     if text:

@@ -673,6 +673,8 @@ class Mutant:
 
     @property
     def label(self) -> str:
+        if self.mutator == "replay":
+            return Path(self.model).stem
         return f"{Path(self.model).stem}-s{self.seed}-{self.index:06d}"
 
 
@@ -681,9 +683,19 @@ def _rng(seed: int, index: int, purpose: str = "mutate") -> random.Random:
     return random.Random(f"tinykiln-fuzz/{seed}/{index}/{purpose}")
 
 
-def make_mutant(seeds: list[SeedInfo], seed: int, index: int) -> Mutant:
+@dataclass
+class Replay:
+    """Saved model files, classified as they are instead of mutants (benchmarks/fuzz.py --replay):
+    reproducers of an earlier campaign checked against today's compiler."""
+    paths: list[Path]
+
+
+def make_mutant(seeds: list[SeedInfo] | Replay, seed: int, index: int) -> Mutant:
     """Mutant `index` of the campaign `seed`: the seed model alternates with the index, the mutator
     and every edit come from an RNG seeded by (seed, index) alone."""
+    if isinstance(seeds, Replay):
+        p = Path(seeds.paths[index])
+        return Mutant(p.name, seed, index, "replay", str(p), p.read_bytes())
     info = seeds[index % len(seeds)]
     rng = _rng(seed, index)
     names = list(MUTATORS)
@@ -979,6 +991,8 @@ class Result:
 
     @property
     def label(self) -> str:
+        if self.mutator == "replay":
+            return Path(self.model).stem
         return f"{Path(self.model).stem}-s{self.seed}-{self.index:06d}"
 
     def failures(self) -> list[str]:
@@ -1188,7 +1202,7 @@ def _table(title: str, header: list[str], rows: list[list]) -> str:
 
 def tables(c: Campaign) -> list[tuple[str, list[str], list[list]]]:
     """(title, header, rows) of the compile table, the host-run table and the failure classes."""
-    muts = list(MUTATORS)
+    muts = list(MUTATORS) + ["replay"]
     by = {m: [r for r in c.results if r.mutator == m] for m in muts}
     h1 = ["mutator", "mutants", CLEAN, ACCEPTED, CRASH, HANG, "half-written", "multi-line error"]
 
@@ -1263,10 +1277,11 @@ def failure_summary(c: Campaign, limit: int = 8) -> str:
     lines = []
     for r in c.failing()[:limit]:
         saved = c.saved.get(r.index)
+        how = (f"tinykiln compile {r.detail} -o OUT" if r.mutator == "replay" else
+               f"python benchmarks/fuzz.py --seed {r.seed} --start {r.index} --count 1 "
+               f"--run-share 1")
         lines.append(f"- {r.label} [{r.mutator}: {r.detail[:150]}] " + "; ".join(r.failures())
-                     + (f" -> {saved}" if saved else "")
-                     + f" (reproduce: python benchmarks/fuzz.py --seed {r.seed} --start {r.index}"
-                       f" --count 1 --run-share 1)")
+                     + (f" -> {saved}" if saved else "") + f" (reproduce: {how})")
     more = len(c.failing()) - limit
     if more > 0:
         lines.append(f"... and {more} more")
