@@ -49,7 +49,8 @@ def main(argv=None) -> int:
     ap.add_argument("--replay", type=Path, default=None, metavar="DIR",
                     help="classify every .tflite in DIR as it is (e.g. the reproducers a "
                          "campaign saved), building every accepted one on the host")
-    ap.add_argument("--plain", action="store_true", help="plain-text tables even if rich is installed")
+    ap.add_argument("--plain", action="store_true",
+                    help="plain-text tables even if rich is installed")
     a = ap.parse_args(argv)
 
     if a.replay is not None:

@@ -1,10 +1,11 @@
-"""The project's model fuzzer: mutate seed .tflite models (byte flips, truncation, integer overwrites
-and structure-aware edits through the flatbuffer object API), compile every mutant in-process in
-worker processes under a wall-clock timeout, build a share of the accepted ones on the host with
-ASan+UBSan and run them, and classify each outcome. Used by tests/test_fuzz.py and benchmarks/fuzz.py.
+"""The project's model fuzzer: mutate seed .tflite models (byte flips, truncation, integer
+overwrites and structure-aware edits through the flatbuffer object API), compile every mutant
+in-process in worker processes under a wall-clock timeout, build a share of the accepted ones on
+the host with ASan+UBSan and run them, and classify each outcome. Used by tests/test_fuzz.py and
+benchmarks/fuzz.py.
 
-A mutant is a pure function of (seed models, fuzz seed, index): `make_mutant` gives the same bytes on
-every machine, so any finding is reproduced from those three numbers alone."""
+A mutant is a pure function of (seed models, fuzz seed, index): `make_mutant` gives the same bytes
+on every machine, so any finding is reproduced from those three numbers alone."""
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -355,7 +356,8 @@ def edit_subgraph_io(rng, m):
         lst = []
     elif how == "swap":
         sg.inputs, sg.outputs = list(sg.outputs), list(sg.inputs)
-        return f"subgraph inputs {old if side == 'inputs' else list(sg.outputs)} and outputs swapped"
+        was = old if side == "inputs" else list(sg.outputs)
+        return f"subgraph inputs {was} and outputs swapped"
     elif how == "extra":
         lst = lst + [rng.randrange(nt)]
     else:
@@ -614,8 +616,9 @@ def edit_tensor_type(rng, m):
 
 
 EDITS = {
-    "shape": edit_shape, "const_shape": edit_const_shape, "buffer_index": edit_buffer_index, "operand": edit_operand,
-    "subgraph_io": edit_subgraph_io, "graph": edit_graph, "quantization": edit_quantization, "options": edit_options,
+    "shape": edit_shape, "const_shape": edit_const_shape, "buffer_index": edit_buffer_index,
+    "operand": edit_operand, "subgraph_io": edit_subgraph_io, "graph": edit_graph,
+    "quantization": edit_quantization, "options": edit_options,
     "opcode": edit_opcode, "buffer_data": edit_buffer_data, "name": edit_name,
     "tensor_type": edit_tensor_type,
 }
@@ -790,7 +793,7 @@ def compile_one(data: bytes, name: str, parent: Path) -> tuple[dict, object]:
 
 
 def _rows(c, seed: int, index: int) -> tuple[bytes, int, int]:
-    """Three input rows (all minimum, all maximum, random) -> (bytes, rows, expected output bytes)."""
+    """Three input rows (all minimum, all maximum, random) -> (bytes, rows, output bytes)."""
     g = c.graph
     rng = np.random.default_rng([seed, index])
     rows = []
@@ -873,7 +876,8 @@ def host_run(c, seed: int, index: int, run_timeout: float = 60.0) -> dict:
                     + _first(err, ("",)), "host_log": err[-3000:]}
         got = fout.stat().st_size if fout.exists() else -1
         if got != want:
-            return {"host": RUN_CRASHED, "host_detail": f"wrote {got} output bytes, expected {want}"}
+            return {"host": RUN_CRASHED,
+                    "host_detail": f"wrote {got} output bytes, expected {want}"}
         return {"host": RAN, "host_seconds": round(time.perf_counter() - t0, 3)}
     finally:
         hb.close()
@@ -1135,7 +1139,8 @@ def run_campaign(seeds: list[SeedInfo], count: int, seed: int = 0, start: int = 
                     if kind == "compile":
                         res = {"outcome": HANG, "message": f"no result within {lim:g} s"}
                     else:
-                        res = {"host": RUN_HANG, "host_detail": f"build and run took over {lim:g} s"}
+                        res = {"host": RUN_HANG,
+                               "host_detail": f"build and run took over {lim:g} s"}
                     shutil.rmtree(root / f"m{index}", ignore_errors=True)
                 else:
                     continue
@@ -1265,7 +1270,8 @@ def render_tables(c: Campaign, use_rich: bool = False) -> str | None:
     for title, header, rows in tables(c):
         tab = Table(title=title)
         for i, h in enumerate(header):
-            tab.add_column(h, justify="left" if i == 0 or title.startswith("failure") else "right")
+            text = i == 0 or h in ("detail", "example", "example message")
+            tab.add_column(h, justify="left" if text else "right", no_wrap=i == 0)
         for r in rows:
             tab.add_row(*(str(x) for x in r))
         console.print(tab)
