@@ -36,6 +36,26 @@ path = "tones.tflite"
 """
 
 
+def dense_model(n_in: int, n_out: int, seed: int, name: str = "dense",
+                names: list[str] | None = None) -> bytes:
+    """FULLY_CONNECTED n_in -> n_out with random weights, input scale 0.5 and zero point -20: a
+    model behind a spectral block; tensors named from `names` (cycled) when given."""
+    from tinykiln.modelbuilder import ModelBuilder
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder(name)
+    x = b.input((1, n_in), scale=0.5, zero_point=-20)
+    w = b.const(rng.integers(-127, 128, (n_out, n_in), dtype=np.int8), scale=[0.01] * n_out,
+                zero_point=[0] * n_out, axis=0)
+    bias = b.const(rng.integers(-500, 500, n_out).astype(np.int32), scale=[0.005] * n_out,
+                   zero_point=[0] * n_out)
+    y = b.tensor((1, n_out), scale=0.2, zero_point=3)
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], fused_activation_function="NONE")
+    b.output(y)
+    for i, t in enumerate(b.g.tensors if names else ()):
+        t.name = names[i % len(names)]
+    return b.build()
+
+
 def signals(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """n int16 windows, classes balanced: a steady tone, a rising or a falling chirp (an octave
     or more), or noise; random level (-30 to -6 dBFS), phase, start frequency and noise floor."""

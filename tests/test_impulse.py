@@ -60,25 +60,10 @@ def kws_dir(tmp_path_factory):
     return d
 
 
-def _motion_model() -> bytes:
-    """FULLY_CONNECTED 72 -> 5 with random weights, input scale 0.5 and zero point -20."""
-    rng = np.random.default_rng(3)
-    b = ModelBuilder("motion")
-    x = b.input((1, 72), scale=0.5, zero_point=-20)
-    w = b.const(rng.integers(-127, 128, (5, 72), dtype=np.int8), scale=[0.01] * 5,
-                zero_point=[0] * 5, axis=0)
-    bias = b.const(rng.integers(-500, 500, 5).astype(np.int32), scale=[0.005] * 5,
-                   zero_point=[0] * 5)
-    y = b.tensor((1, 5), scale=0.2, zero_point=3)
-    b.op("FULLY_CONNECTED", [x, w, bias], [y], fused_activation_function="NONE")
-    b.output(y)
-    return b.build()
-
-
 @pytest.fixture(scope="module")
 def motion_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("motion_impulse")
-    (d / "motion.tflite").write_bytes(_motion_model())
+    (d / "motion.tflite").write_bytes(impulse_data.dense_model(72, 5, seed=3, name="motion"))
     (d / "impulse.toml").write_text(MOTION_TOML)
     return d
 

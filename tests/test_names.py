@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from impulse_data import dense_model
 from tinykiln.board import get_board
 from tinykiln.cli import main as cli
 from tinykiln.compile import compile_file
@@ -207,23 +208,6 @@ path = {path}
 """
 
 
-def _impulse_model(names: list[str]) -> bytes:
-    """FULLY_CONNECTED 7 -> 3 behind a one-axis spectral block (1 + 2 bands + 2 x 2 peaks)."""
-    rng = np.random.default_rng(5)
-    b = ModelBuilder("imp")
-    x = b.input((1, 7), scale=0.5, zero_point=-20)
-    w = b.const(rng.integers(-127, 128, (3, 7), dtype=np.int8), scale=[0.01] * 3,
-                zero_point=[0] * 3, axis=0)
-    bias = b.const(rng.integers(-500, 500, 3).astype(np.int32), scale=[0.005] * 3,
-                   zero_point=[0] * 3)
-    y = b.tensor((1, 3), scale=0.2, zero_point=3)
-    b.op("FULLY_CONNECTED", [x, w, bias], [y], fused_activation_function="NONE")
-    b.output(y)
-    for i, t in enumerate(b.g.tensors):
-        t.name = names[i % len(names)]
-    return b.build()
-
-
 def test_impulse_names_stay_out_of_code(tmp_path):
     files = {}
     for kind, names, stem in (("plain", [f"t{i}" for i in range(5)], "imp"),
@@ -231,7 +215,7 @@ def test_impulse_names_stay_out_of_code(tmp_path):
         d = tmp_path / kind
         d.mkdir()
         model = stem + ".tflite"
-        (d / model).write_bytes(_impulse_model(names))
+        (d / model).write_bytes(dense_model(7, 3, seed=5, name="imp", names=names))
         p = d / (stem + ".toml")
         p.write_text(MOTION.format(path=json.dumps(model)))
         c = compile_file(p)
