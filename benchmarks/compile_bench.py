@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
     if not models:
         print(f"compile_bench: no int8 .tflite models in {models_dir}.")
         return 1
-    from tinykiln.compile import compile_file
+    from tinykiln.inputs import compile_file
     from tinykiln.errors import TinykilnError
     arena_of = _tflm_arena()
     cols = ["model", "flatbuf B", "weights B", "arena B", "lower bnd", "gap", "TFLM head",

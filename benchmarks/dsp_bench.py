@@ -331,7 +331,7 @@ def main(argv=None) -> int:
     for text, ok in goals:
         print(f"- {pf(ok)} {text}")
     if flags:
-        print("\nflags (tinykiln.firmware.build_flags of the board): "
+        print("\nflags (tinykiln.targets.firmware.build_flags of the board): "
               + "; ".join(f"{b}: `{f}`" for b, f in flags.items()))
     print(f"\nSNR over {a.frames} frames per signal (sum of error power over all frames; 'worst frame' is the "
           "lowest single-frame SNR: a frame whose radix-4 rotation saturates shows up there); ideal: a q15 FFT "

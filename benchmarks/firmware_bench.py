@@ -38,10 +38,10 @@ def baseline_key(name: str) -> str | None:
 
 
 def measure(model: Path, board_name: str, rows: int = 4) -> dict:
-    from tinykiln.board import get_board
-    from tinykiln.compile import compile_file
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.board import get_board
+    from tinykiln.inputs import compile_file
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     board = get_board(board_name)
     c = compile_file(model)
     rng = np.random.default_rng(0)

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .codegen import c_identifier, render_sources
-from .errors import TinykilnError, UnsupportedError
+from .codegen.csource import c_identifier, render_sources
+from .errors import UnsupportedError
 from .ir import CTYPE_SIZE, Graph
 from .outdir import staged_output
 from .lower import LOWERINGS
 from .lower.context import LowerContext, Lowered
 from .passes import run_pipeline
-from .planner import Buffer, Plan, check_overlaps, plan, render
-from .tflite_import import load_tflite
+from .plan.planner import Buffer, Plan, check_overlaps, plan, render
 
 
 @dataclass
@@ -163,23 +162,6 @@ def _io(graph: Graph, t: int) -> dict:
         d["scale"] = tt.quant.scale[0]
         d["zero_point"] = tt.quant.zero_point[0]
     return d
-
-
-def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
-    """A .tflite model, or an impulse file (.toml: DSP front end + model)."""
-    model = Path(model)
-    if model.is_dir():
-        raise TinykilnError(f"{model} is a folder; give an int8 .tflite model or an impulse file "
-                            f"(.toml).")
-    if model.suffix.lower() in (".keras", ".h5", ".hdf5"):
-        raise TinykilnError(f"{model} is a float Keras model; convert it to int8 first "
-                            f"(tinykiln compile {model} --calibration DATA -o DIR writes the "
-                            f".tflite) and give that .tflite.")
-    if model.suffix.lower() == ".toml":
-        from .impulse import compile_impulse
-        return compile_impulse(model, prefix=prefix)
-    graph = load_tflite(model)
-    return compile_graph(graph, prefix=prefix, model_name=model.name)
 
 
 def write_output(c: Compiled, out_dir: str | Path, extra: dict[str, bytes] | None = None) -> Path:

@@ -15,10 +15,10 @@ import numpy as np
 
 from .compile import compile_graph, plan_picture, write_output
 from .errors import TinykilnError
-from .hostrun import HostBuild
-from .modelbuilder import ModelBuilder
+from .targets.hostrun import HostBuild
+from .frontend.modelbuilder import ModelBuilder
 from .outdir import claim_folder
-from .tflite_import import parse_tflite
+from .frontend.tflite_import import parse_tflite
 
 
 def _conv_out_scale(s_in: float, s_w: float, taps: int) -> float:
@@ -231,7 +231,7 @@ class _Demo:
 
     def impulse(self):
         from .dsp.ref import speech_like
-        from .impulse import compile_impulse
+        from .impulse.impulse import compile_impulse
         toml = self.out / "demo_kws.toml"
         toml.write_text(DEMO_IMPULSE)
         c = compile_impulse(toml)
@@ -248,7 +248,7 @@ class _Demo:
         return True, f"{len(self.ix)} speech-like windows run on the host"
 
     def impulse_vs_tflm(self):
-        from .impulse import features
+        from .impulse.impulse import features
         ref = _tflm_outputs(self.model, [f[None] for f in features(self.ic, self.ix)])
         diff = int((ref.reshape(self.iy.shape) != self.iy).sum())
         print(f"[impulse vs TFLM] vs Python front end + TFLM: {_bytes(diff)} of "
@@ -256,9 +256,9 @@ class _Demo:
         return diff == 0, f"{_bytes(diff)} of {self.iy.size}"
 
     def qemu_run(self):
-        from .board import get_board
-        from .firmware import build_firmware
-        from .qemu import run_firmware
+        from .targets.board import get_board
+        from .targets.firmware import build_firmware
+        from .targets.qemu import run_firmware
         b = get_board(QEMU_BOARD)
         fw = self.out / "impulse_fw"
         rep = build_firmware(self.ic, b, fw)
@@ -274,7 +274,7 @@ class _Demo:
 def _qemu_missing() -> list[str | None]:
     """What the QEMU run lacks here: the board's cross gcc and QEMU, and the host gcc that
     builds the instruction-counting plugin."""
-    from .board import get_board
+    from .targets.board import get_board
     t = get_board(QEMU_BOARD).tools
     return [_missing_program(t["prefix"] + "gcc", t["packages"]),
             _missing_program(t["qemu"], t["qemu_package"]),

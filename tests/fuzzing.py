@@ -758,14 +758,14 @@ def compile_one(data: bytes, name: str, parent: Path) -> tuple[dict, object]:
     """Import, compile and write one model into parent/"out" (parent must be an empty folder).
     Returns (classification dict, Compiled or None)."""
     import tinykiln.compile
-    import tinykiln.tflite_import
+    import tinykiln.frontend.tflite_import
     from tinykiln.errors import TinykilnError
     out = parent / "out"
     res: dict = {}
     c = None
     t0 = time.perf_counter()
     try:
-        g = tinykiln.tflite_import.parse_tflite(data, name=name)
+        g = tinykiln.frontend.tflite_import.parse_tflite(data, name=name)
         c = tinykiln.compile.compile_graph(g)
         tinykiln.compile.write_output(c, out)
         res["outcome"] = ACCEPTED
@@ -841,13 +841,13 @@ def _sanitizer_line(err: str) -> str:
 def host_run(c, seed: int, index: int, run_timeout: float = 60.0) -> dict:
     """Build c on the host with ASan+UBSan (-Wall -Wextra -Werror) and run three input rows."""
     from tinykiln.errors import TinykilnError
-    from tinykiln.hostrun import HostBuild
+    from tinykiln.targets.hostrun import HostBuild
     t0 = time.perf_counter()
     try:
         hb = HostBuild(c, sanitize=True)
     except TinykilnError as e:
         return {"host": SKIP_NO_CC, "host_detail": str(e)}
-    except RuntimeError as e:           # tinykiln.hostrun.HostFailure: str() + .log
+    except RuntimeError as e:           # tinykiln.targets.hostrun.HostFailure: str() + .log
         text = (getattr(e, "log", "") or "") + "\n" + str(e)
         return {"host": BUILD_FAILED, "host_detail": _first(text, ("error:",)),
                 "host_log": text[-3000:]}

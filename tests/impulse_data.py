@@ -40,7 +40,7 @@ def dense_model(n_in: int, n_out: int, seed: int, name: str = "dense",
                 names: list[str] | None = None) -> bytes:
     """FULLY_CONNECTED n_in -> n_out with random weights, input scale 0.5 and zero point -20: a
     model behind a spectral block; tensors named from `names` (cycled) when given."""
-    from tinykiln.modelbuilder import ModelBuilder
+    from tinykiln.frontend.modelbuilder import ModelBuilder
     rng = np.random.default_rng(seed)
     b = ModelBuilder(name)
     x = b.input((1, n_in), scale=0.5, zero_point=-20)
@@ -83,7 +83,7 @@ def signals(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def train(out: Path) -> None:
     import tensorflow as tf
-    from tinykiln.impulse import float_features, load_impulse
+    from tinykiln.impulse.impulse import float_features, load_impulse
     out.mkdir(parents=True, exist_ok=True)
     (out / "tones.toml").write_text(IMPULSE)
     imp = load_impulse(out / "tones.toml", check_model=False)

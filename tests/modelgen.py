@@ -1,2 +1,2 @@
-"""Single-op and small test models: see tinykiln.modelbuilder.ModelBuilder."""
-from tinykiln.modelbuilder import ModelBuilder  # noqa: F401
+"""Single-op and small test models: see tinykiln.frontend.modelbuilder.ModelBuilder."""
+from tinykiln.frontend.modelbuilder import ModelBuilder  # noqa: F401

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tinykiln.board import get_board
-from tinykiln.cli import main as cli
+from tinykiln.targets.board import get_board
+from tinykiln.cli.main import main as cli
 from tinykiln.demo import DEMO_IMPULSE, demo_model
 
 MFE = """\

@@ -2,7 +2,7 @@
 touched) for the current folder, a folder of other files, an existing file and a folder holding
 an input; a folder tinykiln wrote is rewritten; --force replaces a foreign folder but never one
 holding an input. `run --output` and `features -o` write exactly the file named. Every message of
-a user's mistake is one line naming the file. Commands run in-process through tinykiln.cli.main."""
+a user's mistake is one line naming the file. Commands run in-process through tinykiln.cli.main.main."""
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from modelgen import ModelBuilder
-from tinykiln.cli import build_parser, main
+from tinykiln.cli.main import build_parser, main
 from tinykiln.outdir import MARKER
 
 need_arm = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
@@ -365,7 +365,7 @@ BUG_C = {
 def test_sanitizer_report_is_one_sentence_naming_the_model(arrays, capsys, monkeypatch, sanitizer):
     """A C fault planted in the host build (a sanitizer report means a tinykiln bug) ends
     `run --sanitize` with one sentence naming the sanitizer and the model, and exit 1."""
-    from tinykiln import hostrun
+    from tinykiln.targets import hostrun
     init = hostrun.HostBuild.__init__
 
     def planted(self, compiled, *a, **kw):

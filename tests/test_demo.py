@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tinykiln import demo
-from tinykiln.cli import main as cli
+from tinykiln.cli.main import main as cli
 
 STAGES = [name for name, _, _ in demo.STAGES]
 HAVE_GCC = shutil.which("gcc") is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinykiln.board import all_boards, get_board, load_board_file
+from tinykiln.targets.board import all_boards, get_board, load_board_file
 from tinykiln.errors import TinykilnError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,7 +129,7 @@ def test_shipped_boards():
 def ad01():
     if not AD01.is_file():
         pytest.skip(f"{AD01} is absent (the shared reference models are not in this checkout)")
-    from tinykiln.compile import compile_file
+    from tinykiln.inputs import compile_file
     return compile_file(AD01)
 
 
@@ -145,7 +145,7 @@ def ad01_io(ad01):
 def an386_image(ad01, tmp_path_factory):
     if no_arm:
         pytest.skip("arm-none-eabi-gcc is not installed")
-    from tinykiln.firmware import build_firmware
+    from tinykiln.targets.firmware import build_firmware
     d = tmp_path_factory.mktemp("an386") / "fw"
     build_firmware(ad01, get_board("mps2-an386"), d)
     return d
@@ -153,8 +153,8 @@ def an386_image(ad01, tmp_path_factory):
 
 @pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b)) for b in EMULATED])
 def test_ad01_bitexact_on_board(board, ad01, ad01_io, an386_image, tmp_path):
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     b = get_board(board)
     out = tmp_path / "fw"
     if board in AD01_DOES_NOT_FIT:
@@ -179,7 +179,7 @@ def kws():
     if not KWS.is_file():
         pytest.skip(f"{KWS} is absent (the shared reference models are not in this checkout)")
     from tflm_oracle import tflm_run
-    from tinykiln.compile import compile_file
+    from tinykiln.inputs import compile_file
     c = compile_file(KWS)
     t = c.graph.tensors[c.graph.inputs[0]]
     x = np.random.default_rng(50).integers(-128, 128, (KWS_ROWS, *t.shape), dtype=np.int8)
@@ -188,8 +188,8 @@ def kws():
 
 @pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b)) for b in EMULATED])
 def test_kws_bitexact_on_board(board, kws, tmp_path):
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     c, x, ref = kws
     b = get_board(board)
     out = tmp_path / "fw"
@@ -207,7 +207,7 @@ def test_kws_bitexact_on_board(board, kws, tmp_path):
 def _assert_does_not_fit(c, b, region: str, tmp_path):
     """Building c for b fails with "does not fit on B: REGION over by N bytes", leaves no output,
     and N is what the same board with 4 MiB of that memory uses minus the real size."""
-    from tinykiln.firmware import build_firmware
+    from tinykiln.targets.firmware import build_firmware
     out = tmp_path / "fw"
     with pytest.raises(TinykilnError) as e:
         build_firmware(c, b, out)
@@ -237,7 +237,7 @@ def demo(tmp_path_factory):
     """The built-in demo model (CONV, DEPTHWISE, POOL, FC, SOFTMAX; about 18 KB): small enough
     for every emulated board."""
     from tflm_oracle import tflm_run
-    from tinykiln.compile import compile_file
+    from tinykiln.inputs import compile_file
     from tinykiln.demo import demo_model
     buf = demo_model()
     p = tmp_path_factory.mktemp("demo") / "demo.tflite"
@@ -250,8 +250,8 @@ def demo(tmp_path_factory):
 
 @pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b)) for b in EMULATED])
 def test_demo_bitexact_on_every_emulated_board(board, demo, tmp_path):
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     c, x, ref = demo
     b = get_board(board)
     build_firmware(c, b, tmp_path / "fw")
@@ -262,7 +262,7 @@ def test_demo_bitexact_on_every_emulated_board(board, demo, tmp_path):
 
 @need_arm
 def test_ram_does_not_fit(demo, tmp_path):
-    from tinykiln.firmware import build_firmware
+    from tinykiln.targets.firmware import build_firmware
     c = demo[0]
     small = _resized(get_board("mps2-an386"), tmp_path, "RAM", 20480)  # 16 KB stack + 8 KB arena
     with pytest.raises(TinykilnError) as e:
@@ -295,7 +295,7 @@ def test_report_and_outputs(an386_image, ad01):
 
 @need_arm
 def test_identical_images(ad01, an386_image, tmp_path):
-    from tinykiln.firmware import build_firmware
+    from tinykiln.targets.firmware import build_firmware
     other = tmp_path / "somewhere" / "else"
     build_firmware(ad01, get_board("mps2-an386"), other)
     for f in ("firmware.bin", "firmware.elf"):
@@ -305,7 +305,7 @@ def test_identical_images(ad01, an386_image, tmp_path):
 @pytest.mark.parametrize("board", REAL)
 @need_arm
 def test_real_board_builds(board, ad01, tmp_path):
-    from tinykiln.firmware import build_firmware
+    from tinykiln.targets.firmware import build_firmware
     b = get_board(board)
     r = build_firmware(ad01, b, tmp_path / "fw")
     assert r["flash"]["used"] + r["flash"]["headroom"] == b.flash.length
@@ -318,7 +318,7 @@ def test_real_board_builds(board, ad01, tmp_path):
 @need_arm
 @need_qemu_arm
 def test_profile_repeatable(ad01, ad01_io, an386_image):
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.qemu import run_firmware
     x = ad01_io[0][:2]
     b = get_board("mps2-an386")
     p1 = run_firmware(an386_image, b, ad01.graph, [x], profile=True)
@@ -332,7 +332,7 @@ def test_profile_repeatable(ad01, ad01_io, an386_image):
 
 
 def _inject(ad01, board, old: str, new: str) -> dict:
-    from tinykiln.firmware import firmware_sources
+    from tinykiln.targets.firmware import firmware_sources
     files = firmware_sources(ad01, board)
     assert old in files["main_semihosting.c"]
     files["main_semihosting.c"] = files["main_semihosting.c"].replace(old, new)
@@ -342,8 +342,8 @@ def _inject(ad01, board, old: str, new: str) -> dict:
 @need_arm
 @need_qemu_arm
 def test_fault_is_reported(ad01, ad01_io, tmp_path):
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import FirmwareFailure, run_firmware
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import FirmwareFailure, run_firmware
     b = get_board("mps2-an386")
     files = _inject(ad01, b, "TK_INVOKE();", '__asm__ volatile(".inst.n 0xde00");')  # udf #0
     build_firmware(ad01, b, tmp_path / "fw", files=files)
@@ -354,8 +354,8 @@ def test_fault_is_reported(ad01, ad01_io, tmp_path):
 @need_arm
 @need_qemu_arm
 def test_lockup_is_reported(ad01, ad01_io, tmp_path):
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import FirmwareFailure, run_firmware
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import FirmwareFailure, run_firmware
     b = get_board("mps2-an386")
     # with FAULTMASK set no fault handler may run: the core locks up
     files = _inject(ad01, b, "TK_INVOKE();", '__asm__ volatile("cpsid f\\n\\tudf #0");')
@@ -367,8 +367,8 @@ def test_lockup_is_reported(ad01, ad01_io, tmp_path):
 @need_arm
 @need_qemu_arm
 def test_hang_is_reported(ad01, ad01_io, tmp_path):
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import FirmwareFailure, run_firmware
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import FirmwareFailure, run_firmware
     b = get_board("mps2-an386")
     files = _inject(ad01, b, "TK_INVOKE();", "for (;;) {}")
     build_firmware(ad01, b, tmp_path / "fw", files=files)
@@ -381,7 +381,7 @@ def test_hang_is_reported(ad01, ad01_io, tmp_path):
 def test_cli(ad01_io, tmp_path, monkeypatch, capsys):
     if not AD01.is_file():
         pytest.skip(f"{AD01} is absent")
-    from tinykiln.cli import main
+    from tinykiln.cli.main import main
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     x, ref = ad01_io
     np.save(tmp_path / "x.npy", x[:4])

@@ -10,9 +10,9 @@ import test_keras_random
 from test_firmware import _tools_for
 from test_keras_random import _describe, keras_cache, keras_tflite  # noqa: F401  (fixtures)
 from tflm_oracle import tflm_run
-from tinykiln.board import get_board
+from tinykiln.targets.board import get_board
 from tinykiln.compile import compile_graph
-from tinykiln.tflite_import import parse_tflite
+from tinykiln.frontend.tflite_import import parse_tflite
 
 pytestmark = test_keras_random.pytestmark     # slow; needs TensorFlow for the conversions
 
@@ -24,8 +24,8 @@ N_INPUTS = 10
 @pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b)) for b in BOARDS])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_keras_model_bitexact_on_board(seed, board, keras_tflite, tmp_path):
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     buf = keras_tflite[seed]
     c = compile_graph(parse_tflite(buf, name=f"keras{seed}.tflite"), model_name=f"keras{seed}.tflite")
     rng = np.random.default_rng(1000 + seed)

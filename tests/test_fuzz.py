@@ -120,14 +120,14 @@ def test_classifier_counts_plain_exceptions_as_crashes(tmp_path, monkeypatch):
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                     reason="the patched compiler reaches the workers only when they are forked")
 def test_workers_classify_hang_and_crash_and_save_reproducers(tmp_path, monkeypatch):
-    import tinykiln.tflite_import
+    import tinykiln.frontend.tflite_import
     seeds = _seeds()
 
     def patched(buf, name="model"):
         if name.startswith("kws"):          # even indices: kws_ref_model
             time.sleep(60)
         raise KeyError("internal")
-    monkeypatch.setattr(tinykiln.tflite_import, "parse_tflite", patched)
+    monkeypatch.setattr(tinykiln.frontend.tflite_import, "parse_tflite", patched)
     t0 = time.monotonic()
     c = fuzzing.run_campaign(seeds, 3, seed=SEED, jobs=1, run_share=0, timeout=1.5,
                              save=tmp_path)
@@ -143,8 +143,8 @@ def test_workers_classify_hang_and_crash_and_save_reproducers(tmp_path, monkeypa
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="host runs need gcc")
 def test_host_run_classifier(tmp_path):
     import tinykiln.compile
-    import tinykiln.tflite_import
-    g = tinykiln.tflite_import.parse_tflite(shared_model("ad01_int8.tflite").read_bytes())
+    import tinykiln.frontend.tflite_import
+    g = tinykiln.frontend.tflite_import.parse_tflite(shared_model("ad01_int8.tflite").read_bytes())
     c = tinykiln.compile.compile_graph(g)
     assert fuzzing.host_run(c, 0, 0)["host"] == fuzzing.RAN
 

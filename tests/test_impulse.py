@@ -18,14 +18,14 @@ import pytest
 import impulse_data
 from test_firmware import _tools_for
 from tflm_oracle import tflm_run
-from tinykiln.cli import main as cli
-from tinykiln.compile import compile_file
+from tinykiln.cli.main import main as cli
+from tinykiln.inputs import compile_file
 from tinykiln.demo import DEMO_IMPULSE, demo_model
 from tinykiln.dsp.ref import speech_like
 from tinykiln.errors import TinykilnError
-from tinykiln.hostrun import HostBuild
-from tinykiln.impulse import features, load_impulse
-from tinykiln.modelbuilder import ModelBuilder
+from tinykiln.targets.hostrun import HostBuild
+from tinykiln.impulse.impulse import features, load_impulse
+from tinykiln.frontend.modelbuilder import ModelBuilder
 
 TESTS = Path(__file__).resolve().parent
 
@@ -196,9 +196,9 @@ def test_impulse_sources_are_reproducible_and_share_the_arena(kws_dir):
 @pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b))
                                    for b in ("mps2-an386", "mps2-an385")])
 def test_mfcc_impulse_on_qemu_equals_host(board, kws_dir, tmp_path):
-    from tinykiln.board import get_board
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     c = compile_file(kws_dir / "impulse.toml")
     x = np.stack([speech_like(s) for s in range(3)])
     with HostBuild(c) as hb:
@@ -216,9 +216,9 @@ def test_mfcc_impulse_on_qemu_equals_host(board, kws_dir, tmp_path):
 @pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b))
                                    for b in ("mps2-an386", "microbit", "sifive_e")])
 def test_spectral_impulse_on_qemu_equals_host(board, motion_dir, tmp_path):
-    from tinykiln.board import get_board
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     c = compile_file(motion_dir / "impulse.toml")
     x = _motion_signals(8, seed=5)
     with HostBuild(c) as hb:
@@ -326,9 +326,9 @@ def test_trained_impulse_classifies_and_matches_tflm(tones, tones_dir):
 @pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b))
                                    for b in ("mps2-an386", "mps2-an505", "mps2-an385", "sifive_e")])
 def test_trained_impulse_on_qemu_equals_host(board, tones, tmp_path):
-    from tinykiln.board import get_board
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     c, x, _, scores = tones
     b = get_board(board)
     build_firmware(c, b, tmp_path / "fw")

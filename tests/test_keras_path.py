@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinykiln import cli
+from tinykiln.cli import main as cli
 
 # Keras' own numpy 2 DeprecationWarnings (model.predict) are not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -110,7 +110,7 @@ def tfk():
     if importlib.util.find_spec("tensorflow") is None:
         pytest.skip("TensorFlow is not installed")
     """(tensorflow, keras), imported once into this process."""
-    from tinykiln.keras_convert import import_tf
+    from tinykiln.frontend.keras_convert import import_tf
     return import_tf()
 
 
@@ -157,8 +157,8 @@ def _host_vs_tflm(out_dir: Path, tflite_name: str, seed: int):
     """Compile the written .tflite again (the C in out_dir must be exactly that), run it on the
     host and through TFLM on random int8 inputs; return (compiled, ours, TFLM's, inputs)."""
     from tflm_oracle import tflm_run
-    from tinykiln.compile import compile_file
-    from tinykiln.hostrun import HostBuild
+    from tinykiln.inputs import compile_file
+    from tinykiln.targets.hostrun import HostBuild
     c = compile_file(out_dir / tflite_name)
     for rel, text in c.files.items():
         assert (out_dir / rel).read_text() == text, f"{rel} differs from a fresh compile"
@@ -176,7 +176,7 @@ def _check_layer_dump(c, buf: bytes, q: np.ndarray):
     """--per-layer's int8 tensors (recorded by the layer hook of our C) equal TFLM's
     intermediate tensors, every one of them."""
     from tflite_micro.python.tflite_micro import runtime
-    from tinykiln.quant_eval import dump_layers
+    from tinykiln.quant.evaluate import dump_layers
     dumped = dump_layers(c, q)
     assert len(dumped) > len(c.graph.inputs), "nothing was recorded"
     it = runtime.Interpreter.from_bytes(
@@ -241,7 +241,7 @@ def test_conversion_is_byte_identical(trained, work, capfd, tfk):
     """The same bytes twice in this process (API), from the CLI in a fresh process (which
     converts in a child with PYTHONHASHSEED=0), and from the API in a process with another hash
     seed."""
-    from tinykiln.keras_convert import convert, load_calibration, load_model
+    from tinykiln.frontend.keras_convert import convert, load_calibration, load_model
     path, _, calib, _ = trained["conv"]
     fm = load_model(path)
     cal = load_calibration(calib, fm)
@@ -254,7 +254,7 @@ def test_conversion_is_byte_identical(trained, work, capfd, tfk):
     assert r.stderr.strip() == "", f"TensorFlow noise on stderr: {r.stderr[-2000:]}"
     assert (out / "conv.tflite").read_bytes() == first, "the CLI converts differently"
     api = work / "api.tflite"
-    script = ("import sys; from pathlib import Path; from tinykiln.keras_convert import convert, "
+    script = ("import sys; from pathlib import Path; from tinykiln.frontend.keras_convert import convert, "
               "load_calibration, load_model; fm = load_model(sys.argv[1]); Path(sys.argv[3])."
               "write_bytes(convert(fm, load_calibration(sys.argv[2], fm)))")
     r = subprocess.run([sys.executable, "-c", script, str(path), str(calib), str(api)],
@@ -292,7 +292,7 @@ def test_eval_reports_float_and_int8_accuracy(tfk, work, capfd):
     # independent figures: Keras for the float model, TFLM for the int8 one
     pf = np.argmax(model.predict(x, verbose=0), axis=1)
     buf = (out / "acc.tflite").read_bytes()
-    from tinykiln.tflite_import import parse_tflite
+    from tinykiln.frontend.tflite_import import parse_tflite
     g = parse_tflite(buf)
     tin, tout = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
     q = _quantize_ref(x, tin.quant.scale[0], tin.quant.zero_point[0])[:, None]
@@ -431,7 +431,7 @@ def test_layer_left_in_float_is_named(tfk, work, capfd):
 def test_calibration_forms(trained, work):
     """A .npy, a folder of .npy files (batches and single samples), a .npz of batches and a .npz
     with an 'x' array (an --eval file) give the same calibration rows, in order."""
-    from tinykiln.keras_convert import load_calibration, load_model
+    from tinykiln.frontend.keras_convert import load_calibration, load_model
     path, shape, calib, _ = trained["dense"]
     fm = load_model(path)
     rows = np.load(calib)

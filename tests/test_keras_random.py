@@ -21,8 +21,8 @@ import pytest
 import keras_models
 from tflm_oracle import tflm_arena, tflm_run
 from tinykiln.compile import compile_graph
-from tinykiln.hostrun import HostBuild
-from tinykiln.tflite_import import parse_tflite
+from tinykiln.targets.hostrun import HostBuild
+from tinykiln.frontend.tflite_import import parse_tflite
 
 pytestmark = [
     pytest.mark.slow,

@@ -11,19 +11,18 @@ import json
 import re
 import shutil
 import tokenize
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from impulse_data import dense_model
-from tinykiln.board import get_board
-from tinykiln.cli import main as cli
-from tinykiln.compile import compile_file
+from tinykiln.targets.board import get_board
+from tinykiln.cli.main import main as cli
+from tinykiln.inputs import compile_file
 from tinykiln.errors import TinykilnError
-from tinykiln.firmware import firmware_sources
-from tinykiln.hostrun import HostBuild
-from tinykiln.modelbuilder import ModelBuilder
+from tinykiln.targets.firmware import firmware_sources
+from tinykiln.targets.hostrun import HostBuild
+from tinykiln.frontend.modelbuilder import ModelBuilder
 
 # what an attacker (or an unlucky exporter) may put in a name
 HOSTILE = [
@@ -271,7 +270,7 @@ def test_board_file_name_must_be_a_plain_name(tmp_path):
 def test_c_string_round_trips_through_gcc(tmp_path):
     """gcc -std=c99 (trigraphs on) reads every c_string literal back as the name's UTF-8 bytes."""
     import subprocess
-    from tinykiln.codegen import c_string
+    from tinykiln.codegen.csource import c_string
     if shutil.which("gcc") is None:
         pytest.skip("gcc is not installed")
     names = HOSTILE + [HOSTILE_FILE, "", "\\", '"', "??/", "???/", "?" * 7, "\x7f\x01", "1\x002"]
@@ -285,7 +284,7 @@ def test_c_string_round_trips_through_gcc(tmp_path):
 
 
 def test_comment_text_cannot_end_a_comment():
-    from tinykiln.codegen import comment_text
+    from tinykiln.codegen.csource import comment_text
     for n in HOSTILE + [HOSTILE_FILE, "*" * 5 + "/" * 5, "/*/*/", "*/*", "???/"]:
         t = comment_text(n)
         assert all(" " <= c <= "~" for c in t), t

@@ -11,7 +11,7 @@ from modelgen import ModelBuilder
 from tflm_oracle import assert_cases_match_tflm
 from tinykiln.compile import compile_graph
 from tinykiln.errors import UnsupportedError
-from tinykiln.tflite_import import parse_tflite
+from tinykiln.frontend.tflite_import import parse_tflite
 
 # ---- int8 -> int8 elementwise ops: op, (input scale, zp), (output scale, zp)
 UNARY = [
@@ -190,7 +190,7 @@ def test_rejected(case):
 def test_relu6_with_other_output_quantization_is_flagged(out_q, warned, tmp_path, capsys):
     """TFLM's RELU6 clamps in the input's terms; the compile warns when the output is quantized
     differently (the converter does this before a CONCATENATION), and says what 0.0 reads back as."""
-    from tinykiln.cli import main as cli
+    from tinykiln.cli.main import main as cli
     b = ModelBuilder()
     x = b.input((1, 8), scale=0.03, zero_point=-50)
     y = b.tensor((1, 8), scale=out_q[0], zero_point=out_q[1])

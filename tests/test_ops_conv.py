@@ -9,11 +9,12 @@ import tinykiln.lower.conv as conv_lowering
 from conftest import shared_model
 from modelgen import ModelBuilder
 from tflm_oracle import tflm_run
-from tinykiln.compile import compile_file, compile_graph
-from tinykiln.hostrun import HostBuild
+from tinykiln.compile import compile_graph
+from tinykiln.inputs import compile_file
+from tinykiln.targets.hostrun import HostBuild
 from tinykiln.lower import LOWERINGS
-from tinykiln.quant import quantize_multiplier
-from tinykiln.tflite_import import parse_tflite
+from tinykiln.lower.multipliers import quantize_multiplier
+from tinykiln.frontend.tflite_import import parse_tflite
 
 ROWS = 50       # random inputs per case
 

@@ -12,8 +12,8 @@ from modelgen import ModelBuilder
 from tflm_oracle import assert_cases_match_tflm, tflm_run
 from tinykiln.compile import compile_graph
 from tinykiln.errors import UnsupportedError
-from tinykiln.hostrun import HostBuild
-from tinykiln.tflite_import import parse_tflite
+from tinykiln.targets.hostrun import HostBuild
+from tinykiln.frontend.tflite_import import parse_tflite
 
 ROWS = 50
 

@@ -1,7 +1,7 @@
 """The arena planner against its oracles: the overlap checker and the lower bound."""
 import random
 
-from tinykiln.planner import Buffer, check_overlaps, lower_bound, plan, render
+from tinykiln.plan.planner import Buffer, check_overlaps, lower_bound, plan, render
 
 
 def random_buffers(rng, n):

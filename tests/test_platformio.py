@@ -10,10 +10,10 @@ import pytest
 
 from conftest import shared_model
 from tflm_oracle import tflm_run
-from tinykiln.board import get_board
-from tinykiln.compile import compile_file
-from tinykiln.platformio_export import export
-from tinykiln.qemu import run_firmware
+from tinykiln.targets.board import get_board
+from tinykiln.inputs import compile_file
+from tinykiln.targets.platformio_export import export
+from tinykiln.targets.qemu import run_firmware
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("pio") is None, reason="PlatformIO (pio) is not installed"),
@@ -93,7 +93,7 @@ def test_pico_project_builds_flash_ready_image(tmp_path):
     import struct
 
     from elftools.elf.elffile import ELFFile
-    from tinykiln.boot2 import boot2_image
+    from tinykiln.targets.boot2 import boot2_image
     from tinykiln.demo import demo_model
     board = get_board("rpi-pico")
     p = tmp_path / "demo.tflite"

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinykiln.board import get_board, load_board_file
+from tinykiln.targets.board import get_board, load_board_file
 from tinykiln.errors import TinykilnError
 
 REAL = ["nucleo-f446re", "nucleo-l4r5zi", "stm32f746g-disco", "nrf52840-dk", "rpi-pico",
@@ -218,7 +218,7 @@ def test_shipped_real_boards_bring_up_their_console():
 
 def _crc_mpeg2_via_zlib(data: bytes) -> int:
     """CRC-32/MPEG-2 from zlib's reflected CRC-32: reflect every input byte and the result, and
-    undo zlib's final XOR. Independent of tinykiln.boot2's bitwise loop."""
+    undo zlib's final XOR. Independent of tinykiln.targets.boot2's bitwise loop."""
     rev8 = bytes(int(f"{b:08b}"[::-1], 2) for b in data)
     return int(f"{zlib.crc32(rev8) ^ 0xFFFFFFFF:032b}"[::-1], 2)
 
@@ -227,7 +227,7 @@ def test_crc32_is_the_bootroms():
     """RP2040 datasheet, boot2 checksum: polynomial 0x04c11db7, no reflection, initial value
     0xffffffff, no final XOR. The catalogued check value of that CRC (CRC-32/MPEG-2) for the
     ASCII digits 1-9 is 0x0376e6e7."""
-    from tinykiln.boot2 import crc32_mpeg2
+    from tinykiln.targets.boot2 import crc32_mpeg2
     assert crc32_mpeg2(b"123456789") == 0x0376E6E7 == _crc_mpeg2_via_zlib(b"123456789")
     rng = np.random.default_rng(3)
     for n in (0, 1, 7, 252):
@@ -239,7 +239,7 @@ def test_crc32_is_the_bootroms():
 def boot2():
     if no_arm:
         pytest.skip("arm-none-eabi-gcc is not installed")
-    from tinykiln.boot2 import boot2_image
+    from tinykiln.targets.boot2 import boot2_image
     return boot2_image(get_board("rpi-pico"), "arm-none-eabi-gcc", "arm-none-eabi-objcopy")
 
 
@@ -254,7 +254,7 @@ def test_boot2_size_and_checksum(boot2):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from tinykiln.compile import compile_file
+    from tinykiln.inputs import compile_file
     from tinykiln.demo import demo_model
     p = tmp_path_factory.mktemp("demo") / "demo.tflite"
     p.write_bytes(demo_model())
@@ -265,7 +265,7 @@ def demo(tmp_path_factory):
 def images(demo, tmp_path_factory):
     if no_arm:
         pytest.skip("arm-none-eabi-gcc is not installed")
-    from tinykiln.firmware import build_firmware
+    from tinykiln.targets.firmware import build_firmware
     out = {}
     for name in REAL:
         d = tmp_path_factory.mktemp(name) / "fw"
@@ -612,7 +612,7 @@ def test_console_comes_up_from_reset(images, name):
 @need_unicorn
 def test_emulation_check_catches_a_missing_clock(demo, tmp_path):
     """The same check on an image whose bring-up skips one enable: it must fail."""
-    from tinykiln.firmware import build_firmware, firmware_sources
+    from tinykiln.targets.firmware import build_firmware, firmware_sources
     b = get_board("nucleo-f446re")
     files = firmware_sources(demo, b)
     old = "*r |= tk_enables[i][1];"
@@ -636,8 +636,8 @@ def test_netduinoplus2_runs_with_stm32_bring_up(demo, tmp_path):
     AF7 (STM32F405 datasheet), RCC_AHB1ENR.GPIOAEN, RCC_APB2ENR.USART1EN (RM0090)."""
     from tflm_oracle import tflm_run
     from tinykiln.demo import demo_model
-    from tinykiln.firmware import build_firmware
-    from tinykiln.qemu import run_firmware
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
     base = get_board("netduinoplus2")
     text = base.path.read_text().replace('kind = "stm32_usart_sr"\naddress = 0x40011000\n', '''\
 kind = "stm32_usart_sr"

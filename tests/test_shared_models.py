@@ -5,8 +5,9 @@ import pytest
 
 from conftest import shared_model
 from tflm_oracle import tflm_arena, tflm_run
-from tinykiln.compile import compile_file, write_output
-from tinykiln.hostrun import HostBuild
+from tinykiln.compile import write_output
+from tinykiln.inputs import compile_file
+from tinykiln.targets.hostrun import HostBuild
 
 MODELS = ["kws_ref_model.tflite", "ad01_int8.tflite"]
 

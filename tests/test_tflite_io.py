@@ -4,8 +4,8 @@ import pytest
 
 from conftest import shared_model
 from tinykiln.errors import ModelError
-from tinykiln.tflite_import import parse_tflite
-from tinykiln.tflite_writer import write_tflite
+from tinykiln.frontend.tflite_import import parse_tflite
+from tinykiln.frontend.tflite_writer import write_tflite
 
 
 def graphs_equal(a, b):

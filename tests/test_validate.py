@@ -13,9 +13,9 @@ from conftest import shared_model
 from tinykiln.compile import compile_graph
 from tinykiln.errors import ModelError, TinykilnError, UnsupportedError
 from tinykiln.ir import QuantParams
-from tinykiln.modelbuilder import ModelBuilder
-from tinykiln.tflite_import import parse_tflite
-from tinykiln.tflite_writer import write_tflite
+from tinykiln.frontend.modelbuilder import ModelBuilder
+from tinykiln.frontend.tflite_import import parse_tflite
+from tinykiln.frontend.tflite_writer import write_tflite
 
 # tensor indices of the base model (see _base)
 X, CW, CB, C, SHP, R, FW, FB, F, S = range(10)
@@ -352,7 +352,7 @@ def test_accepted_edge_cases_are_safe_under_sanitizers():
     import shutil
     if shutil.which("gcc") is None:
         pytest.skip("gcc is not installed")
-    from tinykiln.hostrun import HostBuild
+    from tinykiln.targets.hostrun import HostBuild
     for edit in EDGES:
         g = _base()
         edit(g)

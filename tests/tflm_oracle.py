@@ -62,8 +62,8 @@ def assert_cases_match_tflm(model: bytes, rows: list[np.ndarray], names: list[st
     tinykiln, run on the host under ASan/UBSan, and compared with TFLM byte for byte (NaN-safe
     for float outputs). Fails naming the cases that differ; returns the bytes compared."""
     from tinykiln.compile import compile_graph
-    from tinykiln.hostrun import HostBuild
-    from tinykiln.tflite_import import parse_tflite
+    from tinykiln.targets.hostrun import HostBuild
+    from tinykiln.frontend.tflite_import import parse_tflite
     ref = tflm_run(model, rows, len(names))
     c = compile_graph(parse_tflite(model))
     with HostBuild(c, sanitize=True) as hb:

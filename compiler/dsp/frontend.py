@@ -70,7 +70,7 @@ class FrontEndTables:
         return self.dct.shape[0] if self.dct is not None else len(self.mel.start)
 
 
-def _filterbank(fe: FrontEnd) -> np.ndarray:
+def mel_filterbank(fe: FrontEnd) -> np.ndarray:
     nb = fe.n_fft // 2 + 1
     if fe.mel == "slaney":
         return T.mel_librosa(fe.sample_rate, fe.n_fft, fe.n_mels, fe.fmin, fe.fmax, htk=False, norm="slaney")
@@ -104,7 +104,7 @@ def build(fe: FrontEnd) -> FrontEndTables:
     if fe.window not in ("none", None):
         win = np.clip(np.round(T.window(fe.window, fe.frame_length, fe.periodic_window) * 2.0**31),
                       0, 2**31 - 1).astype(np.int32)
-    mel = T.mel_tables(_filterbank(fe))
+    mel = T.mel_tables(mel_filterbank(fe))
     magnitude = fe.spectrum == "magnitude"
     # The Q31 frame is y = x_float 2^31 g (g = 1/2, 1/4 with pre-emphasis), times 2^s (BFP); the FFT
     # gives X_int = FFT(y 2^s) / n, so

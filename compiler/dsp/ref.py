@@ -28,8 +28,8 @@ def log_features(fe: FrontEnd, signal_i16: np.ndarray) -> np.ndarray:
     spec = np.abs(np.fft.rfft(fr, n=fe.n_fft, axis=1))
     spec = spec if fe.spectrum == "magnitude" else spec ** 2
     spec = spec * fe.spectrum_scale
-    from .frontend import _filterbank
-    E = spec @ _filterbank(fe).T
+    from .frontend import mel_filterbank
+    E = spec @ mel_filterbank(fe).T
     E = E + fe.eps if fe.floor == "add" else np.maximum(E, fe.eps)
     f = 10.0 * np.log10(E) if fe.log_unit == "db" else np.log(E)
     if fe.n_mfcc:

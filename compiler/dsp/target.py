@@ -2,7 +2,7 @@
 DSP-extension path on Cortex-M4/M7, the portable path on Cortex-M0/M3) gives the same bits as the
 model, counts executed instructions per call with the project's QEMU plugin, and reports the flash
 bytes of the tables and code a call links in. The compile flags are the firmware build's for the
-machine's board (tinykiln.firmware.build_flags), so the counts are the ones a user's image gets."""
+machine's board (tinykiln.targets.firmware.build_flags), so the counts are the ones a user's image gets."""
 from __future__ import annotations
 
 import hashlib
@@ -42,14 +42,14 @@ class TargetRun:
 
 
 def _board(cpu: str):
-    from ..board import get_board
+    from ..targets.board import get_board
     return get_board(MACHINES[cpu].board)
 
 
 def firmware_cflags(cpu: str, opt: str | None = None) -> list[str]:
     """The compile flags of a firmware image for the machine's board, minus what only the firmware
     needs (libc specs, its forced include, -g); opt replaces the optimisation level."""
-    from ..firmware import build_flags
+    from ..targets.firmware import build_flags
     flags, out, skip = build_flags(_board(cpu))[0], [], False
     for f in flags:
         if skip or f == "-include":
@@ -126,7 +126,7 @@ def available(cpu: str = "cortex-m4") -> str | None:
 
 def _plugin():
     try:
-        from ..qemu import plugin_path
+        from ..targets.qemu import plugin_path
         return plugin_path()
     except Exception:
         return None

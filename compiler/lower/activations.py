@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..quant import _round_half_away, quantize_multiplier
+from .multipliers import round_half_away, quantize_multiplier
 from . import fixedpoint as fp
 
 INPUTS = range(-128, 128)
@@ -51,7 +51,7 @@ def _q4_input_params(op, ctx, scale: float) -> tuple[int, int, int]:
     """TFLM's logistic/tanh Prepare: (input_multiplier, input_left_shift, input_range_radius)."""
     real = float(_f32(scale)) * float(1 << 27)
     q, shift = math.frexp(real)
-    mult = _round_half_away(q * (1 << 31))
+    mult = round_half_away(q * (1 << 31))
     if mult >= (1 << 31) or not 0 <= shift <= 62:
         raise ctx.fail(op, f"input scale {scale} is outside the range TFLM's kernel handles")
     # CalculateInputRadius(4, shift, 31), in double, floored
@@ -116,7 +116,7 @@ def lower_relu6(op, ctx):
     six_f = _f32(6.0) / _f32(inp.quant.scale[0])
     if not abs(float(six_f)) < 2.0 ** 30:
         raise ctx.fail(op, f"input scale {inp.quant.scale[0]} is too small for RELU6")
-    six = _clamp(_round_half_away(float(six_f)) + zero)
+    six = _clamp(round_half_away(float(six_f)) + zero)
     # TFLM's Relu6 clamps in the input representation and ignores the output's quantization
     emit_lut(op, ctx, [six if x > six else (zero if x < zero else x) for x in INPUTS])
 

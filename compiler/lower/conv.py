@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import activation_range, quantize_multiplier
+from .multipliers import activation_range, quantize_multiplier
 
 # Set to False (tests do) to send every op to the reference kernels.
 USE_FAST_KERNELS = True

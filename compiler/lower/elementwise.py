@@ -4,7 +4,7 @@ broadcast dims."""
 from __future__ import annotations
 
 from ..errors import UnsupportedError
-from ..quant import activation_range, quantize_multiplier
+from .multipliers import activation_range, quantize_multiplier
 
 NDIM = 6        # dims[] in tk_add_params / tk_mul_params
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import activation_range, quantize_multiplier
+from .multipliers import activation_range, quantize_multiplier
 from .conv import acc_bound, requant_table
 
 

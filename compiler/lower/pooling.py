@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import UnsupportedError
-from ..quant import activation_range
+from .multipliers import activation_range
 
 
 def _out_size(padding: str, size: int, filt: int, stride: int) -> int:

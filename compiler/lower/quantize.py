@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import quantize_multiplier
+from .multipliers import quantize_multiplier
 from . import fixedpoint as fp
 from .activations import INPUTS, emit_lut, unary_int8
 

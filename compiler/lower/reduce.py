@@ -3,7 +3,7 @@ factor is folded into the multiplier exactly as TFLM does it at run time; the in
 into kept and reduced dim groups so the kernel needs no scratch."""
 from __future__ import annotations
 
-from ..quant import quantize_multiplier
+from .multipliers import quantize_multiplier
 
 
 def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:

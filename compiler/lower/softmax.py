@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..quant import quantize_multiplier
+from .multipliers import quantize_multiplier
 from . import fixedpoint as fp
 
 SCALED_DIFF_INTEGER_BITS = 5        # the exp() input is Q5.26

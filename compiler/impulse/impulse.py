@@ -32,13 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .board import _Fields
-from .codegen import MAX_PREFIX, _env, _stamp, c_prefix
-from .compile import Compiled, compile_graph
-from .errors import TinykilnError
-from .ir import Graph, Tensor
-from .resources import resource_dir
+from .. import __version__
+from ..targets.board import Fields
+from ..codegen.csource import MAX_PREFIX, template_env, stamp_copy, c_prefix
+from ..compile import Compiled, compile_graph
+from ..errors import TinykilnError
+from ..ir import Graph, Tensor
+from ..resources import resource_dir
 
 AUDIO_BLOCKS = ("mfe", "mfcc", "spectrogram")
 BLOCKS = (*AUDIO_BLOCKS, "spectral")
@@ -68,7 +68,7 @@ _SPECTRAL_FIELDS = {"block", "frame_length", "frame_stride", "n_fft", "window", 
                     "bands", "n_peaks", "floor_db"}
 
 
-class _ImpulseFields(_Fields):
+class _ImpulseFields(Fields):
     noun = "impulse"
 
 
@@ -174,7 +174,7 @@ def _framing(d: _ImpulseFields, window: int, default_length: int | None) -> tupl
 
 
 def _audio(d: _ImpulseFields, block: str, sr: int, window: int):
-    from .dsp import frontend as FE
+    from ..dsp import frontend as FE
     base = FE.FrontEnd(sample_rate=sr, mel={"mfcc": "tf", "mfe": "slaney",
                                             "spectrogram": "none"}[block])
     if "preset" in d.t:
@@ -264,7 +264,7 @@ def _audio(d: _ImpulseFields, block: str, sr: int, window: int):
         over["n_mfcc"] = 0
     fe = FE.FrontEnd(**{**base.__dict__, **over})
     if fe.mel != "none":
-        w = FE._filterbank(fe)
+        w = FE.mel_filterbank(fe)
         empty = [i for i, row in enumerate(w) if not row.any()]
         if empty:
             raise d._err("n_mels", f"is {fe.n_mels}: filters {empty[:5]} cover no FFT bin at "
@@ -273,7 +273,7 @@ def _audio(d: _ImpulseFields, block: str, sr: int, window: int):
 
 
 def _spectral(d: _ImpulseFields, sr: int, window: int):
-    from .dsp.spectral import Spectral
+    from ..dsp.spectral import Spectral
     fl, fs, n = _framing(d, window, min(window, MAX_N))
     nyq = sr / 2
     bands = d.get("bands", list, [list(b) for b in Spectral.bands_hz if b[1] <= nyq] or [[0, nyq]])
@@ -337,8 +337,8 @@ def _quant_of_input(g: Graph, imp: Impulse) -> tuple[float, int, Tensor]:
 
 def dsp_tables(imp: Impulse, scale: float, zero_point: int):
     """Integer tables of the impulse's front end, quantising into (scale, zero_point)."""
-    from .dsp import frontend as FE
-    from .dsp import spectral as SP
+    from ..dsp import frontend as FE
+    from ..dsp import spectral as SP
     if imp.block == "spectral":
         sp = replace(imp.dsp, rms_scale=scale, rms_zero_point=zero_point, db_scale=scale,
                      db_zero_point=zero_point, hz_scale=scale, hz_zero_point=zero_point)
@@ -354,8 +354,8 @@ def _scratch_bytes(imp: Impulse, t) -> int:
 
 
 def compile_impulse(path: str | Path, prefix: str = "model") -> ImpulseCompiled:
-    from .dsp.emit import Emitter
-    from .tflite_import import load_tflite
+    from ..dsp.emit import Emitter
+    from ..frontend.tflite_import import load_tflite
     prefix = c_prefix(prefix, MAX_PREFIX - len("_net"))
     imp = load_impulse(path)
     graph = load_tflite(imp.model_path)
@@ -386,9 +386,9 @@ def compile_impulse(path: str | Path, prefix: str = "model") -> ImpulseCompiled:
     dsp_dir = resource_dir("runtime_c") / "dsp"
     needed = set(BLOCK_SOURCES[imp.block])
     for src in sorted(needed):
-        files[src] = _stamp(dsp_dir / src)
+        files[src] = stamp_copy(dsp_dir / src)
     for h in sorted(dsp_dir.glob("*.h")):
-        files[h.name] = _stamp(h)
+        files[h.name] = stamp_copy(h)
     header = {"mfe": "mfe_s8.h", "spectrogram": "mfe_s8.h", "mfcc": "mfcc_s8.h",
               "spectral": "spectral_s8.h"}[imp.block]
     cfg_type = {"mfe": "tk_mfe_s8_cfg", "spectrogram": "tk_mfe_s8_cfg",
@@ -408,7 +408,7 @@ def compile_impulse(path: str | Path, prefix: str = "model") -> ImpulseCompiled:
         "per_axis": imp.n_features // imp.axes, "raw_bytes": pre["raw"],
         "feature_shape": list(feat.shape), "outputs": outs,
     }
-    env = _env()
+    env = template_env()
     files[f"{prefix}.h"] = env.get_template("impulse.h.j2").render(ctx)
     files[f"{prefix}.c"] = env.get_template("impulse.c.j2").render(ctx)
     # the impulse as a graph: raw int16 window in, the model's outputs out
@@ -470,8 +470,8 @@ def float_features(imp: Impulse, raw: np.ndarray) -> np.ndarray:
     about 1 LSB of the model's input (tinykiln.dsp.ref, dsp.spectral.reference_float), after
     offset, gain and clip: what a model is trained on (its converter then picks the input scale
     the device quantises into). (N, window[, axes]) int16 -> (N, frames, features) float64."""
-    from .dsp import ref
-    from .dsp.spectral import reference_float
+    from ..dsp import ref
+    from ..dsp.spectral import reference_float
     fe = imp.dsp
 
     def audio(samples):
@@ -483,8 +483,8 @@ def float_features(imp: Impulse, raw: np.ndarray) -> np.ndarray:
 def features(c: ImpulseCompiled, raw: np.ndarray) -> np.ndarray:
     """The bit-exact Python model of the impulse's front end: (N, window[, axes]) int16 ->
     (N, *model input shape) int8 features, the bytes the C writes into the model's input."""
-    from .dsp import model as DM
-    from .dsp import spectral as SP
+    from ..dsp import model as DM
+    from ..dsp import spectral as SP
     t = c.tables
     out = _per_window(c.impulse, raw, lambda fr: SP.model(t, fr), lambda s: DM.run_signal(t, s))
     feat = c.model.graph.tensors[c.model.graph.inputs[0]]

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TinykilnError
+from ..errors import TinykilnError
 
 TF_HINT = 'pip install "tinykiln[tf]"'
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -494,7 +494,7 @@ class Conversion:
                    TMPDIR=str(self.dir))
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tinykiln.keras_convert", str(model), str(calibration),
+                [sys.executable, "-m", "tinykiln.frontend.keras_convert", str(model), str(calibration),
                  str(self.out), str(self.result), str(w)],
                 stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=env,
                 pass_fds=(w,))

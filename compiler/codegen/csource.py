@@ -8,17 +8,17 @@ import re
 import jinja2
 import numpy as np
 
-from . import __version__
-from .errors import TinykilnError
-from .ir import C_TYPES, Graph
-from .lower.context import Lowered
-from .planner import Plan
-from .resources import resource_dir
+from .. import __version__
+from ..errors import TinykilnError
+from ..ir import C_TYPES, Graph
+from ..lower.context import Lowered
+from ..plan.planner import Plan
+from ..resources import resource_dir
 
 ARENA_ALIGN = 16
 
 
-def _env() -> jinja2.Environment:
+def template_env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, finalize=_only_safe_text)
@@ -160,7 +160,7 @@ def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
 
 def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "model",
                    model_name: str = "model", pre: list[dict] | None = None) -> dict[str, str]:
-    from .lower.context import LowerContext
+    from ..lower.context import LowerContext
     prefix = c_prefix(prefix)
     ptrs = LowerContext(graph, plan.offsets)
     ctx = {
@@ -180,18 +180,18 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
         "outputs": io_list(graph, graph.outputs, ptrs.ptr),
         "pre": pre or [],
     }
-    env = _env()
+    env = template_env()
     files = {
         f"{prefix}.h": env.get_template("model.h.j2").render(ctx),
         f"{prefix}.c": env.get_template("model.c.j2").render(ctx),
     }
     rt = resource_dir("runtime_c")
-    files["tk_nn.h"] = _stamp(rt / "tk_nn.h")
+    files["tk_nn.h"] = stamp_copy(rt / "tk_nn.h")
     for src in sorted(lowered.sources):
-        files[src] = _stamp(rt / src)
-        files[src[:-2] + ".h"] = _stamp(rt / (src[:-2] + ".h"))
+        files[src] = stamp_copy(rt / src)
+        files[src[:-2] + ".h"] = stamp_copy(rt / (src[:-2] + ".h"))
     for extra in _extra_headers(files, rt):
-        files[extra] = _stamp(rt / extra)
+        files[extra] = stamp_copy(rt / extra)
     return files
 
 
@@ -208,6 +208,6 @@ def _extra_headers(files: dict[str, str], rt) -> list[str]:
     return sorted(need)
 
 
-def _stamp(path) -> str:
+def stamp_copy(path) -> str:
     return f"/* copied by tinykiln {__version__} from runtime_c/{path.name}; do not edit */\n" \
         + path.read_text()

@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 
-from .errors import UnsupportedError
+from ..errors import UnsupportedError
 
 INT8_MIN, INT8_MAX = -128, 127
 
 
-def _round_half_away(x: float) -> int:
+def round_half_away(x: float) -> int:
     """std::round: halves away from zero."""
     return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
 
@@ -27,7 +27,7 @@ def quantize_multiplier(m: float, max_shift: int | None = 30) -> tuple[int, int]
     if m == 0.0:
         return 0, 0
     frac, shift = math.frexp(m)
-    q = _round_half_away(frac * (1 << 31))
+    q = round_half_away(frac * (1 << 31))
     if q == (1 << 31):
         q //= 2
         shift += 1
@@ -53,7 +53,7 @@ def activation_range(act: str, scale: float, zero_point: int,
         if not abs(r) < 2.0 ** 31:      # TFLM's int32 cast would be undefined
             raise UnsupportedError(f"the output scale {scale:g} is too small for fused activation "
                                    f"{act}: {x:g} / scale does not fit int32{where}")
-        return zero_point + _round_half_away(r)
+        return zero_point + round_half_away(r)
 
     if act == "NONE":
         return qmin, qmax

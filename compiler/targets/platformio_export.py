@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 from .board import Board
-from .codegen import _env
-from .compile import Compiled
-from .errors import TinykilnError
+from ..codegen.csource import template_env
+from ..compile import Compiled
+from ..errors import TinykilnError
 from .firmware import build_flags, firmware_sources
-from .outdir import staged_output
-from .resources import resource_dir
+from ..outdir import staged_output
+from ..resources import resource_dir
 
 # The vendor platform and board id of PlatformIO's registry, for users with network access.
 STOCK = {
@@ -78,7 +78,7 @@ def export(c: Compiled, board: Board, out_dir: str | Path) -> Path:
     final = out_dir.resolve()
     files = project_files(c, board)
     stock = STOCK.get(board.name)
-    files["platformio.ini"] = _env().get_template("platformio/platformio.ini.j2").render(
+    files["platformio.ini"] = template_env().get_template("platformio/platformio.ini.j2").render(
         version=__version__, board=board.name, model_name=c.report["model"],
         env_name=board.name.replace("-", "_"), lib_name=c.prefix,
         stock={"platform": stock[0], "board": stock[1]} if stock else None)

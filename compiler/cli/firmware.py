@@ -2,14 +2,15 @@
 Registered into the main parser by cli.build_parser()."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
+
+from .common import (EPILOG, add_force, add_impulse_model, add_name, board_inputs, folder_text,
+                     model_inputs, output_folder)
 
 
 def register(sub) -> None:
     """Add this module's sub-commands to the `tinykiln` parser's subparsers."""
-    from .cli import EPILOG, add_force, add_name
     b = sub.add_parser("build", help="build a firmware image of a model for a board",
                        description="Build a firmware image (firmware.elf/.bin/.hex, a .uf2 where "
                                    "the board boots one, the sources and a size report) of a "
@@ -36,25 +37,18 @@ def register(sub) -> None:
                         description="List the boards tinykiln builds for: CPU, FPU, memory, and "
                                     "whether QEMU runs them.")
     ls.set_defaults(fn=cmd_boards)
-    run = sub.choices.get("run")
-    if run is not None:
-        run.add_argument("--profile", action="store_true",
-                         help="(emulated boards) count the exact instructions of every layer")
-        run.add_argument("--profile-json", metavar="FILE.json",
-                         help="(emulated boards) also write the profile as JSON to this file")
+
 
 
 def _folder_inputs(a) -> list:
-    from .cli import board_inputs, model_inputs
     return model_inputs(a.model) + board_inputs(a.board)
 
 
 def cmd_build(a) -> int:
-    from .board import get_board
-    from .cli import add_impulse_model, folder_text, output_folder
-    from .compile import compile_file
-    from .firmware import build_firmware, format_report
-    from .outdir import add_inputs
+    from ..targets.board import get_board
+    from ..inputs import compile_file
+    from ..targets.firmware import build_firmware, format_report
+    from ..outdir import add_inputs
     t0 = time.perf_counter()
     with output_folder(a, _folder_inputs(a)):
         board = get_board(a.board)
@@ -70,11 +64,10 @@ def cmd_build(a) -> int:
 
 
 def cmd_export_platformio(a) -> int:
-    from .board import get_board
-    from .cli import add_impulse_model, folder_text, output_folder
-    from .compile import compile_file
-    from .outdir import add_inputs
-    from .platformio_export import export
+    from ..targets.board import get_board
+    from ..inputs import compile_file
+    from ..outdir import add_inputs
+    from ..targets.platformio_export import export
     with output_folder(a, _folder_inputs(a)):
         board = get_board(a.board)
         add_inputs(board.path)
@@ -87,7 +80,7 @@ def cmd_export_platformio(a) -> int:
 
 
 def cmd_boards(a) -> int:
-    from .board import all_boards
+    from ..targets.board import all_boards
     rows = [("board", "cpu", "fpu", "flash", "RAM", "runs under")]
     for b in all_boards():
         if b.arch == "host":
@@ -106,29 +99,3 @@ def _kib(n: int) -> str:
     return f"{n // 1024} KiB" if n % 1024 == 0 else f"{n} B"
 
 
-def run_on_board(args, out: Path) -> int:
-    """`tinykiln run MODEL --board BOARD` for a board other than host; `out` is the checked
-    --output file."""
-    from .board import get_board
-    from .cli import check_output_count, rows_text, run_inputs, write_file, write_outputs
-    from .compile import compile_file
-    from .firmware import cached_firmware
-    from .qemu import format_profile, qemu_binary, run_firmware
-    board = get_board(args.board)
-    qemu_binary(board)      # fail early: real board, or QEMU missing
-    c = compile_file(args.model, prefix=args.name)
-    check_output_count(out, c, args.model)
-    xs = run_inputs(args, c)
-    fw = cached_firmware(c, board)
-    profile = bool(getattr(args, "profile", False) or getattr(args, "profile_json", None))
-    res = run_firmware(fw, board, c.graph, xs, profile=profile)
-    wrote = write_outputs(out, res.outputs)
-    print(f"ran {rows_text(res.rows)} on {board.name} (QEMU {board.qemu_machine}, "
-          f"{res.seconds:.2f} s, peak stack {res.stack_peak} B); {wrote}")
-    if res.profile:
-        print(format_profile(res.profile))
-        if getattr(args, "profile_json", None):
-            text = json.dumps(res.profile, indent=2) + "\n"
-            write_file(Path(args.profile_json), lambda f: f.write(text.encode()))
-            print(f"wrote the profile to {Path(args.profile_json)}")
-    return 0

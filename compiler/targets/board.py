@@ -10,8 +10,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import TinykilnError
-from .resources import resource_dir
+from ..errors import TinykilnError
+from ..resources import resource_dir
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ class Board:
 
 # ---- loading and validation
 
-class _Fields:
+class Fields:
     """Typed access to one TOML table; every mistake names the file and the dotted field.
     `noun` names the kind of file (impulse files reuse this class)."""
     noun = "board"
@@ -239,7 +239,7 @@ class _Fields:
             raise self._err(key, f"is {v}; it must be from {lo} to {hi}{what}")
         return v
 
-    def table(self, key: str, optional: bool = False) -> "_Fields | None":
+    def table(self, key: str, optional: bool = False) -> "Fields | None":
         if key not in self.t:
             if optional:
                 return None
@@ -275,7 +275,7 @@ _SETUP_FIELDS = {"none": set(), "stm32": {"tx_pin", "rx_pin", "pin_af", "gpio_ba
 _STM32_PIN = re.compile(r"P([A-K])([0-9]|1[0-5])")
 
 
-def _region(f: _Fields, key: str) -> Region:
+def _region(f: Fields, key: str) -> Region:
     t = f.table(key)
     t.no_unknown({"origin", "length"})
     r = Region(t.get_int("origin", 0, U32, what=" (a 32-bit address)"), t.get("length", int))
@@ -286,7 +286,7 @@ def _region(f: _Fields, key: str) -> Region:
     return r
 
 
-def _stm32_pin(con: _Fields, key: str) -> int:
+def _stm32_pin(con: Fields, key: str) -> int:
     """"PA2" -> port * 16 + pin; -1 when an optional pin is absent."""
     if key == "rx_pin" and key not in con.t:
         return -1
@@ -297,7 +297,7 @@ def _stm32_pin(con: _Fields, key: str) -> int:
     return (ord(m.group(1)) - ord("A")) * 16 + int(m.group(2))
 
 
-def _gpio_number(con: _Fields, key: str, allowed, what: str) -> int:
+def _gpio_number(con: Fields, key: str, allowed, what: str) -> int:
     if key == "rx_pin" and key not in con.t:
         return -1
     v = con.get(key, int)
@@ -306,7 +306,7 @@ def _gpio_number(con: _Fields, key: str, allowed, what: str) -> int:
     return v
 
 
-def _enable_list(con: _Fields) -> tuple[tuple[int, int], ...]:
+def _enable_list(con: Fields) -> tuple[tuple[int, int], ...]:
     v = con.get("enable", list)
     if not v:
         raise con._err("enable", "is empty; list the [address, bits] that enable the UART's and "
@@ -325,7 +325,7 @@ def _enable_list(con: _Fields) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def _divisor(con: _Fields, kind: str, baud: int, clock: int) -> tuple[tuple[str, int], ...]:
+def _divisor(con: Fields, kind: str, baud: int, clock: int) -> tuple[tuple[str, int], ...]:
     """The UART's baud-rate register values (integer math, rounded to nearest), checked for
     range and for the rate they really give."""
     if kind == "nrf52_uarte":
@@ -354,7 +354,7 @@ def _divisor(con: _Fields, kind: str, baud: int, clock: int) -> tuple[tuple[str,
     return regs
 
 
-def _console(con: _Fields) -> Console:
+def _console(con: Fields) -> Console:
     con.no_unknown(_CONSOLE)
     kind = con.get("kind", str, choices=CONSOLE_KINDS)
     addr = con.get_int("address", 0, U32, 0, " (a 32-bit address)")
@@ -421,7 +421,7 @@ def load_board_file(path: str | Path) -> Board:
     """Read and validate one board file; any mistake is a TinykilnError naming file and field."""
     path = Path(path)
     if not BOARD_NAME.fullmatch(path.stem):
-        from .codegen import comment_text
+        from ..codegen.csource import comment_text
         raise TinykilnError(f"board file {comment_text(path)}: the board name (the file name "
                             f"without .toml) may hold only letters, digits, '.', '_' and '-', "
                             f"beginning with a letter or digit.")
@@ -431,7 +431,7 @@ def load_board_file(path: str | Path) -> Board:
         raise TinykilnError(f"cannot read board file {path}: {e.strerror}.") from None
     except tomllib.TOMLDecodeError as e:
         raise TinykilnError(f"board file {path} is not valid TOML: {e}.") from None
-    f = _Fields(path, data)
+    f = Fields(path, data)
     f.no_unknown(_TOP)
     arch = f.get("arch", str, choices=("arm", "riscv", "host"))
     cpu = f.get("cpu", str, choices=tuple(CPU_FAMILIES))

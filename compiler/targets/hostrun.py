@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .codegen import _env
-from .compile import Compiled
-from .errors import TinykilnError
+from .. import __version__
+from ..codegen.csource import template_env
+from ..compile import Compiled
+from ..errors import TinykilnError
 
 WARN_FLAGS = ["-Wall", "-Wextra", "-Werror"]
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
@@ -66,7 +66,7 @@ class HostBuild:
         self.dir = Path(tempfile.mkdtemp(prefix="tinykiln-host-"))
         prefix = compiled.prefix
         files = dict(compiled.files)
-        files["host_main.c"] = _env().get_template("host_main.c.j2").render(
+        files["host_main.c"] = template_env().get_template("host_main.c.j2").render(
             version=__version__, prefix=prefix, PREFIX=prefix.upper())
         files.update(extra_files or {})
         for rel, text in files.items():

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .board import Board
-from .errors import TinykilnError
+from ..errors import TinykilnError
 from .hostrun import check_inputs, split_outputs
 
 

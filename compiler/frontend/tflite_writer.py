@@ -5,7 +5,7 @@ from __future__ import annotations
 import flatbuffers
 import numpy as np
 
-from .ir import Graph, Tensor
+from ..ir import Graph, Tensor
 from .tflite_schema import (ACTIVATIONS, BUILTIN_OPERATORS, BUILTIN_OPTIONS, OPTIONS, PADDING,
                             TENSOR_TYPES)
 

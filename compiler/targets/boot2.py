@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 
 from .board import BOOT2_KINDS, Board
-from .errors import TinykilnError
-from .resources import resource_dir
+from ..errors import TinykilnError
+from ..resources import resource_dir
 
 CRC_POLY = 0x04C11DB7
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .codegen import _env
-from .compile import Compiled
-from .errors import TinykilnError
-from .hostrun import HostBuild
-from .keras_convert import FloatModel, Progress, check_rows, import_tf, quiet, read_arrays
+from .. import __version__
+from ..codegen.csource import template_env
+from ..compile import Compiled
+from ..errors import TinykilnError
+from ..targets.hostrun import HostBuild
+from ..frontend.keras_convert import FloatModel, Progress, check_rows, import_tf, quiet, read_arrays
 
 PER_LAYER_MAX_SAMPLES = 500     # SQNR statistics settle long before; bounds the time
 PER_LAYER_CHUNK = 50            # rows per host run and Keras call: bounds the memory
@@ -131,7 +131,7 @@ class LayerDump:
         self.path = self.dir / "layers.bin"
         self.hb = None
         if self.entries:
-            env = _env()
+            env = template_env()
             ctx = {"version": __version__, "prefix": c.prefix, "entries": self.entries,
                    "path": str(self.path),
                    "path_comment": "the dump file"}

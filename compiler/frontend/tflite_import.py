@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 from .flatbuf import FlatbufferError, Table, root
-from .ir import Graph, Op, QuantParams, Tensor
+from ..ir import Graph, Op, QuantParams, Tensor
 from .tflite_schema import ACTIVATIONS, BUILTIN_OPERATORS, OPTIONS, PADDING, TENSOR_TYPES
 
 _SCALAR_FMT = {"i32": "i", "u8": "B", "bool": "B", "f32": "f", "pad": "B", "act": "B"}

@@ -23,9 +23,10 @@ def register(sub) -> None:
 
 def cmd_features(a) -> int:
     import numpy as np
-    from .cli import check_output_file, load_raw, model_inputs, write_file
-    from .errors import TinykilnError
-    from .impulse import compile_impulse, features, float_features, load_impulse
+    from .arrays import check_output_file, load_raw, write_file
+    from .common import model_inputs
+    from ..errors import TinykilnError
+    from ..impulse.impulse import compile_impulse, features, float_features, load_impulse
     if Path(a.impulse).suffix.lower() != ".toml":
         raise TinykilnError(f"{a.impulse} is not an impulse file (.toml).")
     out = check_output_file(a.output, (".npy",), "-o", [*model_inputs(a.impulse), a.raw])

@@ -12,13 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 from .board import BOOT2_KINDS, Board
-from .codegen import _env
-from .compile import Compiled
-from .errors import TinykilnError
-from .outdir import staged_output
-from .resources import resource_dir
+from ..codegen.csource import template_env
+from ..compile import Compiled
+from ..errors import TinykilnError
+from ..outdir import staged_output
+from ..resources import resource_dir
 
 OPT = "-O2"
 COMMON_CFLAGS = ["-std=c99", OPT, "-g", "-ffunction-sections", "-fdata-sections", "-fno-common",
@@ -55,7 +55,7 @@ def firmware_sources(c: Compiled, board: Board) -> dict[str, str]:
     for name in STATIC + picked:
         files[name] = f"/* copied by tinykiln {__version__} from templates/firmware/{name}; " \
                       f"do not edit */\n" + (fw / name).read_text()
-    env = _env()
+    env = template_env()
     boot2_size = 0
     if board.boot2 != "none":
         from .boot2 import boot2_image

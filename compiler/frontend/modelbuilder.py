@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ir import Graph, Op, QuantParams, Tensor
+from ..ir import Graph, Op, QuantParams, Tensor
 from .tflite_writer import write_tflite
 
 

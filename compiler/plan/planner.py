@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UnsupportedError
+from ..errors import UnsupportedError
 
 ALIGN = 4
 MAX_ARENA = 1 << 31

@@ -1,0 +1,128 @@
+"""`tinykiln compile`: a .tflite model, an impulse file, or a float Keras model (quantized to
+int8 first) into a C library in a folder."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..errors import TinykilnError
+from .common import EPILOG, add_force, add_impulse_model, add_name, folder_text, model_inputs, output_folder, terminal_text
+
+
+def _summary(c) -> str:
+    r = c.report
+    ops = ", ".join(f"{k} x{v}" for k, v in r["op_counts"].items())
+    return (f"{r['model']}: {r['ops']} ops ({ops}), {r['tensors']} tensors\n"
+            f"  weights {r['weight_bytes']} B (flash), arena {r['arena_bytes']} B (RAM; lower bound "
+            f"{r['arena_lower_bound']}, gap {r['arena_gap_to_lower_bound']}), "
+            f"{r['macs']} MACs per inference"
+            + "".join(f"\n  warning: {terminal_text(w)}" for w in r.get("warnings", [])))
+
+
+def cmd_compile(a) -> int:
+    from ..frontend.keras_convert import check_model_path, is_float_model_source     # no TensorFlow import
+    if Path(a.model).is_dir() and not is_float_model_source(a.model):
+        check_model_path(a.model)           # says it is a folder but not a SavedModel
+    inputs = model_inputs(a.model) + [Path(x) for x in (a.calibration, a.eval) if x]
+    with output_folder(a, inputs):
+        if is_float_model_source(a.model):
+            return _compile_float(a)
+        return _compile_tflite(a)
+
+
+def _compile_tflite(a) -> int:
+    from ..compile import plan_picture, write_output
+    from ..inputs import compile_file
+    if a.calibration or a.eval or a.per_layer:
+        raise TinykilnError(f"--calibration, --eval and --per-layer apply to a float Keras model "
+                            f"(.keras, .h5 or a SavedModel folder); {a.model} is compiled as "
+                            f"an int8 .tflite.")
+    t0 = time.perf_counter()
+    c = compile_file(a.model, prefix=a.name)
+    add_impulse_model(c)
+    out = write_output(c, a.output)
+    print(_summary(c))
+    print(f"  wrote {len(c.files) + 1} files to {folder_text(out)} in "
+          f"{time.perf_counter() - t0:.2f} s")
+    if a.show_plan:
+        print(plan_picture(c))
+    return 0
+
+
+def _compile_float(a) -> int:
+    """A float Keras model: calibrate and convert to int8 with TensorFlow, compile like any
+    .tflite, write the .tflite beside the C; with --eval, measure what quantization cost."""
+    from ..frontend import keras_convert as kc
+    from ..compile import compile_graph, plan_picture, write_output
+    from ..frontend.tflite_import import parse_tflite
+    t0 = time.perf_counter()
+    if a.per_layer and not a.eval:
+        raise TinykilnError("--per-layer needs --eval DATA.npz (the samples to measure on).")
+    if not a.calibration:
+        raise TinykilnError(f"{a.model} is a float model: give --calibration with representative "
+                            f"inputs (.npy, .npz or a folder of .npy) to quantize it to int8.")
+    if kc.check_model_path(a.model).is_dir() and a.per_layer:
+        raise TinykilnError(f"--per-layer compares with the Keras model's layers; {a.model} is a "
+                            f"SavedModel without layers: give the .keras or .h5 file.")
+    kc.check_calibration_file(a.calibration)
+    data = fm = None
+    # the child loads the model, checks the calibration data against it and converts; with
+    # --eval this process loads the model too, meanwhile, and checks the eval data
+    with kc.Conversion(a.model, a.calibration) as conversion:
+        if a.eval:
+            from ..quant.evaluate import load_eval_data
+            fm = kc.load_model(a.model)
+            kc.load_calibration(a.calibration, fm)
+            data = load_eval_data(a.eval, fm)
+        tfl, n = conversion.wait()
+    name = kc.output_name(a.model)
+    graph = parse_tflite(tfl, name=name)
+    kc.check_int8(graph, Path(a.model).name)
+    c = compile_graph(graph, prefix=a.name, model_name=name)
+    quant = {"source": Path(a.model).name, "tflite": name, "weights": "int8 per channel",
+             "activations": "int8 per tensor",
+             "calibration": {"file": Path(a.calibration).name, "samples": int(n)}}
+    texts = []
+    if data is not None:
+        from ..quant import evaluate as qe
+        res = qe.evaluate(fm, c, *data)
+        quant["eval"] = {"file": Path(a.eval).name, **res}
+        texts.append(qe.format_eval(res, a.eval))
+        if a.per_layer:
+            rows = qe.per_layer(fm, c, data[0])
+            quant["per_layer"] = qe.per_layer_json(rows)
+            texts.append(qe.format_per_layer(rows))
+    c.report["quantization"] = quant
+    write_output(c, a.output, extra={name: tfl})
+    print(_summary(c))
+    print(f"  int8 model {name} (calibrated on {n} samples); wrote {len(c.files) + 2} files to "
+          f"{folder_text(a.output)} in {time.perf_counter() - t0:.2f} s")
+    for t in texts:
+        print(t)
+    if a.show_plan:
+        print(plan_picture(c))
+    return 0
+
+
+def register(sub) -> None:
+    """Add this subcommand to the `tinykiln` parser's subparsers."""
+    c = sub.add_parser("compile", help="compile an int8 .tflite model (or quantize a float Keras "
+                                       "model to int8) into a C library",
+                       description="Compile a model into a C library (model.c/.h, kernels, "
+                                   "report.json) in a folder.", epilog=EPILOG)
+    c.add_argument("model", help=".tflite (int8), an impulse file (.toml), or a float .keras/.h5 "
+                                 "file or SavedModel folder (needs TensorFlow and --calibration)")
+    c.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="output folder: new, empty, or written by tinykiln before")
+    add_force(c)
+    add_name(c)
+    c.add_argument("--show-plan", action="store_true", help="print the arena plan as a picture")
+    c.add_argument("--calibration", metavar="DATA",
+                   help="(Keras models) representative float inputs: .npy (N, *input_shape), "
+                        ".npz, or a folder of .npy files")
+    c.add_argument("--eval", metavar="DATA.npz",
+                   help="(Keras models) arrays x (float inputs) and y (labels): print float and "
+                        "int8 accuracy (int8 run through the generated C) and their agreement")
+    c.add_argument("--per-layer", action="store_true",
+                   help="with --eval: each layer's quantization error (SQNR), worst first")
+    c.set_defaults(fn=cmd_compile)

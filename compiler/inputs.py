@@ -1,0 +1,27 @@
+"""What a user hands tinykiln to compile: an int8 .tflite model, or an impulse file (.toml: a DSP
+front end in front of a model). The level above the compile driver and the impulse feature, so
+neither imports the other."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .compile import Compiled, compile_graph
+from .errors import TinykilnError
+from .frontend.tflite_import import load_tflite
+from .impulse.impulse import compile_impulse
+
+
+def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
+    """A .tflite model, or an impulse file (.toml: DSP front end + model)."""
+    model = Path(model)
+    if model.is_dir():
+        raise TinykilnError(f"{model} is a folder; give an int8 .tflite model or an impulse file "
+                            f"(.toml).")
+    if model.suffix.lower() in (".keras", ".h5", ".hdf5"):
+        raise TinykilnError(f"{model} is a float Keras model; convert it to int8 first "
+                            f"(tinykiln compile {model} --calibration DATA -o DIR writes the "
+                            f".tflite) and give that .tflite.")
+    if model.suffix.lower() == ".toml":
+        return compile_impulse(model, prefix=prefix)
+    graph = load_tflite(model)
+    return compile_graph(graph, prefix=prefix, model_name=model.name)

@@ -1,0 +1,1 @@
+"""Planning: the static arena (offsets of every activation tensor and scratch buffer)."""
