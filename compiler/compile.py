@@ -1,4 +1,4 @@
-"""The compile driver: import -> passes -> lower (measure) -> plan -> lower -> generate C.
+"""The compile driver: import -> passes -> plan (from each op's scratch query) -> lower -> generate C.
 Output goes to a temporary sibling folder that is renamed into place only when complete."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .codegen.csource import c_identifier, render_sources
 from .errors import UnsupportedError
 from .ir import CTYPE_SIZE, Graph
 from .outdir import staged_output
-from .lower import LOWERINGS
+from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
 from .passes import run_pipeline
 from .plan.planner import Buffer, Plan, check_overlaps, plan, render
@@ -30,8 +30,9 @@ class Compiled:
     prefix: str = "model"
 
 
-def _lower(graph: Graph, offsets, no_scratch: frozenset = frozenset()) -> Lowered:
-    ctx = LowerContext(graph, offsets, no_scratch=no_scratch)
+def _lower(graph: Graph, offsets: dict, no_scratch: frozenset, scratch: dict[int, int]) -> Lowered:
+    """Lower every op once, with its tensors' and scratch's arena offsets known."""
+    ctx = LowerContext(graph, offsets, no_scratch=no_scratch, planned_scratch=scratch)
     for op in graph.ops:
         ctx._op = op
         try:
@@ -41,6 +42,16 @@ def _lower(graph: Graph, offsets, no_scratch: frozenset = frozenset()) -> Lowere
                 raise
             raise ctx.fail(op, str(e).rstrip(".")) from None
     return ctx.out
+
+
+def _scratch(graph: Graph, no_scratch: frozenset) -> dict[int, int]:
+    """Op index -> bytes of scratch, for the ops whose kernels need some."""
+    out = {}
+    for op in graph.ops:
+        n = scratch_bytes(op, graph, op.index not in no_scratch)
+        if n > 0:
+            out[op.index] = n
+    return out
 
 
 def activation_buffers(graph: Graph, scratch: dict[int, int],
@@ -84,26 +95,26 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
 def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
                 pre: dict[str, int] | None = None):
     """Plan tensors and op scratch. Scratch (e.g. im2col) buys speed but must not enlarge the
-    arena beyond what the tensors alone need: ops whose scratch does are lowered without it,
-    worst first, until the arena is back to the scratch-free size."""
+    arena beyond what the tensors alone need: ops whose scratch does are planned (and then
+    lowered) without it, worst first, until the arena is back to the scratch-free size."""
     no_scratch: frozenset = frozenset()
     base = None
     while True:
-        measured = _lower(graph, None, no_scratch)
-        buffers, labels = activation_buffers(graph, measured.scratch, pre)
+        scratch = _scratch(graph, no_scratch)
+        buffers, labels = activation_buffers(graph, scratch, pre)
         p = plan(buffers)
-        if not measured.scratch or scratch_may_grow_arena:
-            return buffers, labels, p, no_scratch
+        if not scratch or scratch_may_grow_arena:
+            return buffers, labels, p, no_scratch, scratch
         if base is None:
             base = plan([b for b in buffers if b.key[0] != "s"]).arena_size
         if p.arena_size <= base:
-            return buffers, labels, p, no_scratch
+            return buffers, labels, p, no_scratch, scratch
 
         def pressure(i):
             step = i + (1 if pre else 0)
             return sum(b.size for b in buffers if b.key[0] == "t" and b.first <= step <= b.last) \
-                + measured.scratch[i]
-        worst = max(sorted(measured.scratch), key=pressure)
+                + scratch[i]
+        worst = max(sorted(scratch), key=pressure)
         no_scratch = no_scratch | {worst}
 
 
@@ -116,11 +127,14 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     impulse); `<prefix>_<name>()` returns it, disjoint from the inputs, overwritten by the model."""
     t0 = time.perf_counter()
     graph = run_pipeline(graph)
-    buffers, labels, p, no_scratch = _plan_arena(graph, scratch_may_grow_arena, pre_buffers)
+    buffers, labels, p, no_scratch, scratch = _plan_arena(graph, scratch_may_grow_arena,
+                                                          pre_buffers)
     bad = check_overlaps(buffers, p.offsets)
     if bad:     # the planner's own invariant; never the user's fault
         raise AssertionError(f"arena plan overlaps: {bad[:3]}")
-    lowered = _lower(graph, p.offsets, no_scratch)
+    lowered = _lower(graph, p.offsets, no_scratch, scratch)
+    if lowered.scratch != scratch:     # a family's scratch query disagrees with its lowering
+        raise AssertionError(f"planned scratch {scratch}, lowered {lowered.scratch}")
     pre = [{"name": k, "bytes": v, "offset": p.offsets[("p", k)]} for k, v in (pre_buffers or {}).items()]
     files = render_sources(graph, lowered, p, prefix=prefix, model_name=model_name, pre=pre)
     weight_bytes = sum(len(c.values) * CTYPE_SIZE[c.ctype] for c in lowered.consts)

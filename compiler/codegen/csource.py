@@ -11,7 +11,7 @@ import numpy as np
 from .. import __version__
 from ..errors import TinykilnError
 from ..ir import C_TYPES, Graph
-from ..lower.context import Lowered
+from ..lower.context import Lowered, arena_ptr
 from ..plan.planner import Plan
 from ..resources import resource_dir
 
@@ -160,9 +160,10 @@ def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
 
 def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "model",
                    model_name: str = "model", pre: list[dict] | None = None) -> dict[str, str]:
-    from ..lower.context import LowerContext
     prefix = c_prefix(prefix)
-    ptrs = LowerContext(graph, plan.offsets)
+
+    def ptr(t: int) -> str:
+        return arena_ptr(graph, plan.offsets, t)
     ctx = {
         "version": __version__,
         "model_name": model_name,
@@ -176,8 +177,8 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
                     "lines": _format_values(c.values, c.ctype)} for c in lowered.consts],
         "structs": lowered.structs,
         "calls": lowered.calls,
-        "inputs": io_list(graph, graph.inputs, ptrs.ptr),
-        "outputs": io_list(graph, graph.outputs, ptrs.ptr),
+        "inputs": io_list(graph, graph.inputs, ptr),
+        "outputs": io_list(graph, graph.outputs, ptr),
         "pre": pre or [],
     }
     env = template_env()

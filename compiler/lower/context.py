@@ -73,13 +73,22 @@ def _check_int32(op: Op, graph: Graph, what: str, values) -> None:
         raise op_error(graph, op, f"its kernel parameter {what} would be {bad}, outside int32")
 
 
-class LowerContext:
-    """Handed to each lowering function. `offsets` is None in the first (measuring) pass, when
-    only scratch requests matter; in the second pass it maps buffer keys to arena offsets."""
+def arena_ptr(graph: Graph, offsets: dict, index: int, arena: str = "tk_arena") -> str:
+    """A C expression for activation tensor `index`'s data: its place in the arena."""
+    ctype = C_TYPES[graph.tensors[index].dtype]
+    return f"({ctype} *)({arena} + {offsets[('t', graph.root(index))]})"
 
-    def __init__(self, graph: Graph, offsets: dict | None, arena_name: str = "tk_arena",
-                 no_scratch: frozenset = frozenset()):
+
+class LowerContext:
+    """Handed to each lowering function, which runs once, after planning: `offsets` maps buffer
+    keys to arena offsets (a tensor's ("t", root index), an op's scratch ("s", op index));
+    `no_scratch` holds the ops the planner left without scratch, `planned_scratch` (op index ->
+    bytes) what it reserved for the others."""
+
+    def __init__(self, graph: Graph, offsets: dict, arena_name: str = "tk_arena",
+                 no_scratch: frozenset = frozenset(), planned_scratch: dict | None = None):
         self.graph = graph
+        self.planned_scratch = planned_scratch or {}
         self.no_scratch = no_scratch
         self.offsets = offsets
         self.arena = arena_name
@@ -107,11 +116,7 @@ class LowerContext:
         t = self.graph.tensors[index]
         if t.is_const:
             return self.const_tensor(index)
-        ctype = C_TYPES[t.dtype]
-        if self.offsets is None:
-            return f"({ctype} *)0"
-        off = self.offsets[("t", self.graph.root(index))]
-        return f"({ctype} *)({self.arena} + {off})"
+        return arena_ptr(self.graph, self.offsets, index, self.arena)
 
     def scratch_allowed(self, op: Op) -> bool:
         """False when the planner found that this op's scratch would enlarge the arena: the
@@ -119,11 +124,15 @@ class LowerContext:
         return op.index not in self.no_scratch
 
     def scratch(self, op: Op, nbytes: int, ctype: str = "int32_t") -> str:
-        """Request `nbytes` of arena that live only during `op`."""
+        """The `nbytes` of arena that live only during `op`, which the planner reserved from the
+        family's scratch query (lower.scratch_bytes)."""
         self.out.scratch[op.index] = max(self.out.scratch.get(op.index, 0), int(nbytes))
-        if self.offsets is None:
-            return f"({ctype} *)0"
-        return f"({ctype} *)({self.arena} + {self.offsets[('s', op.index)]})"
+        key = ("s", op.index)
+        if key not in self.offsets or self.planned_scratch.get(op.index, 0) < nbytes:
+            # a family's scratch query disagrees with its lowering: our bug, never the user's
+            raise AssertionError(f"op {op.index} asks for {nbytes} bytes of scratch; the plan "
+                                 f"holds {self.planned_scratch.get(op.index, 0)}")
+        return f"({ctype} *)({self.arena} + {self.offsets[key]})"
 
     def const_tensor(self, index: int) -> str:
         if index not in self._const_names:

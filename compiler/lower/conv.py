@@ -178,6 +178,28 @@ def _fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max, bound
             "rq": ctx.const(op, "rq", "int32_t", rq), "rq_fast": int(fast)}
 
 
+def _conv2d_kernel(w_shape, in_shape, allowed: bool) -> tuple[bool, int]:
+    """(whether CONV_2D goes to the fast kernel tk_conv2d_s8, bytes of its im2col scratch): the
+    fast kernel covers ungrouped convolutions; a filter larger than 1x1 needs 2 * taps bytes of
+    scratch, so without `allowed` scratch it takes the reference kernel."""
+    if len(w_shape) != 4 or len(in_shape) != 4:
+        return False, 0
+    _, k_h, k_w, k_c = (int(d) for d in w_shape)
+    if not USE_FAST_KERNELS or k_c != int(in_shape[3]):
+        return False, 0
+    if k_h == 1 and k_w == 1:
+        return True, 0
+    return allowed, 2 * k_h * k_w * k_c if allowed else 0
+
+
+def conv2d_scratch(op, graph, allowed: bool) -> int:
+    """Bytes of arena CONV_2D's kernel needs during the op (its lowering asks for the same)."""
+    if len(op.inputs) < 2 or min(op.inputs[:2]) < 0:
+        return 0
+    w, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[0]]
+    return _conv2d_kernel(w.shape, inp.shape, allowed)[1]
+
+
 def lower_conv2d(op, ctx):
     inp, w, out, bias, mults, shifts, act_min, act_max = _common(op, ctx, 0, 0)
     out_c, k_h, k_w, k_c = (int(d) for d in w.shape)
@@ -190,14 +212,14 @@ def lower_conv2d(op, ctx):
     fields = {**g, "k_h": k_h, "k_w": k_w, "k_c": k_c}
     macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c
     x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
-    if USE_FAST_KERNELS and k_c == in_c and ((k_h == 1 and k_w == 1) or ctx.scratch_allowed(op)):
+    fast, scratch_bytes = _conv2d_kernel(w.shape, inp.shape, ctx.scratch_allowed(op))
+    if fast:
         w2d = w.data.reshape(out_c, -1)
         fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
                                          acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
         p = ctx.params(op, "tk_conv2d_params", fields)
         fb = _folded_bias(bias, w2d, fields["input_offset"])
-        k = k_h * k_w * in_c
-        scratch = "0" if k_h == 1 and k_w == 1 else ctx.scratch(op, 2 * k, "int8_t")
+        scratch = ctx.scratch(op, scratch_bytes, "int8_t") if scratch_bytes else "0"
         f = ctx.const(op, "w", "int8_t", pair_blocked(w2d))
         ctx.call(op, "tk_conv2d_s8", [p, x, f, ctx.const(op, "fbias", "int32_t", fb), y, scratch],
                  ["conv2d_s8.c"], macs=macs)
@@ -243,3 +265,4 @@ def lower_depthwise_conv2d(op, ctx):
 
 
 LOWERINGS = {"CONV_2D": lower_conv2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv2d}
+SCRATCH = {"CONV_2D": conv2d_scratch}
