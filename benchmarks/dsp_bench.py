@@ -1,8 +1,9 @@
 """DSP front-end benchmark (issue 5): the q15 and q31 real FFTs of runtime_c/dsp run on emulated
-Cortex-M4 (mps2-an386) and Cortex-M7 (mps2-an500) under QEMU, built with the firmware's flags for
-each board. For n = 64 .. 1024 it prints SNR against numpy's float64 FFT of the same quantised
-input (1/n scaling and the block-floating-point exponent undone), exact instructions per call (the
-project's QEMU plugin), flash bytes of the tables (ELF symbol sizes) and of the code the call links
+Cortex-M4 (mps2-an386) and Cortex-M7 (mps2-an500) under the firmware's QEMU runner, in images built
+as `tinykiln build` builds them (the board's templates, flags and SCons; tests/dsp_harness.py).
+For n = 64 .. 1024 it prints SNR against numpy's float64 FFT of the same quantised input (1/n
+scaling and the block-floating-point exponent undone), exact instructions per call (the project's
+QEMU plugin), flash bytes of the tables (ELF symbol sizes) and of the code the call links
 in (link map, --gc-sections), CMSIS-DSP's arm_rfft_q15/q31 anchors from ../shared/BASELINES.md with
 ratios (ratio < 1: tinykiln is faster), the int8 MFE/MFCC features against the float references of
 their presets, and PASS/FAIL per goal line. Every target output is also compared bit for bit with
@@ -14,7 +15,9 @@ features on the host build and says so.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -22,8 +25,10 @@ from tinykiln.dsp import frontend as FE
 from tinykiln.dsp import model as M
 from tinykiln.dsp import ref as R
 from tinykiln.dsp import tables as T
-from tinykiln.dsp import target as TG
 from tinykiln.dsp.host import DspLib, FrontEndHost
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import dsp_harness as TG  # noqa: E402  (the image builder and runner the DSP tests use)
 
 SIZES = [64, 128, 256, 512, 1024]
 BOARDS = {"mps2-an386": "cortex-m4", "mps2-an500": "cortex-m7"}
@@ -158,70 +163,15 @@ def measure_steps(cpu: str, fe, speech: list, frames: int = 6) -> dict:
     marker between the steps of tk_logmel (prepare, FFT, spectrum, filterbank and log; the MFE's
     int8 step counts with the last, the MFCC's DCT and int8 apart). Largest count per step over a
     few frames of the speech signals; the outputs are checked against the model too."""
-    import subprocess
-    import tempfile
-    from pathlib import Path
-    from tinykiln.dsp.emit import Emitter, c_array
-    from tinykiln.dsp.host import dsp_sources
     t = FE.build(fe)
     fr, prev = zip(*(M.frames(s, t.frame_length, t.frame_stride) for s in speech))
     fr, prev = np.concatenate(fr), np.concatenate(prev)
     idx = np.linspace(0, len(fr) - 1, frames).astype(int)
     fr, prev = fr[idx], prev[idx]
-    board, cflags = TG._board(cpu), TG.firmware_cflags(cpu)
-    em = Emitter("benchmarks/dsp_bench.py")
-    cfg = em.frontend(t, "fe_cfg")
-    fn = "tk_mfe_s8" if t.dct is None else "tk_mfcc_s8"
-    L, nout = t.frame_length, t.n_out
-    main = em.source() + c_array("tk_in", fr.astype(np.int16)) + c_array("tk_prev", prev.astype(np.int16)) + f"""
-void tk_write(const char *s);
-void tk_dsp_mark(void);
-static int32_t scratch[{2 * t.n + 3 + len(t.mel.start)}] __attribute__((aligned(8)));
-static int16_t buf[{L}];
-static int8_t out[{nout}];
-static char line[{3 * nout + 2}];
-int main(void) {{
-    static const char hx[] = "0123456789abcdef";
-    for (int f = 0; f < {len(fr)}; f++) {{
-        for (int i = 0; i < {L}; i++) buf[i] = tk_in[f * {L} + i];
-        tk_dsp_mark();
-        {fn}(&{cfg}, buf, (int16_t)tk_prev[f], scratch, out);
-        tk_dsp_mark();
-        char *p = line;
-        for (int i = 0; i < {nout}; i++) {{
-            uint8_t v = (uint8_t)out[i];
-            *p++ = hx[v >> 4]; *p++ = hx[v & 15]; *p++ = ' ';
-        }}
-        *p++ = '\\n'; *p = 0;
-        tk_write(line);
-    }}
-    return 0;
-}}
-"""
-    objs = TG._runtime_objects(cflags, ("-DTK_DSP_PROFILE",))
-    fpu = int(board.fpu != "none" and board.float_abi != "soft")
-    with tempfile.TemporaryDirectory(prefix="tinykiln-dsp-steps-") as d:
-        d = Path(d)
-        (d / "main.c").write_text(main)
-        (d / "startup.c").write_text(TG._STARTUP)
-        (d / "link.ld").write_text(TG._LINK.format(flash=board.flash.origin, flash_size=board.flash.length,
-                                                   ram=board.ram.origin, ram_size=board.ram.length))
-        elf = d / "app.elf"
-        subprocess.run(["arm-none-eabi-gcc", "-std=c99", *cflags, f"-DTK_FPU={fpu}", "-nostdlib", "-T",
-                        str(d / "link.ld"), "-Wl,--gc-sections", "-I", str(dsp_sources()[0].parent), "-o", str(elf),
-                        str(d / "startup.c"), str(d / "main.c"), *map(str, objs), "-lgcc"], check=True)
-        nm = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True).stdout
-        marker = next(int(ln.split()[0], 16) for ln in nm.splitlines() if ln.endswith(" tk_dsp_mark"))
-        r = subprocess.run(["qemu-system-arm", "-M", board.qemu_machine, "-display", "none", "-monitor", "none",
-                            "-serial", "null", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf),
-                            "-icount", "shift=0", "-plugin", f"{TG._plugin()},marker={marker & ~1:#x},out=samples.txt"],
-                           cwd=d, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-        rows = [ln.split() for ln in (r.stdout + r.stderr).splitlines() if len(ln.split()) == nout]
-        got = np.array([[int(v, 16) for v in row] for row in rows], np.uint8).view(np.int8)
-        smp = np.array([int(v) for v in (d / "samples.txt").read_text().split()[2:]], np.int64)
+    r = TG.run_target("frontend", fr, cpu, tables=t, prev=prev, extra_cflags=("-DTK_DSP_PROFILE",))
     want = M.mfcc(t, fr, prev) if t.dct is not None else M.mfe(t, fr, prev)
-    steps = np.diff(smp.reshape(len(fr), -1), axis=1).max(0)
-    return {"steps": [int(v) for v in steps], "exact": bool(np.array_equal(got, want))}
+    steps = np.diff(r.samples.reshape(len(fr), -1), axis=1).max(0)
+    return {"steps": [int(v) for v in steps], "exact": bool(np.array_equal(r.outputs, want))}
 
 
 def pf(ok) -> str:
@@ -314,7 +264,7 @@ def main(argv=None) -> int:
                           f"max {r['max_lsb']} LSB", r["ok"]))
             goals.append((f"   target features = numpy model, {r['preset']} on {b}", r["exact"]))
 
-    if any(cpu for _, cpu in runs) and TG._plugin():
+    if any(cpu for _, cpu in runs):
         print("\n## instructions per frame and step (runtime_c/dsp built with -DTK_DSP_PROFILE; the markers "
               "between steps add a few instructions)\n")
         print("| board | config | " + " | ".join(STEP_NAMES) + " | total | bits = model |")
@@ -331,7 +281,8 @@ def main(argv=None) -> int:
     for text, ok in goals:
         print(f"- {pf(ok)} {text}")
     if flags:
-        print("\nflags (tinykiln.targets.firmware.build_flags of the board): "
+        print("\nflags (tinykiln.targets.firmware.build_flags of the board; the image is built from the "
+              "firmware templates by tinykiln.targets.firmware.build_harness): "
               + "; ".join(f"{b}: `{f}`" for b, f in flags.items()))
     print(f"\nSNR over {a.frames} frames per signal (sum of error power over all frames; 'worst frame' is the "
           "lowest single-frame SNR: a frame whose radix-4 rotation saturates shows up there); ideal: a q15 FFT "

@@ -15,7 +15,7 @@ from tinykiln.dsp import model as M
 from tinykiln.dsp import ref as R
 from tinykiln.dsp import spectral as S
 from tinykiln.dsp import tables as T
-from tinykiln.dsp import target as TG
+import dsp_harness as TG     # tests/dsp_harness.py: runtime_c/dsp on emulated boards
 from tinykiln.dsp.emit import Emitter
 from tinykiln.dsp.host import DspLib, FrontEndHost, SpectralHost, dsp_sources
 

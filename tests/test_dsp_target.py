@@ -1,7 +1,8 @@
 """runtime_c/dsp on emulated Cortex-M7 (mps2-an500) and the Q31 long-multiply path: same bits as
-the numpy model (tinykiln.dsp.model) on the target, with the firmware's compile flags; the SMLAL
-path of rfft_q31.c against its portable reference, saturating cases included; and the flash and
-instruction figures the benchmark (benchmarks/dsp_bench.py) reports."""
+the numpy model (tinykiln.dsp.model) on the target, in an image built from the firmware's templates
+and flags and run by its QEMU runner (tests/dsp_harness.py); the SMLAL path of rfft_q31.c against
+its portable reference, saturating cases included; and the flash and instruction figures the
+benchmark (benchmarks/dsp_bench.py) reports."""
 from __future__ import annotations
 
 import ctypes as C
@@ -13,7 +14,7 @@ import pytest
 
 from tinykiln.dsp import model as M
 from tinykiln.dsp import tables as T
-from tinykiln.dsp import target as TG
+import dsp_harness as TG
 from tinykiln.dsp.host import DspLib, RfftQ31Cfg
 
 UBSAN = ("-fsanitize=undefined", "-fno-sanitize-recover=all", "-g")
@@ -71,11 +72,40 @@ def test_m7_build_takes_the_dsp_paths():
     """The firmware's flags for mps2-an500 select the DSP-extension q15 path and the SMLAL q31
     path (a wrong preprocessor condition would silently fall back to the portable C)."""
     needs_target("cortex-m7")
-    objs = {o.stem: o for o in TG._runtime_objects(TG.firmware_cflags("cortex-m7"), ())}
-    dis = {k: subprocess.run(["arm-none-eabi-objdump", "-d", str(objs[k])], capture_output=True,
-                             text=True).stdout for k in ("rfft_q15", "rfft_q31")}
+    x = np.zeros((1, 64), np.int16)
+    dis = TG.run_target("rfft_q15", x, "cortex-m7", count=False, disassemble=("rfft_q15", "rfft_q31")).objects
     assert "shadd16" in dis["rfft_q15"] and "smlad" in dis["rfft_q15"]
     assert "smlal" in dis["rfft_q31"]
+
+
+def test_harness_image_is_a_firmware_image(tmp_path):
+    """The harness image is built as `tinykiln build` builds a model's: the same startup, console,
+    exit, helper and linker-script files, the same compile and link flags (plus the caller's), and
+    no other main than the harness's."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    from tinykiln.demo import demo_model
+    from tinykiln.inputs import compile_file
+    from tinykiln.targets.firmware import firmware_sources
+    (tmp_path / "demo.tflite").write_bytes(demo_model())
+    c = compile_file(tmp_path / "demo.tflite")
+    for board in ("mps2-an500", "microbit"):
+        b = TG.get_board(board)
+        fw = firmware_sources(c, b)
+        cfg_h = TG._config("rfft_q15", 64, None, None)[0]
+        hs = firmware_sources(None, b, TG.harness_files(cfg_h), ("-DTK_DSP_PORTABLE",))
+        shared = [k for k in fw if k not in c.files and k not in ("tk_config.h", "SConstruct")]
+        assert {"link.ld", "tk_common.c", f"startup_{b.arch}.c", f"exit_{b.exit}.c"} <= set(shared)
+        for k in shared:
+            if k.startswith("main_"):
+                assert k not in hs, k
+            else:
+                assert hs[k] == fw[k], k
+        assert [k for k in hs if k.startswith("main")] == []
+        lines = lambda f, key: next(ln for ln in f["SConstruct"].splitlines() if ln.strip().startswith(key))
+        assert lines(hs, "LINKFLAGS") == lines(fw, "LINKFLAGS")
+        assert lines(hs, "CFLAGS") == lines(fw, "CFLAGS").replace('"-ffile-prefix-map=',
+                                                                  '"-DTK_DSP_PORTABLE", "-ffile-prefix-map=')
 
 
 # ------------------------------------------------------------------ the Q31 long-multiply path

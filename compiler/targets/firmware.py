@@ -39,17 +39,23 @@ def _tool(board: Board, name: str) -> str:
     return exe
 
 
-def firmware_sources(c: Compiled, board: Board) -> dict[str, str]:
-    """Every file of the firmware source folder (relative name -> text), SConstruct included."""
+def firmware_sources(c: Compiled | None, board: Board, harness: dict[str, str] | None = None,
+                     extra_cflags: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every file of the firmware source folder (relative name -> text), SConstruct included.
+    With `harness` (relative name -> text: a main() and the sources it needs; c is None) the same
+    startup, console, exit, helpers, linker script and flags surround the caller's main instead of
+    the model and its semihosting main (tests and benchmarks of runtime code); extra_cflags are
+    appended to the board's compile flags."""
     if board.arch == "host":
         raise TinykilnError("the host board runs the model as a process (tinykiln run --board "
                             "host); it has no firmware image.")
     cc, objcopy = _tool(board, "gcc"), _tool(board, "objcopy")
     fw = _fw_dir()
-    files = dict(c.files)
+    files = dict(c.files) if harness is None else dict(harness)
     main = "main_semihosting.c" if board.exit == "semihosting" else "main_standalone.c"
     con = board.console
-    picked = [f"startup_{board.arch}.c", f"console_{con.driver}.c", f"exit_{board.exit}.c", main]
+    picked = [f"startup_{board.arch}.c", f"console_{con.driver}.c", f"exit_{board.exit}.c"]
+    picked += [main] if harness is None else []
     if con.setup != "none":
         picked.append(f"console_setup_{con.setup}.c")
     for name in STATIC + picked:
@@ -66,10 +72,13 @@ def firmware_sources(c: Compiled, board: Board) -> dict[str, str]:
             version=__version__, board=board.name, kind=board.boot2, source=kind.source,
             crc=int.from_bytes(img[-4:], "little"), size=len(img),
             rows=[", ".join(f"0x{b:02x}" for b in img[i:i + 12]) for i in range(0, len(img), 12)])
-    r = c.report
+    r = c.report if harness is None else {
+        "model": "test harness",
+        "model_sha256": hashlib.sha256(json.dumps(sorted(harness.items())).encode()).hexdigest()}
+    prefix = c.prefix if harness is None else "tk_harness"
     ctx = {
         "version": __version__, "board": board.name, "model_name": r["model"],
-        "sha256": r["model_sha256"], "prefix": c.prefix, "PREFIX": c.prefix.upper(),
+        "sha256": r["model_sha256"], "prefix": prefix, "PREFIX": prefix.upper(),
         "has_fpu": int(board.arch == "arm" and board.fpu != "none" and board.float_abi != "soft"),
         "fault_regs": int(board.family.fault_regs),
         "console_base": f"{board.console_address:#010x}",
@@ -83,7 +92,7 @@ def firmware_sources(c: Compiled, board: Board) -> dict[str, str]:
     files["link.ld"] = env.get_template(f"firmware/link_{board.arch}.ld.j2").render(ctx)
     cflags, linkflags = build_flags(board)
     files["SConstruct"] = env.get_template("firmware/SConstruct.j2").render(
-        ctx, cc=cc, objcopy=objcopy, cflags=cflags,
+        ctx, cc=cc, objcopy=objcopy, cflags=[*cflags, *extra_cflags],
         linkflags=[*linkflags, "-T", "link.ld", "-Wl,-Map=firmware.map"],
         libs=[], sources=sorted(f for f in files if f.endswith(".c")))
     return files
@@ -143,6 +152,22 @@ def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
         report["build_warnings"] = [ln for ln in log.splitlines() if "warning:" in ln]
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def build_harness(board: Board, harness: dict[str, str], out_dir: str | Path,
+                  extra_cflags: tuple[str, ...] = ()) -> Path:
+    """A test or benchmark image: the caller's main() and sources (`harness`, relative name ->
+    text) inside the board's startup, console, exit, helpers, linker script and flags
+    (firmware_sources), built by SCons into out_dir with the objects kept under out_dir/build.
+    A compiler warning is an error. Returns out_dir/firmware.elf (firmware.map beside it)."""
+    out_dir = Path(out_dir)
+    for rel, text in sorted(firmware_sources(None, board, harness, extra_cflags).items()):
+        (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / rel).write_text(text)
+    warnings = [ln for ln in _scons(out_dir, board).splitlines() if "warning:" in ln]
+    if warnings:
+        raise RuntimeError(f"harness build for {board.name} warned:\n" + "\n".join(warnings))
+    return out_dir / "firmware.elf"
 
 
 def _uf2_family(board: Board) -> int:

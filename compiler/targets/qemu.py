@@ -96,35 +96,7 @@ def run_firmware(fw_dir: str | Path, board: Board, graph, inputs: list[np.ndarra
         if profile:
             pargs = f"{plugin_path()},marker={report['marker_address']:#x},out=tk_profile.txt"
         cmd = qemu_command(board, elf, pargs)
-        t0 = time.perf_counter()
-        try:
-            r = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=timeout,
-                               stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) \
-                else (e.stdout or "")
-            raise FirmwareFailure(f"the firmware on {board.name} did not finish within {timeout:.0f} s "
-                                  f"(hang or lockup; {n} rows); console: {out.strip()[-300:]!r}.") \
-                from None
-        secs = time.perf_counter() - t0
-        text = r.stderr + "\n" + r.stdout
-        m = _FAULT.search(text)
-        if r.returncode != 0 or m:
-            if m and m.group(1) == "fault":
-                raise FirmwareFailure(f"the firmware crashed on {board.name}: {m.group(2).strip()}.")
-            if m:
-                raise FirmwareFailure(f"firmware I/O failed on {board.name}: {m.group(2).strip()}.")
-            fatal = re.search(r"qemu: fatal: (.*)", r.stderr)
-            if fatal:
-                regs = dict(re.findall(r"\b(R1[345]|XPSR)=([0-9a-f]+)", r.stderr))
-                names = {"R15": "pc", "R14": "lr", "R13": "sp", "XPSR": "xpsr"}
-                where = " ".join(f"{names[k]}=0x{regs[k]}" for k in names if k in regs)
-                raise FirmwareFailure(f"the core locked up on {board.name}: "
-                                      f"{fatal.group(1).strip()}; {where}.")
-            hint = " (the core locked up or hit a semihosting call QEMU refused)" \
-                if r.returncode in (134, -6) else ""
-            raise FirmwareFailure(f"QEMU exited with status {r.returncode} on {board.name}{hint}: "
-                                  f"{r.stderr.strip()[-500:]!r}.")
+        r, secs = _qemu(cmd, d, board, timeout, f"{n} rows")
         stats = _stats(d / "tk_stats.txt", board)
         if stats.get("rows") != n:
             raise FirmwareFailure(f"the firmware on {board.name} ran {stats.get('rows')} rows of {n}.")
@@ -134,6 +106,80 @@ def run_firmware(fw_dir: str | Path, board: Board, graph, inputs: list[np.ndarra
             res.samples = _samples(d / "tk_profile.txt")
             res.profile = layer_profile(res.samples, report, n)
     return res
+
+
+def _qemu(cmd: list[str], d: Path, board: Board, timeout: float, what: str):
+    """Run QEMU in folder d; a hang, a fault, a lockup or a failed exit raises FirmwareFailure.
+    Returns (the completed process, seconds)."""
+    t0 = time.perf_counter()
+    try:
+        r = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) \
+            else (e.stdout or "")
+        raise FirmwareFailure(f"the firmware on {board.name} did not finish within {timeout:.0f} s "
+                              f"(hang or lockup; {what}); console: {out.strip()[-300:]!r}.") \
+            from None
+    secs = time.perf_counter() - t0
+    text = r.stderr + "\n" + r.stdout
+    m = _FAULT.search(text)
+    if r.returncode != 0 or m:
+        if m and m.group(1) == "fault":
+            raise FirmwareFailure(f"the firmware crashed on {board.name}: {m.group(2).strip()}.")
+        if m:
+            raise FirmwareFailure(f"firmware I/O failed on {board.name}: {m.group(2).strip()}.")
+        fatal = re.search(r"qemu: fatal: (.*)", r.stderr)
+        if fatal:
+            regs = dict(re.findall(r"\b(R1[345]|XPSR)=([0-9a-f]+)", r.stderr))
+            names = {"R15": "pc", "R14": "lr", "R13": "sp", "XPSR": "xpsr"}
+            where = " ".join(f"{names[k]}=0x{regs[k]}" for k in names if k in regs)
+            raise FirmwareFailure(f"the core locked up on {board.name}: "
+                                  f"{fatal.group(1).strip()}; {where}.")
+        hint = " (the core locked up or hit a semihosting call QEMU refused)" \
+            if r.returncode in (134, -6) else ""
+        raise FirmwareFailure(f"QEMU exited with status {r.returncode} on {board.name}{hint}: "
+                              f"{r.stderr.strip()[-500:]!r}.")
+    return r, secs
+
+
+@dataclass
+class HarnessRun:
+    files: dict[str, bytes]         # every file the image wrote over semihosting
+    console: str
+    samples: list[int]              # instruction counter at each marker hit (with a marker)
+    seconds: float
+
+
+def run_harness(elf: str | Path, board: Board, files: dict[str, bytes] | None = None,
+                marker: str | None = None, timeout: float = 120.0) -> HarnessRun:
+    """Run a test or benchmark image (firmware.build_harness) under QEMU as run_firmware does:
+    `files` are put in its semihosting folder, and everything it writes there comes back. With
+    `marker` (a function symbol of the image) the counting plugin samples the executed
+    instructions at every call of it."""
+    elf = Path(elf).resolve()
+    with tempfile.TemporaryDirectory(prefix="tinykiln-qemu-") as d:
+        d = Path(d)
+        for name, data in (files or {}).items():
+            (d / name).write_bytes(data)
+        pargs = None
+        if marker:
+            pargs = f"{plugin_path()},marker={symbol_address(elf, marker):#x},out=tk_profile.txt"
+        r, secs = _qemu(qemu_command(board, elf, pargs), d, board, timeout, elf.name)
+        samples = _samples(d / "tk_profile.txt") if marker else []
+        out = {p.name: p.read_bytes() for p in d.iterdir()
+               if p.is_file() and p.name not in (files or {}) and p.name != "tk_profile.txt"}
+    return HarnessRun(out, r.stdout, samples, secs)
+
+
+def symbol_address(elf: Path, name: str) -> int:
+    """A function's address in the ELF (the Thumb bit cleared)."""
+    from elftools.elf.elffile import ELFFile
+    with open(elf, "rb") as fh:
+        syms = ELFFile(fh).get_section_by_name(".symtab").get_symbol_by_name(name)
+    if not syms:
+        raise RuntimeError(f"{elf} has no symbol {name}")
+    return syms[0]["st_value"] & ~1
 
 
 def _stats(path: Path, board: Board) -> dict:
