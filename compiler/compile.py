@@ -1,4 +1,4 @@
-"""The compile driver: import -> passes -> plan (from each op's scratch query) -> lower -> generate C.
+"""The compile driver: import -> passes -> plan (from each op's scratch query) -> lower -> C.
 Output goes to a temporary sibling folder that is renamed into place only when complete."""
 from __future__ import annotations
 

@@ -11,11 +11,12 @@ import numpy as np
 from .. import __version__
 from ..errors import TinykilnError
 from ..ir import C_TYPES, Graph
-from ..lower.context import Lowered, arena_ptr
+from ..lower.context import Lowered, arena_ptr, scratch_macro, tensor_desc, tensor_macro
 from ..plan.planner import Plan
 from ..resources import resource_dir
 
 ARENA_ALIGN = 16
+LINE = 120      # longest line of generated C
 
 
 def template_env() -> jinja2.Environment:
@@ -85,15 +86,93 @@ def _only_safe_text(v):
     return v
 
 
-def _format_values(values: np.ndarray, ctype: str, per_line: int = 16) -> list[str]:
+def _format_values(values: np.ndarray, ctype: str, width: int = LINE - 5) -> list[str]:
+    """Array initializer lines (without indent and trailing comma) of at most `width`."""
     if ctype == "float":
         items = [repr(float(v)) + "f" for v in values.astype(np.float32)]
+    elif ctype == "int32_t":
+        items = ["INT32_MIN" if v == -(1 << 31) else str(v) for v in values.tolist()]
     else:
-        items = []
-        for v in values.tolist():
-            v = int(v)
-            items.append("INT32_MIN" if ctype == "int32_t" and v == -(1 << 31) else str(v))
-    return [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        items = [str(v) for v in values.tolist()]
+    lines, start, used = [], 0, -2
+    for i, item in enumerate(items):
+        used += len(item) + 2
+        if used > width and i > start:
+            lines.append(", ".join(items[start:i]))
+            start, used = i, len(item)
+    if start < len(items):
+        lines.append(", ".join(items[start:]))
+    return lines
+
+
+def block_comment(text, indent: str = "", width: int = LINE, lead: str = "") -> Escaped:
+    """`text` (escaped here) as a /* */ comment whose lines, each starting with `indent`, stay
+    within `width`: broken at spaces where possible, never right after a backslash. `lead` (code,
+    e.g. a #define) goes before the comment on its first line, which `indent` must be as long as."""
+    words = comment_text(text).split(" ")
+    room = width - len(indent) - 3         # "/* " or " * " before, " */" after the last
+    lines, cur = [], ""
+    for w in words:
+        while len(w) > room - 3:            # a word longer than a line: hard break
+            cut = room - 3
+            while cut > 1 and w[cut - 1] == "\\":
+                cut -= 1
+            if cur:
+                lines.append(cur)
+                cur = ""
+            lines.append(w[:cut])
+            w = w[cut:]
+        if cur and len(cur) + 1 + len(w) > room - 3:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    lines.append(cur)
+    out = (lead or indent) + "/* " + lines[0]
+    for line in lines[1:]:
+        out += "\n" + indent + " * " + line
+    return Escaped(out + " */")
+
+
+def _call_line(func: str, args: list[str], indent: str = "    ") -> str:
+    """`func(args);` broken after commas, continuation lines aligned, to stay within LINE."""
+    head = f"{indent}{func}("
+    lines, cur = [], head
+    for k, a in enumerate(args):
+        piece = a + (", " if k < len(args) - 1 else ");")
+        if len(cur) + len(piece.rstrip()) > LINE and cur.strip() != head.strip():
+            lines.append(cur.rstrip())
+            cur = " " * len(head)
+        cur += piece
+    lines.append(cur)
+    return "\n".join(lines) if args else head + ");"
+
+
+def _tensor_macros(graph: Graph, offsets: dict) -> list[Escaped]:
+    """`#define TK_T<i> ((ctype *)(tk_arena + offset))` for every activation tensor the plan
+    placed, with a comment: index, name, type, shape, and the tensor whose storage it shares."""
+    out = []
+    for i, t in enumerate(graph.tensors):
+        root = graph.root(i)
+        if t.is_const or ("t", root) not in offsets:
+            continue
+        off = offsets[("t", root)]
+        define = f"#define {tensor_macro(i)} (({C_TYPES[t.dtype]} *)(tk_arena + {off}))"
+        what = tensor_desc(t, i) + (f", shares t{root}'s storage" if root != i else "")
+        # the layout of the code never depends on a name: the comment follows the #define (one
+        # space after column 44) and wraps onto lines aligned under it
+        lead = f"{define:<{max(len(define), 44)}} "
+        out.append(block_comment(what, " " * len(lead), lead=lead))
+    return out
+
+
+def _scratch_macros(lowered: Lowered, offsets: dict) -> list[Escaped]:
+    out = []
+    for i, nbytes in sorted(lowered.scratch.items()):
+        define = (f"#define {scratch_macro(i)} (({lowered.scratch_ctype[i]} *)"
+                  f"(tk_arena + {offsets[('s', i)]}))")
+        out.append(Escaped(f"{define} /* op {i}'s scratch, {nbytes} bytes */"))
+    return out
 
 
 def c_identifier(name: str) -> str:
@@ -148,10 +227,15 @@ def c_prefix(name: str, max_len: int = MAX_PREFIX) -> str:
 
 def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
     out = []
-    for t in ids:
+    for k, t in enumerate(ids):
         tt = graph.tensors[t]
         out.append({"tensor": t, "name": tt.name, "ctype": C_TYPES[tt.dtype], "dtype": tt.dtype,
                     "shape": list(tt.shape), "elements": tt.num_elements, "bytes": tt.nbytes,
+                    "macro": tensor_macro(t),
+                    "comment": block_comment(
+                        f"{'in' if t in graph.inputs else 'out'}put {k}: {tensor_desc(tt, t)}"
+                        + (f", scale {tt.quant.scale[0]!r}, zero point {tt.quant.zero_point[0]}"
+                           if tt.quant else "")),
                     "ptr": ptr_of(t),
                     "scale": repr(tt.quant.scale[0]) if tt.quant else None,
                     "zero_point": tt.quant.zero_point[0] if tt.quant else None})
@@ -161,6 +245,8 @@ def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
 def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "model",
                    model_name: str = "model", pre: list[dict] | None = None) -> dict[str, str]:
     prefix = c_prefix(prefix)
+    # a parameter struct is the first argument (&name) of its op's kernel call
+    kernel_of = {c.args[0][1:]: c.func for c in lowered.calls if c.args and c.args[0][:1] == "&"}
 
     def ptr(t: int) -> str:
         return arena_ptr(graph, plan.offsets, t)
@@ -173,10 +259,21 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
         "arena_size": max(plan.arena_size, 1),
         "arena_align": ARENA_ALIGN,
         "headers": sorted(s[:-2] + ".h" for s in lowered.sources),
-        "consts": [{"name": c.name, "ctype": c.ctype, "count": len(c.values), "comment": c.comment,
+        "banner": block_comment(f"generated by tinykiln {__version__} from {model_name} (sha256 "
+                                f"{graph.source_sha256}); do not edit"),
+        "consts": [{"name": c.name, "ctype": c.ctype, "count": len(c.values),
+                    "comment": block_comment(c.comment or c.name),
                     "lines": _format_values(c.values, c.ctype)} for c in lowered.consts],
-        "structs": lowered.structs,
-        "calls": lowered.calls,
+        "structs": [{"ctype": st.ctype, "name": st.name, "fields": st.fields,
+                     "comment": block_comment(st.comment + (f" -> {kernel_of[st.name]}"
+                                                            if st.name in kernel_of else ""))}
+                    for st in lowered.structs],
+        "calls": [{"op_index": c.op_index, "is_copy_free": c.is_copy_free,
+                   "comment": block_comment(c.comment, "    "),
+                   "line": "" if c.is_copy_free else _call_line(c.func, c.args)}
+                  for c in lowered.calls],
+        "tensor_macros": _tensor_macros(graph, plan.offsets),
+        "scratch_macros": _scratch_macros(lowered, plan.offsets),
         "inputs": io_list(graph, graph.inputs, ptr),
         "outputs": io_list(graph, graph.outputs, ptr),
         "pre": pre or [],

@@ -41,7 +41,8 @@ def emit_lut(op, ctx, table) -> None:
     assert table.shape == (256,) and table.min() >= -128 and table.max() <= 127
     n = ctx.tensor(op.inputs[0]).num_elements
     p = ctx.params(op, "tk_lut_params", {
-        "size": n, "table": ctx.const(op, "lut", "int8_t", table.astype(np.int8))})
+        "size": n, "table": ctx.const(op, "lut", "int8_t", table.astype(np.int8),
+                                       "lookup table: output for input -128, -127, ..., 127")})
     ctx.call(op, "tk_lut_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])], ["lut_s8.c"])
 
 

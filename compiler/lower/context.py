@@ -16,7 +16,7 @@ class ConstArray:
     name: str
     ctype: str
     values: np.ndarray          # flat
-    comment: str = ""
+    comment: str = ""           # what it holds (op, tensor, layout); may hold model names
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Struct:
     ctype: str
     name: str
     fields: list[tuple[str, str]]   # (field, C expression)
+    comment: str = ""
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Lowered:
     structs: list[Struct] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     scratch: dict[int, int] = field(default_factory=dict)   # op index -> scratch bytes
+    scratch_ctype: dict[int, str] = field(default_factory=dict)     # op index -> element type
     warnings: list[str] = field(default_factory=list)       # bit-exact with TFLM, but worth a look
 
 
@@ -77,6 +79,27 @@ def arena_ptr(graph: Graph, offsets: dict, index: int, arena: str = "tk_arena") 
     """A C expression for activation tensor `index`'s data: its place in the arena."""
     ctype = C_TYPES[graph.tensors[index].dtype]
     return f"({ctype} *)({arena} + {offsets[('t', graph.root(index))]})"
+
+
+def tensor_macro(index: int) -> str:
+    """The name model.c gives activation tensor `index` (a macro for its place in the arena);
+    derived from the index only, never from the model's names."""
+    return f"TK_T{index}"
+
+
+def scratch_macro(op_index: int) -> str:
+    return f"TK_SCRATCH{op_index}"
+
+
+def short_name(name: str, limit: int = 40) -> str:
+    """A model's tensor name cut to `limit` characters for a comment (still to be escaped)."""
+    name = str(name)
+    return name if len(name) <= limit else name[:limit - 3] + "..."
+
+
+def tensor_desc(t: Tensor, index: int) -> str:
+    """t<index> 'name' dtype [shape], for comments (the name still to be escaped)."""
+    return f"t{index} '{short_name(t.name)}' {t.dtype} {list(t.shape)}"
 
 
 class LowerContext:
@@ -116,7 +139,8 @@ class LowerContext:
         t = self.graph.tensors[index]
         if t.is_const:
             return self.const_tensor(index)
-        return arena_ptr(self.graph, self.offsets, index, self.arena)
+        self.offsets[("t", self.graph.root(index))]      # planned (KeyError otherwise)
+        return tensor_macro(index)
 
     def scratch_allowed(self, op: Op) -> bool:
         """False when the planner found that this op's scratch would enlarge the arena: the
@@ -132,24 +156,32 @@ class LowerContext:
             # a family's scratch query disagrees with its lowering: our bug, never the user's
             raise AssertionError(f"op {op.index} asks for {nbytes} bytes of scratch; the plan "
                                  f"holds {self.planned_scratch.get(op.index, 0)}")
-        return f"({ctype} *)({self.arena} + {self.offsets[key]})"
+        self.out.scratch_ctype[op.index] = ctype
+        return scratch_macro(op.index)
 
     def const_tensor(self, index: int) -> str:
         if index not in self._const_names:
             t = self.graph.tensors[index]
             name = f"tk_c{index}"
             self._const_names[index] = name
-            self.out.consts.append(ConstArray(name, C_TYPES[t.dtype], t.data.reshape(-1),
-                                              comment=f"{t.name} {list(t.shape)}"))
+            users = [f"op {o.index} {o.opcode} input {k}" for o in self.graph.ops
+                     for k, i in enumerate(o.inputs) if i == index]
+            self.out.consts.append(ConstArray(
+                name, C_TYPES[t.dtype], t.data.reshape(-1),
+                comment=f"{tensor_desc(t, index)}, the model's constant as stored (row-major "
+                        f"{list(t.shape)}); read by {', '.join(users)}"))
         return self._const_names[index]
 
-    def const(self, op: Op, suffix: str, ctype: str, values) -> str:
-        """A compile-time table belonging to `op` (multipliers, shifts, lookup tables)."""
+    def const(self, op: Op, suffix: str, ctype: str, values, what: str = "") -> str:
+        """A compile-time table belonging to `op` (multipliers, shifts, lookup tables); `what`
+        says what it holds and in which layout (the comment above it in model.c)."""
         name = f"tk_op{op.index}_{suffix}"
         values = np.asarray(values).reshape(-1)
         if ctype == "int32_t":
             _check_int32(op, self.graph, suffix, values)
-        self.out.consts.append(ConstArray(name, ctype, values))
+        self.out.consts.append(ConstArray(
+            name, ctype, values,
+            comment=f"op {op.index} {op.opcode}: {what or suffix + ' table'}"))
         return name
 
     def params(self, op: Op, ctype: str, fields: dict) -> str:
@@ -158,7 +190,8 @@ class LowerContext:
         for k, v in fields.items():
             if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
                 _check_int32(op, self.graph, k, [int(v)])
-        self.out.structs.append(Struct(ctype, name, [(k, _cexpr(v)) for k, v in fields.items()]))
+        self.out.structs.append(Struct(ctype, name, [(k, _cexpr(v)) for k, v in fields.items()],
+                                       f"op {op.index} {op.opcode}"))
         return "&" + name
 
     def call(self, op: Op, func: str, args: list[str], sources: list[str], macs: int = 0):

@@ -136,6 +136,15 @@ def requant_table(mults, shifts, bound: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.stack([m, s], axis=1).reshape(-1).astype(np.int32), fast
 
 
+def requant_what(fast: bool, rows: str = "output channel") -> str:
+    """What a requant_table holds, for the comment above it in model.c."""
+    if fast:
+        return (f"requantization per {rows}, {{multiplier Q31, -shift - 1}} pairs (every shift "
+                f"a right shift, stored as -shift - 1 for tk_requant_fast, tk_nn.h)")
+    return (f"requantization per {rows}, {{multiplier Q31, shift}} pairs (shift > 0: left shift; "
+            f"tk_out_stage, tk_nn.h)")
+
+
 def pair_blocked(w2d: np.ndarray) -> np.ndarray:
     """[channels, K] weights in the pair-blocked order of tk_conv2d_s8 (conv2d_s8.h): per channel
     pair, four taps of one channel then the same four of the other, then the remaining taps
@@ -163,19 +172,20 @@ def _quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max) -> dict:
     return {"input_offset": -int(inp.quant.zero_point[0]),
             "output_offset": int(out.quant.zero_point[0]),
             "act_min": act_min, "act_max": act_max,
-            "multiplier": ctx.const(op, "mult", "int32_t", mults),
-            "shift": ctx.const(op, "shift", "int32_t", shifts)}
+            "multiplier": ctx.const(op, "mult", "int32_t", mults,
+                                    "requantization multiplier per output channel (Q31)"),
+            "shift": ctx.const(op, "shift", "int32_t", shifts,
+                               "requantization shift per output channel (> 0: left shift)")}
 
 
 def _fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max, bound) -> dict:
     """The fast kernels' quantization fields: the interleaved rq table instead of the
-    multiplier and shift arrays (which stay null)."""
+    multiplier and shift arrays (which they ignore, so they stay unset: null)."""
     rq, fast = requant_table(mults, shifts, bound)
     return {"input_offset": -int(inp.quant.zero_point[0]),
             "output_offset": int(out.quant.zero_point[0]),
             "act_min": act_min, "act_max": act_max,
-            "multiplier": "0", "shift": "0",
-            "rq": ctx.const(op, "rq", "int32_t", rq), "rq_fast": int(fast)}
+            "rq": ctx.const(op, "rq", "int32_t", rq, requant_what(fast)), "rq_fast": int(fast)}
 
 
 def _conv2d_kernel(w_shape, in_shape, allowed: bool) -> tuple[bool, int]:
@@ -200,6 +210,14 @@ def conv2d_scratch(op, graph, allowed: bool) -> int:
     return _conv2d_kernel(w.shape, inp.shape, allowed)[1]
 
 
+_FOLDED_WHAT = ("folded bias per output channel: {b} + input_offset * sum of the channel's "
+                "weights, wrapped to int32")
+
+
+def _bias_name(op) -> str:
+    return f"bias t{op.inputs[2]}" if len(op.inputs) > 2 and op.inputs[2] >= 0 else "0 (no bias)"
+
+
 def lower_conv2d(op, ctx):
     inp, w, out, bias, mults, shifts, act_min, act_max = _common(op, ctx, 0, 0)
     out_c, k_h, k_w, k_c = (int(d) for d in w.shape)
@@ -217,12 +235,16 @@ def lower_conv2d(op, ctx):
         w2d = w.data.reshape(out_c, -1)
         fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
                                          acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
+        del fields["k_c"]       # = in_c; tk_conv2d_s8 does not read it
         p = ctx.params(op, "tk_conv2d_params", fields)
         fb = _folded_bias(bias, w2d, fields["input_offset"])
         scratch = ctx.scratch(op, scratch_bytes, "int8_t") if scratch_bytes else "0"
-        f = ctx.const(op, "w", "int8_t", pair_blocked(w2d))
-        ctx.call(op, "tk_conv2d_s8", [p, x, f, ctx.const(op, "fbias", "int32_t", fb), y, scratch],
-                 ["conv2d_s8.c"], macs=macs)
+        f = ctx.const(op, "w", "int8_t", pair_blocked(w2d),
+                      f"filter t{op.inputs[1]} [{out_c}][{k_h}][{k_w}][{in_c}] pair-blocked: per "
+                      f"pair of output channels, 4 taps of one then the same 4 of the other "
+                      f"(conv2d_s8.h)")
+        fbias = ctx.const(op, "fbias", "int32_t", fb, _FOLDED_WHAT.format(b=_bias_name(op)))
+        ctx.call(op, "tk_conv2d_s8", [p, x, f, fbias, y, scratch], ["conv2d_s8.c"], macs=macs)
     else:
         fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
         p = ctx.params(op, "tk_conv2d_params", fields)
@@ -249,12 +271,15 @@ def lower_depthwise_conv2d(op, ctx):
         w2d = w.data.reshape(-1, out_c).T          # [channels, taps]
         fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
                                          acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
+        del fields["depth_multiplier"]      # 1; tk_depthwise_conv2d_s8 does not read it
         p = ctx.params(op, "tk_dwconv_params", fields)
         fb = _folded_bias(bias, w2d, fields["input_offset"])
-        f = ctx.const(op, "w", "int8_t", group_blocked(w2d))
-        ctx.call(op, "tk_depthwise_conv2d_s8",
-                 [p, x, f, ctx.const(op, "fbias", "int32_t", fb), y],
-                 ["depthwise_conv2d_s8.c"], macs=macs)
+        f = ctx.const(op, "w", "int8_t", group_blocked(w2d),
+                      f"filter t{op.inputs[1]} [1][{k_h}][{k_w}][{out_c}] group-blocked: channels "
+                      f"in groups of 4, each group tap by tap (depthwise_conv2d_s8.h)")
+        fbias = ctx.const(op, "fbias", "int32_t", fb, _FOLDED_WHAT.format(b=_bias_name(op)))
+        ctx.call(op, "tk_depthwise_conv2d_s8", [p, x, f, fbias, y], ["depthwise_conv2d_s8.c"],
+                 macs=macs)
     else:
         fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
         p = ctx.params(op, "tk_dwconv_params", fields)

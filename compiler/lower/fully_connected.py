@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .multipliers import activation_range, quantize_multiplier
-from .conv import acc_bound, requant_table
+from .conv import acc_bound, requant_table, requant_what
 
 
 def row_blocked(w2d: np.ndarray) -> np.ndarray:
@@ -80,12 +80,18 @@ def lower_fully_connected(op, ctx):
         "batches": batches, "accum_depth": depth, "output_depth": out_depth,
         "output_offset": out.quant.zero_point[0],
         "act_min": act_min, "act_max": act_max, "per_channel": len(mults) > 1,
-        "rq": ctx.const(op, "rq", "int32_t", rq), "rq_fast": int(fast),
-        "folded_bias": ctx.const(op, "bias", "int32_t", folded.astype(np.int32)),
+        "rq": ctx.const(op, "rq", "int32_t", rq,
+                        requant_what(fast, "output row" if len(mults) > 1 else "tensor (one)")),
+        "rq_fast": int(fast),
+        "folded_bias": ctx.const(op, "bias", "int32_t", folded.astype(np.int32),
+                                 f"folded bias per output row: "
+                                 f"{f'bias t{bias_i}' if bias_i >= 0 else '0 (no bias)'} + "
+                                 f"input_offset * sum of the row's weights, wrapped to int32"),
     })
-    ctx.call(op, "tk_fully_connected_s8",
-             [p, ctx.ptr(op.inputs[0]), ctx.const(op, "w", "int8_t", row_blocked(wdata)),
-              ctx.ptr(op.outputs[0])],
+    wts = ctx.const(op, "w", "int8_t", row_blocked(wdata),
+                    f"weights t{op.inputs[1]} [{out_depth}][{depth}] row-blocked: rows in blocks "
+                    f"of 4, per 4 inputs each row's 4 weights in turn (fully_connected_s8.h)")
+    ctx.call(op, "tk_fully_connected_s8", [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
              ["fully_connected_s8.c"], macs=batches * depth * out_depth)
 
 

@@ -1,0 +1,164 @@
+"""The generated model.c/model.h read well: lines of at most 120 characters, a named macro per
+activation tensor (shape in its comment), a comment on every const array and parameter struct,
+requantization tables that say what they hold, and no struct field the chosen kernel ignores
+(checked against the kernel sources in runtime_c, not against our own lowering)."""
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, shared_model
+from test_names import HOSTILE, fc_model
+from test_ops_conv import CASES, ModelBuilder, _add_case
+from tinykiln.compile import compile_graph
+from tinykiln.frontend.tflite_import import parse_tflite
+
+LINE = 120
+
+
+def _conv_cases() -> bytes:
+    rng = np.random.default_rng(7)
+    b = ModelBuilder("conv_cases")
+    for c in CASES:
+        _add_case(b, c, rng)
+    return b.build()
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    """kws (shared), every conv case (fast and reference kernels, left and right shifts) and a
+    model whose tensor names are hostile and very long."""
+    out = {"kws": compile_graph(parse_tflite(shared_model("kws_ref_model.tflite").read_bytes())),
+           "conv": compile_graph(parse_tflite(_conv_cases())),
+           "names": compile_graph(parse_tflite(fc_model(HOSTILE + ["n" * 500, "\u2603" * 300])),
+                                  model_name="m" * 300)}
+    return out
+
+
+def _model_c(c) -> str:
+    return c.files["model.c"]
+
+
+@pytest.mark.parametrize("which", ["kws", "conv", "names"])
+def test_lines_fit_120(compiled, which):
+    for name, text in compiled[which].files.items():
+        if name in ("model.c", "model.h"):
+            long = [(k + 1, len(line)) for k, line in enumerate(text.splitlines())
+                    if len(line) > LINE]
+            assert not long, f"{which} {name}: lines longer than {LINE}: {long[:5]}"
+
+
+@pytest.mark.parametrize("which", ["kws", "conv", "names"])
+def test_every_const_array_and_struct_is_commented(compiled, which):
+    lines = _model_c(compiled[which]).splitlines()
+    decls = [k for k, line in enumerate(lines) if line.startswith("static const ")]
+    assert len(decls) > 5
+    for k in decls:
+        above = lines[k - 1]
+        assert above.rstrip().endswith("*/"), f"no comment above {lines[k]!r}"
+        # the comment (maybe several lines) names the op that reads the array
+        j = k - 1
+        while not lines[j].startswith("/*"):
+            j -= 1
+        text = " ".join(re.sub(r"^\s*(/\*|\*) ", "", line) for line in lines[j:k])
+        assert re.search(r"\bop \d+ [A-Z_0-9]+", text), f"{lines[k]!r}: comment {text!r}"
+
+
+@pytest.mark.parametrize("which", ["kws", "conv", "names"])
+def test_a_named_macro_per_activation_tensor(compiled, which):
+    c = compiled[which]
+    text = _model_c(c)
+    g = c.graph
+    used = {t for op in g.ops for t in op.inputs + op.outputs if t >= 0} | set(g.inputs)
+    for t in sorted(used):
+        tt = g.tensors[t]
+        if tt.is_const:
+            continue
+        m = re.search(rf"^#define TK_T{t} \(\((\w+) \*\)\(tk_arena \+ (\d+)\)\) +"
+                      rf"/\* ((?:(?!\*/).)*) \*/$", text, re.M | re.S)
+        assert m, f"no macro for tensor {t}"
+        comment = re.sub(r"\n\s*\* ", " ", m.group(3))      # a wrapped comment as one line
+        assert comment.startswith(f"t{t} ") and str(list(tt.shape)) in comment, comment
+        assert m.group(1) == {"int8": "int8_t", "int16": "int16_t", "float32": "float",
+                              "int32": "int32_t"}[tt.dtype]
+        assert int(m.group(2)) == c.plan.offsets[("t", g.root(t))]
+    # the kernel calls use the macros, never a bare arena offset
+    body = text[text.index("_invoke(void) {"):]
+    assert "tk_arena" not in body
+    # identifiers come from indices only: every #define is TK_T<n>, TK_SCRATCH<n> or the hook
+    names = set(re.findall(r"^#define (\w+)", text, re.M))
+    assert all(re.fullmatch(r"TK_T\d+|TK_SCRATCH\d+|TK_LAYER_HOOK", n) for n in names), names
+
+
+def test_requant_tables_say_what_they_hold(compiled):
+    """A table that holds -shift - 1 (rq_fast = 1) says so; a table of plain shifts says that
+    shift > 0 shifts left. Both kinds occur among the conv cases."""
+    seen = set()
+    for which in ("kws", "conv"):
+        text = _model_c(compiled[which])
+        for name, fast in re.findall(r"\.rq = (tk_op\d+_rq),\n\s+\.rq_fast = ([01]),", text):
+            m = re.search(rf"(/\*(?:(?!\*/).)*\*/)\nstatic const int32_t {name}\[", text, re.S)
+            assert m, f"{name} has no comment"
+            comment = m.group(1)
+            assert "requantization" in comment
+            if fast == "1":
+                assert "-shift - 1" in comment, comment
+            else:
+                assert "-shift - 1" not in comment and "shift > 0: left shift" in comment, comment
+            seen.add(fast)
+    assert seen == {"0", "1"}
+
+
+def _c_functions(src: str) -> dict[str, str]:
+    """Top-level function name -> body, from a runtime .c file."""
+    out = {}
+    for m in re.finditer(r"^[A-Za-z_][^;{}()]*?\b(\w+)\(([^;{}]*?)\)\s*\{(.*?)^\}", src,
+                         re.M | re.S):
+        out[m.group(1)] = m.group(2) + m.group(3)
+    return out
+
+
+def _fields_read(func: str, source: str) -> set[str]:
+    """Every p->field read by `func` or by a function of its file that it calls, transitively."""
+    fns = _c_functions((ROOT / "runtime_c" / source).read_text())
+    assert func in fns, f"{func} not found in {source}"
+    todo, seen = [func], set()
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        todo += [g for g in fns if g != f and re.search(rf"\b{g}\(", fns[f])]
+    return {fld for f in seen for fld in re.findall(r"\bp->(\w+)", fns[f])}
+
+
+@pytest.mark.parametrize("which", ["kws", "conv"])
+def test_no_struct_field_the_kernel_ignores(compiled, which):
+    c = compiled[which]
+    text = _model_c(c)
+    checked = 0
+    for call in c.lowered.calls:
+        if call.is_copy_free or not call.args or not call.args[0].startswith("&tk_op"):
+            continue
+        struct = call.args[0][1:]
+        m = re.search(rf"static const \w+ {struct} = \{{\n(.*?)\n\}};", text, re.S)
+        assert m, struct
+        printed = set(re.findall(r"^\s+\.(\w+) = ", m.group(1), re.M))
+        source = next(s for s in c.lowered.sources if (ROOT / "runtime_c" / s).is_file()
+                      and re.search(rf"\b{call.func}\(", (ROOT / "runtime_c" / s).read_text()))
+        extra = printed - _fields_read(call.func, source)
+        assert not extra, f"{struct} sets {sorted(extra)}, which {call.func} does not read"
+        checked += 1
+    assert checked >= 5
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+@pytest.mark.parametrize("which", ["kws", "names"])
+def test_generated_c_compiles_without_warnings(compiled, which, tmp_path):
+    for name, text in compiled[which].files.items():
+        (tmp_path / name).write_text(text)
+    r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", "model.c",
+                        "-o", "model.o"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
