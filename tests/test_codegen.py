@@ -101,7 +101,7 @@ def test_requant_tables_say_what_they_hold(compiled):
         for name, fast in re.findall(r"\.rq = (tk_op\d+_rq),\n\s+\.rq_fast = ([01]),", text):
             m = re.search(rf"(/\*(?:(?!\*/).)*\*/)\nstatic const int32_t {name}\[", text, re.S)
             assert m, f"{name} has no comment"
-            comment = m.group(1)
+            comment = re.sub(r"\n\s*\* ", " ", m.group(1))     # a wrapped comment as one line
             assert "requantization" in comment
             if fast == "1":
                 assert "-shift - 1" in comment, comment

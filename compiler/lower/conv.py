@@ -136,12 +136,12 @@ def requant_table(mults, shifts, bound: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.stack([m, s], axis=1).reshape(-1).astype(np.int32), fast
 
 
-def requant_what(fast: bool, rows: str = "output channel") -> str:
+def requant_what(fast: bool, scope: str = "one pair per output channel") -> str:
     """What a requant_table holds, for the comment above it in model.c."""
     if fast:
-        return (f"requantization per {rows}, {{multiplier Q31, -shift - 1}} pairs (every shift "
-                f"a right shift, stored as -shift - 1 for tk_requant_fast, tk_nn.h)")
-    return (f"requantization per {rows}, {{multiplier Q31, shift}} pairs (shift > 0: left shift; "
+        return (f"requantization, {scope}: {{multiplier Q31, -shift - 1}} (every shift a right "
+                f"shift, stored as -shift - 1 for tk_requant_fast, tk_nn.h)")
+    return (f"requantization, {scope}: {{multiplier Q31, shift}} (shift > 0: left shift; "
             f"tk_out_stage, tk_nn.h)")
 
 

@@ -81,7 +81,8 @@ def lower_fully_connected(op, ctx):
         "output_offset": out.quant.zero_point[0],
         "act_min": act_min, "act_max": act_max, "per_channel": len(mults) > 1,
         "rq": ctx.const(op, "rq", "int32_t", rq,
-                        requant_what(fast, "output row" if len(mults) > 1 else "tensor (one)")),
+                        requant_what(fast, "one pair per output row" if len(mults) > 1
+                                     else "one pair for every row")),
         "rq_fast": int(fast),
         "folded_bias": ctx.const(op, "bias", "int32_t", folded.astype(np.int32),
                                  f"folded bias per output row: "

@@ -83,11 +83,10 @@ def lower_concat(op, ctx):
         raise ctx.fail(op, "the inputs' sizes along the axis do not add up to the output's")
     outer = math.prod(int(d) for d in out.shape[:axis])
     blocks = [math.prod(int(d) for d in t.shape[axis:]) for t in ins]
-    pad = MAX_CONCAT_INPUTS - len(ins)
+    # entries past num_inputs, which the kernel does not read, are left out (zero)
     p = ctx.params(op, "tk_concat_params", {
         "num_inputs": len(ins), "outer": outer,
-        "block": _arr(blocks + [0] * pad),
-        "input": _arr([ctx.ptr(i) for i in op.inputs] + ["0"] * pad)})
+        "block": _arr(blocks), "input": _arr([ctx.ptr(i) for i in op.inputs])})
     ctx.call(op, "tk_concat_s8", [p, ctx.ptr(op.outputs[0])], ["concat_s8.c"])
 
 
