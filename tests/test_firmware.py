@@ -3,8 +3,11 @@ against TFLM, "does not fit" errors, reproducible images, repeatable instruction
 faults/hangs reported as such."""
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -204,19 +207,52 @@ def test_kws_bitexact_on_board(board, kws, tmp_path):
     assert 0 < res.stack_peak < res.stack_size
 
 
+FIT_MSG = (r"does not fit on {board}: {region} over by {by}(\d+) bytes "
+           r"\(flash \d+ bytes, RAM \d+ bytes\)\.")
+
+
+@contextlib.contextmanager
+def _no_compiler():
+    """No process may start and no cross compiler is on PATH: what happens here is Python only."""
+    def refuse(*a, **k):
+        raise AssertionError(f"a process was started: {a[0] if a else k}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(subprocess, "run", refuse)
+        mp.setattr(subprocess, "Popen", refuse)
+        mp.setattr(shutil, "which", lambda *a, **k: None)
+        yield
+
+
+@contextlib.contextmanager
+def _link_decides():
+    """The Python fit check off: only ld's error (the backstop) can refuse."""
+    from tinykiln.targets import firmware
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(firmware, "check_fit", lambda c, b: None)
+        yield
+
+
 def _assert_does_not_fit(c, b, region: str, tmp_path):
-    """Building c for b fails with "does not fit on B: REGION over by N bytes", leaves no output,
-    and N is what the same board with 4 MiB of that memory uses minus the real size."""
+    """Building c for b fails before any compiler runs with "does not fit on B: REGION over by at
+    least N bytes" and leaves no output; with the Python check off, the link fails with "REGION
+    over by M bytes", M what the same board with 4 MiB of that memory uses minus the real size,
+    and 0 < N <= M."""
     from tinykiln.targets.firmware import build_firmware
     out = tmp_path / "fw"
-    with pytest.raises(TinykilnError) as e:
+    with _no_compiler(), pytest.raises(TinykilnError) as e:
         build_firmware(c, b, out)
-    m = re.fullmatch(rf"does not fit on {b.name}: {region} over by (\d+) bytes .*", str(e.value))
+    early = re.fullmatch(FIT_MSG.format(board=b.name, region=region, by="at least "), str(e.value))
+    assert early, str(e.value)
+    assert not out.exists() and not list(tmp_path.glob(".fw.tmp*"))
+    with _link_decides(), pytest.raises(TinykilnError) as e:
+        build_firmware(c, b, out)
+    m = re.fullmatch(FIT_MSG.format(board=b.name, region=region, by=""), str(e.value))
     assert m, str(e.value)
     assert not out.exists() and not list(tmp_path.glob(".fw.tmp*"))
     big = _resized(b, tmp_path, region, 4 << 20)
     used = build_firmware(c, big, tmp_path / "big")[region.lower()]["used"]
     assert int(m.group(1)) == used - getattr(b, region.lower()).length
+    assert 0 < int(early.group(1)) <= int(m.group(1))
 
 
 def _resized(board, tmp_path, region: str, length: int):
@@ -262,16 +298,138 @@ def test_demo_bitexact_on_every_emulated_board(board, demo, tmp_path):
 
 @need_arm
 def test_ram_does_not_fit(demo, tmp_path):
-    from tinykiln.targets.firmware import build_firmware
+    """16 KB stack + 8 KB arena in 20 KB of RAM: refused before the link, by at least what the
+    image would overflow; with RAM at the Python lower bound the check passes and ld refuses with
+    the exact overflow."""
+    from tinykiln.targets.firmware import build_firmware, usage_lower_bound
     c = demo[0]
-    small = _resized(get_board("mps2-an386"), tmp_path, "RAM", 20480)  # 16 KB stack + 8 KB arena
-    with pytest.raises(TinykilnError) as e:
+    b = get_board("mps2-an386")
+    used = build_firmware(c, b, tmp_path / "ok")["ram"]["used"]
+    small = _resized(b, tmp_path, "RAM", 20480)
+    with _no_compiler(), pytest.raises(TinykilnError) as e:
         build_firmware(c, small, tmp_path / "fw")
-    m = re.fullmatch(r"does not fit on mps2-an386: RAM over by (\d+) bytes .*", str(e.value))
+    m = re.fullmatch(FIT_MSG.format(board=b.name, region="RAM", by="at least "), str(e.value))
     assert m, str(e.value)
-    used = build_firmware(c, get_board("mps2-an386"), tmp_path / "ok")["ram"]["used"]
-    assert int(m.group(1)) == used - 20480
+    assert 0 < int(m.group(1)) <= used - 20480
     assert not (tmp_path / "fw").exists()
+    edge = usage_lower_bound(c, b)["ram"]
+    assert edge < used, "the lower bound must leave the close cases to the link"
+    close = _resized(b, tmp_path, "RAM", edge)
+    with pytest.raises(TinykilnError) as e:
+        build_firmware(c, close, tmp_path / "fw")
+    m = re.fullmatch(FIT_MSG.format(board=b.name, region="RAM", by=""), str(e.value))
+    assert m, str(e.value)
+    assert int(m.group(1)) == used - edge
+    assert not (tmp_path / "fw").exists()
+
+
+def _big_model(tmp_path, name: str, weights: int = 0, arena: int = 0) -> Path:
+    """One MAX_POOL_2D over an input of about `arena` bytes and, with weights, beside it a
+    FULLY_CONNECTED from 1,000 inputs with about `weights` bytes of int8 weights."""
+    from tinykiln.frontend.modelbuilder import ModelBuilder
+    b = ModelBuilder(name)
+    side = max(2, int((max(arena, 8) / 2) ** 0.5) // 2 * 2)
+    x = b.input((1, side, side, 2), 0.05, 0)
+    y = b.tensor((1, side // 2, side // 2, 2), scale=0.05, zero_point=0)
+    b.op("MAX_POOL_2D", [x], [y], padding="VALID", stride_h=2, stride_w=2, filter_height=2,
+         filter_width=2)
+    b.output(y)
+    if weights:
+        n_in, n_out = 1000, max(1, weights // 1000)
+        x = b.input((1, n_in), 0.05, 0)
+        rng = np.random.default_rng(1)
+        w = b.const(rng.integers(-127, 128, (n_out, n_in), dtype=np.int8), scale=0.01)
+        bias = b.const(np.zeros(n_out, np.int32), scale=0.0005)
+        y = b.tensor((1, n_out), scale=0.5, zero_point=0)
+        b.op("FULLY_CONNECTED", [x, w, bias], [y])
+        b.output(y)
+    p = tmp_path / f"{name}.tflite"
+    p.write_bytes(b.build())
+    return p
+
+
+# (model: weights, arena), board, the regions the check must name
+FAR_TOO_LARGE = [
+    ("weights", dict(weights=400_000), "microbit", ["flash"]),
+    ("arena", dict(arena=40_000), "microbit", ["RAM"]),
+    ("both", dict(weights=300_000, arena=30_000), "microbit", ["flash", "RAM"]),
+]
+
+
+@pytest.mark.parametrize("case,size,board,regions", FAR_TOO_LARGE,
+                         ids=[f[0] for f in FAR_TOO_LARGE])
+def test_fit_check_before_any_compiler(case, size, board, regions, tmp_path, capsys):
+    """A model far too large for the board is refused in Python from the planned arena, the weights
+    and the board's stack, before any compiler runs (none is on PATH here, no process may start),
+    in well under a second, with one sentence naming each region and at least the model's own
+    excess; the command line says the same with exit status 1."""
+    from tinykiln.cli.main import main
+    from tinykiln.inputs import compile_file
+    from tinykiln.targets.firmware import build_firmware
+    model = _big_model(tmp_path, case, **size)
+    c = compile_file(model)
+    b = get_board(board)
+    own = {"flash": c.report["weight_bytes"] - b.flash.length,
+           "RAM": c.report["arena_bytes"] + b.stack_bytes - b.ram.length}
+    with _no_compiler():
+        t0 = time.perf_counter()
+        with pytest.raises(TinykilnError) as e:
+            build_firmware(c, b, tmp_path / "fw")
+        took = time.perf_counter() - t0
+        assert main(["build", str(model), "--board", board, "-o", str(tmp_path / "cli")]) == 1
+    msg = str(e.value)
+    parts = ", ".join(rf"{r} over by at least (\d+) bytes" for r in regions)
+    m = re.fullmatch(rf"does not fit on {board}: {parts} \(flash {b.flash.length} bytes, "
+                     rf"RAM {b.ram.length} bytes\)\.", msg)
+    assert m, msg
+    for r, n in zip(regions, m.groups()):
+        assert own[r] > 0 and int(n) >= own[r], (r, n, own[r])
+    assert took < 0.5, took
+    assert not (tmp_path / "fw").exists() and not (tmp_path / "cli").exists()
+    err = capsys.readouterr().err
+    assert msg in err and "Traceback" not in err, err
+
+
+def _edit(text: str, *edits: tuple[str, str]) -> str:
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+# boards with the least runtime: no console, no exit
+_BARE = (('exit = "semihosting"', 'exit = "none"'), ('"mps2-an386"', '""'),
+         ('kind = "cmsdk_uart"\naddress = 0x40004000', 'kind = "none"'))
+BARE = {
+    "bare-arm": _edit(VALID, ('"cortex-m4"', '"cortex-m33"'), ('"fpv4-sp-d16"', '"fpv5-sp-d16"'),
+                      *_BARE),
+    "bare-riscv": _edit(VALID, ('arch = "arm"', 'arch = "riscv"'), ('"cortex-m4"', '"rv32imac"'),
+                        ('"fpv4-sp-d16"', '"none"'), ('"hard"', '"soft"'),
+                        ("origin = 0x20000000", "origin = 0x80000000"), *_BARE),
+}
+
+
+@pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b)[:1])
+                                   for b in EMULATED + REAL]
+                         + [pytest.param("bare-arm", marks=need_arm),
+                            pytest.param("bare-riscv", marks=_tools_for("sifive_e")[:1])])
+def test_fit_lower_bound_holds(board, demo, tmp_path):
+    """The Python check never refuses an image that links: its lower bound of flash and RAM is at
+    most what the smallest image (one MAX_POOL_2D, no weights) and the demo really use, on every
+    shipped board and on bare ones."""
+    from tinykiln.inputs import compile_file
+    from tinykiln.targets.firmware import build_firmware, usage_lower_bound
+    if board in BARE:
+        (tmp_path / f"{board}.toml").write_text(BARE[board])
+        b = load_board_file(tmp_path / f"{board}.toml")
+    else:
+        b = get_board(board)
+    smallest = compile_file(_big_model(tmp_path, "smallest"))
+    for name, c in [("smallest", smallest), ("demo", demo[0])]:
+        r = build_firmware(c, b, tmp_path / name)
+        low = usage_lower_bound(c, b)
+        for region in ("flash", "ram"):
+            assert low[region] <= r[region]["used"], (name, region, low[region], r[region])
 
 
 @need_arm
@@ -392,7 +550,7 @@ def test_cli(ad01_io, tmp_path, monkeypatch, capsys):
     assert np.array_equal(np.load(tmp_path / "y.npy").reshape(ref[:4].shape), ref[:4])
     assert main(["build", str(AD01), "--board", "microbit", "-o", str(tmp_path / "mb")]) == 1
     err = capsys.readouterr().err
-    assert re.search(r"does not fit on microbit: flash over by \d+ bytes", err), err
+    assert re.search(r"does not fit on microbit: flash over by at least \d+ bytes", err), err
     assert not (tmp_path / "mb").exists()
     assert main(["run", str(AD01), "--board", "nucleo-f446re", "--input", str(tmp_path / "x.npy"),
                  "--output", str(tmp_path / "z.npy")]) == 1
