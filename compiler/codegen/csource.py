@@ -11,7 +11,7 @@ import numpy as np
 from .. import __version__
 from ..errors import TinykilnError
 from ..ir import C_TYPES, Graph
-from ..lower.context import Lowered, arena_ptr, scratch_macro, tensor_desc, tensor_macro
+from ..lower.context import Lowered, scratch_macro, tensor_desc, tensor_macro
 from ..plan.planner import Plan
 from ..resources import resource_dir
 
@@ -225,7 +225,7 @@ def c_prefix(name: str, max_len: int = MAX_PREFIX) -> str:
     return s
 
 
-def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
+def io_list(graph: Graph, ids: list[int]) -> list[dict]:
     out = []
     for k, t in enumerate(ids):
         tt = graph.tensors[t]
@@ -236,7 +236,6 @@ def io_list(graph: Graph, ids: list[int], ptr_of) -> list[dict]:
                         f"{'in' if t in graph.inputs else 'out'}put {k}: {tensor_desc(tt, t)}"
                         + (f", scale {tt.quant.scale[0]!r}, zero point {tt.quant.zero_point[0]}"
                            if tt.quant else "")),
-                    "ptr": ptr_of(t),
                     "scale": repr(tt.quant.scale[0]) if tt.quant else None,
                     "zero_point": tt.quant.zero_point[0] if tt.quant else None})
     return out
@@ -247,9 +246,6 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
     prefix = c_prefix(prefix)
     # a parameter struct is the first argument (&name) of its op's kernel call
     kernel_of = {c.args[0][1:]: c.func for c in lowered.calls if c.args and c.args[0][:1] == "&"}
-
-    def ptr(t: int) -> str:
-        return arena_ptr(graph, plan.offsets, t)
     ctx = {
         "version": __version__,
         "model_name": model_name,
@@ -274,8 +270,8 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
                   for c in lowered.calls],
         "tensor_macros": _tensor_macros(graph, plan.offsets),
         "scratch_macros": _scratch_macros(lowered, plan.offsets),
-        "inputs": io_list(graph, graph.inputs, ptr),
-        "outputs": io_list(graph, graph.outputs, ptr),
+        "inputs": io_list(graph, graph.inputs),
+        "outputs": io_list(graph, graph.outputs),
         "pre": pre or [],
     }
     env = template_env()

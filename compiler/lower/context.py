@@ -75,12 +75,6 @@ def _check_int32(op: Op, graph: Graph, what: str, values) -> None:
         raise op_error(graph, op, f"its kernel parameter {what} would be {bad}, outside int32")
 
 
-def arena_ptr(graph: Graph, offsets: dict, index: int, arena: str = "tk_arena") -> str:
-    """A C expression for activation tensor `index`'s data: its place in the arena."""
-    ctype = C_TYPES[graph.tensors[index].dtype]
-    return f"({ctype} *)({arena} + {offsets[('t', graph.root(index))]})"
-
-
 def tensor_macro(index: int) -> str:
     """The name model.c gives activation tensor `index` (a macro for its place in the arena);
     derived from the index only, never from the model's names."""
@@ -108,13 +102,12 @@ class LowerContext:
     `no_scratch` holds the ops the planner left without scratch, `planned_scratch` (op index ->
     bytes) what it reserved for the others."""
 
-    def __init__(self, graph: Graph, offsets: dict, arena_name: str = "tk_arena",
-                 no_scratch: frozenset = frozenset(), planned_scratch: dict | None = None):
+    def __init__(self, graph: Graph, offsets: dict, no_scratch: frozenset = frozenset(),
+                 planned_scratch: dict | None = None):
         self.graph = graph
         self.planned_scratch = planned_scratch or {}
         self.no_scratch = no_scratch
         self.offsets = offsets
-        self.arena = arena_name
         self.out = Lowered()
         self._const_names: dict[int, str] = {}
         self._op: Op | None = None
@@ -135,11 +128,13 @@ class LowerContext:
 
     # ---- producing C
     def ptr(self, index: int) -> str:
-        """A C expression for tensor `index`'s data: a const array or a place in the arena."""
+        """A C expression for tensor `index`'s data: a const array, or the macro that codegen
+        defines for its place in the arena."""
         t = self.graph.tensors[index]
         if t.is_const:
             return self.const_tensor(index)
-        self.offsets[("t", self.graph.root(index))]      # planned (KeyError otherwise)
+        if ("t", self.graph.root(index)) not in self.offsets:     # the planner's bug
+            raise AssertionError(f"tensor {index} has no place in the arena plan")
         return tensor_macro(index)
 
     def scratch_allowed(self, op: Op) -> bool:
