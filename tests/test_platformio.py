@@ -110,3 +110,13 @@ def test_pico_project_builds_flash_ready_image(tmp_path):
                 ELFFile(fh).get_section_by_name(".symtab").iter_symbols()}
     assert syms["tk_vectors"] == 0x10000100 and syms["tk_console_setup"]
     assert struct.unpack_from("<2I", image, 0x100) == (syms["__stack_top__"], syms["tk_reset"] | 1)
+
+
+def test_export_refuses_a_model_that_cannot_fit(tmp_path):
+    """The fit check runs before a project is written: ad01's weights alone exceed microbit's
+    flash, so no project folder appears."""
+    from tinykiln.errors import TinykilnError
+    c = compile_file(shared_model("ad01_int8.tflite"))
+    with pytest.raises(TinykilnError, match=r"does not fit on microbit: flash over by at least \d+"):
+        export(c, get_board("microbit"), tmp_path / "p")
+    assert not (tmp_path / "p").exists() and list(tmp_path.iterdir()) == []

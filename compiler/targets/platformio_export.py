@@ -14,7 +14,7 @@ from .board import Board
 from ..codegen.csource import template_env
 from ..compile import Compiled
 from ..errors import TinykilnError
-from .firmware import build_flags, firmware_sources
+from .firmware import build_flags, check_fit, firmware_sources
 from ..outdir import staged_output
 from ..resources import resource_dir
 
@@ -74,6 +74,7 @@ def export(c: Compiled, board: Board, out_dir: str | Path) -> Path:
     if board.arch == "host":
         raise TinykilnError("the host board has no PlatformIO project; pick a microcontroller "
                             "board (see `tinykiln boards`).")
+    check_fit(c, board)         # a project that certainly cannot fit is not written
     out_dir = Path(out_dir)
     final = out_dir.resolve()
     files = project_files(c, board)
