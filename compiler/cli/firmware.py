@@ -15,29 +15,28 @@ def register(sub) -> None:
                        description="Build a firmware image (firmware.elf/.bin/.hex, a .uf2 where "
                                    "the board boots one, the sources and a size report) of a "
                                    "model for a board.", epilog=EPILOG)
-    b.add_argument("model", help="int8 .tflite model or impulse file (.toml)")
-    b.add_argument("--board", required=True, help="board name (see `tinykiln boards`) or a .toml file")
-    b.add_argument("-o", "--output", required=True, metavar="DIR",
-                   help="output folder: new, empty, or written by tinykiln before")
-    add_force(b)
-    add_name(b)
-    b.set_defaults(fn=cmd_build)
+    _board_job_args(b, "output folder", cmd_build)
     x = sub.add_parser("export-platformio",
                        help="write a PlatformIO project (platformio.ini, src/, lib/) for a board",
                        description="Write the firmware sources as a PlatformIO project that "
                                    "builds offline with `pio run`.", epilog=EPILOG)
-    x.add_argument("model", help="int8 .tflite model or impulse file (.toml)")
-    x.add_argument("--board", required=True, help="board name (see `tinykiln boards`) or a .toml file")
-    x.add_argument("-o", "--output", required=True, metavar="DIR",
-                   help="project folder: new, empty, or written by tinykiln before")
-    add_force(x)
-    add_name(x)
-    x.set_defaults(fn=cmd_export_platformio)
+    _board_job_args(x, "project folder", cmd_export_platformio)
     ls = sub.add_parser("boards", help="list the boards tinykiln builds for",
                         description="List the boards tinykiln builds for: CPU, FPU, memory, and "
                                     "whether QEMU runs them.")
     ls.set_defaults(fn=cmd_boards)
 
+
+def _board_job_args(parser, folder: str, fn) -> None:
+    """The arguments of a command that writes a folder for a model on a board."""
+    parser.add_argument("model", help="int8 .tflite model or impulse file (.toml)")
+    parser.add_argument("--board", required=True,
+                        help="board name (see `tinykiln boards`) or a .toml file")
+    parser.add_argument("-o", "--output", required=True, metavar="DIR",
+                        help=f"{folder}: new, empty, or written by tinykiln before")
+    add_force(parser)
+    add_name(parser)
+    parser.set_defaults(fn=fn)
 
 
 def _folder_inputs(a) -> list:
