@@ -47,10 +47,6 @@ void tk_conv2d_s8_ref(const tk_conv2d_params *p, const int8_t *input, const int8
  * folded_bias = bias + input_offset * sum_k w[oc][k] (mod 2^32): the same integer as TFLM's acc.
  * |row[k] * w| <= 2^14, so the raw sum fits int32 for K < 2^17; the final add wraps like TFLM's. */
 
-static inline int32_t tk_add_wrap(int32_t a, int32_t b) {
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
 #if TK_NN_SIMD
 /* n groups of four taps of two rows (*a0, *a1) against two channels' pair-blocked weights (*w),
  * into the 2x2 accumulators; the pointers are advanced past what was read. Per group: four loads,
@@ -157,17 +153,17 @@ __attribute__((noinline)) static void tk_conv_rows2(const tk_out_stage *q, int32
     int32_t oc = 0;
     for (; oc + 2 <= out_c; oc += 2, rq += 4) {
 #if TK_NN_SIMD
-        /* started at the folded bias: SMLAD wraps like tk_add_wrap, so the final integer is the
-         * same; both the x and w words are split by tk_sxtb16 / _ror8 alike (tk_simd.h) */
+        /* started at the folded bias: SMLAD wraps like tk_add_wrap_s32, so the final integer is
+         * the same; both the x and w words are split by tk_sxtb16 / _ror8 alike (tk_simd.h) */
         int32_t s00 = fb[oc], s01 = fb[oc + 1], s10 = s00, s11 = s01;
         const int8_t *p0 = a0, *p1 = a1;
         if (K4) tk_mac2x2_s8(&p0, &p1, &w, K4 >> 2, &s00, &s01, &s10, &s11);
         for (int32_t k = K4; k < K; ++k, w += 2) {
             const int32_t x0 = *p0++, x1 = *p1++;
-            s00 = tk_add_wrap(s00, x0 * w[0]);
-            s01 = tk_add_wrap(s01, x0 * w[1]);
-            s10 = tk_add_wrap(s10, x1 * w[0]);
-            s11 = tk_add_wrap(s11, x1 * w[1]);
+            s00 = tk_add_wrap_s32(s00, x0 * w[0]);
+            s01 = tk_add_wrap_s32(s01, x0 * w[1]);
+            s10 = tk_add_wrap_s32(s10, x1 * w[0]);
+            s11 = tk_add_wrap_s32(s11, x1 * w[1]);
         }
 #else
         /* raw sums: |sum| < 2^31 (see above); the folded bias is added with wrap-around */
@@ -187,10 +183,10 @@ __attribute__((noinline)) static void tk_conv_rows2(const tk_out_stage *q, int32
         }
         for (; k < K; ++k, w += 2) TK_MAC2x2(0, 0, 1)
 #undef TK_MAC2x2
-        s00 = tk_add_wrap(fb[oc], s00);
-        s10 = tk_add_wrap(fb[oc], s10);
-        s01 = tk_add_wrap(fb[oc + 1], s01);
-        s11 = tk_add_wrap(fb[oc + 1], s11);
+        s00 = tk_add_wrap_s32(fb[oc], s00);
+        s10 = tk_add_wrap_s32(fb[oc], s10);
+        s01 = tk_add_wrap_s32(fb[oc + 1], s01);
+        s11 = tk_add_wrap_s32(fb[oc + 1], s11);
 #endif
         tk_conv_out2x2(q, rq, oc, s00, s01, s10, s11, o0 + oc, o1 + oc);
     }
@@ -201,8 +197,8 @@ __attribute__((noinline)) static void tk_conv_rows2(const tk_out_stage *q, int32
             s0 += a0[k] * u;
             s1 += a1[k] * u;
         }
-        o0[oc] = tk_out_s8(q, tk_add_wrap(fb[oc], s0), oc);
-        o1[oc] = tk_out_s8(q, tk_add_wrap(fb[oc], s1), oc);
+        o0[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s0), oc);
+        o1[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s1), oc);
     }
 }
 

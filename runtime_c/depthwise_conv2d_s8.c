@@ -51,10 +51,6 @@ void tk_depthwise_conv2d_s8_ref(const tk_dwconv_params *p, const int8_t *input,
  * channels occupies the n*T bytes at filter + c0*T, tap by tap, the n channels' weights of each
  * tap together. So four channels' weights of one tap are one aligned word. */
 
-static inline int32_t tk_dw_add_wrap(int32_t a, int32_t b) {
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
 /* One output pixel, all channels. x: the input at tap (0, 0) (a padding position for border
  * pixels: then only the taps with ky0 <= ky < ky1 and kx0 <= kx < kx1 are read);
  * row/col: bytes between taps' rows/columns. */
@@ -149,10 +145,10 @@ static void tk_dw_pixel(const tk_dwconv_params *p, const tk_out_stage *q, const 
                 }
             }
         }
-        s0 = tk_dw_add_wrap(s0, r0);
-        s1 = tk_dw_add_wrap(s1, r1);
-        s2 = tk_dw_add_wrap(s2, r2);
-        s3 = tk_dw_add_wrap(s3, r3);
+        s0 = tk_add_wrap_s32(s0, r0);
+        s1 = tk_add_wrap_s32(s1, r1);
+        s2 = tk_add_wrap_s32(s2, r2);
+        s3 = tk_add_wrap_s32(s3, r3);
 #endif
         if (q->fast && q->wide) {
             const int32_t *rq = q->rq + 2 * c;
@@ -179,7 +175,7 @@ static void tk_dw_pixel(const tk_dwconv_params *p, const tk_out_stage *q, const 
                 r += (inside ? img[xoff + ky * row + kx * col + c + j] : zp) * w[0];
             }
         }
-        out[c + j] = tk_out_s8(q, tk_dw_add_wrap(fb[c + j], r), c + j);
+        out[c + j] = tk_out_s8(q, tk_add_wrap_s32(fb[c + j], r), c + j);
     }
 }
 

@@ -5,10 +5,6 @@
  * multiply-accumulates wrapping alike). Weights are row-blocked (fully_connected_s8.h). */
 #include "fully_connected_s8.h"
 
-static inline int32_t tk_fc_add_wrap(int32_t a, int32_t b) {
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
 #if TK_NN_SIMD
 /* n groups of four inputs (*x) against four rows' blocked weights (*w) into four accumulators;
  * the pointers are advanced past what was read. Per group: one input word split once into its
@@ -77,7 +73,7 @@ void tk_fully_connected_s8(const tk_fc_params *p, const int8_t *input, const int
             const int8_t *x = in;
             if (D4) tk_fc_mac4(&x, &w, D4 >> 2, acc);
             for (int32_t d = D4; d < D; ++d, w += 4) {
-                for (int32_t j = 0; j < 4; ++j) acc[j] = tk_fc_add_wrap(acc[j], in[d] * w[j]);
+                for (int32_t j = 0; j < 4; ++j) acc[j] = tk_add_wrap_s32(acc[j], in[d] * w[j]);
             }
 #else
             int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;     /* raw sums, |sum| < 2^31 */
@@ -98,10 +94,10 @@ void tk_fully_connected_s8(const tk_fc_params *p, const int8_t *input, const int
                 s2 += xv * w[2];
                 s3 += xv * w[3];
             }
-            acc[0] = tk_fc_add_wrap(p->folded_bias[o], s0);
-            acc[1] = tk_fc_add_wrap(p->folded_bias[o + 1], s1);
-            acc[2] = tk_fc_add_wrap(p->folded_bias[o + 2], s2);
-            acc[3] = tk_fc_add_wrap(p->folded_bias[o + 3], s3);
+            acc[0] = tk_add_wrap_s32(p->folded_bias[o], s0);
+            acc[1] = tk_add_wrap_s32(p->folded_bias[o + 1], s1);
+            acc[2] = tk_add_wrap_s32(p->folded_bias[o + 2], s2);
+            acc[3] = tk_add_wrap_s32(p->folded_bias[o + 3], s3);
 #endif
             for (int32_t j = 0; j < 4; ++j) out[o + j] = tk_out_s8(&q, acc[j], (o + j) * rq_step);
         }
@@ -114,7 +110,8 @@ void tk_fully_connected_s8(const tk_fc_params *p, const int8_t *input, const int
                 s += in[d] * wr[0] + in[d + 1] * wr[1] + in[d + 2] * wr[2] + in[d + 3] * wr[3];
             }
             for (wr = w + D4 * n + j; d < D; ++d, wr += n) s += in[d] * wr[0];
-            out[o + j] = tk_out_s8(&q, tk_fc_add_wrap(p->folded_bias[o + j], s), (o + j) * rq_step);
+            out[o + j] =
+                tk_out_s8(&q, tk_add_wrap_s32(p->folded_bias[o + j], s), (o + j) * rq_step);
         }
     }
 }

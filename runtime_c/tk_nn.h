@@ -40,6 +40,12 @@ static inline int32_t tk_requant(int32_t x, int32_t multiplier, int32_t shift) {
     return tk_rdbpot(tk_srdhm(shifted, multiplier), right);
 }
 
+/* a + b modulo 2^32 (TFLM's int32 sums wrap in practice): the add done in uint32, which is
+ * defined behaviour, cast back. The fast kernels add their folded bias with it. */
+static inline int32_t tk_add_wrap_s32(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 static inline int32_t tk_clamp(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
