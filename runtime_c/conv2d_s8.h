@@ -1,6 +1,7 @@
 /* CONV_2D, int8 activations (per tensor), int8 weights (per output channel; per tensor is
  * broadcast by the compiler), int32 bias. Two siblings, bit-exact with TFLM
- * reference_integer_ops::ConvPerChannel:
+ * reference_integer_ops::ConvPerChannel, in sibling files (conv2d_s8_ref.c, conv2d_s8.c) so that
+ * an image copies only the one it calls:
  *   tk_conv2d_s8_ref: TFLM's loop nest (any groups, padding, dilation); `bias` is the model's or 0.
  *   tk_conv2d_s8:     im2col + 2x2-blocked matrix multiply, groups == 1; `bias` is the compiler's
  *                     folded bias (bias + input_offset * sum of the channel's weights, mod 2^32);

@@ -1,6 +1,7 @@
 /* DEPTHWISE_CONV_2D, int8 activations (per tensor), int8 weights (per output channel; per tensor is
  * broadcast by the compiler), int32 bias. Two siblings, bit-exact with TFLM
- * reference_integer_ops::DepthwiseConvPerChannel:
+ * reference_integer_ops::DepthwiseConvPerChannel, in sibling files (depthwise_conv2d_s8_ref.c,
+ * depthwise_conv2d_s8.c) so that an image copies only the one it calls:
  *   tk_depthwise_conv2d_s8_ref: TFLM's loop nest (any depth multiplier); `bias`: the model's or 0.
  *   tk_depthwise_conv2d_s8:     depth multiplier 1 only; `bias` is the compiler's folded bias
  *                               (bias + input_offset * sum of the channel's weights, mod 2^32);

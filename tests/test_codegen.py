@@ -162,3 +162,25 @@ def test_generated_c_compiles_without_warnings(compiled, which, tmp_path):
     r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", "model.c",
                         "-o", "model.o"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("which", ["kws", "conv", "names"])
+def test_an_image_copies_only_the_kernels_it_calls(compiled, which):
+    """Each copied runtime_c file defines only kernels model.c calls (a reference kernel and its
+    fast sibling live in sibling files), and each called kernel is defined in a copied file.
+    Known exception: softmax_s8.c holds both the int8- and int16-output softmax."""
+    c = compiled[which]
+    called = set(re.findall(r"\b(tk_\w+)\(", _model_c(c)))
+    defined = set()
+    for name, text in c.files.items():
+        if name.endswith(".c") and name != "model.c":
+            assert (ROOT / "runtime_c" / name).is_file(), name
+            extern = set(re.findall(r"^void (tk_\w+)\(", text, re.M))
+            defined |= extern
+            unused = extern - called - ({"tk_softmax_s8", "tk_softmax_s8_s16"}
+                                        if name == "softmax_s8.c" else set())
+            assert not unused, f"{which}: {name} is copied but model.c never calls {sorted(unused)}"
+    assert called <= defined, sorted(called - defined)
+    if which == "conv":     # both siblings of both ops are used, each from its own file
+        assert {"conv2d_s8.c", "conv2d_s8_ref.c", "depthwise_conv2d_s8.c",
+                "depthwise_conv2d_s8_ref.c", "conv2d_s8.h", "depthwise_conv2d_s8.h"} <= set(c.files)

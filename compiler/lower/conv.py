@@ -250,7 +250,7 @@ def lower_conv2d(op, ctx):
         p = ctx.params(op, "tk_conv2d_params", fields)
         f = ctx.ptr(op.inputs[1])
         b = ctx.ptr(op.inputs[2]) if bias is not None else "0"
-        ctx.call(op, "tk_conv2d_s8_ref", [p, x, f, b, y], ["conv2d_s8.c"], macs=macs)
+        ctx.call(op, "tk_conv2d_s8_ref", [p, x, f, b, y], ["conv2d_s8_ref.c"], macs=macs)
 
 
 def lower_depthwise_conv2d(op, ctx):
@@ -285,8 +285,8 @@ def lower_depthwise_conv2d(op, ctx):
         p = ctx.params(op, "tk_dwconv_params", fields)
         f = ctx.ptr(op.inputs[1])
         b = ctx.ptr(op.inputs[2]) if bias is not None else "0"
-        ctx.call(op, "tk_depthwise_conv2d_s8_ref", [p, x, f, b, y], ["depthwise_conv2d_s8.c"],
-                 macs=macs)
+        ctx.call(op, "tk_depthwise_conv2d_s8_ref", [p, x, f, b, y],
+                 ["depthwise_conv2d_s8_ref.c"], macs=macs)
 
 
 LOWERINGS = {"CONV_2D": lower_conv2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv2d}
