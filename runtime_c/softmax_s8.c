@@ -1,101 +1,19 @@
-/* SOFTMAX int8 -> int8 / int16, bit-exact with TFLM's reference kernel.
- * Per row: exp(x - max) comes from the compile-time table (it depends only on x - max, which
- * lies in [-255, 0]); the sum of exps is accumulated in Q12.19, its reciprocal is found with
- * gemmlowp's Newton-Raphson 1/(1+x), and each output is exp * reciprocal, shifted to 8 or 16 bits.
- */
+/* SOFTMAX int8 -> int8 (tk_softmax_s8), bit-exact with TFLM's reference kernel. The row
+ * arithmetic it shares with the int16-output sibling (softmax_s8_s16.c) is in softmax_s8.h. */
+#define TK_SOFTMAX_KERNEL
 #include "softmax_s8.h"
-
-static inline int32_t wrap_add(int32_t a, int32_t b) {
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
-/* gemmlowp's saturating x * 2^e for e in [1, 30] */
-static inline int32_t sat_shl(int32_t x, int e) {
-    const int32_t threshold = (int32_t)(((uint32_t)1 << (31 - e)) - 1u);
-    if (x > threshold) return INT32_MAX;
-    if (x < -threshold) return INT32_MIN;
-    return (int32_t)((uint32_t)x << e);
-}
-
-static inline int count_leading_zeros(uint32_t x) {
-#if defined(__GNUC__)
-    return x ? __builtin_clz(x) : 32;
-#else
-    int n = 0;
-    while (n < 32 && !(x & 0x80000000u)) { x <<= 1; ++n; }
-    return n;
-#endif
-}
-
-/* gemmlowp one_over_one_plus_x_for_x_in_0_1: a in Q0.31 in [0, 1), result 1/(1+a) in Q0.31 */
-static int32_t one_over_one_plus_x(int32_t a) {
-    /* RoundingHalfSum(a, 1.0): (a + INT32_MAX + 1) / 2, in 64 bits, truncating */
-    const int64_t s = (int64_t)a + INT32_MAX;
-    const int32_t half_denominator = (int32_t)((s + (s >= 0 ? 1 : -1)) / 2);
-    /* Q2.29 Newton-Raphson for 1 / half_denominator starting from 48/17 - 32/17 * d */
-    int32_t x = wrap_add(1515870810, tk_srdhm(half_denominator, -1010580540));
-    for (int i = 0; i < 3; ++i) {
-        const int32_t one_minus_dx = (int32_t)((uint32_t)(1 << 29) -
-                                               (uint32_t)tk_srdhm(half_denominator, x));
-        x = wrap_add(x, sat_shl(tk_srdhm(x, one_minus_dx), 2));
-    }
-    return sat_shl(x, 1);   /* x / 2, from Q2.29 back to Q0.31 */
-}
-
-/* The row's reciprocal scale (Q0.31) and the output shift that TFLM derives from the sum. */
-static int32_t row_scale(const tk_softmax_params *p, const int8_t *in, int32_t max_in_row,
-                         int out_bits, int *exponent) {
-    /* sum of exps in Q12.19: each term <= 2^19, so up to 4096 terms cannot wrap (TFLM's int32
-     * sum would wrap beyond that; the uint32 add reproduces it) */
-    int32_t sum = 0;
-    for (int32_t c = 0; c < p->depth; ++c) {
-        sum = wrap_add(sum, tk_rdbpot(p->exp_table[max_in_row - in[c]], 12));
-    }
-    const int headroom_plus_one = count_leading_zeros((uint32_t)sum);
-    const int num_bits_over_unit = 12 - headroom_plus_one;
-    const uint32_t shifted = headroom_plus_one < 32 ? (uint32_t)sum << headroom_plus_one : 0u;
-    const int32_t shifted_scale = one_over_one_plus_x((int32_t)(shifted - 0x80000000u));
-    /* the row maximum contributes exp(0) = 2^19, so (unless wrapped) the sum is in [2^19, 2^31)
-     * and headroom_plus_one in [1, 12]: the exponent is in [15, 26] for int16 output and in
-     * [23, 34] for int8, where TFLM stops with a failed check above 31 (real sum >= 512); the
-     * shift saturates here instead */
-    int e = num_bits_over_unit + 31 - out_bits;
-    *exponent = e < 0 ? 0 : (e > 31 ? 31 : e);
-    return shifted_scale;
-}
-
-static int32_t row_max(const int8_t *in, int32_t depth) {
-    int32_t m = -128;
-    for (int32_t c = 0; c < depth; ++c) m = TK_MAX(m, (int32_t)in[c]);
-    return m;
-}
 
 void tk_softmax_s8(const tk_softmax_params *p, const int8_t *input, int8_t *output) {
     for (int32_t r = 0; r < p->outer; ++r) {
         const int8_t *in = input + r * p->depth;
         int8_t *out = output + r * p->depth;
-        const int32_t max_in_row = row_max(in, p->depth);
+        const int32_t max_in_row = tk_softmax_row_max(in, p->depth);
         int exponent;
-        const int32_t scale = row_scale(p, in, max_in_row, 8, &exponent);
+        const int32_t scale = tk_softmax_row_scale(p, in, max_in_row, 8, &exponent);
         for (int32_t c = 0; c < p->depth; ++c) {
             const int32_t e = p->exp_table[max_in_row - in[c]];
             const int32_t v = tk_rdbpot(tk_srdhm(scale, e), exponent) - 128;
             out[c] = (int8_t)tk_clamp(v, -128, 127);
-        }
-    }
-}
-
-void tk_softmax_s8_s16(const tk_softmax_params *p, const int8_t *input, int16_t *output) {
-    for (int32_t r = 0; r < p->outer; ++r) {
-        const int8_t *in = input + r * p->depth;
-        int16_t *out = output + r * p->depth;
-        const int32_t max_in_row = row_max(in, p->depth);
-        int exponent;
-        const int32_t scale = row_scale(p, in, max_in_row, 16, &exponent);
-        for (int32_t c = 0; c < p->depth; ++c) {
-            const int32_t e = p->exp_table[max_in_row - in[c]];
-            const int32_t v = tk_rdbpot(tk_srdhm(scale, e), exponent) - 32768;
-            out[c] = (int16_t)tk_clamp(v, -32768, 32767);
         }
     }
 }

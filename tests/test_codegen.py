@@ -167,8 +167,7 @@ def test_generated_c_compiles_without_warnings(compiled, which, tmp_path):
 @pytest.mark.parametrize("which", ["kws", "conv", "names"])
 def test_an_image_copies_only_the_kernels_it_calls(compiled, which):
     """Each copied runtime_c file defines only kernels model.c calls (a reference kernel and its
-    fast sibling live in sibling files), and each called kernel is defined in a copied file.
-    Known exception: softmax_s8.c holds both the int8- and int16-output softmax."""
+    fast sibling live in sibling files), and each called kernel is defined in a copied file."""
     c = compiled[which]
     called = set(re.findall(r"\b(tk_\w+)\(", _model_c(c)))
     defined = set()
@@ -177,8 +176,7 @@ def test_an_image_copies_only_the_kernels_it_calls(compiled, which):
             assert (ROOT / "runtime_c" / name).is_file(), name
             extern = set(re.findall(r"^void (tk_\w+)\(", text, re.M))
             defined |= extern
-            unused = extern - called - ({"tk_softmax_s8", "tk_softmax_s8_s16"}
-                                        if name == "softmax_s8.c" else set())
+            unused = extern - called
             assert not unused, f"{which}: {name} is copied but model.c never calls {sorted(unused)}"
     assert called <= defined, sorted(called - defined)
     if which == "conv":     # both siblings of both ops are used, each from its own file

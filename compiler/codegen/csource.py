@@ -290,9 +290,12 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
 
 
 def runtime_header(source: str) -> str:
-    """The header declaring a runtime_c kernel file's functions: x.c -> x.h; a reference sibling
-    x_ref.c shares its fast sibling's x.h."""
-    return source.removesuffix(".c").removesuffix("_ref") + ".h"
+    """The header declaring a runtime_c kernel file's functions: the op header the file includes
+    first (x.c includes x.h; a sibling such as x_ref.c or softmax_s8_s16.c includes its op's x.h)."""
+    m = re.search(r'^#include "([^"]+)"', (resource_dir("runtime_c") / source).read_text(), re.M)
+    if not m:
+        raise AssertionError(f"runtime_c/{source} includes no header")
+    return m.group(1)
 
 
 def _extra_headers(files: dict[str, str], rt) -> list[str]:

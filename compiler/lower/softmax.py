@@ -58,8 +58,9 @@ def lower_softmax(op, ctx):
         "outer": inp.num_elements // depth, "depth": depth,
         "exp_table": ctx.const(op, "exp", "int32_t", table, "exp(beta * scale * (x - max)) "
                                "in Q0.31 at index max - x (0 below diff_min)")})
-    func = "tk_softmax_s8" if out.dtype == "int8" else "tk_softmax_s8_s16"
-    ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])], ["softmax_s8.c"])
+    func, source = (("tk_softmax_s8", "softmax_s8.c") if out.dtype == "int8"
+                    else ("tk_softmax_s8_s16", "softmax_s8_s16.c"))
+    ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])], [source])
 
 
 LOWERINGS = {"SOFTMAX": lower_softmax}
