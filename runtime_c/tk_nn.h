@@ -57,6 +57,26 @@ static inline int8_t tk_requant_s8(int32_t acc, int32_t multiplier, int32_t shif
     return (int8_t)tk_clamp(tk_requant(acc, multiplier, shift) + output_offset, act_min, act_max);
 }
 
+/* Pooling (AVERAGE_POOL_2D, MAX_POOL_2D), int8 NHWC: the parameters both kernels take. The
+ * compiler has checked that every window overlaps the input (no empty window). */
+typedef struct {
+    int32_t batches, depth;
+    int32_t in_h, in_w, out_h, out_w;
+    int32_t stride_h, stride_w;
+    int32_t filter_h, filter_w;
+    int32_t pad_h, pad_w;            /* top / left padding (TFLM ComputePaddingHeightWidth) */
+    int32_t act_min, act_max;        /* fused activation clamp, within [-128, 127] */
+} tk_pool_params;
+
+/* The part [*start, *end) of the input axis of length `in` that the pooling window of output
+ * index `o` covers (TFLM clips the window to the input; padding is never read). */
+static inline void tk_pool_span(int32_t o, int32_t stride, int32_t pad, int32_t filter, int32_t in,
+                                int32_t *start, int32_t *end) {
+    const int32_t first = o * stride - pad;
+    *start = TK_MAX(first, 0);
+    *end = TK_MIN(first + filter, in);
+}
+
 /* Broadcast walks of the binary elementwise kernels (ADD, MUL): an output of 6 dims, each input
  * read with its own element strides (0 along broadcast dims). The 5 outer dims form `rows`;
  * tk_bcast_step advances the odometer idx over them and keeps o1, o2 (element offsets of the row
