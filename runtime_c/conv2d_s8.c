@@ -3,7 +3,7 @@
  * in conv2d_s8_ref.c; both are declared in conv2d_s8.h, with their contracts. */
 #include "conv2d_s8.h"
 
-/* Every output pixel is a row of K = k_h * k_w * in_c input bytes (the input
+/* Every output pixel is a row of K = filter.h * filter.w * input.c input bytes (the input
  * itself for 1x1 filters, else an im2col copy in which padding taps hold the input zero point, so
  * that they contribute w * (zp + input_offset) = 0 exactly as TFLM's skipped taps do). Then
  *   out[oc] = requant(folded_bias[oc] + sum_k row[k] * w[oc][k]),
@@ -168,30 +168,31 @@ __attribute__((noinline)) static void tk_conv_rows2(const tk_out_stage *q, int32
 /* The K input bytes seen by output pixel (b, oy, ox), in filter order [k_h][k_w][in_c]. */
 static const int8_t *tk_conv_patch(const tk_conv2d_params *p, const int8_t *input, int32_t b,
                                    int32_t oy, int32_t ox, int8_t *dst) {
-    const int32_t iy0 = oy * p->stride_h - p->pad_h;
-    const int32_t ix0 = ox * p->stride_w - p->pad_w;
-    const int32_t C = p->in_c;
-    const int8_t *img = input + b * p->in_h * p->in_w * C;
-    if (p->k_h == 1 && p->k_w == 1) {       /* 1x1 filters never pad: iy0, ix0 are inside */
-        return img + (iy0 * p->in_w + ix0) * C;
+    const int32_t iy0 = oy * p->geom.stride_h - p->geom.pad_h;
+    const int32_t ix0 = ox * p->geom.stride_w - p->geom.pad_w;
+    const int32_t C = p->input.c;
+    const int8_t *img = input + b * p->input.h * p->input.w * C;
+    if (p->filter.h == 1 && p->filter.w == 1) {   /* 1x1 filters never pad: iy0, ix0 are inside */
+        return img + (iy0 * p->input.w + ix0) * C;
     }
-    const int8_t zp = (int8_t)(-p->input_offset);
-    const int32_t row_bytes = p->k_w * C;
+    const int8_t zp = (int8_t)(-p->quant.input_offset);
+    const int32_t row_bytes = p->filter.w * C;
     int8_t *d = dst;
-    for (int32_t ky = 0; ky < p->k_h; ++ky, d += row_bytes) {
-        const int32_t iy = iy0 + p->dil_h * ky;
-        if (iy < 0 || iy >= p->in_h) {
+    for (int32_t ky = 0; ky < p->filter.h; ++ky, d += row_bytes) {
+        const int32_t iy = iy0 + p->geom.dil_h * ky;
+        if (iy < 0 || iy >= p->input.h) {
             memset(d, zp, (size_t)row_bytes);
             continue;
         }
-        const int8_t *src = img + iy * p->in_w * C;
-        if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {   /* whole row inside */
+        const int8_t *src = img + iy * p->input.w * C;
+        /* the whole row inside */
+        if (p->geom.dil_w == 1 && ix0 >= 0 && ix0 + p->filter.w <= p->input.w) {
             memcpy(d, src + ix0 * C, (size_t)row_bytes);
             continue;
         }
-        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-            const int32_t ix = ix0 + p->dil_w * kx;
-            if (ix < 0 || ix >= p->in_w) {
+        for (int32_t kx = 0; kx < p->filter.w; ++kx) {
+            const int32_t ix = ix0 + p->geom.dil_w * kx;
+            if (ix < 0 || ix >= p->input.w) {
                 memset(d + kx * C, zp, (size_t)C);
             } else {
                 memcpy(d + kx * C, src + ix * C, (size_t)C);
@@ -203,10 +204,10 @@ static const int8_t *tk_conv_patch(const tk_conv2d_params *p, const int8_t *inpu
 
 void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                   const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
-    const int32_t K = p->k_h * p->k_w * p->in_c;
-    const int32_t npix = p->batches * p->out_h * p->out_w;
-    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->output_offset, p->act_min,
-                                             p->act_max);
+    const int32_t K = p->filter.h * p->filter.w * p->input.c;
+    const int32_t npix = p->input.n * p->output.h * p->output.w;
+    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
+                                             p->quant.act_min, p->quant.act_max);
     int32_t b = 0, oy = 0, ox = 0;          /* coordinates of pixel i */
     for (int32_t i = 0; i < npix; i += 2) {
         const int8_t *rows[2];
@@ -216,16 +217,16 @@ void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *
                 break;
             }
             rows[j] = tk_conv_patch(p, input, b, oy, ox, scratch ? scratch + j * K : 0);
-            if (++ox == p->out_w) {
+            if (++ox == p->output.w) {
                 ox = 0;
-                if (++oy == p->out_h) {
+                if (++oy == p->output.h) {
                     oy = 0;
                     ++b;
                 }
             }
         }
-        int8_t *o0 = output + i * p->out_c;
-        int8_t *o1 = i + 1 < npix ? o0 + p->out_c : o0;
-        tk_conv_rows2(&q, p->out_c, rows[0], rows[1], K, filter, folded_bias, o0, o1);
+        int8_t *o0 = output + i * p->output.c;
+        int8_t *o1 = i + 1 < npix ? o0 + p->output.c : o0;
+        tk_conv_rows2(&q, p->output.c, rows[0], rows[1], K, filter, folded_bias, o0, o1);
     }
 }

@@ -26,11 +26,11 @@ typedef struct {
 static void tk_dw_pixel(const tk_dwconv_params *p, const tk_out_stage *q, const int8_t *img,
                         int32_t xoff, const tk_dw_window *win, const int8_t *filter,
                         const int32_t *fb, int8_t *out) {
-    const int32_t C = p->out_c, k_h = p->k_h, k_w = p->k_w, T = k_h * k_w;
+    const int32_t C = p->output.c, k_h = p->filter.h, k_w = p->filter.w, T = k_h * k_w;
     const int32_t row = win->row, col = win->col;
     const int32_t ky0 = win->ky0, ky1 = win->ky1, kx0 = win->kx0, kx1 = win->kx1;
     const int interior = ky0 == 0 && kx0 == 0 && ky1 == k_h && kx1 == k_w;
-    const int32_t zp = -p->input_offset;
+    const int32_t zp = -p->quant.input_offset;
     int32_t c = 0;
     for (; c + 4 <= C; c += 4) {
         const int8_t *w = filter + c * T;
@@ -156,22 +156,22 @@ static inline void tk_dw_range(int32_t i0, int32_t d, int32_t k, int32_t size, i
 
 void tk_depthwise_conv2d_s8(const tk_dwconv_params *p, const int8_t *input, const int8_t *filter,
                             const int32_t *folded_bias, int8_t *output) {
-    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->output_offset, p->act_min,
-                                             p->act_max);
-    const int32_t C = p->in_c;
-    const int32_t img_row = p->in_w * C;
+    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
+                                             p->quant.act_min, p->quant.act_max);
+    const int32_t C = p->input.c;
+    const int32_t img_row = p->input.w * C;
     tk_dw_window win;
-    win.row = p->dil_h * img_row;
-    win.col = p->dil_w * C;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *img = input + b * p->in_h * img_row;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            tk_dw_range(iy0, p->dil_h, p->k_h, p->in_h, &win.ky0, &win.ky1);
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * C;
-                tk_dw_range(ix0, p->dil_w, p->k_w, p->in_w, &win.kx0, &win.kx1);
+    win.row = p->geom.dil_h * img_row;
+    win.col = p->geom.dil_w * C;
+    for (int32_t b = 0; b < p->input.n; ++b) {
+        const int8_t *img = input + b * p->input.h * img_row;
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            const int32_t iy0 = oy * p->geom.stride_h - p->geom.pad_h;
+            tk_dw_range(iy0, p->geom.dil_h, p->filter.h, p->input.h, &win.ky0, &win.ky1);
+            for (int32_t ox = 0; ox < p->output.w; ++ox) {
+                const int32_t ix0 = ox * p->geom.stride_w - p->geom.pad_w;
+                int8_t *out = output + ((b * p->output.h + oy) * p->output.w + ox) * C;
+                tk_dw_range(ix0, p->geom.dil_w, p->filter.w, p->input.w, &win.kx0, &win.kx1);
                 /* offset of tap (0, 0): may lie outside the image (border pixels), but only
                  * taps inside are read */
                 const int32_t xoff = iy0 * img_row + ix0 * C;

@@ -12,19 +12,14 @@
 #include "tk_nn.h"
 
 typedef struct {
-    int32_t batches;
-    int32_t in_h, in_w, in_c;
-    int32_t out_h, out_w, out_c;      /* out_c = in_c * depth_multiplier */
-    int32_t k_h, k_w;                 /* filter [1][k_h][k_w][out_c] */
+    tk_dims input;                    /* n, h, w, c */
+    tk_dims output;                   /* h, w, c = input.c * depth_multiplier (n is input.n) */
+    tk_dims filter;                   /* h, w: filter [1][h][w][output.c] */
     int32_t depth_multiplier;
-    int32_t stride_h, stride_w;
-    int32_t dil_h, dil_w;
-    int32_t pad_h, pad_w;             /* top / left padding (TFLM ComputePaddingHeightWidth) */
-    int32_t input_offset;             /* -input zero point, in [-127, 128] */
-    int32_t output_offset;            /* output zero point */
-    int32_t act_min, act_max;         /* fused activation as a clamp, within [-128, 127] */
-    const int32_t *multiplier;        /* out_c entries, Q31 */
-    const int32_t *shift;             /* out_c entries, in [-31, 30]; > 0 is a left shift */
+    tk_conv_geom geom;
+    tk_quant_io quant;
+    const int32_t *multiplier;        /* output.c entries, Q31 */
+    const int32_t *shift;             /* output.c entries, in [-31, 30]; > 0 is a left shift */
     const int32_t *rq;                /* tk_depthwise_conv2d_s8: two words per channel */
     int32_t rq_fast;                  /* tk_depthwise_conv2d_s8: tk_requant_fast is exact */
 } tk_dwconv_params;

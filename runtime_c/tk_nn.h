@@ -14,6 +14,24 @@
 #define TK_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TK_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Shared parameter blocks, nested in the op parameter structs (as CMSIS-NN's arm_nn_types.h).
+ * A field the op's kernel does not read is left out of the generated initializer (zero). */
+typedef struct {
+    int32_t n, h, w, c;               /* batches, height, width, channels (NHWC) */
+} tk_dims;
+
+typedef struct {
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;             /* top / left padding (TFLM ComputePaddingHeightWidth) */
+    int32_t dil_h, dil_w;             /* dilation */
+} tk_conv_geom;
+
+typedef struct {
+    int32_t input_offset;             /* -input zero point, in [-127, 128] */
+    int32_t output_offset;            /* output zero point */
+    int32_t act_min, act_max;         /* fused activation as a clamp, within [-128, 127] */
+} tk_quant_io;
+
 /* (a * b * 2) >> 32 rounded to nearest, saturating the single overflow case INT32_MIN * INT32_MIN. */
 static inline int32_t tk_srdhm(int32_t a, int32_t b) {
     if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;

@@ -121,7 +121,8 @@ def _c_functions(src: str) -> dict[str, str]:
 
 
 def _fields_read(func: str, source: str) -> set[str]:
-    """Every p->field read by `func` or by a function of its file that it calls, transitively."""
+    """Every p->field (p->sub.field for a nested struct) read by `func` or by a function of its
+    file that it calls, transitively."""
     fns = _c_functions((ROOT / "runtime_c" / source).read_text())
     assert func in fns, f"{func} not found in {source}"
     todo, seen = [func], set()
@@ -131,7 +132,22 @@ def _fields_read(func: str, source: str) -> set[str]:
             continue
         seen.add(f)
         todo += [g for g in fns if g != f and re.search(rf"\b{g}\(", fns[f])]
-    return {fld for f in seen for fld in re.findall(r"\bp->(\w+)", fns[f])}
+    return {fld for f in seen for fld in re.findall(r"\bp->(\w+(?:\.\w+)?)", fns[f])}
+
+
+def _printed_fields(initializer: str) -> set[str]:
+    """The fields a generated struct initializer sets; a nested one, .a = {.b = 1}, as a.b."""
+    printed = set()
+    for name, nested in re.findall(r"^\s+\.(\w+) = (\{[^}]*\})?", initializer, re.M):
+        inner = re.findall(r"\.(\w+) = ", nested)
+        assert not nested or inner, f".{name} = {nested} sets no field"
+        printed |= {f"{name}.{f}" for f in inner} if nested else {name}
+    return printed
+
+
+def test_printed_fields_reads_nested_initializers():
+    assert _printed_fields("    .a = 1,\n    .input = {.n = 1, .h = 25},\n    .rq = tk_op1_rq,") \
+        == {"a", "input.n", "input.h", "rq"}
 
 
 @pytest.mark.parametrize("which", ["kws", "conv"])
@@ -145,7 +161,7 @@ def test_no_struct_field_the_kernel_ignores(compiled, which):
         struct = call.args[0][1:]
         m = re.search(rf"static const \w+ {struct} = \{{\n(.*?)\n\}};", text, re.S)
         assert m, struct
-        printed = set(re.findall(r"^\s+\.(\w+) = ", m.group(1), re.M))
+        printed = _printed_fields(m.group(1))
         source = next(s for s in c.lowered.sources if (ROOT / "runtime_c" / s).is_file()
                       and re.search(rf"\b{call.func}\(", (ROOT / "runtime_c" / s).read_text()))
         extra = printed - _fields_read(call.func, source)

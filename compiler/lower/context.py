@@ -182,12 +182,22 @@ class LowerContext:
     def params(self, op: Op, ctype: str, fields: dict) -> str:
         """A const parameter struct for `op`; returns the C expression of its address."""
         name = f"tk_op{op.index}_params"
-        for k, v in fields.items():
-            if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-                _check_int32(op, self.graph, k, [int(v)])
-        self.out.structs.append(Struct(ctype, name, [(k, _cexpr(v)) for k, v in fields.items()],
+        self.out.structs.append(Struct(ctype, name, self._initializers(op, fields),
                                        f"op {op.index} {op.opcode}"))
         return "&" + name
+
+    def _initializers(self, op: Op, fields: dict, outer: str = "") -> list[tuple[str, str]]:
+        """(field, C expression) pairs; a dict value is a nested struct, {.a = 1, .b = 2}."""
+        out = []
+        for k, v in fields.items():
+            if isinstance(v, dict):
+                inner = self._initializers(op, v, f"{outer}{k}.")
+                out.append((k, "{" + ", ".join(f".{f} = {e}" for f, e in inner) + "}"))
+                continue
+            if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                _check_int32(op, self.graph, outer + k, [int(v)])
+            out.append((k, _cexpr(v)))
+        return out
 
     def call(self, op: Op, func: str, args: list[str], sources: list[str], macs: int = 0):
         self.out.sources.update(sources)

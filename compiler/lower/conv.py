@@ -218,6 +218,29 @@ def _bias_name(op) -> str:
     return f"bias t{op.inputs[2]}" if len(op.inputs) > 2 and op.inputs[2] >= 0 else "0 (no bias)"
 
 
+# flat lowering field -> (nested struct in tk_nn.h, its field): tk_dims input/output/filter,
+# tk_conv_geom geom, tk_quant_io quant
+_NESTED = {"batches": ("input", "n"), "in_h": ("input", "h"), "in_w": ("input", "w"),
+           "in_c": ("input", "c"), "out_h": ("output", "h"), "out_w": ("output", "w"),
+           "out_c": ("output", "c"), "k_h": ("filter", "h"), "k_w": ("filter", "w"),
+           "k_c": ("filter", "c"),
+           **{g: ("geom", g) for g in ("stride_h", "stride_w", "pad_h", "pad_w", "dil_h", "dil_w")},
+           **{q: ("quant", q) for q in ("input_offset", "output_offset", "act_min", "act_max")}}
+
+
+def nest_conv_fields(fields: dict) -> dict:
+    """The conv / depthwise params struct's initializer: shapes, geometry and quantization in
+    their shared sub-structs (tk_nn.h), the rest (tables, depth_multiplier) at the top."""
+    out: dict = {}
+    for k, v in fields.items():
+        if k in _NESTED:
+            sub, f = _NESTED[k]
+            out.setdefault(sub, {})[f] = v
+        else:
+            out[k] = v
+    return out
+
+
 def lower_conv2d(op, ctx):
     inp, w, out, bias, mults, shifts, act_min, act_max = _common(op, ctx, 0, 0)
     out_c, k_h, k_w, k_c = (int(d) for d in w.shape)
@@ -236,7 +259,7 @@ def lower_conv2d(op, ctx):
         fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
                                          acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
         del fields["k_c"]       # = in_c; tk_conv2d_s8 does not read it
-        p = ctx.params(op, "tk_conv2d_params", fields)
+        p = ctx.params(op, "tk_conv2d_params", nest_conv_fields(fields))
         fb = _folded_bias(bias, w2d, fields["input_offset"])
         scratch = ctx.scratch(op, scratch_bytes, "int8_t") if scratch_bytes else "0"
         f = ctx.const(op, "w", "int8_t", pair_blocked(w2d),
@@ -247,7 +270,7 @@ def lower_conv2d(op, ctx):
         ctx.call(op, "tk_conv2d_s8", [p, x, f, fbias, y, scratch], ["conv2d_s8.c"], macs=macs)
     else:
         fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
-        p = ctx.params(op, "tk_conv2d_params", fields)
+        p = ctx.params(op, "tk_conv2d_params", nest_conv_fields(fields))
         f = ctx.ptr(op.inputs[1])
         b = ctx.ptr(op.inputs[2]) if bias is not None else "0"
         ctx.call(op, "tk_conv2d_s8_ref", [p, x, f, b, y], ["conv2d_s8_ref.c"], macs=macs)
@@ -272,7 +295,7 @@ def lower_depthwise_conv2d(op, ctx):
         fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
                                          acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
         del fields["depth_multiplier"]      # 1; tk_depthwise_conv2d_s8 does not read it
-        p = ctx.params(op, "tk_dwconv_params", fields)
+        p = ctx.params(op, "tk_dwconv_params", nest_conv_fields(fields))
         fb = _folded_bias(bias, w2d, fields["input_offset"])
         f = ctx.const(op, "w", "int8_t", group_blocked(w2d),
                       f"filter t{op.inputs[1]} [1][{k_h}][{k_w}][{out_c}] group-blocked: channels "
@@ -282,7 +305,7 @@ def lower_depthwise_conv2d(op, ctx):
                  macs=macs)
     else:
         fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
-        p = ctx.params(op, "tk_dwconv_params", fields)
+        p = ctx.params(op, "tk_dwconv_params", nest_conv_fields(fields))
         f = ctx.ptr(op.inputs[1])
         b = ctx.ptr(op.inputs[2]) if bias is not None else "0"
         ctx.call(op, "tk_depthwise_conv2d_s8_ref", [p, x, f, b, y],
