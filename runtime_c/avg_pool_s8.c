@@ -3,16 +3,17 @@
 #include "avg_pool_s8.h"
 
 void tk_avg_pool_s8(const tk_pool_params *p, const int8_t *input, int8_t *output) {
-    const int32_t depth = p->depth;
-    const int32_t row = p->in_w * depth;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = input + b * p->in_h * row;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+    const int32_t depth = p->input.c;
+    const int32_t row = p->input.w * depth;
+    for (int32_t b = 0; b < p->input.n; ++b) {
+        const int8_t *in_b = input + b * p->input.h * row;
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
             int32_t ys, ye;
-            tk_pool_span(oy, p->stride_h, p->pad_h, p->filter_h, p->in_h, &ys, &ye);
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+            tk_pool_span(oy, p->geom.stride_h, p->geom.pad_h, p->filter.h, p->input.h, &ys, &ye);
+            for (int32_t ox = 0; ox < p->output.w; ++ox) {
                 int32_t xs, xe;
-                tk_pool_span(ox, p->stride_w, p->pad_w, p->filter_w, p->in_w, &xs, &xe);
+                tk_pool_span(ox, p->geom.stride_w, p->geom.pad_w, p->filter.w, p->input.w, &xs,
+                             &xe);
                 /* count >= 1 (checked by the compiler); |acc| <= 128 * count fits easily */
                 const int32_t count = (ye - ys) * (xe - xs);
                 const int32_t half = count / 2;
@@ -24,7 +25,7 @@ void tk_avg_pool_s8(const tk_pool_params *p, const int8_t *input, int8_t *output
                     }
                     /* C division truncates toward zero, as TFLM's does */
                     acc = acc > 0 ? (acc + half) / count : (acc - half) / count;
-                    *output++ = (int8_t)tk_clamp(acc, p->act_min, p->act_max);
+                    *output++ = (int8_t)tk_clamp(acc, p->quant.act_min, p->quant.act_max);
                 }
             }
         }

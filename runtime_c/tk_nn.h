@@ -78,12 +78,12 @@ static inline int8_t tk_requant_s8(int32_t acc, int32_t multiplier, int32_t shif
 /* Pooling (AVERAGE_POOL_2D, MAX_POOL_2D), int8 NHWC: the parameters both kernels take. The
  * compiler has checked that every window overlaps the input (no empty window). */
 typedef struct {
-    int32_t batches, depth;
-    int32_t in_h, in_w, out_h, out_w;
-    int32_t stride_h, stride_w;
-    int32_t filter_h, filter_w;
-    int32_t pad_h, pad_w;            /* top / left padding (TFLM ComputePaddingHeightWidth) */
-    int32_t act_min, act_max;        /* fused activation clamp, within [-128, 127] */
+    tk_dims input;                   /* n, h, w, c */
+    tk_dims output;                  /* h, w (n, c are the input's) */
+    tk_dims filter;                  /* h, w: the window */
+    tk_conv_geom geom;               /* stride, padding (no dilation) */
+    tk_quant_io quant;               /* act_min, act_max: fused activation clamp (input and
+                                      * output share scale and zero point: no offsets) */
 } tk_pool_params;
 
 /* The part [*start, *end) of the input axis of length `in` that the pooling window of output

@@ -58,9 +58,10 @@ def _lower_pool(op, ctx, func: str, source: str):
     except UnsupportedError as e:
         raise ctx.fail(op, str(e).rstrip(".")) from None
     p = ctx.params(op, "tk_pool_params", {
-        "batches": n, "depth": c, "in_h": h, "in_w": w, "out_h": oh, "out_w": ow,
-        "stride_h": sh, "stride_w": sw, "filter_h": fh, "filter_w": fw,
-        "pad_h": ph, "pad_w": pw, "act_min": act_min, "act_max": act_max,
+        "input": {"n": n, "h": h, "w": w, "c": c}, "output": {"h": oh, "w": ow},
+        "filter": {"h": fh, "w": fw},
+        "geom": {"stride_h": sh, "stride_w": sw, "pad_h": ph, "pad_w": pw},
+        "quant": {"act_min": act_min, "act_max": act_max},
     })
     ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])], [source],
              macs=0)     # no multiply-accumulates: kept out of the MAC count
