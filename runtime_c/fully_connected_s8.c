@@ -58,8 +58,8 @@ static inline void tk_fc_mac4(const int8_t **x, const int8_t **w, int32_t n, int
 void tk_fully_connected_s8(const tk_fc_params *p, const int8_t *input, const int8_t *weights,
                            int8_t *output) {
     const int32_t D = p->accum_depth, D4 = D & ~3, rows = p->output_depth;
-    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->output_offset, p->act_min,
-                                             p->act_max);
+    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
+                                             p->quant.act_min, p->quant.act_max);
     const int32_t rq_step = p->per_channel ? 1 : 0;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in = input + b * D;

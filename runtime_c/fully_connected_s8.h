@@ -11,8 +11,8 @@
 
 typedef struct {
     int32_t batches, accum_depth, output_depth;
-    int32_t output_offset;           /* output zero point */
-    int32_t act_min, act_max;
+    tk_quant_io quant;               /* output_offset, act_min, act_max (input_offset is folded
+                                      * into folded_bias, below) */
     int32_t per_channel;             /* 1: rq has output_depth entries, 0: one */
     /* {multiplier, shift} per entry, or {multiplier, -shift - 1} when rq_fast (tk_out_stage) */
     const int32_t *rq;

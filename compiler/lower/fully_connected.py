@@ -78,8 +78,9 @@ def lower_fully_connected(op, ctx):
     rq, fast = requant_table(mults, shifts, bound)
     p = ctx.params(op, "tk_fc_params", {
         "batches": batches, "accum_depth": depth, "output_depth": out_depth,
-        "output_offset": out.quant.zero_point[0],
-        "act_min": act_min, "act_max": act_max, "per_channel": len(mults) > 1,
+        "quant": {"output_offset": out.quant.zero_point[0], "act_min": act_min,
+                  "act_max": act_max},
+        "per_channel": len(mults) > 1,
         "rq": ctx.const(op, "rq", "int32_t", rq,
                         requant_what(fast, "one pair per output row" if len(mults) > 1
                                      else "one pair for every row")),
