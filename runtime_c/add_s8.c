@@ -9,8 +9,8 @@ static inline int8_t add_one(const tk_add_params *p, int32_t a, int32_t b) {
     /* multipliers are < 1: each scaled term is within +-2^28, the sum within +-2^29 */
     const int32_t sum = tk_requant(x, p->input1_multiplier, p->input1_shift)
                       + tk_requant(y, p->input2_multiplier, p->input2_shift);
-    return tk_requant_s8(sum, p->output_multiplier, p->output_shift, p->output_offset, p->act_min,
-                         p->act_max);
+    return tk_requant_s8(sum, p->output_multiplier, p->output_shift, p->quant.output_offset,
+                         p->quant.act_min, p->quant.act_max);
 }
 
 void tk_add_s8(const tk_add_params *p, const int8_t *input1, const int8_t *input2,

@@ -11,8 +11,8 @@ typedef struct {
     int32_t input1_multiplier, input1_shift;   /* shifts <= 0 */
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift;   /* shift <= 0 */
-    int32_t output_offset;
-    int32_t act_min, act_max;
+    tk_quant_io quant;               /* output_offset, act_min, act_max (the two inputs'
+                                      * offsets are input1_offset, input2_offset above) */
 } tk_add_params;
 
 void tk_add_s8(const tk_add_params *p, const int8_t *input1, const int8_t *input2,

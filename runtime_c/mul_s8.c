@@ -13,7 +13,8 @@ void tk_mul_s8(const tk_mul_params *p, const int8_t *input1, const int8_t *input
         for (int32_t i = 0; i < n; ++i) {
             const int32_t prod = (a[i * s1] + off1) * (b[i * s2] + off2);
             *output++ = tk_requant_s8(prod, p->output_multiplier, p->output_shift,
-                                      p->output_offset, p->act_min, p->act_max);
+                                      p->quant.output_offset, p->quant.act_min,
+                                      p->quant.act_max);
         }
         tk_bcast_step(p->dims, p->stride1, p->stride2, idx, &o1, &o2);
     }

@@ -8,8 +8,8 @@ typedef struct {
     int32_t stride1[6], stride2[6];  /* element strides into each input, 0 along broadcast dims */
     int32_t input1_offset, input2_offset;   /* -zero point, in [-127, 128] */
     int32_t output_multiplier, output_shift;
-    int32_t output_offset;
-    int32_t act_min, act_max;
+    tk_quant_io quant;               /* output_offset, act_min, act_max (the two inputs'
+                                      * offsets are input1_offset, input2_offset above) */
 } tk_mul_params;
 
 void tk_mul_s8(const tk_mul_params *p, const int8_t *input1, const int8_t *input2,

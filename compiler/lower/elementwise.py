@@ -87,8 +87,8 @@ def lower_add(op, ctx):
                    "input1_multiplier": m1, "input1_shift": sh1,
                    "input2_multiplier": m2, "input2_shift": sh2,
                    "output_multiplier": mo, "output_shift": sho,
-                   "output_offset": out.quant.zero_point[0],
-                   "act_min": act_min, "act_max": act_max})
+                   "quant": {"output_offset": out.quant.zero_point[0],
+                             "act_min": act_min, "act_max": act_max}})
     p = ctx.params(op, "tk_add_params", fields)
     ctx.call(op, "tk_add_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
                                ctx.ptr(op.outputs[0])], ["add_s8.c"])
@@ -99,8 +99,8 @@ def lower_mul(op, ctx):
     m = float(a.quant.scale[0]) * float(b.quant.scale[0]) / float(out.quant.scale[0])
     mo, sho = quantize_multiplier(m)
     fields.update({"output_multiplier": mo, "output_shift": sho,
-                   "output_offset": out.quant.zero_point[0],
-                   "act_min": act_min, "act_max": act_max})
+                   "quant": {"output_offset": out.quant.zero_point[0],
+                             "act_min": act_min, "act_max": act_max}})
     p = ctx.params(op, "tk_mul_params", fields)
     ctx.call(op, "tk_mul_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
                                ctx.ptr(op.outputs[0])], ["mul_s8.c"])
