@@ -4,8 +4,7 @@
 #include "tk_nn.h"
 
 typedef struct {
-    int32_t dims[6];                 /* output shape; dims[5] is the innermost */
-    int32_t stride1[6], stride2[6];  /* element strides into each input, 0 along broadcast dims */
+    tk_bcast bcast;                  /* the broadcast walk over the output (tk_nn.h) */
     int32_t input1_offset, input2_offset;   /* -zero point, in [-127, 128] */
     int32_t left_shift;              /* 20: (x + offset) << 20 stays below 2^28 */
     int32_t input1_multiplier, input1_shift;   /* shifts <= 0 */

@@ -96,7 +96,13 @@ static inline void tk_pool_span(int32_t o, int32_t stride, int32_t pad, int32_t 
 }
 
 /* Broadcast walks of the binary elementwise kernels (ADD, MUL): an output of 6 dims, each input
- * read with its own element strides (0 along broadcast dims). The 5 outer dims form `rows`;
+ * read with its own element strides (0 along broadcast dims). */
+typedef struct {
+    int32_t dims[6];                 /* output shape; dims[5] is the innermost */
+    int32_t stride1[6], stride2[6];  /* element strides into each input, 0 along broadcast dims */
+} tk_bcast;
+
+/* The 5 outer dims of a tk_bcast form `rows`;
  * tk_bcast_step advances the odometer idx over them and keeps o1, o2 (element offsets of the row
  * starts in each input; offsets, not pointers, so nothing points out of range). */
 static inline int32_t tk_bcast_rows(const int32_t dims[6]) {

@@ -138,16 +138,18 @@ def _fields_read(func: str, source: str) -> set[str]:
 def _printed_fields(initializer: str) -> set[str]:
     """The fields a generated struct initializer sets; a nested one, .a = {.b = 1}, as a.b."""
     printed = set()
-    for name, nested in re.findall(r"^\s+\.(\w+) = (\{[^}]*\})?", initializer, re.M):
-        inner = re.findall(r"\.(\w+) = ", nested)
-        assert not nested or inner, f".{name} = {nested} sets no field"
+    for name, value in re.findall(r"^\s+\.(\w+) = (.*)$", initializer, re.M):
+        nested = value.startswith("{.")         # a struct; {1, 2} is an array
+        inner = re.findall(r"\.(\w+) = ", value) if nested else []
+        assert not nested or inner, f".{name} = {value} sets no field"
         printed |= {f"{name}.{f}" for f in inner} if nested else {name}
     return printed
 
 
 def test_printed_fields_reads_nested_initializers():
-    assert _printed_fields("    .a = 1,\n    .input = {.n = 1, .h = 25},\n    .rq = tk_op1_rq,") \
-        == {"a", "input.n", "input.h", "rq"}
+    assert _printed_fields("    .a = 1,\n    .input = {.n = 1, .h = 25},\n    .rq = tk_op1_rq,\n"
+                           "    .bcast = {.dims = {1, 2}, .stride1 = {0, 1}},\n    .d = {3, 4},") \
+        == {"a", "input.n", "input.h", "rq", "bcast.dims", "bcast.stride1", "d"}
 
 
 @pytest.mark.parametrize("which", ["kws", "conv"])

@@ -62,7 +62,7 @@ def _common(op, ctx):
     except UnsupportedError as e:
         raise ctx.fail(op, str(e).rstrip(".")) from None
     dims, st1, st2 = plan
-    fields = {"dims": _arr(dims), "stride1": _arr(st1), "stride2": _arr(st2),
+    fields = {"bcast": {"dims": _arr(dims), "stride1": _arr(st1), "stride2": _arr(st2)},
               "input1_offset": -a.quant.zero_point[0], "input2_offset": -b.quant.zero_point[0]}
     return a, b, out, act, fields
 
