@@ -136,20 +136,31 @@ def _fields_read(func: str, source: str) -> set[str]:
 
 
 def _printed_fields(initializer: str) -> set[str]:
-    """The fields a generated struct initializer sets; a nested one, .a = {.b = 1}, as a.b."""
-    printed = set()
-    for name, value in re.findall(r"^\s+\.(\w+) = (.*)$", initializer, re.M):
-        nested = value.startswith("{.")         # a struct; {1, 2} is an array
-        inner = re.findall(r"\.(\w+) = ", value) if nested else []
-        assert not nested or inner, f".{name} = {value} sets no field"
-        printed |= {f"{name}.{f}" for f in inner} if nested else {name}
+    """The fields a generated struct initializer sets; a nested one, .a = {.b = 1}, as a.b (on
+    one line or several); an array value, .d = {1, 2}, is the field d."""
+    printed, path, last = set(), [], None
+    for m in re.finditer(r"\.(\w+) = |[{}]", initializer):
+        if m.group(0) == "{":
+            path.append(last)
+            last = None
+        elif m.group(0) == "}":
+            path.pop()
+            last = None
+        else:
+            last = m.group(1)
+            if not re.compile(r"\{\s*\.").match(initializer, m.end()):   # not a struct
+                printed.add(".".join([*filter(None, path), last]))
+    assert not path, "unbalanced braces"
     return printed
 
 
 def test_printed_fields_reads_nested_initializers():
     assert _printed_fields("    .a = 1,\n    .input = {.n = 1, .h = 25},\n    .rq = tk_op1_rq,\n"
-                           "    .bcast = {.dims = {1, 2}, .stride1 = {0, 1}},\n    .d = {3, 4},") \
-        == {"a", "input.n", "input.h", "rq", "bcast.dims", "bcast.stride1", "d"}
+                           "    .bcast = {.dims = {1, 2}, .stride1 = {0, 1}},\n    .d = {3, 4},\n"
+                           "    .geom = {\n        .stride_h = 2,\n        .pad_w = {0},\n    },\n"
+                           "    .e = 5,") \
+        == {"a", "input.n", "input.h", "rq", "bcast.dims", "bcast.stride1", "d", "geom.stride_h",
+            "geom.pad_w", "e"}
 
 
 @pytest.mark.parametrize("which", ["kws", "conv"])

@@ -260,7 +260,7 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
         "consts": [{"name": c.name, "ctype": c.ctype, "count": len(c.values),
                     "comment": block_comment(c.comment or c.name),
                     "lines": _format_values(c.values, c.ctype)} for c in lowered.consts],
-        "structs": [{"ctype": st.ctype, "name": st.name, "fields": st.fields,
+        "structs": [{"ctype": st.ctype, "name": st.name, "lines": _struct_lines(st.fields),
                      "comment": block_comment(st.comment + (f" -> {kernel_of[st.name]}"
                                                             if st.name in kernel_of else ""))}
                     for st in lowered.structs],
@@ -289,9 +289,29 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
     return files
 
 
+NESTED_WIDTH = 90   # a nested initializer longer than this gets a line per field (lines <= 100)
+
+
+def _struct_lines(fields) -> list[str]:
+    """The lines of a parameter struct's initializer: .k = v, with a nested struct (a list of
+    pairs) as .k = {.a = 1, .b = 2}, or over several lines when that would be long."""
+    lines = []
+    for k, v in fields:
+        if isinstance(v, list):
+            inner = [f".{f} = {e}" for f, e in v]
+            one_line = "{" + ", ".join(inner) + "}"
+            if len(k) + len(one_line) <= NESTED_WIDTH:
+                lines.append(f".{k} = {one_line},")
+            else:
+                lines += [f".{k} = {{", *(f"    {x}," for x in inner), "},"]
+        else:
+            lines.append(f".{k} = {v},")
+    return lines
+
+
 def runtime_header(source: str) -> str:
     """The header declaring a runtime_c kernel file's functions: the op header the file includes
-    first (x.c includes x.h; a sibling such as x_ref.c or softmax_s8_s16.c includes its op's x.h)."""
+    first (x.c includes x.h; a sibling such as x_ref.c or softmax_s8_s16.c, its op's x.h)."""
     m = re.search(r'^#include "([^"]+)"', (resource_dir("runtime_c") / source).read_text(), re.M)
     if not m:
         raise AssertionError(f"runtime_c/{source} includes no header")

@@ -23,7 +23,7 @@ class ConstArray:
 class Struct:
     ctype: str
     name: str
-    fields: list[tuple[str, str]]   # (field, C expression)
+    fields: list[tuple[str, object]]   # (field, C expression or a nested struct's pairs)
     comment: str = ""
 
 
@@ -186,13 +186,13 @@ class LowerContext:
                                        f"op {op.index} {op.opcode}"))
         return "&" + name
 
-    def _initializers(self, op: Op, fields: dict, outer: str = "") -> list[tuple[str, str]]:
-        """(field, C expression) pairs; a dict value is a nested struct, {.a = 1, .b = 2}."""
+    def _initializers(self, op: Op, fields: dict, outer: str = "") -> list[tuple[str, object]]:
+        """(field, C expression) pairs; a dict value is a nested struct, whose value is then a
+        list of such pairs (printed {.a = 1, .b = 2} by csource)."""
         out = []
         for k, v in fields.items():
             if isinstance(v, dict):
-                inner = self._initializers(op, v, f"{outer}{k}.")
-                out.append((k, "{" + ", ".join(f".{f} = {e}" for f, e in inner) + "}"))
+                out.append((k, self._initializers(op, v, f"{outer}{k}.")))
                 continue
             if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
                 _check_int32(op, self.graph, outer + k, [int(v)])
