@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT, shared_model
 from test_names import HOSTILE, fc_model
 from test_ops_conv import CASES, ModelBuilder, _add_case
+from test_ops_misc import _elementwise_cases, _Model, _pool_cases
 from tinykiln.compile import compile_graph
 from tinykiln.frontend.tflite_import import parse_tflite
 
@@ -33,15 +34,24 @@ def compiled():
     out = {"kws": compile_graph(parse_tflite(shared_model("kws_ref_model.tflite").read_bytes())),
            "conv": compile_graph(parse_tflite(_conv_cases())),
            "names": compile_graph(parse_tflite(fc_model(HOSTILE + ["n" * 500, "\u2603" * 300])),
-                                  model_name="m" * 300)}
+                                  model_name="m" * 300),
+           "misc": compile_graph(parse_tflite(_misc_model()))}
     return out
+
+
+def _misc_model() -> bytes:
+    """Every pooling, ADD and MUL case of test_ops_misc in one model (broadcasts included)."""
+    m = _Model(seed=3)
+    _pool_cases(m)
+    _elementwise_cases(m)
+    return m.b.build()
 
 
 def _model_c(c) -> str:
     return c.files["model.c"]
 
 
-@pytest.mark.parametrize("which", ["kws", "conv", "names"])
+@pytest.mark.parametrize("which", ["kws", "conv", "names", "misc"])
 def test_lines_fit_120(compiled, which):
     for name, text in compiled[which].files.items():
         if name in ("model.c", "model.h"):
@@ -163,7 +173,7 @@ def test_printed_fields_reads_nested_initializers():
             "geom.pad_w", "e"}
 
 
-@pytest.mark.parametrize("which", ["kws", "conv"])
+@pytest.mark.parametrize("which", ["kws", "conv", "misc"])
 def test_no_struct_field_the_kernel_ignores(compiled, which):
     c = compiled[which]
     text = _model_c(c)
@@ -184,7 +194,7 @@ def test_no_struct_field_the_kernel_ignores(compiled, which):
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
-@pytest.mark.parametrize("which", ["kws", "names"])
+@pytest.mark.parametrize("which", ["kws", "names", "misc"])
 def test_generated_c_compiles_without_warnings(compiled, which, tmp_path):
     for name, text in compiled[which].files.items():
         (tmp_path / name).write_text(text)
