@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from ..errors import TinykilnError
-from .common import EPILOG, add_force, add_impulse_model, add_name, folder_text, model_inputs, output_folder, terminal_text
+from .common import (EPILOG, add_force, add_impulse_model, add_name, folder_text, model_inputs,
+                     output_folder, terminal_text)
 
 
 def _summary(c) -> str:
@@ -50,54 +51,18 @@ def _compile_tflite(a) -> int:
 
 
 def _compile_float(a) -> int:
-    """A float Keras model: calibrate and convert to int8 with TensorFlow, compile like any
-    .tflite, write the .tflite beside the C; with --eval, measure what quantization cost."""
-    from ..frontend import keras_convert as kc
-    from ..compile import compile_graph, plan_picture, write_output
-    from ..frontend.tflite_import import parse_tflite
+    """A float Keras model: quantized to int8 and compiled (quant.keras), then written with the
+    int8 .tflite beside the C."""
+    from ..compile import plan_picture, write_output
+    from ..quant.keras import quantize_keras
     t0 = time.perf_counter()
-    if a.per_layer and not a.eval:
-        raise TinykilnError("--per-layer needs --eval DATA.npz (the samples to measure on).")
-    if not a.calibration:
-        raise TinykilnError(f"{a.model} is a float model: give --calibration with representative "
-                            f"inputs (.npy, .npz or a folder of .npy) to quantize it to int8.")
-    if kc.check_model_path(a.model).is_dir() and a.per_layer:
-        raise TinykilnError(f"--per-layer compares with the Keras model's layers; {a.model} is a "
-                            f"SavedModel without layers: give the .keras or .h5 file.")
-    kc.check_calibration_file(a.calibration)
-    data = fm = None
-    # the child loads the model, checks the calibration data against it and converts; with
-    # --eval this process loads the model too, meanwhile, and checks the eval data
-    with kc.Conversion(a.model, a.calibration) as conversion:
-        if a.eval:
-            from ..quant.evaluate import load_eval_data
-            fm = kc.load_model(a.model)
-            kc.load_calibration(a.calibration, fm)
-            data = load_eval_data(a.eval, fm)
-        tfl, n = conversion.wait()
-    name = kc.output_name(a.model)
-    graph = parse_tflite(tfl, name=name)
-    kc.check_int8(graph, Path(a.model).name)
-    c = compile_graph(graph, prefix=a.name, model_name=name)
-    quant = {"source": Path(a.model).name, "tflite": name, "weights": "int8 per channel",
-             "activations": "int8 per tensor",
-             "calibration": {"file": Path(a.calibration).name, "samples": int(n)}}
-    texts = []
-    if data is not None:
-        from ..quant import evaluate as qe
-        res = qe.evaluate(fm, c, *data)
-        quant["eval"] = {"file": Path(a.eval).name, **res}
-        texts.append(qe.format_eval(res, a.eval))
-        if a.per_layer:
-            rows = qe.per_layer(fm, c, data[0])
-            quant["per_layer"] = qe.per_layer_json(rows)
-            texts.append(qe.format_per_layer(rows))
-    c.report["quantization"] = quant
-    write_output(c, a.output, extra={name: tfl})
+    q = quantize_keras(a.model, a.calibration, a.eval, a.per_layer, prefix=a.name)
+    c = q.compiled
+    write_output(c, a.output, extra={q.name: q.tflite})
     print(_summary(c))
-    print(f"  int8 model {name} (calibrated on {n} samples); wrote {len(c.files) + 2} files to "
-          f"{folder_text(a.output)} in {time.perf_counter() - t0:.2f} s")
-    for t in texts:
+    print(f"  int8 model {q.name} (calibrated on {q.samples} samples); wrote {len(c.files) + 2} "
+          f"files to {folder_text(a.output)} in {time.perf_counter() - t0:.2f} s")
+    for t in q.texts:
         print(t)
     if a.show_plan:
         print(plan_picture(c))
