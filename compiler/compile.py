@@ -34,7 +34,6 @@ def _lower(graph: Graph, offsets: dict, no_scratch: frozenset, scratch: dict[int
     """Lower every op once, with its tensors' and scratch's arena offsets known."""
     ctx = LowerContext(graph, offsets, no_scratch=no_scratch, planned_scratch=scratch)
     for op in graph.ops:
-        ctx._op = op
         try:
             LOWERINGS[op.opcode](op, ctx)
         except UnsupportedError as e:

@@ -110,7 +110,6 @@ class LowerContext:
         self.offsets = offsets
         self.out = Lowered()
         self._const_names: dict[int, str] = {}
-        self._op: Op | None = None
 
     # ---- reading the graph
     def tensor(self, index: int) -> Tensor:
