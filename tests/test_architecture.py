@@ -142,3 +142,19 @@ def test_the_checker_sees_a_circle_and_a_wrong_way_import():
     assert cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
     assert cycles({"a": {"a"}}) == [["a"]]
     assert stage("lower.conv") < stage("codegen.csource") < stage("cli.main")
+
+
+def test_modules_and_functions_stay_small():
+    """No module of compiler/ over 400 lines, no function over 80: split by concern instead."""
+    big = []
+    for mod, path in modules().items():
+        src = path.read_text()
+        if len(src.splitlines()) > 400:
+            big.append(f"compiler/{path.relative_to(PKG)}: {len(src.splitlines())} lines")
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > 80:
+                    big.append(f"compiler/{path.relative_to(PKG)}:{node.lineno} {node.name}: "
+                               f"{n} lines")
+    assert not big, "\n".join(big)
