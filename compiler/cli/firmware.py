@@ -1,8 +1,9 @@
-"""Sub-commands for firmware images (build, boards) and `run` on a board other than host.
-Registered into the main parser by cli.build_parser()."""
+"""Sub-commands for firmware images: build, export-platformio, boards. Registered into the main
+parser by cli.main.build_parser()."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .common import (EPILOG, add_force, add_impulse_model, add_name, board_inputs, folder_text,
@@ -43,17 +44,25 @@ def _folder_inputs(a) -> list:
     return model_inputs(a.model) + board_inputs(a.board)
 
 
-def cmd_build(a) -> int:
-    from ..targets.board import get_board
+@contextmanager
+def _board_job(a):
+    """The output folder checked, the board loaded and the model compiled, for a command that
+    writes a folder for a model on a board; yields (board, compiled)."""
     from ..inputs import compile_file
-    from ..targets.firmware import build_firmware, format_report
     from ..outdir import add_inputs
-    t0 = time.perf_counter()
+    from ..targets.board import get_board
     with output_folder(a, _folder_inputs(a)):
         board = get_board(a.board)
         add_inputs(board.path)
         c = compile_file(a.model, prefix=a.name)
         add_impulse_model(c)
+        yield board, c
+
+
+def cmd_build(a) -> int:
+    from ..targets.firmware import build_firmware, format_report
+    t0 = time.perf_counter()
+    with _board_job(a) as (board, c):
         r = build_firmware(c, board, a.output)
     print(format_report(r))
     uf2 = "/.uf2" if (Path(a.output) / "firmware.uf2").exists() else ""
@@ -63,15 +72,8 @@ def cmd_build(a) -> int:
 
 
 def cmd_export_platformio(a) -> int:
-    from ..targets.board import get_board
-    from ..inputs import compile_file
-    from ..outdir import add_inputs
     from ..targets.platformio_export import export
-    with output_folder(a, _folder_inputs(a)):
-        board = get_board(a.board)
-        add_inputs(board.path)
-        c = compile_file(a.model, prefix=a.name)
-        add_impulse_model(c)
+    with _board_job(a) as (board, c):
         out = export(c, board, a.output)
     print(f"wrote a PlatformIO project for {board.name} to {folder_text(out)}; build it offline "
           f"with `pio run` in that folder")
