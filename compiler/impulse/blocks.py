@@ -27,6 +27,15 @@ _SPECTRAL_FIELDS = {"block", "frame_length", "frame_stride", "n_fft", "window", 
                     "bands", "n_peaks", "floor_db"}
 
 
+
+def _within_window(d, key: str, samples: int, window: int) -> None:
+    """A frame length or stride: positive and no longer than the window."""
+    if samples <= 0:
+        raise d.error(key, "must be greater than 0")
+    if samples > window:
+        raise d.error(key, f"is {samples} samples, longer than the window ({window} samples "
+                           "per axis, input.window)")
+
 def dsp_table(d: Fields, inp: Fields, axes: int, sr: int, window: int):
     """(block, front end, frame_length, frame_stride) from the [dsp] table; inp is the [input]
     table, for the message when an audio block is given several axes."""
@@ -51,17 +60,9 @@ def _framing(d: Fields, window: int, default_length: int | None) -> tuple[int, i
         fl = d.get("frame_length", int)
     else:
         fl = d.get("frame_length", int, default_length)
-    if fl <= 0:
-        raise d.error("frame_length", "must be greater than 0")
-    if fl > window:
-        raise d.error("frame_length", f"is {fl} samples, longer than the window ({window} samples "
-                                      "per axis, input.window)")
+    _within_window(d, "frame_length", fl, window)
     fs = d.get("frame_stride", int, fl)
-    if fs <= 0:
-        raise d.error("frame_stride", "must be greater than 0")
-    if fs > window:
-        raise d.error("frame_stride", f"is {fs} samples, longer than the window ({window} samples "
-                                      "per axis, input.window)")
+    _within_window(d, "frame_stride", fs, window)
     n = d.get("n_fft", int, max(_next_pow2(fl), MIN_N))
     if n < MIN_N or n > MAX_N or n & (n - 1):
         raise d.error("n_fft", f"is {n}; the FFT length must be a power of two from {MIN_N} to "
