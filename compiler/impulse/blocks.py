@@ -27,7 +27,6 @@ _SPECTRAL_FIELDS = {"block", "frame_length", "frame_stride", "n_fft", "window", 
                     "bands", "n_peaks", "floor_db"}
 
 
-
 def _within_window(d, key: str, samples: int, window: int) -> None:
     """A frame length or stride: positive and no longer than the window."""
     if samples <= 0:
