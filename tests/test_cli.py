@@ -139,3 +139,19 @@ def test_previous_output_survives_a_failed_compile(tmp_path):
     before = (tmp_path / "out" / "model.c").read_bytes()
     assert tk("compile", bad, "-o", tmp_path / "out").returncode == 1
     assert (tmp_path / "out" / "model.c").read_bytes() == before
+
+
+def test_ops_command_and_readme_table_agree(capsys):
+    """`tinykiln ops` lists every lowering with its types; the README's table is its --markdown."""
+    from pathlib import Path
+    from tinykiln.cli.main import main
+    from tinykiln.cli.ops import README_BEGIN, README_END, markdown
+    from tinykiln.lower import LOWERINGS
+    assert main(["ops"]) == 0
+    out = capsys.readouterr().out
+    for name in LOWERINGS:
+        assert any(line.split()[0] == name for line in out.splitlines()), name
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme[readme.index(README_BEGIN) + len(README_BEGIN):readme.index(README_END)]
+    assert table.strip() == markdown().strip(), \
+        "README's ops table is stale: paste `tinykiln ops --markdown` between its markers"

@@ -12,7 +12,7 @@ from .flatbuf import FlatbufferError, Table, root
 from ..ir import Graph, Op, QuantParams, Tensor
 from .tflite_schema import ACTIVATIONS, BUILTIN_OPERATORS, OPTIONS, PADDING, TENSOR_TYPES
 
-_SCALAR_FMT = {"i32": "i", "u8": "B", "bool": "B", "f32": "f", "pad": "B", "act": "B"}
+_SCALAR_FMT = {"i32": "i", "u8": "B", "i8": "b", "bool": "B", "f32": "f", "pad": "B", "act": "B"}
 _NP_TYPES = {"float32": "f4", "int32": "i4", "uint8": "u1", "int64": "i8", "int16": "i2",
              "int8": "i1", "bool": "u1", "float64": "f8", "float16": "f2"}
 
@@ -181,6 +181,9 @@ def _options(opcode: str, t: Table | None) -> dict:
         if kind == "vi32":
             v = t.vector_np(slot, "i4")
             out[fname] = None if v is None else [int(x) for x in v]
+            continue
+        if kind == "str":
+            out[fname] = t.string(slot) or default
             continue
         if not t.has(slot):
             out[fname] = default

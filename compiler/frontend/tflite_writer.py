@@ -62,10 +62,12 @@ def _options(b, opcode: str, options: dict) -> tuple[int, int | None]:
     for slot, (fname, kind, _default) in enumerate(fields):
         if kind == "vi32" and options.get(fname) is not None:
             vectors[slot] = _vec(b, options[fname], "<i4")
+        elif kind == "str" and options.get(fname):
+            vectors[slot] = b.CreateString(str(options[fname]))
     b.StartObject(len(fields))
     for slot, (fname, kind, default) in enumerate(fields):
         v = options.get(fname, default)
-        if kind == "vi32":
+        if kind in ("vi32", "str"):
             if slot in vectors:
                 b.PrependUOffsetTRelativeSlot(slot, vectors[slot], 0)
         elif kind == "pad":
@@ -74,6 +76,8 @@ def _options(b, opcode: str, options: dict) -> tuple[int, int | None]:
             b.PrependUint8Slot(slot, ACTIVATIONS.index(v), 0)
         elif kind == "u8":
             b.PrependUint8Slot(slot, int(v), int(default))
+        elif kind == "i8":
+            b.PrependInt8Slot(slot, int(v), int(default))
         elif kind == "i32":
             b.PrependInt32Slot(slot, int(v), int(default))
         elif kind == "bool":

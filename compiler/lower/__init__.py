@@ -1,17 +1,18 @@
 """Lowering: each supported op becomes one kernel call with its parameters computed here, at
-compile time (TFLM's Prepare). One module per kernel family; LOWERINGS maps an opcode to its
-function `lower(op, ctx)`, which reads the graph through `ctx` and records what the C needs.
-A family whose kernels need arena scratch also answers `scratch(op, graph, allowed) -> bytes`
-(SCRATCH), without lowering, so the planner can size the arena before the one lowering that emits
-the C with every offset known."""
+compile time (TFLM's Prepare). One module per kernel family; its LOWERINGS maps an opcode to its
+function `lower(op, ctx)`, which reads the graph through `ctx` and records what the C needs, and
+its TYPES maps the opcode to the tensor types it accepts (`tinykiln ops`). A family whose kernels
+need arena scratch also answers `scratch(op, graph, allowed) -> bytes` (SCRATCH), without
+lowering, so the planner can size the arena before the one lowering that emits the C with every
+offset known. Every module of this package that defines LOWERINGS is a family: a new family is a
+new module, and nothing here changes."""
 from __future__ import annotations
 
 import functools
+import importlib
+import pkgutil
 
 import numpy as np
-
-from . import fully_connected, pooling, elementwise, reduce, shape_ops, conv
-from . import activations, softmax, quantize
 
 
 def _quiet(lower):
@@ -27,9 +28,20 @@ def _quiet(lower):
 
 LOWERINGS = {}
 SCRATCH = {}
-for _mod in (fully_connected, pooling, elementwise, reduce, shape_ops, conv,
-             activations, softmax, quantize):
-    LOWERINGS.update({k: _quiet(f) for k, f in _mod.LOWERINGS.items()})
+TYPES: dict[str, tuple[str, ...]] = {}
+FAMILY: dict[str, str] = {}             # opcode -> the module that lowers it
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    _mod = importlib.import_module(f"{__name__}.{_info.name}")
+    if not hasattr(_mod, "LOWERINGS"):
+        continue
+    for _k, _f in _mod.LOWERINGS.items():
+        if _k in LOWERINGS:
+            raise AssertionError(f"{_k} is lowered by both {FAMILY[_k]} and {_info.name}")
+        LOWERINGS[_k] = _quiet(_f)
+        FAMILY[_k] = _info.name
+        TYPES[_k] = tuple(getattr(_mod, "TYPES", {}).get(_k, ()))
+        if not TYPES[_k]:
+            raise AssertionError(f"{_info.name} lowers {_k} but its TYPES does not list it")
     SCRATCH.update(getattr(_mod, "SCRATCH", {}))
 
 
@@ -41,3 +53,9 @@ def scratch_bytes(op, graph, allowed: bool = True) -> int:
         return 0
     with np.errstate(all="ignore"):
         return int(query(op, graph, allowed))
+
+
+def ops_table() -> list[tuple[str, tuple[str, ...]]]:
+    """(opcode, accepted types) of every supported op, sorted by name: what `tinykiln ops` prints
+    and the README's table holds."""
+    return [(k, TYPES[k]) for k in sorted(LOWERINGS)]

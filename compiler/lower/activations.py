@@ -174,3 +174,6 @@ LOWERINGS = {
     "RELU6": lower_relu6,
     "HARD_SWISH": lower_hard_swish,
 }
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {op: ("int8",) for op in LOWERINGS}

@@ -314,3 +314,6 @@ def lower_depthwise_conv2d(op, ctx):
 
 LOWERINGS = {"CONV_2D": lower_conv2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv2d}
 SCRATCH = {"CONV_2D": conv2d_scratch}
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {op: ("int8",) for op in LOWERINGS}

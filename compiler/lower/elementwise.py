@@ -107,3 +107,6 @@ def lower_mul(op, ctx):
 
 
 LOWERINGS = {"ADD": lower_add, "MUL": lower_mul}
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {op: ("int8",) for op in LOWERINGS}

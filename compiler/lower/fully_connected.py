@@ -98,3 +98,6 @@ def lower_fully_connected(op, ctx):
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {op: ("int8",) for op in LOWERINGS}

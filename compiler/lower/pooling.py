@@ -76,3 +76,6 @@ def lower_max_pool(op, ctx):
 
 
 LOWERINGS = {"AVERAGE_POOL_2D": lower_avg_pool, "MAX_POOL_2D": lower_max_pool}
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {op: ("int8",) for op in LOWERINGS}

@@ -60,3 +60,6 @@ def lower_dequantize(op, ctx):
 
 
 LOWERINGS = {"QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize}
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {"QUANTIZE": ("float32->int8", "int8->int8"), "DEQUANTIZE": ("int8->float32",)}

@@ -86,3 +86,6 @@ def _arr(values) -> str:
 
 
 LOWERINGS = {"MEAN": lower_mean}
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {op: ("int8",) for op in LOWERINGS}

@@ -104,3 +104,6 @@ def lower_reshape(op, ctx):
 
 LOWERINGS = {"PAD": lower_pad, "PADV2": lower_pad, "CONCATENATION": lower_concat,
              "RESHAPE": lower_reshape, "SQUEEZE": lower_reshape}
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {op: ("int8",) for op in LOWERINGS}

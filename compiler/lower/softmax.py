@@ -64,3 +64,6 @@ def lower_softmax(op, ctx):
 
 
 LOWERINGS = {"SOFTMAX": lower_softmax}
+# the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
+# and out, "a->b" where they differ
+TYPES = {"SOFTMAX": ("int8->int8", "int8->int16")}
