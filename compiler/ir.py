@@ -11,6 +11,9 @@ import numpy as np
 DTYPE_SIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "float32": 4, "int64": 8, "bool": 1}
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
            "float32": "float", "int64": "int64_t", "bool": "uint8_t"}
+# numpy's type for each (what TFLM's interpreter returns; bool as numpy's one-byte bool)
+NP_TYPES = {"int8": "i1", "uint8": "u1", "int16": "i2", "int32": "i4", "float32": "f4",
+            "int64": "i8", "bool": "?"}
 CTYPE_SIZE = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4,
               "float": 4, "int64_t": 8}
 

@@ -17,6 +17,7 @@ from .. import __version__
 from ..codegen.csource import template_env
 from ..compile import Compiled
 from ..errors import TinykilnError
+from ..ir import NP_TYPES
 
 WARN_FLAGS = ["-Wall", "-Wextra", "-Werror"]
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
@@ -153,8 +154,7 @@ def check_inputs(g, inputs) -> int:
     n = None
     for k, (t, x) in enumerate(zip(g.inputs, inputs)):
         tt = g.tensors[t]
-        want = np.dtype({"int8": "i1", "uint8": "u1", "int16": "i2", "int32": "i4",
-                         "float32": "f4"}[tt.dtype])
+        want = np.dtype(NP_TYPES[tt.dtype])
         shape = tuple(tt.shape)
         if x.dtype != want:
             raise TinykilnError(f"input {k} ('{tt.name}') must be {tt.dtype}, the array is {x.dtype}.")
@@ -181,8 +181,7 @@ def split_outputs(g, raw: bytes, n: int) -> list[np.ndarray]:
     pos = 0
     buf = np.frombuffer(raw, np.uint8).reshape(n, row) if n else np.zeros((0, row), np.uint8)
     for t in outs:
-        dt = np.dtype({"int8": "i1", "uint8": "u1", "int16": "i2", "int32": "i4",
-                       "float32": "f4"}[t.dtype])
+        dt = np.dtype(NP_TYPES[t.dtype])
         res.append(np.ascontiguousarray(buf[:, pos:pos + t.nbytes]).view(dt)
                    .reshape((n, *t.shape)))
         pos += t.nbytes
