@@ -1,7 +1,8 @@
 """Lowering: each supported op becomes one kernel call with its parameters computed here, at
 compile time (TFLM's Prepare). One module per kernel family; its LOWERINGS maps an opcode to its
 function `lower(op, ctx)`, which reads the graph through `ctx` and records what the C needs, and
-its TYPES maps the opcode to the tensor types it accepts (`tinykiln ops`). A family whose kernels
+its TYPES maps the opcode to the tensor types it accepts (`tinykiln ops`), its OPERANDS
+the operands the validator checks (context.Operands). A family whose kernels
 need arena scratch also answers `scratch(op, graph, allowed) -> bytes` (SCRATCH), without
 lowering, so the planner can size the arena before the one lowering that emits the C with every
 offset known. Every module of this package that defines LOWERINGS is a family: a new family is a
@@ -29,6 +30,7 @@ def _quiet(lower):
 LOWERINGS = {}
 SCRATCH = {}
 TYPES: dict[str, tuple[str, ...]] = {}
+OPERANDS = {}                           # opcode -> context.Operands, for the validator
 FAMILY: dict[str, str] = {}             # opcode -> the module that lowers it
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     _mod = importlib.import_module(f"{__name__}.{_info.name}")
@@ -43,6 +45,10 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not TYPES[_k]:
             raise AssertionError(f"{_info.name} lowers {_k} but its TYPES does not list it")
     SCRATCH.update(getattr(_mod, "SCRATCH", {}))
+    OPERANDS.update(getattr(_mod, "OPERANDS", {}))
+    for _k in _mod.LOWERINGS:
+        if _k not in OPERANDS:
+            raise AssertionError(f"{_info.name} lowers {_k} but its OPERANDS does not list it")
 
 
 def scratch_bytes(op, graph, allowed: bool = True) -> int:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .multipliers import round_half_away, quantize_multiplier
 from . import fixedpoint as fp
+from .context import UNARY
 
 INPUTS = range(-128, 128)
 
@@ -177,3 +178,5 @@ LOWERINGS = {
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {op: UNARY for op in LOWERINGS}

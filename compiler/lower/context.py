@@ -11,6 +11,31 @@ from ..errors import UnsupportedError
 from ..ir import C_TYPES, Graph, Op, Tensor
 
 
+# Operand roles, as the validator (passes/validate.py) checks them before any lowering runs:
+#   a  activation (a constant is allowed): quantized per tensor if int8/int16
+#   w  constant weights: quantized (per channel allowed), int8 weights symmetric
+#   b  constant int32 bias
+#   c  constant operand (axis, paddings, begin/end, perm, sizes)
+#   v  constant scalar in the output's quantization (PADV2's pad value)
+#   s  RESHAPE's shape operand: ignored (the output tensor's shape is used, as TFLM does)
+# A trailing "?" marks an optional operand (absent or -1).
+@dataclass(frozen=True)
+class Operands:
+    roles: tuple[str, ...]
+    names: tuple[str, ...]
+    variadic: bool = False      # the last role repeats (CONCATENATION, PACK)
+    outputs: int = 1            # how many outputs; 0: one or more (SPLIT, UNPACK)
+
+    def outputs_ok(self, n: int) -> bool:
+        return n == self.outputs if self.outputs else n >= 1
+
+    def outputs_text(self) -> str:
+        return {0: "one or more", 1: "one"}.get(self.outputs, str(self.outputs))
+
+
+UNARY = Operands(("a",), ("input",))
+
+
 @dataclass
 class ConstArray:
     name: str

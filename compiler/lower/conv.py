@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .multipliers import activation_range, quantize_multiplier
+from .context import Operands
 
 # Set to False (tests do) to send every op to the reference kernels.
 USE_FAST_KERNELS = True
@@ -317,3 +318,7 @@ SCRATCH = {"CONV_2D": conv2d_scratch}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {"CONV_2D": Operands(("a", "w", "b?"), ("input", "filter", "bias")),
+            "DEPTHWISE_CONV_2D": Operands(("a", "w", "b?"), ("input", "filter", "bias"))}
+

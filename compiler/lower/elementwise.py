@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..errors import UnsupportedError
 from .multipliers import activation_range, quantize_multiplier
+from .context import Operands
 
 NDIM = 6        # dims[] in tk_add_params / tk_mul_params
 
@@ -110,3 +111,6 @@ LOWERINGS = {"ADD": lower_add, "MUL": lower_mul}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {op: Operands(("a", "a"), ("input 1", "input 2")) for op in LOWERINGS}
+

@@ -5,6 +5,7 @@ import numpy as np
 
 from .multipliers import activation_range, quantize_multiplier
 from .conv import acc_bound, requant_table, requant_what
+from .context import Operands
 
 
 def row_blocked(w2d: np.ndarray) -> np.ndarray:
@@ -101,3 +102,6 @@ LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {"FULLY_CONNECTED": Operands(("a", "w", "b?"), ("input", "weights", "bias"))}
+

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..errors import UnsupportedError
 from .multipliers import activation_range
+from .context import UNARY
 
 
 def _out_size(padding: str, size: int, filt: int, stride: int) -> int:
@@ -79,3 +80,6 @@ LOWERINGS = {"AVERAGE_POOL_2D": lower_avg_pool, "MAX_POOL_2D": lower_max_pool}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {op: UNARY for op in LOWERINGS}
+

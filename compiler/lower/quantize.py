@@ -7,6 +7,7 @@ import numpy as np
 
 from .multipliers import quantize_multiplier
 from . import fixedpoint as fp
+from .context import UNARY
 from .activations import INPUTS, emit_lut, unary_int8
 
 
@@ -63,3 +64,5 @@ LOWERINGS = {"QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {"QUANTIZE": ("float32->int8", "int8->int8"), "DEQUANTIZE": ("int8->float32",)}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {op: UNARY for op in LOWERINGS}

@@ -4,6 +4,7 @@ into kept and reduced dim groups so the kernel needs no scratch."""
 from __future__ import annotations
 
 from .multipliers import quantize_multiplier
+from .context import Operands
 
 
 def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
@@ -89,3 +90,6 @@ LOWERINGS = {"MEAN": lower_mean}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {"MEAN": Operands(("a", "c"), ("input", "axis operand"))}
+

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from .context import Operands, UNARY
+
 
 def _arr(values) -> str:
     return "{" + ", ".join(str(v) for v in values) + "}"
@@ -107,3 +109,11 @@ LOWERINGS = {"PAD": lower_pad, "PADV2": lower_pad, "CONCATENATION": lower_concat
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {
+    "PAD": Operands(("a", "c"), ("input", "paddings operand")),
+    "PADV2": Operands(("a", "c", "v?"), ("input", "paddings operand", "constant value")),
+    "CONCATENATION": Operands(("a",), ("input",), variadic=True),
+    "RESHAPE": Operands(("a", "s?"), ("input", "shape operand")),
+    "SQUEEZE": UNARY,
+}

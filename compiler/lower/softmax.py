@@ -8,6 +8,7 @@ import numpy as np
 
 from .multipliers import quantize_multiplier
 from . import fixedpoint as fp
+from .context import UNARY
 
 SCALED_DIFF_INTEGER_BITS = 5        # the exp() input is Q5.26
 
@@ -67,3 +68,5 @@ LOWERINGS = {"SOFTMAX": lower_softmax}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {"SOFTMAX": ("int8->int8", "int8->int16")}
+# operands as the validator checks them (context.Operands)
+OPERANDS = {op: UNARY for op in LOWERINGS}

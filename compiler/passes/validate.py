@@ -6,7 +6,7 @@ zero points in range, per-channel only on weights, symmetric int8 weights).
 
 Rules about one op's shapes and options live with that op's lowering (compiler/lower/*), which
 runs in full (the measuring pass) before any C is generated; this pass holds the rules that are
-the same for every op, and the table OPS of each supported op's operands."""
+the same for every op; each family's OPERANDS (lower.OPERANDS) gives its ops' operands."""
 from __future__ import annotations
 
 import math
@@ -14,45 +14,11 @@ from dataclasses import dataclass
 
 from ..errors import ModelError, UnsupportedError
 from ..ir import DTYPE_SIZE, Graph, Op
+from ..lower import OPERANDS as OPS
 from ..lower.context import op_error
 
 # arena and tensors stay below 2^31 bytes: kernels index with int32 arithmetic
 MAX_BYTES = 1 << 31
-
-# Operand roles:
-#   a  activation (a constant is allowed): quantized per tensor if int8/int16
-#   w  constant weights: quantized (per channel allowed), int8 weights symmetric
-#   b  constant int32 bias
-#   c  constant operand (axis, paddings)
-#   v  constant scalar in the output's quantization (PADV2's pad value)
-#   s  RESHAPE's shape operand: ignored (the output tensor's shape is used, as TFLM does)
-# A trailing "?" marks an optional operand (absent or -1).
-
-
-@dataclass(frozen=True)
-class Operands:
-    roles: tuple[str, ...]
-    names: tuple[str, ...]
-    variadic: bool = False      # the last role repeats (CONCATENATION)
-
-
-_UNARY = Operands(("a",), ("input",))
-OPS = {
-    "CONV_2D": Operands(("a", "w", "b?"), ("input", "filter", "bias")),
-    "DEPTHWISE_CONV_2D": Operands(("a", "w", "b?"), ("input", "filter", "bias")),
-    "FULLY_CONNECTED": Operands(("a", "w", "b?"), ("input", "weights", "bias")),
-    "AVERAGE_POOL_2D": _UNARY, "MAX_POOL_2D": _UNARY,
-    "ADD": Operands(("a", "a"), ("input 1", "input 2")),
-    "MUL": Operands(("a", "a"), ("input 1", "input 2")),
-    "MEAN": Operands(("a", "c"), ("input", "axis operand")),
-    "PAD": Operands(("a", "c"), ("input", "paddings operand")),
-    "PADV2": Operands(("a", "c", "v?"), ("input", "paddings operand", "constant value")),
-    "CONCATENATION": Operands(("a",), ("input",), variadic=True),
-    "RESHAPE": Operands(("a", "s?"), ("input", "shape operand")),
-    "SQUEEZE": _UNARY,
-    "SOFTMAX": _UNARY, "LOGISTIC": _UNARY, "TANH": _UNARY, "RELU": _UNARY, "RELU6": _UNARY,
-    "HARD_SWISH": _UNARY, "QUANTIZE": _UNARY, "DEQUANTIZE": _UNARY,
-}
 
 _QUANTIZED = {"int8": (-128, 127), "int16": (-32768, 32767), "uint8": (0, 255)}
 _FLOATS = ("float32", "float16", "float64")
@@ -121,9 +87,9 @@ def _dtype(graph: Graph, tt, where: str, op: Op | None = None) -> None:
 def _operands(graph: Graph, op: Op) -> None:
     """Operand counts and roles from OPS; constants where the op needs them."""
     spec = OPS.get(op.opcode)
-    if len(op.outputs) != 1 and spec is not None:
-        raise op_error(graph, op, f"it has {len(op.outputs)} outputs, {op.opcode} has one",
-                       ModelError)
+    if spec is not None and not spec.outputs_ok(len(op.outputs)):
+        raise op_error(graph, op, f"it has {len(op.outputs)} outputs, {op.opcode} has "
+                                  f"{spec.outputs_text()}", ModelError)
     for k, t in enumerate(op.outputs):
         _dtype(graph, graph.tensors[t], f"output {k}", op)
         _positive(graph, op, t, f"output {k}")
