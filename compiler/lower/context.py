@@ -80,10 +80,20 @@ def op_error(graph: Graph, op: Op, what: str, cls=UnsupportedError) -> Exception
         if not 0 <= t < len(graph.tensors):
             return f"tensor {t} (none such)"
         tt = graph.tensors[t]
-        return f"'{tt.name}' {tt.dtype}{list(tt.shape)}"
-    ins = ", ".join(desc(t) for t in op.inputs if t != -1) or "none"
-    outs = ", ".join(desc(t) for t in op.outputs) or "none"
+        return f"'{short_name(tt.name, 60)}' {tt.dtype}{list(tt.shape)}"
+    ins = tensor_list(op.inputs, desc)
+    outs = tensor_list(op.outputs, desc)
     return cls(f"op {op.index} ({op.opcode}, inputs {ins}; outputs {outs}): {what}.")
+
+
+def tensor_list(indices, desc, limit: int = 4) -> str:
+    """The first `limit` tensors of an op's list as desc(t) gives them, then how many more (an
+    unrolled RNN's UNPACK has dozens of outputs, converted names run to hundreds of characters)."""
+    shown = [desc(t) for t in indices if t != -1]
+    if not shown:
+        return "none"
+    more = len(shown) - limit
+    return ", ".join(shown[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1

@@ -1,5 +1,6 @@
 """Every op must have a lowering; name the first one that does not, with its index and tensors."""
 from ..errors import UnsupportedError
+from ..lower.context import short_name, tensor_list
 
 
 def run(graph):
@@ -7,8 +8,9 @@ def run(graph):
     from ..lower import LOWERINGS
     for op in graph.ops:
         if op.opcode not in LOWERINGS:
-            ins = ", ".join(f"'{graph.tensors[t].name}'" for t in op.inputs if t >= 0)
-            outs = ", ".join(f"'{graph.tensors[t].name}'" for t in op.outputs)
+            def desc(t):
+                return f"'{short_name(graph.tensors[t].name, 60)}'"
+            ins, outs = tensor_list(op.inputs, desc), tensor_list(op.outputs, desc)
             raise UnsupportedError(
                 f"op {op.index} is {op.opcode}, which tinykiln does not support "
                 f"(inputs {ins}; outputs {outs}); `tinykiln ops` lists the {len(LOWERINGS)} ops it "
