@@ -97,8 +97,8 @@ REJECTED = [
     ("SOFTMAX", ("int8", 0.1, 0), ("int16", 1 / 256, -32768), {"beta": 1.0}, "1/65536"),
     ("LOGISTIC", ("int8", 0.1, 0), ("int8", 1 / 256, 0), {}, "zero point must be -128"),
     ("HARD_SWISH", ("int8", 1.0, 0), ("int8", 0.001, 0), {}, "< 128"),
-    ("QUANTIZE", ("int8", 0.1, 0), ("int16", 0.1, 0), {}, "from int8 to int16"),
-    ("DEQUANTIZE", ("int16", 0.1, 0), ("float32", None, 0), {}, "int16 to float32"),
+    ("QUANTIZE", ("int8", 0.1, 0), ("int32", 0.1, 0), {}, "from int8 to int32"),
+    ("DEQUANTIZE", ("int32", 0.1, 0), ("float32", None, 0), {}, "int32 to float32"),
 ]
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from .multipliers import round_half_away, quantize_multiplier
 from . import fixedpoint as fp
 from .context import UNARY
+from . import activations16 as a16
 
 INPUTS = range(-128, 128)
 
@@ -95,6 +96,9 @@ def lower_tanh(op, ctx):
 # ---- RELU (requantizing) and RELU6 (a clamp in the input's representation, as TFLM does)
 
 def lower_relu(op, ctx):
+    if ctx.tensor(op.inputs[0]).dtype == "int16":
+        a16.relu16(op, ctx)
+        return
     inp, out = unary_int8(op, ctx)
     in_zp, out_zp = inp.quant.zero_point[0], out.quant.zero_point[0]
     # CalculateReluOpData: the ratio is a float32 division
@@ -106,6 +110,9 @@ def lower_relu(op, ctx):
 
 
 def lower_relu6(op, ctx):
+    if ctx.tensor(op.inputs[0]).dtype == "int16":
+        a16.relu6_16(op, ctx)
+        return
     inp, out = unary_int8(op, ctx)
     zero = inp.quant.zero_point[0]
     if (inp.quant.scale[0], zero) != (out.quant.scale[0], out.quant.zero_point[0]):
@@ -178,5 +185,6 @@ LOWERINGS = {
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
+TYPES.update(RELU=("int8", "int16"), RELU6=("int8", "int16"))
 # operands as the validator checks them (context.Operands)
 OPERANDS = {op: UNARY for op in LOWERINGS}

@@ -1,0 +1,162 @@
+"""LEAKY_RELU, ELU, RSQRT, the int16 paths of RELU, RELU6, QUANTIZE and DEQUANTIZE, and int16
+SOFTMAX: bit-exact with TFLM.
+
+Each table row is one single-op case; all rows of a family become independent ops of one model,
+compiled once, built with ASan+UBSan and run against TFLM's interpreter. int8 inputs see all 256
+values; int16 inputs see all 65536 values (over eight rows of 8192)."""
+import numpy as np
+import pytest
+
+from modelgen import ModelBuilder
+from tflm_oracle import assert_cases_match_tflm
+from tinykiln.compile import compile_graph
+from tinykiln.errors import UnsupportedError
+from tinykiln.frontend.tflite_import import parse_tflite
+
+# ---- int8 -> int8: op, (input scale, zp), (output scale, zp), options
+UNARY8 = [
+    ("LEAKY_RELU", (0.05, -3), (0.04, 5), {"alpha": 0.2}),
+    ("LEAKY_RELU", (0.1, 0), (0.1, 0), {"alpha": 0.01}),
+    ("LEAKY_RELU", (0.02, -128), (0.03, 127), {"alpha": 0.3}),
+    ("LEAKY_RELU", (0.05, 127), (0.02, -100), {"alpha": 1.5}),       # alpha > 1
+    ("LEAKY_RELU", (0.05, 10), (0.05, -10), {"alpha": -0.3}),        # negative alpha
+    ("LEAKY_RELU", (0.05, 10), (0.05, -10), {"alpha": 0.0}),
+    ("LEAKY_RELU", (1.0, 0), (0.001, 0), {"alpha": 0.1}),            # saturates
+    ("ELU", (0.05, -3), (0.04, 5), {}),
+    ("ELU", (0.1, 0), (0.05, -128), {}),
+    ("ELU", (0.02, 127), (0.02, 127), {}),
+    ("ELU", (0.5, -20), (0.03, 0), {}),
+    ("ELU", (0.001, 0), (0.0005, 3), {}),
+]
+
+# ---- RSQRT int8 (inputs at or above the zero point only: TFLM stops below it)
+RSQRT = [((0.05, -128), (0.02, -128)), ((0.01, 0), (0.05, -100)), ((1.0, -100), (0.004, -128)),
+         ((0.001, 10), (0.3, 0)), ((4.0, -128), (0.002, 20)), ((0.1, 126), (0.01, 0))]
+
+# ---- int16 -> int16 (or int8): op, (input scale, zp), (output dtype, scale, zp), options
+UNARY16 = [
+    ("LEAKY_RELU", (0.001, 0), ("int16", 0.0008, 0), {"alpha": 0.2}),
+    ("LEAKY_RELU", (1 / 4096, 0), ("int16", 1 / 4096, 0), {"alpha": 0.01}),
+    ("LEAKY_RELU", (0.002, 7), ("int16", 0.001, -3), {"alpha": -0.5}),
+    ("LEAKY_RELU", (0.01, 0), ("int16", 1e-5, 0), {"alpha": 0.3}),     # saturates
+    ("RELU", (0.001, 0), ("int16", 0.0005, 0), {}),
+    ("RELU", (1 / 2048, 0), ("int16", 1 / 2048, 0), {}),
+    ("RELU", (0.003, 0), ("int16", 0.1, 0), {}),
+    ("RELU6", (0.001, 0), ("int16", 0.001, 0), {}),
+    ("RELU6", (1e-4, 0), ("int16", 1e-4, 0), {}),                    # six above int16 max
+    ("RELU6", (0.0005, 100), ("int16", 0.0005, 100), {}),
+    ("QUANTIZE", (0.001, 0), ("int16", 0.002, 0), {}),
+    ("QUANTIZE", (0.001, -5), ("int16", 0.0003, 9), {}),
+    ("QUANTIZE", (1 / 32768, 0), ("int16", 1 / 32768, 0), {}),
+    ("QUANTIZE", (0.001, 0), ("int8", 0.1, -3), {}),
+    ("QUANTIZE", (3e-5, 11), ("int8", 0.008, 127), {}),
+    ("QUANTIZE", (0.5, 0), ("int8", 0.25, -128), {}),
+]
+
+# ---- QUANTIZE int8 -> int16: (input scale, zp), (output scale, zp)
+QUANT_8_16 = [((0.05, -3), (0.001, 0)), ((0.1, 127), (0.0001, 5)), ((1 / 256, -128), (1 / 32768, 0)),
+              ((1.0, 0), (1e-5, 0)), ((0.02, 4), (0.03, -7))]
+
+# ---- QUANTIZE float32 -> int16 and DEQUANTIZE int16 -> float32: (scale, zp)
+QUANTIZE_F32 = [(1 / 32768, 0), (0.0123, -7), (1.0, 100), (3e-5, 0), (17.5, -30000)]
+DEQUANTIZE = [(1 / 32768, 0), (0.0123, -7), (1.0, 100), (3e-5, 0), (1e-40, 0), (123.4, 32767)]
+
+# ---- rejected with a sentence: opcode, input (dtype, scale, zp), output (dtype, scale, zp),
+# options, phrase of the message
+REJECTED = [
+    ("RELU", ("int16", 0.01, 3), ("int16", 0.01, 0), {}, "zero points must be 0"),
+    ("LEAKY_RELU", ("int8", 0.01, 3), ("int16", 0.01, 0), {"alpha": 0.1}, "only int8 input and output"),
+    ("ELU", ("int16", 0.01, 0), ("int16", 0.01, 0), {}, "only int8"),
+    ("RSQRT", ("int8", 0.01, 0), ("int8", 1e6, 0), {}, "too large"),
+    ("QUANTIZE", ("int16", 0.1, 0), ("int32", 0.1, 0), {}, "from int16 to int32"),
+    ("DEQUANTIZE", ("int32", 0.1, 0), ("float32", None, 0), {}, "int32 to float32"),
+]
+
+
+class _Model:
+    """One model with several independent single-op cases (one input, one output each)."""
+
+    def __init__(self):
+        self.b = ModelBuilder()
+        self.rows: list[np.ndarray] = []
+        self.names: list[str] = []
+
+    def case(self, name, opcode, x_rows, in_q, out_shape, out_q, out_dtype="int8", **options):
+        in_dtype = {np.int8: "int8", np.int16: "int16", np.float32: "float32"}[x_rows.dtype.type]
+        x = self.b.input(x_rows.shape[1:], scale=in_q[0], zero_point=in_q[1], dtype=in_dtype)
+        y = self.b.tensor(out_shape, scale=out_q[0], zero_point=out_q[1], dtype=out_dtype)
+        self.b.op(opcode, [x], [y], **options)
+        self.b.output(y)
+        self.rows.append(x_rows)
+        self.names.append(name)
+
+    def check(self):
+        return assert_cases_match_tflm(self.b.build(), self.rows, self.names)
+
+
+def _every_int8():
+    every = np.arange(-128, 128, dtype=np.int8).reshape(2, 128)
+    return np.stack([every, every[::-1, ::-1]])              # two rows: all 256 values each
+
+
+def _every_int16():
+    rng = np.random.default_rng(5)
+    return rng.permutation(np.arange(-32768, 32768)).astype(np.int16).reshape(8, 1, 8192)
+
+
+def _unary8(m):
+    x = _every_int8()
+    for k, (opc, qi, qo, opts) in enumerate(UNARY8):
+        m.case(f"{opc.lower()}{k}", opc, x, qi, (2, 128), qo, **opts)
+    for k, (qi, qo) in enumerate(RSQRT):
+        valid = np.arange(qi[1], 128, dtype=np.int8)
+        x = np.stack([np.resize(valid, 64), np.resize(valid[::-1], 64)]).reshape(2, 1, 64)
+        m.case(f"rsqrt{k}", "RSQRT", x, qi, (1, 64), qo)
+    for k, (qi, qo) in enumerate(QUANT_8_16):
+        m.case(f"quantize_8_16_{k}", "QUANTIZE", _every_int8(), qi, (2, 128), qo, "int16")
+
+
+def _unary16(m):
+    x = _every_int16()
+    for k, (opc, qi, (odt, os_, oz), opts) in enumerate(UNARY16):
+        m.case(f"{opc.lower()}16_{k}", opc, x, qi, (1, 8192), (os_, oz), odt, **opts)
+
+
+def _float_edges(m):
+    rng = np.random.default_rng(11)
+    for k, (s, z) in enumerate(QUANTIZE_F32):
+        s32 = np.float32(s)
+        x = (rng.standard_normal((8, 1, 600)) * 20000 * s32).astype(np.float32)
+        halves = (np.arange(-300, 300, dtype=np.float32) + np.float32(0.5)) * s32
+        x[0, 0] = halves
+        x[1, 0] = np.nextafter(halves, np.float32(np.inf))
+        x[2, 0] = np.nextafter(halves, np.float32(-np.inf))
+        x[3, 0] = np.linspace(-1e6, 1e6, 600).astype(np.float32) * s32
+        x[4, 0, :4] = [0.0, -0.0, 1e-30, -1e-30]
+        x[5, 0] = (np.linspace(-32768, 32767, 600).astype(np.int64) - z).astype(np.float32) * s32
+        m.case(f"quantize_f32_s16_{k}", "QUANTIZE", x, (None, 0), (1, 600), (s, z), "int16")
+    x = _every_int16()
+    for k, (s, z) in enumerate(DEQUANTIZE):
+        m.case(f"dequantize_s16_{k}", "DEQUANTIZE", x, (s, z), (1, 8192), (None, 0), "float32")
+
+
+FAMILIES = {"unary8": _unary8, "unary16": _unary16, "float_edges": _float_edges}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_matches_tflm(family):
+    m = _Model()
+    FAMILIES[family](m)
+    assert m.check() > 0
+
+
+@pytest.mark.parametrize("case", REJECTED, ids=lambda c: f"{c[0]}-{c[4]}")
+def test_rejected(case):
+    opc, (idt, isc, izp), (odt, osc, ozp), options, phrase = case
+    b = ModelBuilder()
+    x = b.input((1, 8), scale=isc, zero_point=izp, dtype=idt)
+    y = b.tensor((1, 8), scale=osc, zero_point=ozp, dtype=odt)
+    b.op(opc, [x], [y], **options)
+    b.output(y)
+    with pytest.raises(UnsupportedError, match=phrase):
+        compile_graph(parse_tflite(b.build()))
