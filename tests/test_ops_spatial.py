@@ -1,0 +1,233 @@
+"""Spatial data movement bit-exact with TFLM: SPACE_TO_DEPTH, DEPTH_TO_SPACE, BATCH_TO_SPACE_ND,
+SPACE_TO_BATCH_ND, MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, and the int16 / int32
+forms of PAD, PADV2, CONCATENATION, RESHAPE and SQUEEZE.
+
+As in test_ops_misc.py: each table row is one single-op case, all rows of a family become
+independent ops of one model, compiled once, built with ASan+UBSan and run on 50 input rows (two
+of them the type's extremes) against TFLM's interpreter, byte for byte."""
+import numpy as np
+import pytest
+
+from modelgen import ModelBuilder
+from tflm_oracle import assert_cases_match_tflm
+from tinykiln.compile import compile_graph
+from tinykiln.errors import TinykilnError
+
+ROWS = 50
+LIMITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1)}
+
+# ---- SPACE_TO_DEPTH / DEPTH_TO_SPACE: op, input shape, block size, zero point
+DEPTH = [
+    ("SPACE_TO_DEPTH", (1, 4, 4, 3), 2, -3),
+    ("SPACE_TO_DEPTH", (2, 6, 9, 1), 3, 0),
+    ("SPACE_TO_DEPTH", (1, 4, 6, 5), 1, 7),
+    ("SPACE_TO_DEPTH", (3, 8, 4, 2), 4, -128),
+    ("DEPTH_TO_SPACE", (1, 2, 2, 12), 2, -3),
+    ("DEPTH_TO_SPACE", (2, 3, 2, 9), 3, 5),
+    ("DEPTH_TO_SPACE", (1, 3, 5, 4), 1, 0),
+    ("DEPTH_TO_SPACE", (3, 2, 3, 4), 2, 127),
+]
+
+# ---- BATCH_TO_SPACE_ND / SPACE_TO_BATCH_ND: op, input shape, block shape, crops / paddings,
+# zero point (SPACE_TO_BATCH_ND pads with 0 in TFLM, whatever the zero point)
+BATCH = [
+    ("BATCH_TO_SPACE_ND", (4, 2, 2, 3), [2, 2], [[0, 0], [0, 0]], -3),
+    ("BATCH_TO_SPACE_ND", (8, 3, 2, 2), [2, 2], [[1, 0], [0, 1]], 0),
+    ("BATCH_TO_SPACE_ND", (6, 2, 3, 1), [3, 2], [[2, 1], [1, 2]], 9),
+    ("BATCH_TO_SPACE_ND", (4, 3, 3, 2), [1, 4], [[0, 1], [3, 0]], -128),
+    ("BATCH_TO_SPACE_ND", (6, 4, 2), [3], [[1, 2]], 4),                  # 3D
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 3), [2, 2], [[0, 0], [0, 0]], -3),
+    ("SPACE_TO_BATCH_ND", (2, 3, 3, 2), [2, 2], [[1, 0], [0, 1]], 0),
+    ("SPACE_TO_BATCH_ND", (1, 5, 4, 1), [3, 2], [[2, 2], [1, 1]], 12),    # zp != 0: TFLM pads 0
+    ("SPACE_TO_BATCH_ND", (2, 4, 2, 3), [1, 3], [[0, 0], [2, 2]], 0),
+    ("SPACE_TO_BATCH_ND", (2, 5, 3), [2], [[0, 1]], -7),                  # 3D
+]
+
+# ---- MIRROR_PAD: input shape, paddings, mode (0 REFLECT, 1 SYMMETRIC), paddings dtype
+MIRROR = [
+    ((1, 5, 5, 3), [[0, 0], [1, 1], [2, 2], [0, 0]], 0, "int32"),
+    ((1, 5, 5, 3), [[0, 0], [1, 1], [2, 2], [0, 0]], 1, "int32"),
+    ((1, 4, 6, 2), [[0, 0], [3, 0], [0, 5], [0, 0]], 0, "int32"),
+    ((1, 4, 6, 2), [[0, 0], [4, 1], [6, 6], [0, 0]], 1, "int32"),
+    ((2, 3, 4), [[1, 1], [2, 0], [3, 3]], 0, "int32"),        # every dim, channels too
+    ((2, 3, 4), [[2, 1], [0, 3], [4, 4]], 1, "int64"),
+    ((7,), [[6, 6]], 0, "int32"),
+    ((1, 1, 3, 1), [[0, 0], [0, 0], [1, 1], [0, 0]], 1, "int32"),
+    ((2, 2, 2, 2, 3), [[1, 1], [1, 0], [0, 1], [1, 1], [2, 2]], 0, "int32"),   # 5D
+]
+
+# ---- RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR: op, dtype, input shape, size, align_corners,
+# half_pixel_centers, (scale, zero point)
+RESIZE = [
+    ("RESIZE_NEAREST_NEIGHBOR", "int8", (1, 4, 4, 3), (8, 8), False, False, (0.05, -3)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int8", (1, 4, 4, 3), (8, 8), False, True, (0.05, -3)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int8", (2, 5, 3, 2), (7, 11), True, False, (0.1, 0)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int8", (1, 5, 7, 1), (3, 4), True, True, (0.1, 127)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int8", (1, 6, 6, 4), (4, 9), False, False, (0.1, 5)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int8", (1, 3, 3, 2), (1, 1), True, False, (0.1, 5)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int16", (1, 4, 4, 3), (8, 8), False, True, (0.001, 0)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int16", (2, 5, 3, 2), (7, 11), True, False, (0.001, 0)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int16", (1, 6, 6, 1), (4, 9), False, False, (0.001, 0)),
+    ("RESIZE_BILINEAR", "int8", (1, 4, 4, 3), (8, 8), False, True, (0.05, -3)),   # UpSampling2D
+    ("RESIZE_BILINEAR", "int8", (1, 4, 4, 3), (8, 8), False, False, (0.05, -3)),
+    ("RESIZE_BILINEAR", "int8", (2, 5, 3, 2), (7, 11), True, False, (0.1, 0)),
+    ("RESIZE_BILINEAR", "int8", (1, 6, 7, 2), (4, 3), False, True, (0.1, 127)),   # shrink
+    ("RESIZE_BILINEAR", "int8", (1, 6, 7, 2), (4, 3), False, False, (0.1, -128)),
+    ("RESIZE_BILINEAR", "int8", (1, 3, 5, 4), (10, 13), False, True, (0.1, 4)),
+    ("RESIZE_BILINEAR", "int8", (1, 3, 5, 4), (1, 1), True, False, (0.1, 4)),
+    ("RESIZE_BILINEAR", "int8", (1, 1, 1, 3), (5, 2), False, True, (0.1, 4)),
+]
+
+# ---- PAD / PADV2, int16: op, input shape, paddings, zero point, PADV2 constant value
+PAD16 = [
+    ("PAD", (1, 5, 5, 3), [[0, 0], [1, 1], [1, 1], [0, 0]], 0, None),
+    ("PAD", (2, 3, 4, 5), [[1, 0], [0, 2], [1, 1], [2, 1]], 0, None),
+    ("PAD", (1, 4, 6), [[0, 0], [2, 3], [0, 0]], 0, None),
+    ("PAD", (1, 3, 3, 2, 2), [[0, 0], [1, 0], [0, 1], [1, 1], [0, 0]], 0, None),
+    ("PAD", (1, 4, 3), [[0, 0], [1, 1], [1, 1]], 40, None),      # TFLM pads 0, not the zp
+    ("PADV2", (1, 5, 5, 3), [[0, 0], [1, 2], [3, 0], [0, 0]], 0, -32768),
+    ("PADV2", (1, 4, 8), [[0, 0], [0, 0], [1, 1]], 0, 1234),
+]
+
+# ---- CONCATENATION, int16 (zero points 0) and int32: dtype, input shapes (("const", shape)
+# for a constant), axis
+CONCAT = [
+    ("int16", [(1, 4, 4, 3), (1, 4, 4, 5)], -1),
+    ("int16", [(1, 2, 4, 3), (1, 3, 4, 3), (1, 1, 4, 3)], 1),
+    ("int16", [(1, 4, 4, 3), ("const", (1, 4, 4, 2))], 3),
+    ("int16", [(2, 3), (2, 3)], 0),
+    ("int32", [(1, 5, 2), (1, 5, 3), (1, 5, 1)], 2),
+    ("int32", [(3, 2), ("const", (3, 4))], -1),
+]
+
+
+class _Model:
+    """One model with several independent single-op cases; each input gets ROWS rows."""
+
+    def __init__(self, seed):
+        self.b = ModelBuilder()
+        self.rng = np.random.default_rng(seed)
+        self.rows: list[np.ndarray] = []
+        self.names: list[str] = []
+
+    def rand(self, shape, dtype):
+        lo, hi = LIMITS[dtype]
+        return self.rng.integers(lo, hi, shape, endpoint=True).astype(dtype)
+
+    def input(self, shape, dtype="int8", scale=0.05, zp=0):
+        quant = {} if dtype == "int32" else {"scale": scale, "zero_point": zp}
+        t = self.b.input(shape, dtype=dtype, **quant)
+        x = self.rand((ROWS, *shape), dtype)
+        x[0], x[1] = LIMITS[dtype]
+        self.rows.append(x)
+        return t
+
+    def output(self, t, name):
+        self.b.output(t)
+        self.names.append(name)
+
+    def check(self):
+        return assert_cases_match_tflm(self.b.build(), self.rows, self.names)
+
+
+def _depth_cases(m):
+    for k, (opc, shape, bs, zp) in enumerate(DEPTH):
+        x = m.input(shape, zp=zp)
+        n, h, w, c = shape
+        oshape = (n, h // bs, w // bs, c * bs * bs) if opc == "SPACE_TO_DEPTH" else \
+            (n, h * bs, w * bs, c // (bs * bs))
+        y = m.b.tensor(oshape, scale=0.05, zero_point=zp)
+        m.b.op(opc, [x], [y], block_size=bs)
+        m.output(y, f"{opc.lower()}{k}")
+
+
+def _batch_cases(m):
+    for k, (opc, shape, block, amounts, zp) in enumerate(BATCH):
+        x = m.input(shape, zp=zp)
+        spatial = list(shape[1:1 + len(block)])
+        if opc == "BATCH_TO_SPACE_ND":
+            n = shape[0] // int(np.prod(block))
+            spatial = [d * b - a - z for d, b, (a, z) in zip(spatial, block, amounts)]
+        else:
+            n = shape[0] * int(np.prod(block))
+            spatial = [(d + a + z) // b for d, b, (a, z) in zip(spatial, block, amounts)]
+        y = m.b.tensor((n, *spatial, shape[-1]), scale=0.05, zero_point=zp)
+        m.b.op(opc, [x, m.b.const(np.array(block, np.int32)),
+                     m.b.const(np.array(amounts, np.int32))], [y])
+        m.output(y, f"{opc.lower()}{k}")
+
+
+def _mirror_cases(m):
+    for k, (shape, pads, mode, pdtype) in enumerate(MIRROR):
+        x = m.input(shape, zp=-2)
+        oshape = [d + a + b for d, (a, b) in zip(shape, pads)]
+        y = m.b.tensor(oshape, scale=0.05, zero_point=-2)
+        m.b.op("MIRROR_PAD", [x, m.b.const(np.array(pads, pdtype))], [y], mode=mode)
+        m.output(y, f"mirror{k}")
+
+
+def _resize_cases(m):
+    for k, (opc, dtype, shape, size, align, half, (s, zp)) in enumerate(RESIZE):
+        x = m.input(shape, dtype, s, zp)
+        y = m.b.tensor((shape[0], *size, shape[3]), scale=s, zero_point=zp, dtype=dtype)
+        m.b.op(opc, [x, m.b.const(np.array(size, np.int32))], [y], align_corners=align,
+               half_pixel_centers=half)
+        m.output(y, f"{opc.lower()}{k}")
+
+
+def _pad16_cases(m):
+    for k, (opc, shape, pads, zp, value) in enumerate(PAD16):
+        x = m.input(shape, "int16", 0.001, zp)
+        oshape = [d + a + b for d, (a, b) in zip(shape, pads)]
+        y = m.b.tensor(oshape, scale=0.001, zero_point=zp, dtype="int16")
+        ins = [x, m.b.const(np.array(pads, np.int32))]
+        if opc == "PADV2":
+            ins.append(m.b.const(np.array([value], np.int16), scale=0.001, zero_point=zp))
+        m.b.op(opc, ins, [y])
+        m.output(y, f"pad16_{k}")
+
+
+def _concat_cases(m):
+    for k, (dtype, shapes, axis) in enumerate(CONCAT):
+        quant = {} if dtype == "int32" else {"scale": 0.001, "zero_point": 0}
+        ins = [m.b.const(m.rand(sh[1], dtype), **quant) if sh[0] == "const" else
+               m.input(sh, dtype, 0.001, 0) for sh in shapes]
+        shapes = [sh[1] if sh[0] == "const" else sh for sh in shapes]
+        oshape = list(shapes[0])
+        oshape[axis] = sum(sh[axis] for sh in shapes)
+        y = m.b.tensor(oshape, dtype=dtype, **quant)
+        m.b.op("CONCATENATION", ins, [y], axis=axis)
+        m.output(y, f"concat_{dtype}_{k}")
+
+
+def _reshape_cases(m):
+    """int16 and int32 reshapes: an alias (input to output), a copy (of a constant), a squeeze."""
+    b = m.b
+    for dtype in ("int16", "int32"):
+        quant = {} if dtype == "int32" else {"scale": 0.001, "zero_point": 0}
+        y = b.tensor((1, 48), dtype=dtype, **quant)
+        b.op("RESHAPE", [m.input((1, 4, 4, 3), dtype, 0.001, 0),
+                         b.const(np.array([1, 48], np.int32))], [y], new_shape=[1, 48])
+        m.output(y, f"reshape_{dtype}")
+        y = b.tensor((12,), dtype=dtype, **quant)
+        b.op("RESHAPE", [b.const(m.rand((2, 6), dtype), **quant),
+                         b.const(np.array([12], np.int32))], [y], new_shape=[12])
+        m.output(y, f"reshape_const_{dtype}")
+        y = b.tensor((1, 8), dtype=dtype, **quant)
+        b.op("SQUEEZE", [m.input((1, 1, 1, 8), dtype, 0.001, 0)], [y], squeeze_dims=[1, 2])
+        m.output(y, f"squeeze_{dtype}")
+
+
+FAMILIES = {"depth": (_depth_cases, len(DEPTH)), "batch": (_batch_cases, len(BATCH)),
+            "mirror": (_mirror_cases, len(MIRROR)), "resize": (_resize_cases, len(RESIZE)),
+            "pad16": (_pad16_cases, len(PAD16)), "concat": (_concat_cases, len(CONCAT)),
+            "reshape": (_reshape_cases, 6)}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_bit_exact_with_tflm(family):
+    build, n_cases = FAMILIES[family]
+    m = _Model(seed=sum(map(ord, family)) + 11)
+    build(m)
+    assert len(m.names) == n_cases
+    assert m.check() > 0
