@@ -1,6 +1,7 @@
-/* MEAN int8 (TFLM reference_ops::QuantizedMeanOrSum with compute_sum = false): the int32 sum over
- * the reduced dims, minus zero point * count, requantized by a multiplier that already includes
- * 1/count; the result is clamped to int8 (MEAN has no fused activation). */
+/* MEAN and SUM int8 (TFLM reference_ops::QuantizedMeanOrSum; SUM: compute_sum = true): the
+ * int32 sum over the reduced dims, minus zero point * count, requantized by a multiplier that
+ * (MEAN only) already includes 1/count; plus the output zero point (wrapping as TFLM's int32 add
+ * would, a SUM's left shift can reach 2^31), clamped to int8 (no fused activation). */
 #include "mean_s8.h"
 
 void tk_mean_s8(const tk_mean_params *p, const int8_t *input, int8_t *output) {
@@ -19,8 +20,8 @@ void tk_mean_s8(const tk_mean_params *p, const int8_t *input, int8_t *output) {
                         }
                     }
                 }
-                *output++ = tk_requant_s8(sum - p->zp_times_count, p->multiplier, p->shift,
-                                          p->output_offset, -128, 127);
+                const int32_t v = tk_requant(sum - p->zp_times_count, p->multiplier, p->shift);
+                *output++ = (int8_t)tk_clamp(tk_add_wrap_s32(v, p->output_offset), -128, 127);
             }
         }
     }
