@@ -68,6 +68,7 @@ RESIZE = [
     ("RESIZE_NEAREST_NEIGHBOR", "int16", (1, 4, 4, 3), (8, 8), False, True, (0.001, 0)),
     ("RESIZE_NEAREST_NEIGHBOR", "int16", (2, 5, 3, 2), (7, 11), True, False, (0.001, 0)),
     ("RESIZE_NEAREST_NEIGHBOR", "int16", (1, 6, 6, 1), (4, 9), False, False, (0.001, 0)),
+    ("RESIZE_NEAREST_NEIGHBOR", "int16", (1, 3, 5, 2), (6, 5), True, True, (0.001, 5)),
     ("RESIZE_BILINEAR", "int8", (1, 4, 4, 3), (8, 8), False, True, (0.05, -3)),   # UpSampling2D
     ("RESIZE_BILINEAR", "int8", (1, 4, 4, 3), (8, 8), False, False, (0.05, -3)),
     ("RESIZE_BILINEAR", "int8", (2, 5, 3, 2), (7, 11), True, False, (0.1, 0)),
@@ -76,6 +77,8 @@ RESIZE = [
     ("RESIZE_BILINEAR", "int8", (1, 3, 5, 4), (10, 13), False, True, (0.1, 4)),
     ("RESIZE_BILINEAR", "int8", (1, 3, 5, 4), (1, 1), True, False, (0.1, 4)),
     ("RESIZE_BILINEAR", "int8", (1, 1, 1, 3), (5, 2), False, True, (0.1, 4)),
+    ("RESIZE_BILINEAR", "int8", (2, 2, 3, 2), (8, 12), False, True, (0.1, 0)),    # weights < 0
+    ("RESIZE_BILINEAR", "int8", (1, 7, 5, 3), (3, 2), True, False, (0.1, 0)),
 ]
 
 # ---- PAD / PADV2, int16: op, input shape, paddings, zero point, PADV2 constant value
@@ -231,3 +234,98 @@ def test_bit_exact_with_tflm(family):
     build(m)
     assert len(m.names) == n_cases
     assert m.check() > 0
+
+
+# ---- what TFLM refuses, would read outside its input on, or tinykiln does not run: one
+# sentence each, naming the op
+def _single(b, opc, shape, oshape, operands=(), dtype="int8", zp=0, out_zp=None, **options):
+    x = b.input(shape, 0.05, zp, dtype)
+    y = b.tensor(oshape, scale=0.05, zero_point=zp if out_zp is None else out_zp, dtype=dtype)
+    b.op(opc, [x, *(b.const(np.array(v, t)) for v, t in operands)], [y], **options)
+    b.output(y)
+
+
+REFUSED = [
+    (dict(opc="RESIZE_BILINEAR", shape=(1, 4, 4, 3), oshape=(1, 8, 8, 3),
+          operands=[([8, 8], "int32")], align_corners=True, half_pixel_centers=True),
+     "both set; TFLM refuses"),
+    (dict(opc="RESIZE_BILINEAR", shape=(1, 4, 4, 3), oshape=(1, 8, 8, 3), dtype="int16",
+          operands=[([8, 8], "int32")]), "only int8 input and output"),
+    # TFLM's fixed point would pick source row 1 of a 1-row input
+    (dict(opc="RESIZE_BILINEAR", shape=(1, 1, 2, 3), oshape=(1, 2000, 2, 3),
+          operands=[([2000, 2], "int32")]), "pass the input's edge"),
+    (dict(opc="RESIZE_NEAREST_NEIGHBOR", shape=(1, 4, 4, 3), oshape=(1, 8, 9, 3),
+          operands=[([8, 8], "int32")]), r"output shape should be \[1, 8, 8, 3\]"),
+    (dict(opc="RESIZE_NEAREST_NEIGHBOR", shape=(1, 4, 4, 3), oshape=(1, 8, 8, 3),
+          operands=[([8, 8, 1], "int32")]), "size operand has shape"),
+    (dict(opc="MIRROR_PAD", shape=(1, 3, 3, 2), oshape=(1, 9, 3, 2),
+          operands=[([[0, 0], [3, 3], [0, 0], [0, 0]], "int32")], mode=0),
+     r"REFLECT padding of dim 1 \(size 3\) is \(3, 3\)"),
+    (dict(opc="MIRROR_PAD", shape=(1, 3, 3, 2), oshape=(1, 5, 3, 2),
+          operands=[([[0, 0], [1, 1], [0, 0], [0, 0]], "int32")], mode=2),
+     "neither 0 .REFLECT. nor 1"),
+    (dict(opc="SPACE_TO_DEPTH", shape=(1, 5, 4, 2), oshape=(1, 2, 2, 8), block_size=2),
+     "multiples of block_size 2"),
+    (dict(opc="DEPTH_TO_SPACE", shape=(1, 2, 2, 8), oshape=(1, 4, 4, 2), block_size=0),
+     "block_size is 0"),
+    (dict(opc="SPACE_TO_BATCH_ND", shape=(1, 5, 4, 1), oshape=(4, 2, 2, 1),
+          operands=[([2, 2], "int32"), ([[0, 0], [0, 0]], "int32")]), "padded height 5"),
+    (dict(opc="BATCH_TO_SPACE_ND", shape=(4, 2, 2, 3), oshape=(1, 4, 4, 3),
+          operands=[([2, 2], "int32"), ([[0, -1], [0, 0]], "int32")]), "must not be negative"),
+    (dict(opc="BATCH_TO_SPACE_ND", shape=(4, 2, 2, 3), oshape=(1, 4, 4, 3),
+          operands=[([2, 2], "int64"), ([[0, 0], [0, 0]], "int32")]),
+     "block shape operand must be a constant int32"),
+    (dict(opc="SPACE_TO_DEPTH", shape=(1, 4, 4, 2), oshape=(1, 2, 2, 8), dtype="int16",
+          block_size=2), "only int8 input and output"),
+    (dict(opc="PAD", shape=(1, 4, 4, 2), oshape=(1, 4, 4, 2), dtype="int32",
+          operands=[([[0, 0]] * 4, "int32")]), "only int8 or int16"),
+]
+
+
+@pytest.mark.parametrize("case,message", REFUSED)
+def test_refused_with_one_sentence(case, message):
+    b = ModelBuilder()
+    if case.get("dtype") == "int32":
+        x = b.input(case["shape"], dtype="int32")
+        y = b.tensor(case["oshape"], dtype="int32")
+        b.op(case["opc"], [x, b.const(np.array(case["operands"][0][0], np.int32))], [y])
+        b.output(y)
+    else:
+        _single(b, **case)
+    with pytest.raises(TinykilnError, match=message) as e:
+        compile_graph(b.g)
+    text = str(e.value)
+    assert text.startswith(f"op 0 ({case['opc']}") and text.count(". ") == 0, text
+
+
+def test_refused_int16_concat_zero_point_and_padv2_value():
+    b = ModelBuilder()
+    x, z = b.input((1, 2, 3), 0.001, 0, "int16"), b.input((1, 2, 3), 0.001, 3, "int16")
+    y = b.tensor((1, 4, 3), scale=0.001, zero_point=0, dtype="int16")
+    b.op("CONCATENATION", [x, z], [y], axis=1)
+    b.output(y)
+    with pytest.raises(TinykilnError, match="int16 inputs and output must have zero point 0"):
+        compile_graph(b.g)
+    b = ModelBuilder()
+    x = b.input((1, 2, 3), 0.001, 0, "int16")
+    y = b.tensor((1, 4, 3), scale=0.001, zero_point=0, dtype="int16")
+    b.op("PADV2", [x, b.const(np.array([[0, 0], [1, 1], [0, 0]], np.int32)),
+                   b.const(np.array([3], np.int8), scale=0.001, zero_point=0)], [y])
+    b.output(y)
+    with pytest.raises(TinykilnError, match="must be a constant int16 scalar"):
+        compile_graph(b.g)
+
+
+def test_tflm_fill_values_are_warned():
+    """Where TFLM fills with 0 rather than the zero point (SPACE_TO_BATCH_ND's unset offset,
+    int16 PAD), tinykiln does the same and says so."""
+    b = ModelBuilder()
+    _single(b, "SPACE_TO_BATCH_ND", (1, 3, 4, 2), (4, 2, 2, 2),
+            [([2, 2], "int32"), ([[1, 0], [0, 0]], "int32")], zp=5)
+    _single(b, "PAD", (1, 3, 4), (1, 5, 4), [([[0, 0], [1, 1], [0, 0]], "int32")],
+            dtype="int16", zp=9)
+    _single(b, "SPACE_TO_DEPTH", (1, 4, 4, 2), (1, 2, 2, 8), zp=1, out_zp=2, block_size=2)
+    warnings = " ".join(compile_graph(b.g).report["warnings"])
+    assert "op 0 (SPACE_TO_BATCH_ND): TFLM pads with 0, not the output zero point 5" in warnings
+    assert "op 1 (PAD): TFLM pads int16 with 0, not the output zero point 9" in warnings
+    assert "op 2 (SPACE_TO_DEPTH): the output is quantized unlike the input" in warnings
