@@ -145,14 +145,15 @@ OPTIONS = {
     "CONV_2D": ("Conv2DOptions", [
         ("padding", "pad", "SAME"), ("stride_w", "i32", 0), ("stride_h", "i32", 0),
         ("fused_activation_function", "act", "NONE"), ("dilation_w_factor", "i32", 1),
-        ("dilation_h_factor", "i32", 1)]),
+        ("dilation_h_factor", "i32", 1), ("quantized_bias_type", "i8", 0)]),
     "DEPTHWISE_CONV_2D": ("DepthwiseConv2DOptions", [
         ("padding", "pad", "SAME"), ("stride_w", "i32", 0), ("stride_h", "i32", 0),
         ("depth_multiplier", "i32", 0), ("fused_activation_function", "act", "NONE"),
         ("dilation_w_factor", "i32", 1), ("dilation_h_factor", "i32", 1)]),
     "FULLY_CONNECTED": ("FullyConnectedOptions", [
         ("fused_activation_function", "act", "NONE"), ("weights_format", "u8", 0),
-        ("keep_num_dims", "bool", False), ("asymmetric_quantize_inputs", "bool", False)]),
+        ("keep_num_dims", "bool", False), ("asymmetric_quantize_inputs", "bool", False),
+        ("quantized_bias_type", "i8", 0)]),
     "AVERAGE_POOL_2D": ("Pool2DOptions", _POOL),
     "MAX_POOL_2D": ("Pool2DOptions", _POOL),
     "ADD": ("AddOptions", [("fused_activation_function", "act", "NONE"),

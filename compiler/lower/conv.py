@@ -7,33 +7,11 @@ import numpy as np
 
 from .multipliers import activation_range, quantize_multiplier
 from .context import Operands
+from .conv_geometry import ACTIVATIONS, geometry, nest_conv_fields
+from .conv16 import lower_conv2d_s16, lower_depthwise_conv2d_s16
 
 # Set to False (tests do) to send every op to the reference kernels.
 USE_FAST_KERNELS = True
-
-_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
-
-
-def _out_size_and_pad(op, ctx, padding: str, stride: int, dil: int, in_size: int, filt: int,
-                      what: str) -> tuple[int, int]:
-    """TFLM ComputeOutSizeChecked + ComputePaddingWithOffset: (output size, leading padding)."""
-    if stride <= 0 or dil <= 0:
-        raise ctx.fail(op, f"the {what} stride ({stride}) and dilation ({dil}) must be positive")
-    eff = (filt - 1) * dil + 1
-    if eff + in_size + stride >= 1 << 30:
-        raise ctx.fail(op, f"the {what} stride ({stride}) or the filter ({filt} with dilation "
-                           f"{dil}) is too large for int32 index arithmetic")
-    if padding == "SAME":
-        out = (in_size + stride - 1) // stride
-    elif padding == "VALID":
-        out = (in_size + stride - eff) // stride
-    else:
-        raise ctx.fail(op, f"padding {padding} is not supported")
-    if out <= 0:
-        raise ctx.fail(op, f"the filter ({eff} {what} with dilation) is larger than the input "
-                           f"({in_size})")
-    total = max((out - 1) * stride + eff - in_size, 0)
-    return out, total // 2
 
 
 MAX_TAPS = 1 << 16      # |w * (x + input_offset)| < 2^15 per tap: the int32 sum cannot overflow
@@ -72,7 +50,7 @@ def _common(op, ctx, quant_axis: int, channels_dim: int):
         raise ctx.fail(op, f"per-channel filter quantization must have {n_ch} scales along "
                            f"dimension {quant_axis}")
     act = op.options.get("fused_activation_function", "NONE")
-    if act not in _ACTIVATIONS:
+    if act not in ACTIVATIONS:
         raise ctx.fail(op, f"fused activation {act} is not supported")
     in_s, out_s = float(inp.quant.scale[0]), float(out.quant.scale[0])
     mults, shifts = [], []
@@ -84,27 +62,6 @@ def _common(op, ctx, quant_axis: int, channels_dim: int):
         shifts.append(s)
     act_min, act_max = activation_range(act, out_s, int(out.quant.zero_point[0]))
     return inp, w, out, bias, mults, shifts, act_min, act_max
-
-
-def _geometry(op, ctx, inp, out, k_h: int, k_w: int, out_c: int) -> dict:
-    o = op.options
-    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
-    dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
-    pad = o.get("padding", "SAME")
-    n, ih, iw, ic = (int(d) for d in inp.shape)
-    oh, ph = _out_size_and_pad(op, ctx, pad, sh, dh, ih, k_h, "height")
-    ow, pw = _out_size_and_pad(op, ctx, pad, sw, dw, iw, k_w, "width")
-    if tuple(out.shape) != (n, oh, ow, out_c):
-        raise ctx.fail(op, f"the output shape {list(out.shape)} is not the [{n}, {oh}, {ow}, "
-                           f"{out_c}] that {pad} padding gives")
-    # the kernels form offsets of taps in the padding area: the padded image must fit int32
-    span = (ih + (k_h - 1) * dh + 1) * (iw + (k_w - 1) * dw + 1) * ic
-    if span >= 1 << 30:
-        raise ctx.fail(op, f"the input with the dilated filter's reach spans {span} positions; "
-                           f"int32 offsets need fewer than 2^30")
-    return {"batches": n, "in_h": ih, "in_w": iw, "in_c": ic, "out_h": oh, "out_w": ow,
-            "out_c": out_c, "stride_h": sh, "stride_w": sw, "dil_h": dh, "dil_w": dw,
-            "pad_h": ph, "pad_w": pw}
 
 
 def _folded_bias(bias, w2d: np.ndarray, input_offset: int) -> np.ndarray:
@@ -208,6 +165,8 @@ def conv2d_scratch(op, graph, allowed: bool) -> int:
     if len(op.inputs) < 2 or min(op.inputs[:2]) < 0:
         return 0
     w, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[0]]
+    if inp.dtype != "int8":
+        return 0        # int16: tk_conv2d_s16 needs none
     return _conv2d_kernel(w.shape, inp.shape, allowed)[1]
 
 
@@ -219,33 +178,16 @@ def _bias_name(op) -> str:
     return f"bias t{op.inputs[2]}" if len(op.inputs) > 2 and op.inputs[2] >= 0 else "0 (no bias)"
 
 
-# flat lowering field -> (nested struct in tk_nn.h, its field): tk_dims input/output/filter,
-# tk_conv_geom geom, tk_quant_io quant
-_NESTED = {"batches": ("input", "n"), "in_h": ("input", "h"), "in_w": ("input", "w"),
-           "in_c": ("input", "c"), "out_h": ("output", "h"), "out_w": ("output", "w"),
-           "out_c": ("output", "c"), "k_h": ("filter", "h"), "k_w": ("filter", "w"),
-           "k_c": ("filter", "c"),
-           **{g: ("geom", g) for g in ("stride_h", "stride_w", "pad_h", "pad_w", "dil_h", "dil_w")},
-           **{q: ("quant", q) for q in ("input_offset", "output_offset", "act_min", "act_max")}}
-
-
-def nest_conv_fields(fields: dict) -> dict:
-    """The conv / depthwise params struct's initializer: shapes, geometry and quantization in
-    their shared sub-structs (tk_nn.h), the rest (tables, depth_multiplier) at the top."""
-    out: dict = {}
-    for k, v in fields.items():
-        if k in _NESTED:
-            sub, f = _NESTED[k]
-            out.setdefault(sub, {})[f] = v
-        else:
-            out[k] = v
-    return out
+def _int16(op, ctx) -> bool:
+    return ctx.tensor(op.inputs[0]).dtype == "int16"
 
 
 def lower_conv2d(op, ctx):
+    if _int16(op, ctx):
+        return lower_conv2d_s16(op, ctx)
     inp, w, out, bias, mults, shifts, act_min, act_max = _common(op, ctx, 0, 0)
     out_c, k_h, k_w, k_c = (int(d) for d in w.shape)
-    g = _geometry(op, ctx, inp, out, k_h, k_w, out_c)
+    g = geometry(op, ctx, inp, out, k_h, k_w, out_c)
     in_c = g["in_c"]
     if k_c <= 0 or in_c % k_c or out_c % (in_c // k_c):
         raise ctx.fail(op, f"filter depth {k_c} does not divide the input depth {in_c} into "
@@ -278,11 +220,13 @@ def lower_conv2d(op, ctx):
 
 
 def lower_depthwise_conv2d(op, ctx):
+    if _int16(op, ctx):
+        return lower_depthwise_conv2d_s16(op, ctx)
     inp, w, out, bias, mults, shifts, act_min, act_max = _common(op, ctx, 3, 3)
     one, k_h, k_w, out_c = (int(d) for d in w.shape)
     if one != 1:
         raise ctx.fail(op, f"the filter's first dimension must be 1 (it is {one})")
-    g = _geometry(op, ctx, inp, out, k_h, k_w, out_c)
+    g = geometry(op, ctx, inp, out, k_h, k_w, out_c)
     dm = int(op.options.get("depth_multiplier", 1))
     if dm <= 0 or g["in_c"] * dm != out_c:
         raise ctx.fail(op, f"depth multiplier {dm} times input depth {g['in_c']} is not the "
@@ -317,7 +261,7 @@ LOWERINGS = {"CONV_2D": lower_conv2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv2
 SCRATCH = {"CONV_2D": conv2d_scratch}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
-TYPES = {op: ("int8",) for op in LOWERINGS}
+TYPES = {op: ("int8", "int16") for op in LOWERINGS}
 # operands as the validator checks them (context.Operands)
 OPERANDS = {"CONV_2D": Operands(("a", "w", "b?"), ("input", "filter", "bias")),
             "DEPTHWISE_CONV_2D": Operands(("a", "w", "b?"), ("input", "filter", "bias"))}

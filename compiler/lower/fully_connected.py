@@ -6,6 +6,7 @@ import numpy as np
 from .multipliers import activation_range, quantize_multiplier
 from .conv import acc_bound, requant_table, requant_what
 from .context import Operands
+from .conv16 import lower_fully_connected_s16
 
 
 def row_blocked(w2d: np.ndarray) -> np.ndarray:
@@ -28,6 +29,8 @@ MAX_DEPTH = 1 << 16    # |x * w| <= 2^14 and |offset * w| <= 2^15: the int32 sum
 
 def lower_fully_connected(op, ctx):
     inp, w = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
+    if inp.dtype == "int16":
+        return lower_fully_connected_s16(op, ctx)
     bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
     out = ctx.tensor(op.outputs[0])
     if inp.dtype != "int8" or w.dtype != "int8" or out.dtype != "int8":
@@ -50,6 +53,9 @@ def lower_fully_connected(op, ctx):
     if inp.num_elements != batches * depth:
         raise ctx.fail(op, f"the input holds {inp.num_elements} values, not the {batches} "
                            f"batches x {depth} that the output and weights need")
+    if bias_i >= 0 and ctx.tensor(bias_i).dtype != "int32":
+        raise ctx.fail(op, f"with int8 activations the bias must be int32 (it is "
+                           f"{ctx.tensor(bias_i).dtype})")
     if bias_i >= 0 and ctx.tensor(bias_i).num_elements != out_depth:
         raise ctx.fail(op, f"the bias has {ctx.tensor(bias_i).num_elements} values for "
                            f"{out_depth} outputs")
@@ -101,7 +107,7 @@ def lower_fully_connected(op, ctx):
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
-TYPES = {op: ("int8",) for op in LOWERINGS}
+TYPES = {op: ("int8", "int16") for op in LOWERINGS}
 # operands as the validator checks them (context.Operands)
 OPERANDS = {"FULLY_CONNECTED": Operands(("a", "w", "b?"), ("input", "weights", "bias"))}
 

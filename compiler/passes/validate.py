@@ -123,8 +123,9 @@ def _operands(graph: Graph, op: Op) -> None:
         if role in "wbcv" and not tt.is_const:
             raise op_error(graph, op, f"the {name} must be a constant tensor, but '{tt.name}' "
                                       f"is not (its buffer is empty or it is computed)")
-        if role == "b" and tt.dtype != "int32":
-            raise op_error(graph, op, f"the bias '{tt.name}' must be int32, not {tt.dtype}")
+        if role == "b" and tt.dtype not in ("int32", "int64"):     # int64: 16x8 ops
+            raise op_error(graph, op, f"the bias '{tt.name}' must be int32 (int64 with int16 "
+                                      f"activations), not {tt.dtype}")
 
 
 def _positive(graph: Graph, op: Op, t: int, where: str) -> None:
