@@ -61,11 +61,21 @@ QUANT_8_16 = [((0.05, -3), (0.001, 0)), ((0.1, 127), (0.0001, 5)), ((1 / 256, -1
 QUANTIZE_F32 = [(1 / 32768, 0), (0.0123, -7), (1.0, 100), (3e-5, 0), (17.5, -30000)]
 DEQUANTIZE = [(1 / 32768, 0), (0.0123, -7), (1.0, 100), (3e-5, 0), (1e-40, 0), (123.4, 32767)]
 
+# ---- SOFTMAX int16 -> int16: shape (rows x depth), input scale, beta
+SOFTMAX16 = [((1, 10), 0.001, 1.0), ((1, 1), 0.001, 1.0), ((4, 3), 1 / 4096, 1.0),
+             ((2, 3, 12), 0.0003, 1.0), ((2, 100), 0.002, 0.5), ((1, 1000), 0.0005, 1.0),
+             ((3, 16), 1e-4, 2.0), ((2, 20), 0.01, 1.0), ((2, 20), 0.1, 10.0),
+             ((2, 8), 1e-6, 1.0), ((1, 5000), 0.001, 1.0),
+             ((4096, 2), 0.001, 1.0), ((4096, 2), 3e-4, 1.0), ((4096, 2), 1 / 4096, 0.7)]
+
 # ---- rejected with a sentence: opcode, input (dtype, scale, zp), output (dtype, scale, zp),
 # options, phrase of the message
 REJECTED = [
     ("RELU", ("int16", 0.01, 3), ("int16", 0.01, 0), {}, "zero points must be 0"),
     ("LEAKY_RELU", ("int8", 0.01, 3), ("int16", 0.01, 0), {"alpha": 0.1}, "only int8 input and output"),
+    ("SOFTMAX", ("int16", 0.01, 0), ("int16", 1 / 65536, 0), {"beta": 1.0}, "1/32768"),
+    ("SOFTMAX", ("int16", 0.01, 3), ("int16", 1 / 32768, 0), {"beta": 1.0}, "zero points"),
+    ("SOFTMAX", ("int16", 0.01, 0), ("int8", 1 / 256, -128), {"beta": 1.0}, "int16 output"),
     ("ELU", ("int16", 0.01, 0), ("int16", 0.01, 0), {}, "only int8"),
     ("RSQRT", ("int8", 0.01, 0), ("int8", 1e6, 0), {}, "too large"),
     ("QUANTIZE", ("int16", 0.1, 0), ("int32", 0.1, 0), {}, "from int16 to int32"),
@@ -122,6 +132,27 @@ def _unary16(m):
         m.case(f"{opc.lower()}16_{k}", opc, x, qi, (1, 8192), (os_, oz), odt, **opts)
 
 
+def _softmax16(m):
+    rng = np.random.default_rng(7)
+    for k, (shape, scale, beta) in enumerate(SOFTMAX16):
+        x = rng.integers(-32768, 32768, (8, *shape)).astype(np.int16)
+        x[0] = -32768                                        # one maximum in each row
+        x[0].reshape(-1, shape[-1])[:, -1] = 32767
+        x[1] = 32767                                         # all equal: 1 / depth
+        x[2] = -32768
+        x[3] = rng.integers(32000, 32768, shape).astype(np.int16)     # near-equal values
+        x[4] = rng.integers(-200, 200, shape).astype(np.int16)
+        # differences spread over [-10, 0] after scaling: every part of the exp table
+        span = int(min(65535, 12 / (scale * beta)))
+        x[5:] = (32767 - rng.integers(0, span + 1, (3, *shape))).astype(np.int16)
+        if shape[-1] == 2:       # pairs (max, max - d) for d over the whole table: exp(-d) shows
+            d = np.linspace(0, span, shape[0] * 3).astype(np.int64).reshape(3, shape[0])
+            x[5:, :, 0] = 32767
+            x[5:, :, 1] = (32767 - d).astype(np.int16)
+        m.case(f"softmax16_{k}", "SOFTMAX", x, (scale, 0), shape, (1 / 32768, 0), "int16",
+               beta=beta)
+
+
 def _float_edges(m):
     rng = np.random.default_rng(11)
     for k, (s, z) in enumerate(QUANTIZE_F32):
@@ -140,7 +171,8 @@ def _float_edges(m):
         m.case(f"dequantize_s16_{k}", "DEQUANTIZE", x, (s, z), (1, 8192), (None, 0), "float32")
 
 
-FAMILIES = {"unary8": _unary8, "unary16": _unary16, "float_edges": _float_edges}
+FAMILIES = {"unary8": _unary8, "unary16": _unary16, "float_edges": _float_edges,
+            "softmax16": _softmax16}
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
