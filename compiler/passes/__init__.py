@@ -1,8 +1,9 @@
 """The compiler's passes, in the order they run. Each is a function Graph -> Graph in its own file."""
-from . import validate, float_islands, check_types, check_supported, alias_reshapes
+from . import validate, fold_constants, float_islands, check_types, check_supported, alias_reshapes
 
 PIPELINE = [
     validate.run,           # structure, types, sizes and quantization as TFLite/TFLM check them
+    fold_constants.run,     # SHAPE, FILL, ... and moves of constants become constants
     float_islands.run,      # DEQUANTIZE -> exact float ops -> QUANTIZE: one int8 table
     check_types.run,        # int8 model (float only at QUANTIZE/DEQUANTIZE edges)
     check_supported.run,    # every op is one tinykiln lowers

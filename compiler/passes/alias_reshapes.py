@@ -1,10 +1,10 @@
-"""RESHAPE and SQUEEZE change no bytes: their output aliases their input's storage."""
+"""RESHAPE, SQUEEZE and EXPAND_DIMS change no bytes: their output aliases their input's storage."""
 
 
 def run(graph):
     """Graph -> Graph: mark reshape outputs as aliases so the planner and C share one buffer."""
     for op in graph.ops:
-        if op.opcode in ("RESHAPE", "SQUEEZE"):
+        if op.opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
             src, dst = op.inputs[0], op.outputs[0]
             if graph.tensors[src].is_const:
                 continue        # a reshape of a constant is lowered as a copy
