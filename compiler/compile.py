@@ -15,7 +15,8 @@ from .outdir import staged_output
 from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
 from .passes import run_pipeline
-from .plan.planner import Buffer, Plan, check_overlaps, plan, render
+from .plan.planner import Buffer, Plan, check_overlaps, plan, plan_variables, render, \
+    render_variables
 
 
 @dataclass
@@ -66,8 +67,8 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
 
     def touch(t: int, step: int):
         r = graph.root(t)
-        if graph.tensors[r].is_const:
-            return
+        if graph.tensors[r].is_const or graph.tensors[r].is_variable:
+            return      # flash, or the variables' own buffer (variable_sizes)
         first[r] = min(first.get(r, step), step)
         last[r] = max(last.get(r, step), step)
         size[r] = max(size.get(r, 0), graph.tensors[t].nbytes, graph.tensors[r].nbytes)
@@ -89,6 +90,13 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
         buffers.append(Buffer(("p", name), nbytes, 0, 0))
         labels[("p", name)] = name
     return buffers, labels
+
+
+def variable_sizes(graph: Graph) -> dict:
+    """("t", index) -> bytes of every variable tensor an op or the model's outputs use."""
+    used = {t for op in graph.ops for t in op.inputs + op.outputs if t >= 0} | set(graph.outputs)
+    return {("t", t.index): t.nbytes for t in graph.tensors
+            if t.is_variable and not t.is_const and t.index in used}
 
 
 def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
@@ -131,7 +139,10 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     bad = check_overlaps(buffers, p.offsets)
     if bad:     # the planner's own invariant; never the user's fault
         raise AssertionError(f"arena plan overlaps: {bad[:3]}")
-    lowered = _lower(graph, p.offsets, no_scratch, scratch)
+    p.variables, p.variable_bytes = plan_variables(variable_sizes(graph))
+    labels.update({k: f"t{k[1]} ({graph.tensors[k[1]].nbytes} B)" for k in p.variables})
+    # a lowering's ctx.ptr finds a variable's place (in the variables' buffer) like any tensor's
+    lowered = _lower(graph, {**p.offsets, **p.variables}, no_scratch, scratch)
     if lowered.scratch != scratch:     # a family's scratch query disagrees with its lowering
         raise AssertionError(f"planned scratch {scratch}, lowered {lowered.scratch}")
     pre = [{"name": k, "bytes": v, "offset": p.offsets[("p", k)]} for k, v in (pre_buffers or {}).items()]
@@ -149,6 +160,10 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         "arena_lower_bound": p.lower_bound,
         "arena_gap_to_lower_bound": p.arena_size - p.lower_bound,
         "planner_strategy": p.strategy,
+        "variable_bytes": p.variable_bytes,
+        "variables": [{"tensor": k[1], "name": graph.tensors[k[1]].name,
+                       "bytes": graph.tensors[k[1]].nbytes, "offset": off}
+                      for k, off in p.variables.items()],
         "macs": int(sum(c.macs for c in lowered.calls)),
         "kernels": sorted(lowered.sources),
         "inputs": [_io(graph, t) for t in graph.inputs],
@@ -192,4 +207,7 @@ def write_output(c: Compiled, out_dir: str | Path, extra: dict[str, bytes] | Non
 
 
 def plan_picture(c: Compiled) -> str:
-    return render(c.buffers, c.plan, c.labels)
+    pic = render(c.buffers, c.plan, c.labels)
+    if c.plan.variables:        # state beside the arena, reported apart from it
+        pic += "\n" + render_variables(c.plan, c.labels)
+    return pic

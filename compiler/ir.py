@@ -39,6 +39,11 @@ class Tensor:
     quant: QuantParams | None = None
     data: np.ndarray | None = None      # constant contents (weights, biases, shape operands)
     alias_of: int | None = None         # set by passes: this tensor shares the storage of another
+    # a variable tensor keeps its contents across invokes (TFLite is_variable, LSTM/SVDF state,
+    # and one per resource variable): persistent storage of its own, restored by <prefix>_reset()
+    # to `init` (its contents, shape and dtype of the tensor; None: all zero bytes)
+    is_variable: bool = False
+    init: np.ndarray | None = None
 
     @property
     def is_const(self) -> bool:
@@ -72,6 +77,7 @@ class Graph:
     inputs: list[int]
     outputs: list[int]
     name: str = "model"
+    subgraphs: list["Graph"] = field(default_factory=list)     # a file's subgraphs 1, 2, ...
     source_sha256: str = ""             # hash of the imported file, stamped on generated sources
 
     def root(self, t: int) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import TinykilnError
-from ..ir import C_TYPES, Graph
+from ..ir import C_TYPES, NP_TYPES, Graph
 from ..lower.context import Lowered, scratch_macro, tensor_desc, tensor_macro
 from ..plan.planner import Plan
 from ..resources import resource_dir
@@ -148,17 +148,21 @@ def _call_line(func: str, args: list[str], indent: str = "    ") -> str:
     return "\n".join(lines) if args else head + ");"
 
 
-def _tensor_macros(graph: Graph, offsets: dict) -> list[Escaped]:
+def _tensor_macros(graph: Graph, plan: Plan) -> list[Escaped]:
     """`#define TK_T<i> ((ctype *)(tk_arena + offset))` for every activation tensor the plan
-    placed, with a comment: index, name, type, shape, and the tensor whose storage it shares."""
+    placed (tk_vars for a variable), with a comment: index, name, type, shape, and the tensor
+    whose storage it shares."""
     out = []
     for i, t in enumerate(graph.tensors):
         root = graph.root(i)
-        if t.is_const or ("t", root) not in offsets:
+        key = ("t", root)
+        if t.is_const or (key not in plan.offsets and key not in plan.variables):
             continue
-        off = offsets[("t", root)]
-        define = f"#define {tensor_macro(i)} (({C_TYPES[t.dtype]} *)(tk_arena + {off}))"
-        what = tensor_desc(t, i) + (f", shares t{root}'s storage" if root != i else "")
+        base, off = ("tk_vars", plan.variables[key]) if key in plan.variables \
+            else ("tk_arena", plan.offsets[key])
+        define = f"#define {tensor_macro(i)} (({C_TYPES[t.dtype]} *)({base} + {off}))"
+        what = tensor_desc(t, i) + (f", shares t{root}'s storage" if root != i else "") \
+            + (", variable: kept across invokes" if base == "tk_vars" else "")
         # the layout of the code never depends on a name: the comment follows the #define (one
         # space after column 44) and wraps onto lines aligned under it
         lead = f"{define:<{max(len(define), 44)}} "
@@ -268,11 +272,13 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
                    "comment": block_comment(c.comment, "    "),
                    "line": "" if c.is_copy_free else _call_line(c.func, c.args)}
                   for c in lowered.calls],
-        "tensor_macros": _tensor_macros(graph, plan.offsets),
+        "tensor_macros": _tensor_macros(graph, plan),
         "scratch_macros": _scratch_macros(lowered, plan.offsets),
         "inputs": io_list(graph, graph.inputs),
         "outputs": io_list(graph, graph.outputs),
         "pre": pre or [],
+        "variables_size": plan.variable_bytes,
+        **_variables(graph, plan),
     }
     env = template_env()
     files = {
@@ -287,6 +293,30 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
     for extra in _extra_headers(files, rt):
         files[extra] = stamp_copy(rt / extra)
     return files
+
+
+def _variables(graph: Graph, plan: Plan) -> dict:
+    """What <prefix>_reset() does, as lines of C: every variable's bytes back to its reset value
+    (Tensor.init: a byte repeated, or a table); `reset_first` when that is not all zero (the
+    zero-initialised tk_vars then needs a reset before the first invoke)."""
+    lines, consts, first = [], [], False
+    for (_, i), off in plan.variables.items():
+        t = graph.tensors[i]
+        raw = np.zeros(t.nbytes, np.uint8) if t.init is None else np.frombuffer(
+            np.ascontiguousarray(np.asarray(t.init).astype(NP_TYPES[t.dtype])).tobytes(), np.uint8)
+        loop = f"    for (uint32_t i = 0; i < {t.nbytes}u; ++i) tk_vars[{off}u + i] = "
+        first = first or bool(raw.any())
+        if raw.size and (raw == raw[0]).all():
+            lines.append(block_comment(f"{tensor_desc(t, i)}: every byte {int(raw[0])}", "    "))
+            lines.append(Escaped(loop + f"{int(raw[0])}u;"))
+            continue
+        name = f"tk_v{i}_init"
+        consts.append({"name": name, "ctype": "uint8_t", "count": int(raw.size),
+                       "comment": block_comment(f"{tensor_desc(t, i)}: its reset value, bytes"),
+                       "lines": _format_values(raw, "uint8_t")})
+        lines.append(block_comment(f"{tensor_desc(t, i)}: from {name}", "    "))
+        lines.append(Escaped(loop + f"{name}[i];"))
+    return {"reset_lines": lines, "variable_consts": consts, "reset_first": first}
 
 
 NESTED_WIDTH = 90   # a nested initializer longer than this gets a line per field (lines <= 100)

@@ -7,6 +7,10 @@
     b.op("CONV_2D", [x, w, bias], [y], padding="SAME", stride_w=1, stride_h=1)
     b.output(y)
     model_bytes = b.build()
+
+Variable tensors (state that persists across invokes, e.g. SVDF's) are `b.tensor(...,
+variable=True)`; `b.subgraph()` adds a subgraph (index 1, 2, ...) with a builder of its own, for
+a CALL_ONCE init subgraph; resource handles are tensors of dtype "resource" and shape ().
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ class ModelBuilder:
         self.g = Graph([], [], [], [], name=name)
 
     def tensor(self, shape, scale=None, zero_point=0, dtype="int8", data=None, axis=0,
-               name=None) -> int:
+               name=None, variable: bool = False) -> int:
         q = None
         if scale is not None:
             scales = [float(s) for s in np.atleast_1d(scale)]
@@ -31,7 +35,8 @@ class ModelBuilder:
             q = QuantParams(scales, zps, axis)
         i = len(self.g.tensors)
         self.g.tensors.append(Tensor(i, name or f"t{i}", tuple(int(d) for d in shape), dtype, q,
-                                     None if data is None else np.asarray(data)))
+                                     None if data is None else np.asarray(data),
+                                     is_variable=variable))
         return i
 
     def input(self, shape, scale=None, zero_point=0, dtype="int8") -> int:
@@ -50,6 +55,12 @@ class ModelBuilder:
 
     def output(self, t: int) -> None:
         self.g.outputs.append(t)
+
+    def subgraph(self, name: str = "init") -> tuple[int, "ModelBuilder"]:
+        """A new subgraph of this model: (its index, a builder for its tensors and ops)."""
+        sub = ModelBuilder(name)
+        self.g.subgraphs.append(sub.g)
+        return len(self.g.subgraphs), sub
 
     def build(self) -> bytes:
         return write_tflite(self.g)

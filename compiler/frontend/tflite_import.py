@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import ModelError
 from .flatbuf import FlatbufferError, Table, root
 from ..ir import Graph, Op, QuantParams, Tensor
+from .tflite_resources import resolve_resources
 from .tflite_schema import ACTIVATIONS, BUILTIN_OPERATORS, OPTIONS, PADDING, TENSOR_TYPES
 
 _SCALAR_FMT = {"i32": "i", "u8": "B", "i8": "b", "bool": "B", "f32": "f", "pad": "B", "act": "B"}
@@ -67,14 +68,22 @@ def _parse(buf: bytes) -> Graph:
     if not subgraphs:
         raise FlatbufferError("it has no subgraph")
     buffers = model.tables(4)
-    sg = subgraphs[0]
+    graph = _subgraph(subgraphs[0], 0, opcodes, buffers, buf)
+    # the subgraphs CALL_ONCE names (resource variables' init), read on demand, bounds-checked
+    return resolve_resources(graph, lambda k: _subgraph(subgraphs[k], k, opcodes, buffers, buf),
+                             len(subgraphs))
+
+
+def _subgraph(sg: Table, number: int, opcodes: list[str], buffers: list[Table],
+              buf: bytes) -> Graph:
+    where = "" if number == 0 else f"subgraph {number}: "
     tensor_tables = sg.tables(0)
     nt = len(tensor_tables)
     ops = []
     for i, o in enumerate(sg.tables(3)):
         idx = o.scalar(0, "I", 0)
         if idx >= len(opcodes):
-            raise FlatbufferError(f"op {i} names opcode {idx}, but the model has "
+            raise FlatbufferError(f"{where}op {i} names opcode {idx}, but the model has "
                                   f"{len(opcodes)} opcodes")
         opcode = opcodes[idx]
         ins = [int(x) for x in _ivec(o, 1)]
@@ -82,27 +91,28 @@ def _parse(buf: bytes) -> Graph:
         for kind, lst in (("input", ins), ("output", outs)):
             for k, t in enumerate(lst):
                 if t == -1 and kind == "output":
-                    raise FlatbufferError(f"op {i} ({opcode}) leaves its output {k} empty (-1)")
+                    raise FlatbufferError(f"{where}op {i} ({opcode}) leaves its output {k} "
+                                          f"empty (-1)")
                 if t >= nt or t < -1:
-                    raise FlatbufferError(f"op {i} ({opcode}) names tensor {t} as its {kind} "
-                                          f"{k}, but the subgraph has {nt} tensors")
+                    raise FlatbufferError(f"{where}op {i} ({opcode}) names tensor {t} as its "
+                                          f"{kind} {k}, but the subgraph has {nt} tensors")
         ops.append(Op(i, opcode, ins, outs, _options(opcode, o.table(4))))
     inputs = [int(x) for x in _ivec(sg, 1)]
     outputs = [int(x) for x in _ivec(sg, 2)]
     for kind, lst in (("input", inputs), ("output", outputs)):
         for t in lst:
             if not 0 <= t < nt:
-                raise FlatbufferError(f"the subgraph names tensor {t} as a model {kind}, but it "
-                                      f"has {nt} tensors")
+                raise FlatbufferError(f"{where}the subgraph names tensor {t} as a model {kind}, "
+                                      f"but it has {nt} tensors")
     users: dict[int, str] = {}
     for op in reversed(ops):
         for k, t in enumerate(op.inputs):
-            users[t] = f"input {k} of op {op.index} ({op.opcode})"
+            users[t] = f"{where}input {k} of op {op.index} ({op.opcode})"
         for k, t in enumerate(op.outputs):
-            users[t] = f"output {k} of op {op.index} ({op.opcode})"
+            users[t] = f"{where}output {k} of op {op.index} ({op.opcode})"
     for kind, lst in (("input", inputs), ("output", outputs)):
         for k, t in enumerate(lst):
-            users.setdefault(t, f"model {kind} {k}")
+            users.setdefault(t, f"{where}model {kind} {k}")
     tensors = [_tensor(i, t, buffers, buf, users.get(i)) for i, t in enumerate(tensor_tables)]
     return Graph(tensors, ops, inputs, outputs)
 
@@ -119,6 +129,7 @@ def _tensor(index: int, t: Table, buffers: list[Table], buf: bytes, user: str | 
     name = t.string(3) or f"tensor_{index}"
     if user is None:        # used by no op and not a model input or output: never read
         return Tensor(index, name, shape, dtype)
+    variable = bool(t.scalar(5, "B", 0))
     where = f"tensor {index} {name!r} ({user})"
     if any(d < 0 for d in shape):
         raise _TensorError(f"{where} has shape {list(shape)}; dimensions cannot be negative")
@@ -143,6 +154,9 @@ def _tensor(index: int, t: Table, buffers: list[Table], buf: bytes, user: str | 
                                    f"{len(zps)} zero points")
             quant = QuantParams([float(s) for s in scale], zps, int(q.scalar(6, "i", 0)))
     data = None
+    if variable:            # TFLM ignores a variable's buffer: persistent, reset by Reset()
+        return Tensor(index, name, shape, dtype, quant, is_variable=True,
+                      init=_variable_reset(shape, dtype, quant))
     bidx = t.scalar(2, "I", 0)
     if bidx >= len(buffers):
         raise _TensorError(f"{where} names buffer {bidx}, but the model has {len(buffers)} "
@@ -197,3 +211,11 @@ def _options(opcode: str, t: Table | None) -> dict:
             val = bool(val)
         out[fname] = val
     return out
+
+
+def _variable_reset(shape, dtype: str, quant: QuantParams | None) -> np.ndarray | None:
+    """A variable tensor's contents after TFLM's Reset(): an int8 one filled with its zero point,
+    any other all zero bytes (None)."""
+    if dtype != "int8" or quant is None or not quant.zero_point or quant.zero_point[0] == 0:
+        return None
+    return np.full(shape, quant.zero_point[0], np.int8)

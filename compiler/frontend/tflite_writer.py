@@ -50,6 +50,8 @@ def _tensor(b, t: Tensor, buffer_index: int) -> int:
     b.PrependUOffsetTRelativeSlot(3, name, 0)
     if q is not None:
         b.PrependUOffsetTRelativeSlot(4, q, 0)
+    if t.is_variable:
+        b.PrependBoolSlot(5, True, False)
     return b.EndObject()
 
 
@@ -87,13 +89,9 @@ def _options(b, opcode: str, options: dict) -> tuple[int, int | None]:
     return BUILTIN_OPTIONS[table], b.EndObject()
 
 
-def write_tflite(graph: Graph, description: str = "tinykiln") -> bytes:
-    b = flatbuffers.Builder(1024)
-    # buffers: 0 is the empty sentinel; each constant tensor gets its own
+def _buffers(b, graph: Graph, buffer_offs: list[int]) -> dict[int, int]:
+    """A buffer for each constant tensor of graph (appended to buffer_offs): index -> buffer."""
     buffer_of: dict[int, int] = {}
-    buffer_offs = []
-    b.StartObject(3)
-    buffer_offs.append(b.EndObject())
     for t in graph.tensors:
         if t.data is not None:
             raw = np.ascontiguousarray(np.asarray(t.data).astype(_NP[t.dtype])).tobytes()
@@ -102,10 +100,10 @@ def write_tflite(graph: Graph, description: str = "tinykiln") -> bytes:
             b.PrependUOffsetTRelativeSlot(0, data, 0)
             buffer_of[t.index] = len(buffer_offs)
             buffer_offs.append(b.EndObject())
-    opcodes: list[str] = []
-    for op in graph.ops:
-        if op.opcode not in opcodes:
-            opcodes.append(op.opcode)
+    return buffer_of
+
+
+def _subgraph(b, graph: Graph, opcodes: list[str], buffer_of: dict[int, int]) -> int:
     tensor_offs = [_tensor(b, t, buffer_of.get(t.index, 0)) for t in graph.tensors]
     op_offs = []
     for op in graph.ops:
@@ -131,7 +129,24 @@ def write_tflite(graph: Graph, description: str = "tinykiln") -> bytes:
     b.PrependUOffsetTRelativeSlot(2, outv, 0)
     b.PrependUOffsetTRelativeSlot(3, ov, 0)
     b.PrependUOffsetTRelativeSlot(4, sg_name, 0)
-    sg = b.EndObject()
+    return b.EndObject()
+
+
+def write_tflite(graph: Graph, description: str = "tinykiln") -> bytes:
+    b = flatbuffers.Builder(1024)
+    # buffers: 0 is the empty sentinel; each constant tensor gets its own
+    buffer_offs = []
+    b.StartObject(3)
+    buffer_offs.append(b.EndObject())
+    buffer_of = _buffers(b, graph, buffer_offs)
+    graphs = [graph] + list(graph.subgraphs)
+    opcodes: list[str] = []
+    for g in graphs:
+        for op in g.ops:
+            if op.opcode not in opcodes:
+                opcodes.append(op.opcode)
+    sgs = [_subgraph(b, g, opcodes, buffer_of if g is graph else _buffers(b, g, buffer_offs))
+           for g in graphs]
     oc_offs = []
     for name in opcodes:
         code = BUILTIN_OPERATORS.index(name)
@@ -141,7 +156,7 @@ def write_tflite(graph: Graph, description: str = "tinykiln") -> bytes:
         b.PrependInt32Slot(3, code, 0)
         oc_offs.append(b.EndObject())
     ocv = _offsets_vector(b, oc_offs)
-    sgv = _offsets_vector(b, [sg])
+    sgv = _offsets_vector(b, sgs)
     bv = _offsets_vector(b, buffer_offs)
     desc = b.CreateString(description)
     b.StartObject(5)

@@ -6,8 +6,9 @@ def run(graph):
     for op in graph.ops:
         if op.opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
             src, dst = op.inputs[0], op.outputs[0]
-            if graph.tensors[src].is_const:
-                continue        # a reshape of a constant is lowered as a copy
+            if graph.tensors[src].is_const or graph.tensors[src].is_variable \
+                    or graph.tensors[dst].is_variable:
+                continue        # a reshape of a constant or of state is lowered as a copy
             if src in graph.inputs and dst in graph.outputs:
                 continue        # keep the model's input and output buffers distinct
             graph.tensors[dst].alias_of = src

@@ -1,7 +1,7 @@
 """Reject float (or otherwise non-int8) models with one sentence before anything is generated."""
 from ..errors import UnsupportedError
 
-_EDGE_OPS = {"QUANTIZE", "DEQUANTIZE"}
+_EDGE_OPS = {"QUANTIZE", "DEQUANTIZE", "READ_VARIABLE", "ASSIGN_VARIABLE"}   # (byte copies)
 _SHAPE_OPERANDS = {"RESHAPE", "SQUEEZE", "MEAN", "PAD", "CONCATENATION"}
 
 

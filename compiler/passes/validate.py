@@ -28,7 +28,9 @@ def run(graph: Graph) -> Graph:
     """Graph -> Graph (unchanged): raise ModelError / UnsupportedError naming the op and tensor
     for the first rule the model breaks."""
     _io_lists(graph)
-    written = {t for t in graph.inputs}
+    # a variable tensor (state kept across invokes) holds its reset value before any op writes it
+    written = set(graph.inputs) | {t.index for t in graph.tensors
+                                   if t.is_variable and not t.is_const}
     for op in graph.ops:
         _operands(graph, op)
         _order(graph, op, written)
@@ -68,6 +70,9 @@ def _io_lists(graph: Graph) -> None:
             if tt.is_const:
                 raise ModelError(f"model {kind} {k} ({_tname(graph, t)}) is a constant; model "
                                  f"inputs and outputs must be activation tensors.")
+            if tt.is_variable and kind == "input":
+                raise ModelError(f"model input {k} ({_tname(graph, t)}) is a variable tensor "
+                                 f"(state kept across invokes); a model input cannot be one.")
             if any(d <= 0 for d in tt.shape):
                 raise ModelError(f"model {kind} {k} ({_tname(graph, t)}) has shape "
                                  f"{list(tt.shape)}; every dimension must be positive.")
@@ -147,6 +152,8 @@ def _order(graph: Graph, op: Op, written: set[int]) -> None:
     for k, t in enumerate(op.outputs):
         tt = graph.tensors[t]
         why = None
+        if tt.is_variable and not tt.is_const and t not in graph.inputs:
+            continue            # state: written in place, invoke after invoke (ASSIGN_VARIABLE)
         if tt.is_const:
             why = "is a constant"
         elif t in graph.inputs:

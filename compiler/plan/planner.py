@@ -3,7 +3,7 @@
 smallest arena kept; `lower_bound` and `check_overlaps` are what the tests hold a plan against."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import UnsupportedError
 
@@ -28,6 +28,10 @@ class Plan:
     arena_size: int
     lower_bound: int
     strategy: str
+    # variable tensors (state kept across invokes): their own buffer beside the arena, never
+    # shared, never reused: key -> byte offset in it, and its size
+    variables: dict = field(default_factory=dict)
+    variable_bytes: int = 0
 
 
 def _align(n: int) -> int:
@@ -89,6 +93,30 @@ def plan(buffers: list[Buffer]) -> Plan:
         raise UnsupportedError(f"the model needs an arena of {best.arena_size} bytes; tinykiln "
                                f"plans arenas below 2^31 bytes (int32 offsets on the target).")
     return best
+
+
+def plan_variables(sizes: dict) -> tuple[dict, int]:
+    """Variables (key -> bytes) packed one after another, each aligned, in a buffer of their
+    own: every one lives across all invokes, so none may share a byte with another or with the
+    arena. Returns (key -> offset, total bytes)."""
+    offsets, end = {}, 0
+    for key, size in sizes.items():
+        offsets[key] = end
+        end += _align(size)
+    if end >= MAX_ARENA:
+        raise UnsupportedError(f"the model's variables need {end} bytes; tinykiln plans them "
+                               f"below 2^31 bytes (int32 offsets on the target).")
+    return offsets, end
+
+
+def render_variables(p: Plan, labels: dict | None = None) -> str:
+    """The variables' buffer, one line per variable (the plan picture's footer)."""
+    if not p.variables:
+        return "variables: none"
+    lines = [f"variables {p.variable_bytes} bytes (persistent across invokes, beside the arena)"]
+    for key, off in p.variables.items():
+        lines.append(f"  {(labels or {}).get(key, key)} at {off}")
+    return "\n".join(lines)
 
 
 def _peak_key(buffers):
