@@ -48,7 +48,7 @@ def measure(model: Path, board_name: str, rows: int = 4) -> dict:
     xs = []
     for t in c.graph.inputs:
         tt = c.graph.tensors[t]
-        dt = {"int8": np.int8, "uint8": np.uint8}[tt.dtype]
+        dt = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16}[tt.dtype]
         info = np.iinfo(dt)
         xs.append(rng.integers(info.min, info.max + 1, (rows, *tt.shape), dtype=dt))
     with tempfile.TemporaryDirectory(prefix="tinykiln-bench-") as d:
