@@ -1,0 +1,120 @@
+"""The Keras models of issue 11's acceptance (recurrent, 16x8, U-Net, transformer), built with
+Keras and converted to .tflite by TensorFlow's converter, for whole-model tests against TFLM.
+
+    python tests/keras_op_models.py OUT_DIR NAME [NAME ...]   # writes OUT_DIR/<NAME>.tflite
+
+runs in a subprocess of the tests (which never import TensorFlow themselves). Each model is small
+enough for the 16 KiB of RAM of the sifive_e board, seeded, and converted byte-identically from
+run to run. Weights are random (the models are untrained): the int8 arithmetic is what is tested.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+# bump when a model changes (the tests' cache key also hashes this file)
+GENERATOR_VERSION = 1
+
+# name -> (input shape without the batch, activations: "int8" or "int16" (16x8))
+MODELS = {
+    "lstm": ((20, 8), "int8"),              # Keras LSTM: one UNIDIRECTIONAL_SEQUENCE_LSTM
+    "gru_kws": ((49, 10), "int8"),          # Keras GRU, unrolled by the converter
+    "rnn": ((20, 8), "int8"),               # SimpleRNN, unrolled
+    "conv1d_16x8": ((512, 1), "int16"),     # raw int16 audio in, 16x8 Conv1D
+    "unet": ((12, 12, 1), "int8"),          # Conv2DTranspose, UpSampling2D, Concatenate
+    "transformer": ((16, 32), "int8"),      # attention (BATCH_MATMUL, SOFTMAX), LayerNormalization
+}
+N_REPRESENTATIVE = 32
+
+
+# Keras 3's LSTM crashes TensorFlow 2.21's calibrator (a segmentation fault); Keras 2 (tf_keras,
+# `pip install --no-deps tf-keras==2.21.0`) converts it to the fused int8 op
+NEEDS_TF_KERAS = {"lstm"}
+
+
+def _build_lstm():
+    import tf_keras
+    from tf_keras import layers as L
+    tf_keras.utils.set_random_seed(7)
+    shape, _ = MODELS["lstm"]
+    return tf_keras.Sequential([L.InputLayer(input_shape=shape, batch_size=1), L.LSTM(24),
+                                L.Dense(4)])
+
+
+def build(name: str):
+    if name == "lstm":
+        return _build_lstm()
+    import keras
+    from keras import layers as L
+    keras.utils.set_random_seed(7)
+    shape, _ = MODELS[name]
+    inp = L.Input(shape, batch_size=1)
+    if name == "gru_kws":
+        # unroll=True: the converter keeps a rolled GRU as a WHILE loop, which TFLM cannot
+        # calibrate (TensorFlow 2.21's calibrator crashes on it)
+        x = L.GRU(24, unroll=True)(inp)
+        out = L.Dense(12)(x)
+    elif name == "rnn":
+        x = L.SimpleRNN(16, unroll=True)(inp)
+        out = L.Dense(4)(x)
+    elif name == "conv1d_16x8":
+        x = L.Conv1D(8, 9, strides=4, activation="relu")(inp)
+        x = L.Conv1D(16, 5, strides=2, activation="relu")(x)
+        x = L.GlobalAveragePooling1D()(x)
+        out = L.Softmax()(L.Dense(3)(x))
+    elif name == "unet":
+        c1 = L.Conv2D(4, 3, padding="same", activation="relu")(inp)
+        c2 = L.Conv2D(8, 3, padding="same", activation="relu")(L.MaxPool2D()(c1))
+        up_t = L.Conv2DTranspose(4, 2, strides=2, padding="same")(c2)
+        # bilinear: a nearest UpSampling2D converts to TILE, which TFLM does not run
+        up_s = L.UpSampling2D(interpolation="bilinear")(c2)
+        out = L.Conv2D(2, 1)(L.Concatenate()([up_t, up_s, c1]))
+    elif name == "transformer":
+        a = L.MultiHeadAttention(num_heads=2, key_dim=16)(inp, inp)
+        x = L.LayerNormalization()(inp + a)
+        f = L.Dense(32)(L.Dense(48, activation="relu")(x))
+        x = L.LayerNormalization()(x + f)
+        out = L.Dense(4)(L.GlobalAveragePooling1D()(x))
+    else:
+        raise ValueError(name)
+    return keras.Model(inp, out)
+
+
+def convert(name: str) -> bytes:
+    import tensorflow as tf
+    shape, acts = MODELS[name]
+    model = build(name)
+    rng = np.random.default_rng(11)
+
+    def representative():
+        for _ in range(N_REPRESENTATIVE):
+            yield [rng.standard_normal((1, *shape)).astype(np.float32)]
+
+    c = tf.lite.TFLiteConverter.from_keras_model(model)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    c.representative_dataset = representative
+    if acts == "int16":
+        c.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        c.inference_input_type = c.inference_output_type = tf.int16
+    else:
+        c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        c.inference_input_type = c.inference_output_type = tf.int8
+    return c.convert()
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0])
+    for name in argv[1:]:
+        data = convert(name)
+        tmp = out / f".{name}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, out / f"{name}.tflite")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
