@@ -300,9 +300,17 @@ def test_folding_leaves_no_code():
     m = _Model(seed=1)
     _fold_cases(m)
     c = compile_graph(parse_tflite(m.b.build()))
+    assert "tk_slice_copy" not in c.files["model.c"]
     kernels = {k["opcode"]: k["kernel"] for k in c.report["layers"] if k["op"] < 7}
     assert kernels == {"SHAPE": None, "STRIDED_SLICE": None, "PACK": None, "RESHAPE": None,
                        "FILL": None, "CONCATENATION": "tk_concat_s8"}
+
+
+def test_strided_slice_warns_of_ignored_options():
+    m = _Model(seed=2)
+    _strided_slice_cases(m)
+    c = compile_graph(parse_tflite(m.b.build()))
+    assert any("offset ignored, as TFLM ignores them" in w for w in c.report["warnings"])
 
 
 def test_gather_clamps_computed_indices():

@@ -10,6 +10,8 @@ from ..ir import C_TYPES, NP_TYPES, Graph, Op
 from .context import Operands
 from .datamove import check_shape, fail, int_vector, is_folded
 
+MAX_FOLD_BYTES = 1 << 20       # a folded output is a table in flash: keep it small
+
 TYPES = {
     "SHAPE": ("int32", "int64"),
     "FILL": ("int8", "int16", "int32"),
@@ -30,6 +32,9 @@ def _values(op: Op, graph: Graph) -> np.ndarray:
     """The op's output, computed now; refuses what TFLM's Prepare refuses."""
     dtype = _out_type(op, graph)
     out = graph.tensors[op.outputs[0]]
+    if out.nbytes > MAX_FOLD_BYTES:
+        raise fail(graph, op, f"its output holds {out.nbytes} bytes; tinykiln computes "
+                              f"{op.opcode} at compile time, up to {MAX_FOLD_BYTES} bytes")
     inp = graph.tensors[op.inputs[0]]
     if op.opcode == "SHAPE":
         check_shape(op, graph, [len(inp.shape)])

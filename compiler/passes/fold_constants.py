@@ -15,6 +15,7 @@ from ..ir import NP_TYPES, Graph
 from ..lower import datamove, datamove_fold, datamove_split
 
 FOLDERS = {**datamove.FOLD, **datamove_split.FOLD, **datamove_fold.FOLD}
+MAX_FOLD_BYTES = datamove_fold.MAX_FOLD_BYTES   # larger outputs are computed at run time
 
 
 def run(graph: Graph) -> Graph:
@@ -25,7 +26,8 @@ def run(graph: Graph) -> Graph:
     outputs = set(graph.outputs)
     for op in graph.ops:
         fold = FOLDERS.get(op.opcode)
-        if fold is None or outputs.intersection(op.outputs):
+        if fold is None or outputs.intersection(op.outputs) \
+                or any(tensors[t].is_variable for t in op.outputs):     # state is never folded
             continue
         try:
             values = fold(op, out)
