@@ -15,7 +15,8 @@ from tinykiln.frontend.tflite_import import parse_tflite
 from tinykiln.targets.hostrun import HostBuild
 
 ROWS = 50
-LIMITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1)}
+LIMITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1),
+          "int64": (-(1 << 63), (1 << 63) - 1), "bool": (0, 1)}
 
 # ---- TRANSPOSE: input shape, perm, type
 TRANSPOSE = [
@@ -40,6 +41,7 @@ STRIDED_SLICE = [
     ((1, 49, 10), [0, 0, 0], [1, 1, 10], [1, 1, 1], {"begin_mask": 7, "end_mask": 5,
                                                      "shrink_axis_mask": 2}, "int8"),
     ((3, 4), [0, 1], [3, 3], [1, 1], {"offset": True}, "int8"),     # TFLM ignores offset
+    ((5, 6), [4, 1], [0, 6], [-2, 2], {}, "bool"),
 ]
 
 # ---- SLICE: input shape, begin, size, type, begin/size type
@@ -48,6 +50,7 @@ SLICE = [
     ((5, 4), [1, 0], [3, -1], "int16", np.int64),
     ((2, 3, 4, 5, 6), [1, 0, 1, 2, 3], [1, 3, 2, 2, 3], "int8", np.int32),
     ((10,), [3], [4], "int32", np.int32),
+    ((4, 6), [1, 2], [2, -1], "bool", np.int32),
 ]
 
 # ---- SPLIT / SPLIT_V: op, input shape, axis, num_splits or size_splits, type
@@ -68,6 +71,7 @@ PACK = [
     ((4, 5), 2, -1, "int16"),
     ((2, 2, 3), 4, 1, "int32"),
     ((), 5, 0, "int8"),
+    ((3,), 2, 1, "int64"),
 ]
 
 # ---- GATHER: input shape, indices (a list: constant; a shape: computed), axis, batch_dims
@@ -103,10 +107,10 @@ class _Model:
     def rand(self, shape, dtype, lo=None, hi=None):
         a, z = LIMITS[dtype]
         lo, hi = a if lo is None else lo, z if hi is None else hi
-        return self.rng.integers(lo, hi, shape, endpoint=True).astype(dtype)
+        return self.rng.integers(lo, hi, shape, endpoint=True, dtype=np.int64).astype(dtype)
 
     def input(self, shape, dtype="int8", lo=None, hi=None):
-        quant = {} if dtype == "int32" else {"scale": 0.05, "zero_point": 0 if dtype == "int16"
+        quant = {} if dtype not in ("int8", "int16") else {"scale": 0.05, "zero_point": 0 if dtype == "int16"
                                              else -3}
         t = self.b.input(shape, dtype=dtype, **quant)
         x = self.rand((ROWS, *shape), dtype, lo, hi)
@@ -116,7 +120,7 @@ class _Model:
         return t
 
     def tensor(self, shape, dtype):
-        if dtype in ("int32", "int64"):
+        if dtype not in ("int8", "int16"):
             return self.b.tensor(shape, dtype=dtype)
         return self.b.tensor(shape, scale=0.05, zero_point=0 if dtype == "int16" else -3,
                              dtype=dtype)
