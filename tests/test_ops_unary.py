@@ -1,5 +1,5 @@
-"""LEAKY_RELU, ELU, RSQRT, the int16 paths of RELU, RELU6, QUANTIZE and DEQUANTIZE, and int16
-SOFTMAX: bit-exact with TFLM.
+"""LEAKY_RELU, ELU, RSQRT, the int16 paths of LOGISTIC, TANH, RELU, RELU6, QUANTIZE, DEQUANTIZE
+and SOFTMAX: bit-exact with TFLM.
 
 Each table row is one single-op case; all rows of a family become independent ops of one model,
 compiled once, built with ASan+UBSan and run against TFLM's interpreter. int8 inputs see all 256
@@ -39,6 +39,20 @@ UNARY16 = [
     ("LEAKY_RELU", (1 / 4096, 0), ("int16", 1 / 4096, 0), {"alpha": 0.01}),
     ("LEAKY_RELU", (0.002, 7), ("int16", 0.001, -3), {"alpha": -0.5}),
     ("LEAKY_RELU", (0.01, 0), ("int16", 1e-5, 0), {"alpha": 0.3}),     # saturates
+    ("LOGISTIC", (2 ** -12, 0), ("int16", 2 ** -15, 0), {}),       # power of two: 3x
+    ("LOGISTIC", (2 ** -11, 0), ("int16", 2 ** -15, 0), {}),
+    ("LOGISTIC", (2 ** -8, 0), ("int16", 2 ** -15, 0), {}),
+    ("LOGISTIC", (0.001, 0), ("int16", 2 ** -15, 0), {}),
+    ("LOGISTIC", (1 / 48, 0), ("int16", 2 ** -15, 0), {}),
+    ("LOGISTIC", (2.5, 0), ("int16", 2 ** -15, 0), {}),             # multiplier 30720, no shift
+    ("LOGISTIC", (1e-9, 0), ("int16", 2 ** -15, 0), {}),             # shift 31
+    ("TANH", (2 ** -12, 0), ("int16", 2 ** -15, 0), {}),
+    ("TANH", (2 ** -11, 0), ("int16", 2 ** -15, 0), {}),            # power of two: 6x
+    ("TANH", (2 ** -10, 0), ("int16", 2 ** -15, 0), {}),
+    ("TANH", (0.0003, 0), ("int16", 2 ** -15, 0), {}),
+    ("TANH", (1 / 48, 0), ("int16", 2 ** -15, 0), {}),
+    ("TANH", (2.0, 0), ("int16", 2 ** -15, 0), {}),
+    ("TANH", (3e-8, 0), ("int16", 2 ** -15, 0), {}),
     ("RELU", (0.001, 0), ("int16", 0.0005, 0), {}),
     ("RELU", (1 / 2048, 0), ("int16", 1 / 2048, 0), {}),
     ("RELU", (0.003, 0), ("int16", 0.1, 0), {}),
@@ -76,6 +90,9 @@ REJECTED = [
     ("SOFTMAX", ("int16", 0.01, 0), ("int16", 1 / 65536, 0), {"beta": 1.0}, "1/32768"),
     ("SOFTMAX", ("int16", 0.01, 3), ("int16", 1 / 32768, 0), {"beta": 1.0}, "zero points"),
     ("SOFTMAX", ("int16", 0.01, 0), ("int8", 1 / 256, -128), {"beta": 1.0}, "int16 output"),
+    ("LOGISTIC", ("int16", 3.0, 0), ("int16", 2 ** -15, 0), {}, "at most 32767"),
+    ("TANH", ("int16", 0.001, 0), ("int16", 2 ** -14, 0), {}, "2\\^-15"),
+    ("TANH", ("int16", 0.001, 5), ("int16", 2 ** -15, 0), {}, "zero points must be 0"),
     ("ELU", ("int16", 0.01, 0), ("int16", 0.01, 0), {}, "only int8"),
     ("RSQRT", ("int8", 0.01, 0), ("int8", 1e6, 0), {}, "too large"),
     ("QUANTIZE", ("int16", 0.1, 0), ("int32", 0.1, 0), {}, "from int16 to int32"),

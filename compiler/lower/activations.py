@@ -80,6 +80,9 @@ def _sigmoid_like(op, ctx, fn, out_bits: int, out_offset: int) -> list[int]:
 
 
 def lower_logistic(op, ctx):
+    if ctx.tensor(op.inputs[0]).dtype == "int16":
+        a16.logistic16(op, ctx)
+        return
     _, out = unary_int8(op, ctx)
     if out.quant.zero_point[0] != -128:
         raise ctx.fail(op, f"the output zero point must be -128 (TFLM), not "
@@ -89,6 +92,9 @@ def lower_logistic(op, ctx):
 
 
 def lower_tanh(op, ctx):
+    if ctx.tensor(op.inputs[0]).dtype == "int16":
+        a16.tanh16(op, ctx)
+        return
     # TFLM writes tanh in Q0.7 (scale 1/128, zero point 0) whatever the output tensor says
     emit_lut(op, ctx, _sigmoid_like(op, ctx, fp.tanh, 7, 0))
 
@@ -185,6 +191,7 @@ LOWERINGS = {
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
 TYPES = {op: ("int8",) for op in LOWERINGS}
-TYPES.update(RELU=("int8", "int16"), RELU6=("int8", "int16"))
+TYPES.update(LOGISTIC=("int8", "int16"), TANH=("int8", "int16"), RELU=("int8", "int16"),
+             RELU6=("int8", "int16"))
 # operands as the validator checks them (context.Operands)
 OPERANDS = {op: UNARY for op in LOWERINGS}

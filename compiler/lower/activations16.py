@@ -1,8 +1,9 @@
-"""int16 paths of the elementwise activations (RELU, RELU6, LEAKY_RELU) and the int16
-requantizing QUANTIZE, with parameters as TFLM's Prepare computes them.
+"""int16 paths of the elementwise activations (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU) and the
+int16 requantizing QUANTIZE, with parameters as TFLM's Prepare computes them.
 
 An int16 input has 65536 values, too many for a table, so these run TFLM's integer Eval in C:
-requant_s16.c, one sign-dependent MultiplyByQuantizedMultiplier and a clamp. The dispatching
+requant_s16.c (one sign-dependent MultiplyByQuantizedMultiplier and a clamp), logistic_s16.c and
+tanh_s16.c (TFLM's sigmoid table with linear interpolation). The dispatching
 lowerings are in activations.py, unary.py and quantize.py; this module has no LOWERINGS.
 """
 from __future__ import annotations
@@ -127,3 +128,70 @@ def requant_table_s8_s16(op, ctx, inp, out) -> list[int]:
     m, s = quantize_multiplier(in_s / out_s)
     return [min(INT16_MAX, max(INT16_MIN, fp.mul_by_quantized_multiplier(x - in_zp, m, s)
                                + out_zp)) for x in range(-128, 128)]
+
+
+# ---- LOGISTIC and TANH on int16: TFLM's 256-entry sigmoid table with linear interpolation
+
+# TFLM's int16 LOGISTIC and TANH interpolate in a fixed table of sigmoid(i / 24) in Q0.16. It is
+# round(65536 * sigmoid(i / 24)) (at most 65535) except at these indices, where it is one more;
+# measured from TFLM's int16 TANH (input scale 1/48 makes its output table[i] - 32768 at input i).
+_SIGMOID_PLUS_ONE = (4, 8, 12, 14, 15, 16, 17, 19, 20, 21, 22, 25, 27, 28, 29, 30, 31, 33, 34, 35,
+                     37, 39, 40, 41, 43, 44, 45, 46, 49, 50, 54, 62, 63, 64, 66, 82, 86, 93, 100,
+                     103, 112, 116, 135, 255)
+
+
+def sigmoid_table() -> list[int]:
+    """The Q0.16 sigmoid table TFLM's int16 LOGISTIC and TANH interpolate in (256 entries)."""
+    t = [min(65535, math.floor(65536.0 / (1.0 + math.exp(-i / 24.0)) + 0.5)) for i in range(256)]
+    for i in _SIGMOID_PLUS_ONE:
+        t[i] += 1
+    return t
+
+
+def checked_log2(x: float) -> tuple[bool, int]:
+    """TFLM's CheckedLog2 in float32: (within 1e-3 of a power of two, rounded log2)."""
+    x_log2 = _f32(_f32(np.log(_f32(x))) * _f32(_f32(1.0) / _f32(np.log(_f32(2.0)))))
+    rounded = _f32(round_half_away(float(x_log2)))
+    return bool(abs(float(x_log2 - rounded)) < float(_f32(1e-3))), int(rounded)
+
+
+def sigmoid16_params(op, ctx, pot_shifts: tuple[int, ...]) -> tuple[int, int]:
+    """TFLM's int16 LOGISTIC / TANH Prepare: (input multiplier, input right shift), the
+    power-of-two case (TFLM's multiplier 0) resolved as its Eval does."""
+    inp, out = unary_int16(op, ctx, zero_zp=True)
+    in_scale = float(_f32(inp.quant.scale[0]))
+    pot, log2 = checked_log2(in_scale)
+    if pot and 12 + log2 in pot_shifts:     # (15 - 3 integer bits) + log2(scale)
+        mult, shift = 3 << (12 + log2), 0
+    else:
+        m, shift = in_scale * 4096.0 * 3.0, 0
+        while m <= 32767.0 / 2.0 and shift <= 30:
+            shift += 1
+            m *= 2.0
+        mult = int(m)
+        if not 0 < mult <= 32767:
+            raise ctx.fail(op, f"int16 input scale {in_scale:g} is outside the range TFLM's "
+                               f"kernel handles (input multiplier {mult}, at most 32767)")
+    ok, out_log2 = checked_log2(float(_f32(out.quant.scale[0])))
+    if not ok or out_log2 != -15:
+        raise ctx.fail(op, f"int16 output scale must be 2^-15 (TFLM), not "
+                           f"{float(out.quant.scale[0]):g}")
+    return mult, shift
+
+
+def _emit_sigmoid16(op, ctx, func: str, source: str, pot_shifts: tuple[int, ...]) -> None:
+    mult, shift = sigmoid16_params(op, ctx, pot_shifts)
+    p = ctx.params(op, "tk_sigmoid16_params", {
+        "size": ctx.tensor(op.inputs[0]).num_elements, "input_multiplier": mult,
+        "input_shift": shift,
+        "table": ctx.const(op, "sigmoid", "uint16_t", np.array(sigmoid_table(), np.uint16),
+                           "sigmoid(i / 24) in Q0.16, i = 0..255")})
+    ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])], [source])
+
+
+def logistic16(op, ctx):
+    _emit_sigmoid16(op, ctx, "tk_logistic_s16", "logistic_s16.c", (0,))
+
+
+def tanh16(op, ctx):
+    _emit_sigmoid16(op, ctx, "tk_tanh_s16", "tanh_s16.c", (0, 1))
