@@ -14,7 +14,9 @@ from tinykiln.compile import compile_graph
 from tinykiln.errors import TinykilnError
 
 ROWS = 50
-LIMITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1)}
+LIMITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1),
+          "int64": (-(1 << 63), (1 << 63) - 1), "bool": (0, 1)}
+QUANTIZED = ("int8", "int16")
 
 # ---- SPACE_TO_DEPTH / DEPTH_TO_SPACE: op, input shape, block size, zero point
 DEPTH = [
@@ -118,7 +120,7 @@ class _Model:
         return self.rng.integers(lo, hi, shape, endpoint=True).astype(dtype)
 
     def input(self, shape, dtype="int8", scale=0.05, zp=0):
-        quant = {} if dtype == "int32" else {"scale": scale, "zero_point": zp}
+        quant = {"scale": scale, "zero_point": zp} if dtype in QUANTIZED else {}
         t = self.b.input(shape, dtype=dtype, **quant)
         x = self.rand((ROWS, *shape), dtype)
         x[0], x[1] = LIMITS[dtype]
@@ -204,16 +206,17 @@ def _concat_cases(m):
 
 
 def _reshape_cases(m):
-    """int16 and int32 reshapes: an alias (input to output), a copy (of a constant), a squeeze."""
+    """Reshapes of other types than int8: an alias (input to output), a copy (of a constant),
+    a squeeze."""
     b = m.b
-    for dtype in ("int16", "int32"):
-        quant = {} if dtype == "int32" else {"scale": 0.001, "zero_point": 0}
+    for dtype in ("int16", "int32", "int64", "bool"):
+        quant = {"scale": 0.001, "zero_point": 0} if dtype in QUANTIZED else {}
         y = b.tensor((1, 48), dtype=dtype, **quant)
         b.op("RESHAPE", [m.input((1, 4, 4, 3), dtype, 0.001, 0),
                          b.const(np.array([1, 48], np.int32))], [y], new_shape=[1, 48])
         m.output(y, f"reshape_{dtype}")
         y = b.tensor((12,), dtype=dtype, **quant)
-        b.op("RESHAPE", [b.const(m.rand((2, 6), dtype), **quant),
+        b.op("RESHAPE", [b.const(m.rand((2, 6), dtype), dtype=dtype, **quant),
                          b.const(np.array([12], np.int32))], [y], new_shape=[12])
         m.output(y, f"reshape_const_{dtype}")
         y = b.tensor((1, 8), dtype=dtype, **quant)
@@ -224,7 +227,7 @@ def _reshape_cases(m):
 FAMILIES = {"depth": (_depth_cases, len(DEPTH)), "batch": (_batch_cases, len(BATCH)),
             "mirror": (_mirror_cases, len(MIRROR)), "resize": (_resize_cases, len(RESIZE)),
             "pad16": (_pad16_cases, len(PAD16)), "concat": (_concat_cases, len(CONCAT)),
-            "reshape": (_reshape_cases, 6)}
+            "reshape": (_reshape_cases, 12)}
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

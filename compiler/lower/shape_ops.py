@@ -71,7 +71,7 @@ def _pad_value(op, ctx, out) -> int:
 
 MAX_CONCAT_INPUTS = 16      # TK_CONCAT_MAX_INPUTS in concat_s8.h
 CONCAT_TYPES = ("int8", "int16", "int32")
-RESHAPE_TYPES = ("int8", "int16", "int32", "float32", "bool", "int64")   # copies or aliases
+RESHAPE_TYPES = ("int8", "int16", "int32", "int64", "bool")     # copies or aliases
 
 
 def lower_concat(op, ctx):
