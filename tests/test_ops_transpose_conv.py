@@ -1,0 +1,136 @@
+"""TRANSPOSE_CONV, int8 and 16x8 (int16 activations, int64 bias), against TFLM, bit-exact: one
+model of independent single-op cases (strides, SAME / VALID, filters larger than the stride and
+smaller, output sizes Keras gives and others TFLM accepts, activations, per-tensor weights, zero
+points, batches, bias or none), 50 input rows with the extremes, under ASan+UBSan. Then the
+refusals, one sentence each."""
+import numpy as np
+import pytest
+
+from modelgen import ModelBuilder
+from tflm_oracle import assert_cases_match_tflm
+from tinykiln.compile import compile_graph
+from tinykiln.errors import TinykilnError
+from tinykiln.frontend.tflite_import import parse_tflite
+
+ROWS = 50
+
+# x: input NHWC; k: filter (h, w); oc: output channels; s: strides; out: output (h, w) or None
+# for Keras's size (SAME: in * stride, VALID: (in - 1) * stride + k); zp: (input, output)
+_D = dict(s=(1, 1), pad="SAME", act="NONE", w="pc", bias=True, zp=(0, 0), out=None)
+CASES = [dict(_D, **c) for c in [
+    dict(name="s8_k3_s2_same", t="int8", x=(1, 4, 4, 3), k=(3, 3), oc=5, s=(2, 2), zp=(-3, 5)),
+    dict(name="s8_k2_s2_valid", t="int8", x=(1, 3, 5, 4), k=(2, 2), oc=3, s=(2, 2), pad="VALID"),
+    dict(name="s8_k3_s1_same_relu", t="int8", x=(1, 5, 5, 2), k=(3, 3), oc=4, act="RELU",
+         zp=(10, -128)),
+    dict(name="s8_k4_s2_same_relu6_pt", t="int8", x=(2, 3, 3, 3), k=(4, 4), oc=2, s=(2, 2),
+         act="RELU6", w="pt"),
+    dict(name="s8_k3_s3_valid_nobias", t="int8", x=(1, 3, 2, 5), k=(3, 3), oc=4, s=(3, 3),
+         pad="VALID", bias=False, zp=(127, -7)),
+    dict(name="s8_k1_s2_same", t="int8", x=(1, 4, 3, 6), k=(1, 1), oc=3, s=(2, 2)),
+    dict(name="s8_k5x3_s2x1_same_n1to1", t="int8", x=(1, 3, 4, 2), k=(5, 3), oc=3, s=(2, 1),
+         act="RELU_N1_TO_1"),
+    dict(name="s8_out_minus_one", t="int8", x=(1, 4, 4, 3), k=(3, 3), oc=2, s=(2, 2),
+         out=(7, 7), zp=(-128, 0)),
+    dict(name="s8_out_larger", t="int8", x=(1, 3, 3, 2), k=(3, 3), oc=2, s=(2, 2), pad="VALID",
+         out=(9, 8)),
+    # output smaller than the filter under VALID: TFLM's padding check fails, both paddings 0
+    dict(name="s8_valid_filter_over_output", t="int8", x=(1, 2, 2, 2), k=(5, 5), oc=2,
+         pad="VALID", out=(3, 3)),
+    # C's division truncates toward zero: height (2 + 3 - 7) / 3 = 0, so padding 1 ...
+    dict(name="s8_valid_truncated_pad", t="int8", x=(1, 1, 2, 2), k=(7, 3), oc=2,
+         pad="VALID", s=(3, 1), out=(2, 4), zp=(5, 5)),
+    # ... unless the width's output size is negative: then both paddings are 0
+    dict(name="s8_valid_width_fails", t="int8", x=(1, 1, 2, 2), k=(7, 7), oc=2,
+         pad="VALID", s=(3, 1), out=(2, 2)),
+    dict(name="s16_k3_s2_same", t="int16", x=(1, 4, 4, 3), k=(3, 3), oc=5, s=(2, 2)),
+    dict(name="s16_k2_s2_valid_relu", t="int16", x=(1, 3, 5, 4), k=(2, 2), oc=3, s=(2, 2),
+         pad="VALID", act="RELU"),
+    dict(name="s16_k4_s2_same_pt_batch2", t="int16", x=(2, 3, 3, 3), k=(4, 4), oc=2, s=(2, 2),
+         w="pt"),
+    dict(name="s16_k3_s1_nobias_relu6", t="int16", x=(1, 5, 4, 2), k=(3, 3), oc=4, bias=False,
+         act="RELU6"),
+    dict(name="s16_k5x3_s3x2_valid", t="int16", x=(1, 3, 4, 6), k=(5, 3), oc=3, s=(3, 2),
+         pad="VALID"),
+    dict(name="s16_out_minus_one", t="int16", x=(1, 4, 4, 3), k=(3, 3), oc=2, s=(2, 2),
+         out=(7, 7)),
+]]
+
+
+def _out_hw(c):
+    if c["out"]:
+        return c["out"]
+    (h, w), (kh, kw), (sh, sw) = c["x"][1:3], c["k"], c["s"]
+    if c["pad"] == "SAME":
+        return h * sh, w * sw
+    return (h - 1) * sh + kh, (w - 1) * sw + kw
+
+
+def _add_case(b: ModelBuilder, c: dict, rng, rows: list) -> None:
+    s16 = c["t"] == "int16"
+    lim = 1 << 15 if s16 else 1 << 7
+    in_scale = 1.0 / 4096 if s16 else 0.05
+    x = b.input(c["x"], scale=in_scale, zero_point=c["zp"][0], dtype=c["t"])
+    r = rng.integers(-lim, lim, (ROWS, *c["x"])).astype(c["t"])
+    r[0], r[1] = -lim, lim - 1
+    rows.append(r)
+    n, _, _, ic = c["x"]
+    kh, kw = c["k"]
+    oc = c["oc"]
+    taps = -(-kh // c["s"][0]) * -(-kw // c["s"][1]) * ic
+    w_typ = 0.01
+    out_scale = in_scale * w_typ * (lim * 0.58) * 73 * np.sqrt(taps) / (lim * 0.4)
+    wscale = rng.uniform(0.3, 3.0, oc) * w_typ if c["w"] == "pc" else np.array([w_typ])
+    weights = rng.integers(-127, 128, (oc, kh, kw, ic), dtype=np.int8)
+    oh, ow = _out_hw(c)
+    shape = b.const(np.array([n, oh, ow, oc], np.int32))
+    ins = [shape, b.const(weights, scale=wscale, zero_point=[0] * len(wscale)), x]
+    if c["bias"]:
+        blim = int(lim * 0.58 * 73 * np.sqrt(taps))
+        bias = rng.integers(-blim, blim, (oc,)).astype(np.int64 if s16 else np.int32)
+        ins.append(b.const(bias, scale=in_scale * np.broadcast_to(wscale, (oc,)),
+                           zero_point=[0] * oc))
+    y = b.tensor((n, oh, ow, oc), scale=out_scale, zero_point=c["zp"][1], dtype=c["t"])
+    b.op("TRANSPOSE_CONV", ins, [y], padding=c["pad"], stride_h=c["s"][0], stride_w=c["s"][1],
+         fused_activation_function=c["act"])
+    b.output(y)
+
+
+def test_transpose_conv_cases_bit_exact():
+    rng = np.random.default_rng(23)
+    b, rows = ModelBuilder("tconv_cases"), []
+    for c in CASES:
+        _add_case(b, c, rng, rows)
+    buf = b.build()
+    compiled = compile_graph(parse_tflite(buf))
+    assert [layer["kernel"] for layer in compiled.report["layers"]] == [
+        f"tk_transpose_conv_s{8 if c['t'] == 'int8' else 16}" for c in CASES]
+    assert assert_cases_match_tflm(buf, rows, [c["name"] for c in CASES]) > 0
+
+
+def _one(dtype="int8", bias_dtype=np.int32, filter_shape=(2, 3, 3, 2), zp=0, stride=2):
+    b = ModelBuilder()
+    x = b.input((1, 3, 3, 2), scale=0.05, zero_point=zp, dtype=dtype)
+    oc = filter_shape[0]
+    w = b.const(np.ones(filter_shape, np.int8), scale=[0.01] * oc, zero_point=[0] * oc)
+    bias = b.const(np.zeros(oc, bias_dtype), scale=[0.0005] * oc, zero_point=[0] * oc)
+    y = b.tensor((1, 6, 6, oc), scale=0.1, dtype=dtype)
+    shape = b.const(np.array([1, 6, 6, oc], np.int32))
+    b.op("TRANSPOSE_CONV", [shape, w, x, bias], [y], padding="SAME", stride_h=stride,
+         stride_w=stride)
+    b.output(y)
+    return parse_tflite(b.build())
+
+
+@pytest.mark.parametrize("kw,words", [
+    (dict(bias_dtype=np.int64), "bias must be int32"),
+    (dict(dtype="int16"), "bias must be int64"),
+    (dict(dtype="int16", bias_dtype=np.int64, zp=3), "zero point 3"),
+    (dict(filter_shape=(2, 3, 3, 4)), "input channels"),
+    (dict(stride=0), "strides"),
+])
+def test_transpose_conv_refusals(kw, words):
+    g = _one(**kw)
+    with pytest.raises(TinykilnError) as e:
+        compile_graph(g)
+    msg = str(e.value)
+    assert words in msg and "TRANSPOSE_CONV" in msg and msg.count(". ") == 0, msg
