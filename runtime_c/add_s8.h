@@ -1,4 +1,6 @@
-/* ADD, int8, with numpy-style broadcasting collapsed by the compiler to 6 dims (TFLM's limit). */
+/* ADD, int8 and int16 (add_s16.c), with numpy-style broadcasting collapsed by the compiler to 6
+ * dims (TFLM's limit). The int16 kernel reads the same parameters (left_shift 15, offsets within
+ * [-32767, 32768]). */
 #ifndef TK_ADD_S8_H
 #define TK_ADD_S8_H
 #include "tk_nn.h"
@@ -16,4 +18,6 @@ typedef struct {
 
 void tk_add_s8(const tk_add_params *p, const int8_t *input1, const int8_t *input2,
                int8_t *output);
+void tk_add_s16(const tk_add_params *p, const int16_t *input1, const int16_t *input2,
+                int16_t *output);
 #endif

@@ -1,18 +1,23 @@
-"""ADD and MUL, int8, with broadcasting: TFLM CalculateOpDataAdd / CalculateOpDataMul. The
-broadcast is collapsed here to at most 6 dims (TFLM's limit) with per-input strides, 0 along
-broadcast dims."""
+"""ADD and MUL, int8 and int16, with broadcasting: TFLM CalculateOpDataAdd / CalculateOpDataMul.
+The broadcast is collapsed here to at most 6 dims (TFLM's limit) with per-input strides, 0 along
+broadcast dims. int16 ADD takes TFLM's general-scale path (TFLM ignores pot_scale_int16); int16
+MUL needs zero points 0, as TFLM does."""
 from __future__ import annotations
 
 from ..errors import UnsupportedError
 from .multipliers import activation_range, quantize_multiplier
+
+INT_RANGE = {"int8": (-128, 127), "int16": (-32768, 32767)}
 from .context import Operands
 
 NDIM = 6        # dims[] in tk_add_params / tk_mul_params
 
 
-def broadcast_plan(shape1, shape2, out_shape):
+def broadcast_plan(shape1, shape2, out_shape, grow: bool = False):
     """(dims[6], strides1[6], strides2[6]) in elements, innermost last; None if > 6 dims remain
-    after merging, ValueError if the shapes do not broadcast to out_shape."""
+    after merging, ValueError if the shapes do not broadcast to out_shape (or, unless `grow`,
+    if out_shape holds more elements than the broadcast of the inputs: TFLM's same-shape path
+    would stop at the inputs' size)."""
     rank = len(out_shape)
     if len(shape1) > rank or len(shape2) > rank:
         raise ValueError("an input has more dims than the output")
@@ -22,6 +27,8 @@ def broadcast_plan(shape1, shape2, out_shape):
     for a, b, o in zip(s1, s2, (int(d) for d in out_shape)):
         if (a != o and a != 1) or (b != o and b != 1):
             raise ValueError("the input shapes do not broadcast to the output shape")
+        if a == b == 1 != o and not grow:
+            raise ValueError("the output shape is larger than the broadcast of the input shapes")
         if o == 1:
             continue
         key = [a == 1, b == 1]
@@ -46,8 +53,8 @@ def broadcast_plan(shape1, shape2, out_shape):
 
 def _common(op, ctx):
     a, b, out = (ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0]))
-    if a.dtype != "int8" or b.dtype != "int8" or out.dtype != "int8":
-        raise ctx.fail(op, "only int8 inputs and output are supported")
+    if out.dtype not in INT_RANGE or a.dtype != out.dtype or b.dtype != out.dtype:
+        raise ctx.fail(op, "its inputs and output must be all int8 or all int16")
     for t in (a, b, out):
         if t.quant is None or t.quant.per_channel:
             raise ctx.fail(op, f"tensor '{t.name}' must be quantized per tensor")
@@ -59,7 +66,8 @@ def _common(op, ctx):
         raise ctx.fail(op, f"the broadcast needs more than {NDIM} dims after merging")
     try:
         act = activation_range(op.options.get("fused_activation_function", "NONE"),
-                               out.quant.scale[0], out.quant.zero_point[0])
+                               out.quant.scale[0], out.quant.zero_point[0],
+                               *INT_RANGE[out.dtype])
     except UnsupportedError as e:
         raise ctx.fail(op, str(e).rstrip(".")) from None
     dims, st1, st2 = plan
@@ -74,7 +82,7 @@ def _arr(values) -> str:
 
 def lower_add(op, ctx):
     a, b, out, (act_min, act_max), fields = _common(op, ctx)
-    left_shift = 20
+    left_shift = 20 if out.dtype == "int8" else 15
     # double arithmetic on the float32 scales, as TFLM does
     s1, s2, so = float(a.quant.scale[0]), float(b.quant.scale[0]), float(out.quant.scale[0])
     twice_max = 2 * max(s1, s2)
@@ -91,26 +99,34 @@ def lower_add(op, ctx):
                    "quant": {"output_offset": out.quant.zero_point[0],
                              "act_min": act_min, "act_max": act_max}})
     p = ctx.params(op, "tk_add_params", fields)
-    ctx.call(op, "tk_add_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
-                               ctx.ptr(op.outputs[0])], ["add_s8.c"])
+    kind = "s8" if out.dtype == "int8" else "s16"
+    ctx.call(op, f"tk_add_{kind}", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
+                                    ctx.ptr(op.outputs[0])], [f"add_{kind}.c"])
 
 
 def lower_mul(op, ctx):
     a, b, out, (act_min, act_max), fields = _common(op, ctx)
+    if out.dtype == "int16" and (a.quant.zero_point[0] or b.quant.zero_point[0]
+                                 or out.quant.zero_point[0]):
+        raise ctx.fail(op, "int16 MUL needs zero point 0 on its inputs and output, as TFLM "
+                           "requires")
+    if out.dtype == "int16":        # offsets 0: the int16 kernel has none to read
+        del fields["input1_offset"], fields["input2_offset"]
     m = float(a.quant.scale[0]) * float(b.quant.scale[0]) / float(out.quant.scale[0])
     mo, sho = quantize_multiplier(m)
     fields.update({"output_multiplier": mo, "output_shift": sho,
                    "quant": {"output_offset": out.quant.zero_point[0],
                              "act_min": act_min, "act_max": act_max}})
     p = ctx.params(op, "tk_mul_params", fields)
-    ctx.call(op, "tk_mul_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
-                               ctx.ptr(op.outputs[0])], ["mul_s8.c"])
+    kind = "s8" if out.dtype == "int8" else "s16"
+    ctx.call(op, f"tk_mul_{kind}", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
+                                    ctx.ptr(op.outputs[0])], [f"mul_{kind}.c"])
 
 
 LOWERINGS = {"ADD": lower_add, "MUL": lower_mul}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
-TYPES = {op: ("int8",) for op in LOWERINGS}
+TYPES = {op: ("int8", "int16") for op in LOWERINGS}
 # operands as the validator checks them (context.Operands)
 OPERANDS = {op: Operands(("a", "a"), ("input 1", "input 2")) for op in LOWERINGS}
 

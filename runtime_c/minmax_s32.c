@@ -1,0 +1,13 @@
+/* MINIMUM / MAXIMUM int32 (TFLM reference_ops::MaximumMinimumBroadcastSlow). */
+#include "minmax.h"
+
+void tk_minmax_s32(const tk_minmax_params *p, const int32_t *input1, const int32_t *input2,
+                   int32_t *output) {
+    if (p->is_max) {
+        TK_BIN_WALK(p->bcast.dims, p->bcast.stride1, p->bcast.stride2,
+                    int32_t, input1, int32_t, input2, int32_t, output, a > b ? a : b);
+    } else {
+        TK_BIN_WALK(p->bcast.dims, p->bcast.stride1, p->bcast.stride2,
+                    int32_t, input1, int32_t, input2, int32_t, output, a < b ? a : b);
+    }
+}

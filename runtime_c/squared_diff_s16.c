@@ -1,0 +1,14 @@
+/* SQUARED_DIFFERENCE int16 (TFLM squared_difference.cc, quantized). */
+#include "squared_diff.h"
+
+void tk_squared_diff_s16(const tk_add_params *p, const int16_t *input1, const int16_t *input2,
+                         int16_t *output) {
+    const int32_t off1 = p->input1_offset, off2 = p->input2_offset, ls = p->left_shift;
+    const int32_t m1 = p->input1_multiplier, sh1 = p->input1_shift;
+    const int32_t m2 = p->input2_multiplier, sh2 = p->input2_shift;
+    const int32_t mo = p->output_multiplier, sho = p->output_shift;
+    const int32_t zo = p->quant.output_offset, lo = p->quant.act_min, hi = p->quant.act_max;
+    TK_BIN_WALK(p->bcast.dims, p->bcast.stride1, p->bcast.stride2,
+                int16_t, input1, int16_t, input2, int16_t, output,
+                tk_squared_diff_one(a, b, off1, off2, ls, m1, sh1, m2, sh2, mo, sho, zo, lo, hi));
+}
