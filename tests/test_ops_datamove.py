@@ -404,3 +404,54 @@ def test_unsupported_is_named(build, cls, message):
     with pytest.raises(cls, match=message) as e:
         compile_graph(b.g)
     assert "op 0 (" in str(e.value) and "\n" not in str(e.value)
+
+
+# ---- models from TensorFlow's converter: Flatten without a fixed batch (SHAPE, STRIDED_SLICE,
+# PACK folded), Permute and Cropping2D (TRANSPOSE, STRIDED_SLICE), keras.ops split, take, stack,
+# transpose, expand_dims and slice (SPLIT, GATHER, PACK, TRANSPOSE, SLICE)
+_KERAS = r'''
+import sys
+import numpy as np
+import keras
+from keras import layers, ops
+sys.path.insert(0, sys.argv[2])
+from keras_models import convert
+keras.utils.set_random_seed(1)
+rng = np.random.default_rng(0)
+data = lambda shape: [rng.uniform(-1, 1, (1, *shape)).astype(np.float32) for _ in range(20)]
+m = keras.Sequential([keras.Input((6, 6, 3)), layers.Conv2D(4, 3), layers.Flatten(),
+                      layers.Dense(5)])
+open(sys.argv[1] + "/flatten.tflite", "wb").write(convert(m, data((6, 6, 3))))
+m = keras.Sequential([keras.Input((8, 5), batch_size=1), layers.Permute((2, 1)), layers.Dense(4),
+                      layers.Reshape((5, 4, 1)), layers.Cropping2D(((1, 1), (0, 1)))])
+open(sys.argv[1] + "/permute.tflite", "wb").write(convert(m, data((8, 5))))
+x = keras.Input((6, 8), batch_size=1)
+a, b = ops.split(x, 2, axis=-1)
+g = ops.take(a, np.array([3, 0, 0, 2], np.int32), axis=1)
+e = ops.expand_dims(ops.transpose(b, (0, 2, 1)), 1)
+s = ops.stack([a[:, 0], b[:, -1], a[:, 2]], axis=1)
+sl = ops.slice(x, (0, 1, 2), (1, 3, 4))
+m = keras.Model(x, [layers.Flatten()(g), layers.Flatten()(e), layers.Flatten()(s), sl])
+open(sys.argv[1] + "/ops.tflite", "wb").write(convert(m, data((6, 8))))
+'''
+
+
+def test_converted_keras_models(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    pytest.importorskip("tensorflow")
+    r = subprocess.run([sys.executable, "-c", _KERAS, str(tmp_path), str(Path(__file__).parent)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    seen = set()
+    for name in ("flatten", "permute", "ops"):
+        buf = (tmp_path / f"{name}.tflite").read_bytes()
+        g = parse_tflite(buf)
+        seen.update(op.opcode for op in g.ops)
+        x = np.random.default_rng(0).integers(-128, 128, (ROWS, *g.tensors[g.inputs[0]].shape))
+        x = x.astype(np.int8)
+        x[0], x[1] = -128, 127
+        n = len(g.outputs)
+        assert assert_cases_match_tflm(buf, [x], [f"{name}{k}" for k in range(n)]) > 0
+    assert {"SHAPE", "STRIDED_SLICE", "PACK", "TRANSPOSE", "SPLIT", "GATHER", "SLICE"} <= seen
