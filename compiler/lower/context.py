@@ -145,6 +145,8 @@ class LowerContext:
         self.offsets = offsets
         self.out = Lowered()
         self._const_names: dict[int, str] = {}
+        self._by_content: dict[tuple, ConstArray] = {}     # identical arrays are emitted once
+        self._sharers: dict[str, int] = {}
 
     # ---- reading the graph
     def tensor(self, index: int) -> Tensor:
@@ -191,15 +193,29 @@ class LowerContext:
     def const_tensor(self, index: int) -> str:
         if index not in self._const_names:
             t = self.graph.tensors[index]
-            name = f"tk_c{index}"
-            self._const_names[index] = name
             users = [f"op {o.index} {o.opcode} input {k}" for o in self.graph.ops
                      for k, i in enumerate(o.inputs) if i == index]
-            self.out.consts.append(ConstArray(
-                name, C_TYPES[t.dtype], t.data.reshape(-1),
+            self._const_names[index] = self._add_const(ConstArray(
+                f"tk_c{index}", C_TYPES[t.dtype], t.data.reshape(-1),
                 comment=f"{tensor_desc(t, index)}, the model's constant as stored (row-major "
                         f"{list(t.shape)}); read by {', '.join(users)}"))
         return self._const_names[index]
+
+    def _add_const(self, arr: ConstArray) -> str:
+        """Emit arr, or name the identical array emitted before (an unrolled RNN repeats its
+        weights at every step); returns the C name to use."""
+        values = np.ascontiguousarray(arr.values)
+        key = (arr.ctype, values.dtype.str, values.tobytes())
+        first = self._by_content.get(key)
+        if first is None:
+            self._by_content[key] = arr
+            self.out.consts.append(arr)
+            return arr.name
+        n = self._sharers.get(first.name, 0) + 1
+        self._sharers[first.name] = n
+        base = first.comment.split("; shared by ")[0]
+        first.comment = f"{base}; shared by {n} other identical array{'s' if n > 1 else ''}"
+        return first.name
 
     def const(self, op: Op, suffix: str, ctype: str, values, what: str = "") -> str:
         """A compile-time table belonging to `op` (multipliers, shifts, lookup tables); `what`
@@ -208,10 +224,8 @@ class LowerContext:
         values = np.asarray(values).reshape(-1)
         if ctype == "int32_t":
             _check_int32(op, self.graph, suffix, values)
-        self.out.consts.append(ConstArray(
-            name, ctype, values,
-            comment=f"op {op.index} {op.opcode}: {what or suffix + ' table'}"))
-        return name
+        return self._add_const(ConstArray(
+            name, ctype, values, comment=f"op {op.index} {op.opcode}: {what or suffix + ' table'}"))
 
     def params(self, op: Op, ctype: str, fields: dict) -> str:
         """A const parameter struct for `op`; returns the C expression of its address."""
