@@ -134,3 +134,56 @@ def test_transpose_conv_refusals(kw, words):
         compile_graph(g)
     msg = str(e.value)
     assert words in msg and "TRANSPOSE_CONV" in msg and msg.count(". ") == 0, msg
+
+
+def _keras_models() -> dict:
+    """A small Keras model with Conv2DTranspose (fused ReLU, SAME stride 2 and VALID), Conv2D,
+    DepthwiseConv2D and Dense, random biases, converted to int8 and to 16x8."""
+    tf = pytest.importorskip("tensorflow")
+    keras = tf.keras
+    tf.random.set_seed(1)
+    i = keras.Input((6, 6, 3), batch_size=1)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(i)
+    x = keras.layers.Conv2DTranspose(5, 3, strides=2, padding="same", activation="relu")(x)
+    x = keras.layers.DepthwiseConv2D(3, padding="valid")(x)
+    x = keras.layers.Conv2DTranspose(3, 4, strides=2, padding="valid")(x)
+    x = keras.layers.Dense(6)(keras.layers.Flatten()(x))
+    m = keras.Model(i, x)
+    r = np.random.default_rng(5)
+    for layer in m.layers:
+        ws = layer.get_weights()
+        if len(ws) == 2:
+            layer.set_weights([ws[0], r.normal(0, 0.3, ws[1].shape).astype(np.float32)])
+
+    def rep():
+        for _ in range(20):
+            yield [r.normal(size=(1, 6, 6, 3)).astype(np.float32)]
+
+    out = {}
+    for mode, ops, dtype in (
+            ("int8", tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.int8),
+            ("int16", tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+             tf.int16)):
+        c = tf.lite.TFLiteConverter.from_keras_model(m)
+        c.optimizations = [tf.lite.Optimize.DEFAULT]
+        c.representative_dataset = rep
+        c.target_spec.supported_ops = [ops]
+        c.inference_input_type = c.inference_output_type = dtype
+        out[mode] = c.convert()
+    return out
+
+
+def test_keras_conv2d_transpose_int8_and_16x8():
+    """What the converter emits for Keras Conv2DTranspose (and 16x8 CONV_2D, DEPTHWISE_CONV_2D,
+    FULLY_CONNECTED with int64 biases) compiles and matches TFLM on the whole model."""
+    for mode, buf in _keras_models().items():
+        g = parse_tflite(buf)
+        tconv = [op for op in g.ops if op.opcode == "TRANSPOSE_CONV"]
+        assert len(tconv) == 2 and len(tconv[0].inputs) == 4, mode
+        if mode == "int16":
+            assert g.tensors[tconv[0].inputs[3]].dtype == "int64"
+        t = g.tensors[g.inputs[0]]
+        lim = 128 if mode == "int8" else 32768
+        x = np.random.default_rng(1).integers(-lim, lim, (ROWS, *t.shape)).astype(t.dtype)
+        x[0], x[1] = -lim, lim - 1
+        assert assert_cases_match_tflm(buf, [x], [mode]) > 0
