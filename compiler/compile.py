@@ -101,9 +101,10 @@ def variable_sizes(graph: Graph) -> dict:
 
 def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
                 pre: dict[str, int] | None = None):
-    """Plan tensors and op scratch. Scratch (e.g. im2col) buys speed but must not enlarge the
-    arena beyond what the tensors alone need: ops whose scratch does are planned (and then
-    lowered) without it, worst first, until the arena is back to the scratch-free size."""
+    """Plan tensors and op scratch. Optional scratch (e.g. im2col) buys speed but must not
+    enlarge the arena beyond what the tensors and the scratch kernels cannot do without (SVDF's
+    sums; the scratch query with allowed=False) need: ops whose optional scratch does are
+    planned (and then lowered) without it, worst first, until the arena is back to that size."""
     no_scratch: frozenset = frozenset()
     base = None
     while True:
@@ -113,15 +114,17 @@ def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
         if not scratch or scratch_may_grow_arena:
             return buffers, labels, p, no_scratch, scratch
         if base is None:
-            base = plan([b for b in buffers if b.key[0] != "s"]).arena_size
-        if p.arena_size <= base:
+            needed = _scratch(graph, frozenset(op.index for op in graph.ops))
+            base = plan(activation_buffers(graph, needed, pre)[0]).arena_size
+        optional = [i for i in sorted(scratch) if i not in no_scratch]
+        if p.arena_size <= base or not optional:
             return buffers, labels, p, no_scratch, scratch
 
         def pressure(i):
             step = i + (1 if pre else 0)
             return sum(b.size for b in buffers if b.key[0] == "t" and b.first <= step <= b.last) \
                 + scratch[i]
-        worst = max(sorted(scratch), key=pressure)
+        worst = max(optional, key=pressure)
         no_scratch = no_scratch | {worst}
 
 
