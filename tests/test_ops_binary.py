@@ -35,6 +35,11 @@ ARITH = [
     ("ADD", "int16", ("const", (1, 3, 1)), (2, 1, 4), (2, 3, 4), (1.0, 0), (1e-10, 0),
      (1.0, 0), "NONE"),        # input 2's multiplier flushes to zero
     ("MUL", "int16", B4, B4, B4, (0.001, 0), (0.002, 0), (0.003, 0), "NONE"),
+    # the output larger than both inputs (TFLM's broadcast walks the output's shape)
+    ("ADD", "int16", (4,), (1, 1), (3, 4), (0.01, 0), (0.02, 0), (0.02, 0), "NONE"),
+    ("SUB", "int8", (), (), (), (0.05, 3), (0.04, -3), (0.05, 1), "NONE"),     # rank 0
+    ("SUB", "int8", (2, 1, 3, 1, 2, 3), (1, 2, 1, 2, 1, 3), (2, 2, 3, 2, 2, 3), (0.05, 3),
+     (0.04, -3), (0.05, 1), "RELU"),                                         # rank 6
     ("MUL", "int16", B4, (1, 1, 1, 8), B4, (1e-3, 0), (1e-3, 0), (1e-6, 0), "RELU"),
     ("MUL", "int16", (2, 3, 1, 5), ("const", ()), (2, 3, 1, 5), (0.1, 0), (0.1, 0),
      (1e-6, 0), "NONE"),       # multiplier 10^4: left shift, wraps as TFLM's does
@@ -85,6 +90,8 @@ COMPARE = [(o, "int8", B4, B4, B4, (0.05, -3), (0.05, -3)) for o in CMP_OPS] + \
     ("EQUAL", "int8", (5, 6), (6,), (5, 6), (0.001, 0), (0.004, 127)),   # rescaling merges
     ("LESS", "int8", (7,), ("const", ()), (7,), (0.9, -128), (0.3, 5)),
     ("GREATER_EQUAL", "int32", (), (3, 2), (3, 2), None, None),
+    ("NOT_EQUAL", "int8", (1, 2, 1, 2, 1, 2), (2, 1, 2, 1, 2, 1), (2,) * 6, (0.05, 0),
+     (0.05, 0)),
 ]
 
 # ---- ABS: dtype, shape, (scale, zp) of input and output
@@ -107,6 +114,7 @@ SELECT = [
     ("int16", (5,), (3, 5), ("const", (3, 1)), (3, 5), (0.01, 0)),
     ("int16", (), (6,), (6,), (6,), (0.01, 0)),
     ("int8", (3, 1), ("const", (1, 4)), (3, 4), (3, 4), (0.05, -128)),
+    ("int16", ("const", (2, 1, 3)), (2, 4, 1), ("const", ()), (2, 4, 3), (0.01, 0)),
 ]
 
 
@@ -235,8 +243,8 @@ UNSUPPORTED = [
      "int16 SQUARED_DIFFERENCE needs zero point 0"),
     (_unary("ABS", "int16", (0.01, 2), Q16), "int16 ABS needs zero point 0"),
     (_two("EQUAL", "int16", Q16, Q16, None, "bool"), "int16 comparisons are not supported"),
-    (_two("LESS", "int8", Q8, Q8, None, "bool", ((4,), (4,), (2, 4))), "larger than the broad"),
-    (_two("ADD", "int8", Q8, Q8, Q8, shapes=((4,), (1,), (3, 4))), "larger than the broadcast"),
+    (_two("LESS", "int8", Q8, Q8, None, "bool", ((4,), (4,), (2, 4))), "which are equal"),
+    (_two("ADD", "int8", Q8, Q8, Q8, shapes=((4,), (1, 4), (3, 4))), "which are equal"),
     (_two("NOT_EQUAL", "int32", None, None, None, "bool"), None),     # accepted: the control
     (_two("GREATER", "int8", (1.5, 0), Q8, None, "bool"), "input scales below 1"),
     (_two("LESS", "int8", Q8, Q8, Q8), "output must be bool"),

@@ -52,8 +52,6 @@ def broadcast_plan3(shapes, out_shape):
     for k, o in enumerate(int(d) for d in out_shape):
         if any(s[k] not in (1, o) for s in ext):
             raise ValueError("the input shapes do not broadcast to the output shape")
-        if o != 1 and all(s[k] == 1 for s in ext):
-            raise ValueError("the output shape is larger than the broadcast of the input shapes")
         if o == 1:
             continue
         key = tuple(s[k] == 1 for s in ext)
@@ -61,6 +59,8 @@ def broadcast_plan3(shapes, out_shape):
             groups[-1][0] *= o
         else:
             groups.append([o, key])
+    if all(s == ext[0] for s in ext) and any(all(g[1]) for g in groups):
+        raise ValueError("the output shape is larger than the input shapes, which are equal")
     if len(groups) > NDIM:
         return None
     groups = [[1, (True,) * len(shapes)]] * (NDIM - len(groups)) + groups

@@ -13,11 +13,11 @@ from .context import Operands
 NDIM = 6        # dims[] in tk_add_params / tk_mul_params
 
 
-def broadcast_plan(shape1, shape2, out_shape, grow: bool = False):
+def broadcast_plan(shape1, shape2, out_shape):
     """(dims[6], strides1[6], strides2[6]) in elements, innermost last; None if > 6 dims remain
-    after merging, ValueError if the shapes do not broadcast to out_shape (or, unless `grow`,
-    if out_shape holds more elements than the broadcast of the inputs: TFLM's same-shape path
-    would stop at the inputs' size)."""
+    after merging, ValueError if the shapes do not broadcast to out_shape, or if the inputs'
+    shapes are equal and out_shape holds more elements (TFLM's same-shape path would stop at
+    the inputs' size)."""
     rank = len(out_shape)
     if len(shape1) > rank or len(shape2) > rank:
         raise ValueError("an input has more dims than the output")
@@ -27,8 +27,6 @@ def broadcast_plan(shape1, shape2, out_shape, grow: bool = False):
     for a, b, o in zip(s1, s2, (int(d) for d in out_shape)):
         if (a != o and a != 1) or (b != o and b != 1):
             raise ValueError("the input shapes do not broadcast to the output shape")
-        if a == b == 1 != o and not grow:
-            raise ValueError("the output shape is larger than the broadcast of the input shapes")
         if o == 1:
             continue
         key = [a == 1, b == 1]
@@ -36,6 +34,8 @@ def broadcast_plan(shape1, shape2, out_shape, grow: bool = False):
             groups[-1][0] *= o
         else:
             groups.append([o] + key)
+    if s1 == s2 and any(g[1] for g in groups):
+        raise ValueError("the output shape is larger than the input shapes, which are equal")
     if len(groups) > NDIM:
         return None
     groups = [[1, True, True]] * (NDIM - len(groups)) + groups
