@@ -37,7 +37,7 @@ def lower_resolved(op, ctx):
 
 LOWERINGS = {"READ_VARIABLE": lower_read, "ASSIGN_VARIABLE": lower_assign,
              "VAR_HANDLE": lower_resolved, "CALL_ONCE": lower_resolved}
-_ANY = ("int8", "int16", "int32", "float32")
+_ANY = ("int8", "int16", "int32", "int64", "uint8", "bool", "float32")     # bytes moved as they are
 TYPES = {"READ_VARIABLE": _ANY, "ASSIGN_VARIABLE": _ANY, "VAR_HANDLE": ("resource",),
          "CALL_ONCE": ("init subgraph of constant assigns",)}
 OPERANDS = {

@@ -45,6 +45,8 @@ class LayerDump:
             if call.is_copy_free:
                 continue
             for t in g.ops[call.op_index].outputs:
+                if ("t", g.root(t)) not in c.plan.offsets:
+                    continue        # a variable (state, in tk_vars): not an arena activation
                 self.entries.append({"op": call.op_index, "tensor": t,
                                      "offset": c.plan.offsets[("t", g.root(t))],
                                      "bytes": g.tensors[t].nbytes})
