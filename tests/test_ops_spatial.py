@@ -5,6 +5,10 @@ forms of PAD, PADV2, CONCATENATION, RESHAPE and SQUEEZE.
 As in test_ops_misc.py: each table row is one single-op case, all rows of a family become
 independent ops of one model, compiled once, built with ASan+UBSan and run on 50 input rows (two
 of them the type's extremes) against TFLM's interpreter, byte for byte."""
+import importlib.util
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -12,6 +16,7 @@ from modelgen import ModelBuilder
 from tflm_oracle import assert_cases_match_tflm
 from tinykiln.compile import compile_graph
 from tinykiln.errors import TinykilnError
+from tinykiln.frontend.tflite_import import parse_tflite
 
 ROWS = 50
 LIMITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1),
@@ -332,3 +337,53 @@ def test_tflm_fill_values_are_warned():
     assert "op 0 (SPACE_TO_BATCH_ND): TFLM pads with 0, not the output zero point 5" in warnings
     assert "op 1 (PAD): TFLM pads int16 with 0, not the output zero point 9" in warnings
     assert "op 2 (SPACE_TO_DEPTH): the output is quantized unlike the input" in warnings
+
+
+# ---- as TensorFlow's converter emits them from Keras (converted in a child process, so this
+# test process never imports TensorFlow). Keras' UpSampling2D with interpolation="nearest" is
+# left out: it converts to RESHAPE and TILE, and TFLM has no TILE kernel.
+_CONVERT = r"""
+import sys
+import numpy as np
+import tensorflow as tf
+import keras
+L = keras.layers
+inp = keras.Input((6, 6, 4), batch_size=1)
+x = L.Conv2D(4, 1)(inp)
+outs = [L.Resizing(12, 12, interpolation="nearest")(x),
+        L.UpSampling2D(2, interpolation="bilinear")(x),
+        L.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(x),
+        L.Lambda(lambda t: tf.nn.space_to_depth(t, 2))(x),
+        L.Lambda(lambda t: tf.pad(t, [[0, 0], [2, 2], [1, 1], [0, 0]], mode="REFLECT"))(x),
+        L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 2], [2, 1], [0, 0]], mode="SYMMETRIC"))(x),
+        L.Concatenate()([L.ZeroPadding2D(1)(x), L.ZeroPadding2D(1)(x * 2.0)])]
+rng = np.random.default_rng(0)
+c = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inp, outs))
+c.optimizations = [tf.lite.Optimize.DEFAULT]
+c.representative_dataset = lambda: ([rng.normal(0, 1, (1, 6, 6, 4)).astype(np.float32)]
+                                    for _ in range(20))
+c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+c.inference_input_type = tf.int8
+c.inference_output_type = tf.int8
+open(sys.argv[1], "wb").write(c.convert())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
+                    reason="TensorFlow is not installed: no Keras model can be converted")
+def test_keras_converted_spatial_ops(tmp_path):
+    path = tmp_path / "spatial.tflite"
+    subprocess.run([sys.executable, "-c", _CONVERT, str(path)], check=True, capture_output=True,
+                   timeout=300)
+    buf = path.read_bytes()
+    g = parse_tflite(buf)
+    options = {op.opcode: op.options for op in g.ops}
+    assert {"RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
+            "MIRROR_PAD", "PAD", "CONCATENATION"} <= set(options)
+    for op in ("RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"):     # as the converter sets them
+        assert options[op]["half_pixel_centers"] and not options[op]["align_corners"]
+    assert sorted(op.options["mode"] for op in g.ops if op.opcode == "MIRROR_PAD") == [0, 1]
+    x = np.random.default_rng(1).integers(-128, 128, (ROWS, 1, 6, 6, 4), dtype=np.int8)
+    x[0], x[1] = -128, 127
+    assert assert_cases_match_tflm(buf, [x], [f"output{k}" for k in range(len(g.outputs))]) > 0

@@ -173,6 +173,8 @@ def lower_batch_to_space(op, ctx):
 def lower_space_to_batch(op, ctx):
     inp, out, (n, h, w, c), (bh, bw), (pt, pb, pl, pr) = \
         _batch_space_common(op, ctx, "paddings")
+    if max(h + pt + pb, w + pl + pr) >= 1 << 31:     # the kernel's row and column indices
+        raise ctx.fail(op, "the padded height or width would exceed int32")
     if (h + pt + pb) % bh or (w + pl + pr) % bw:
         raise ctx.fail(op, f"the padded height {h + pt + pb} and width {w + pl + pr} must be "
                            f"multiples of the block shape ({bh}, {bw})")
