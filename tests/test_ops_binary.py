@@ -299,3 +299,47 @@ def test_generated_c_reads_every_field_and_copies_only_called_kernels():
     for name, src in c.files.items():
         if name.endswith(".c") and name != "model.c":
             assert set(re.findall(r"^void (tk_\w+)\(", src, re.M)) <= called, name
+
+
+def _one_of_each(m):
+    """The first case of each op and type in the tables: one small model for the boards."""
+    seen = set()
+    for k, (opc, dt, s1, s2, so, q1, q2, qo, act) in enumerate(ARITH):
+        if (opc, dt) not in seen:
+            seen.add((opc, dt))
+            a, b = m.operand(s1, dt, q1), m.operand(s2, dt, q2)
+            opts = {"fused_activation_function": act} if opc in ("ADD", "SUB", "MUL") else {}
+            m.b.op(opc, [a, b], [m.output(so, dt, qo, f"{opc.lower()}_{dt}_{k}")], **opts)
+    for k, (opc, dt, s1, s2, so, q1, q2) in enumerate(COMPARE[6:13]):
+        a, b = m.operand(s1, dt, q1), m.operand(s2, dt, q2)
+        m.b.op(opc, [a, b], [m.output(so, "bool", None, f"{opc.lower()}_{dt}_{k}")])
+    for k, (dt, shape, qi, qo) in enumerate(ABS[4:6]):
+        m.b.op("ABS", [m.operand(shape, dt, qi)], [m.output(shape, dt, qo, f"abs_{dt}_{k}")])
+    for k, (dt, sc, sx, sy, so, q) in enumerate(SELECT[2:4]):
+        c, x, y = m.operand(sc, "bool", None), m.operand(sx, dt, q), m.operand(sy, dt, q)
+        m.b.op("SELECT_V2", [c, x, y], [m.output(so, dt, q, f"select_{dt}_{k}")])
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "sifive_e"])
+def test_bit_exact_on_board(board, tmp_path):
+    """Every kernel here, built for Cortex-M4 and RV32 and run under QEMU, against TFLM."""
+    from test_firmware import _tools_for
+    from tflm_oracle import tflm_run
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    for mark in _tools_for(board):
+        if mark.args[0]:
+            pytest.skip(mark.kwargs["reason"])
+    m = _Model(seed=17)
+    _one_of_each(m)
+    buf = m.b.build()
+    rows = [r[:6] for r in m.rows]
+    ref = tflm_run(buf, rows, len(m.names))
+    c = compile_graph(parse_tflite(buf))
+    build_firmware(c, get_board(board), tmp_path / "fw")
+    res = run_firmware(tmp_path / "fw", get_board(board), c.graph, rows)
+    bad = [n for n, o, r in zip(m.names, res.outputs, ref)
+           if o.reshape(r.shape).tobytes() != r.tobytes()]
+    assert not bad, f"{board}: cases differ from TFLM: {bad}"
+    assert len(m.names) > 20
