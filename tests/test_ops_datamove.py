@@ -277,6 +277,11 @@ def _fold_cases(m):
     ba = b.tensor((3,), dtype="int32")
     b.op("BROADCAST_ARGS", [b.const(_i32([2, 1, 5])), b.const(_i32([4, 1]))], [ba])
     m.output(ba, "broadcast_args_output")
+    pk = m.tensor((2, 3), "int16")
+    b.op("PACK", [b.const(np.array([1, -2, 3], np.int16), scale=0.05, zero_point=0),
+                  b.const(np.array([-32768, 0, 32767], np.int16), scale=0.05, zero_point=0)],
+         [pk], values_count=2, axis=0)
+    m.output(pk, "pack_of_constants_output")
 
 
 FAMILIES = {"transpose": (_transpose_cases, len(TRANSPOSE)),
@@ -287,7 +292,7 @@ FAMILIES = {"transpose": (_transpose_cases, len(TRANSPOSE)),
             "pack": (_pack_cases, len(PACK)), "gather": (_gather_cases, len(GATHER)),
             "broadcast_to": (_broadcast_cases, len(BROADCAST_TO)),
             "expand_dims": (_expand_dims_cases, len(EXPAND_DIMS)),
-            "fold": (_fold_cases, 6)}
+            "fold": (_fold_cases, 7)}
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

@@ -59,6 +59,9 @@ def _values(op: Op, graph: Graph) -> np.ndarray:
         except ValueError:
             raise fail(graph, op, f"shapes {a} and {b} do not broadcast") from None
         check_shape(op, graph, [len(value)])
+    info = np.iinfo(NP_TYPES[dtype])
+    if value.size and not info.min <= int(value.min()) <= int(value.max()) <= info.max:
+        raise fail(graph, op, f"its output values do not fit {dtype}")
     return value.astype(NP_TYPES[dtype]).reshape(out.shape)
 
 

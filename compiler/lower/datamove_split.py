@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..ir import DTYPE_SIZE, NP_TYPES, Graph, Op
+from ..ir import C_TYPES, DTYPE_SIZE, NP_TYPES, Graph, Op
 from .context import Operands
 from .datamove import check_shape, fail, int_vector, is_folded, same_types
 
@@ -109,6 +109,12 @@ def lower_pack(op, ctx):
     same_types(op, ctx.graph, TYPES[op.opcode], tuple(range(len(op.inputs))))
     axis = pack_axis(op, ctx.graph)
     if is_folded(op, ctx):
+        return
+    if all(ctx.tensor(t).is_const for t in op.inputs):     # a model output: copy the result
+        out = ctx.tensor(op.outputs[0])
+        name = ctx.const(op, "value", C_TYPES[out.dtype], fold_pack(op, ctx.graph)[0],
+                         f"the output, computed at compile time ({list(out.shape)})")
+        ctx.call(op, "tk_copy", [name, ctx.ptr(op.outputs[0]), f"{out.nbytes}u"], ["copy.c"])
         return
     p, arena = _emit_parts(op, ctx, op.outputs[0], op.inputs, axis, [1] * len(op.inputs))
     ctx.call(op, "tk_pack", [p, arena, ctx.ptr(op.outputs[0])], ["slice_split.c"])
