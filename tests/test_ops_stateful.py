@@ -244,3 +244,26 @@ def test_variable_tensor_as_model_input():
     b.op("ADD", [x, x], [y], fused_activation_function="NONE")
     b.output(y)
     assert "variable tensor" in _refusal(b.build())
+
+
+def on_board(board: str, model: bytes, rows: list[np.ndarray], n_out: int, tmp_path) -> None:
+    """One boot runs every row: the firmware keeps the variables from invoke to invoke too."""
+    import shutil
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    b = get_board(board)
+    tools = {"arm": ("arm-none-eabi-gcc", "qemu-system-arm"),
+             "riscv": ("riscv64-unknown-elf-gcc", "qemu-system-riscv32")}[b.arch]
+    if not all(shutil.which(t) for t in tools):
+        pytest.skip(f"{' or '.join(tools)} is not installed")
+    ref = tflm_run(model, rows, n_out)
+    c = compile_graph(parse_tflite(model))
+    build_firmware(c, b, tmp_path / "fw")
+    res = run_firmware(tmp_path / "fw", b, c.graph, rows)
+    _same([o.reshape(r.shape) for o, r in zip(res.outputs, ref)], ref, board)
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "sifive_e"])
+def test_state_on_emulated_boards(board, tmp_path):
+    on_board(board, _accumulator_model(), [_rows((1, 8), seed=21)], 3, tmp_path)

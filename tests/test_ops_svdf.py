@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tflm_oracle import assert_cases_match_tflm
-from test_ops_stateful import _check, _rows
+from test_ops_stateful import _check, _rows, on_board
 
 from tinykiln.compile import compile_graph
 from tinykiln.errors import ModelError, UnsupportedError
@@ -72,6 +72,12 @@ def test_svdf_reset_and_fused_activation_ignored_like_tflm():
     c, ref = _check(model, rows, 3, reset_every=6)
     assert c.report["variable_bytes"] == 24 + 24 + 8     # two int16 states, an int8 one aligned
     assert (ref[0] < 0).any()
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "sifive_e"])
+def test_svdf_on_emulated_boards(board, tmp_path):
+    on_board(board, _model(CASES[1:3] + CASES[6:7]), [_rows((1, 6), seed=15),
+                                                      _rows((2, 6), seed=16)], 3, tmp_path)
 
 
 def _refusal(model: bytes) -> str:

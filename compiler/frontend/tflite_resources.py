@@ -3,7 +3,12 @@ VAR_HANDLE (container, shared_name) names one variable, which becomes one variab
 IR (persistent storage, Tensor.is_variable). READ_VARIABLE becomes a copy from it, ASSIGN_VARIABLE
 a copy into it (the variable is then that op's output), VAR_HANDLE and CALL_ONCE disappear: the
 init subgraphs CALL_ONCE names are run here, at compile time, and what they assign becomes the
-variable's reset value (Tensor.init). Every structural problem is one sentence."""
+variable's reset value (Tensor.init). Every structural problem is one sentence.
+
+<prefix>_reset() restores that value: the next invoke is the first one of a fresh TFLM
+interpreter. (TFLM's own MicroInterpreter::Reset() refills resource variables with their
+zero-point byte but does not rerun CALL_ONCE, whose has_run flag it keeps; we follow the fresh
+interpreter, which is what a power cycle gives.)"""
 from __future__ import annotations
 
 from typing import Callable
