@@ -5,7 +5,8 @@
  * |rb * sum (a + la)| <= 128 * 255 * depth, each < 2^30 for depth <= 2^15; the exact total is at
  * most 255^2 * 2^15 < 2^31, so no partial sum overflows. On cores with the DSP extension, when
  * both operands have their depth contiguous (lhs without adj_x; rhs with adj_y, or constant),
- * matmul_simd computes the same bits with dual 16-bit multiply-accumulates (see there). */
+ * matmul_simd computes the same bits with dual 16-bit multiply-accumulates (see there); a computed
+ * rhs without adj_y is first copied into the scratch (depth x cols bytes) to get there. */
 #include "batch_matmul_s8.h"
 #include "tk_simd.h"
 
@@ -126,22 +127,43 @@ static void matmul_simd(const tk_batch_matmul_params *p, const int8_t *lhs, cons
 }
 #endif
 
+/* One rhs matrix stored [depth][cols] copied [cols][depth], so that the DSP path reads it in
+ * depth order too (TFLM also transposes such an rhs before its loops). */
+static const int8_t *transpose(const tk_batch_matmul_params *p, const int8_t *rhs, int8_t *to) {
+    for (int32_t n = 0; n < p->cols; ++n) {
+        for (int32_t k = 0; k < p->depth; ++k) {
+            to[n * p->depth + k] = rhs[k * p->rhs_depth_stride + n];
+        }
+    }
+    return to;
+}
+
 void tk_batch_matmul_s8(const tk_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
-                        int8_t *output) {
+                        int8_t *output, int8_t *scratch) {
     const int32_t plane = p->rows * p->cols;
+    const tk_batch_matmul_params *q = p;
     void (*run)(const tk_batch_matmul_params *, const int8_t *, const int8_t *, int8_t *) = matmul;
+    int copy = 0;
 #if TK_NN_SIMD
+    tk_batch_matmul_params t = *p;
     if (p->lhs_depth_stride == 1 && p->rhs_depth_stride == 1) {
         run = matmul_simd;
+    } else if (p->lhs_depth_stride == 1 && p->rhs_col_stride == 1 && scratch != 0) {
+        t.rhs_col_stride = p->depth;
+        t.rhs_depth_stride = 1;
+        q = &t;
+        run = matmul_simd;
+        copy = 1;
     }
 #endif
     for (int32_t b0 = 0; b0 < p->batch_dims[0]; ++b0) {
         for (int32_t b1 = 0; b1 < p->batch_dims[1]; ++b1) {
             for (int32_t b2 = 0; b2 < p->batch_dims[2]; ++b2) {
-                run(p, lhs + b0 * p->lhs_batch_stride[0] + b1 * p->lhs_batch_stride[1]
+                const int8_t *r = rhs + b0 * p->rhs_batch_stride[0]
+                                + b1 * p->rhs_batch_stride[1] + b2 * p->rhs_batch_stride[2];
+                run(q, lhs + b0 * p->lhs_batch_stride[0] + b1 * p->lhs_batch_stride[1]
                            + b2 * p->lhs_batch_stride[2],
-                    rhs + b0 * p->rhs_batch_stride[0] + b1 * p->rhs_batch_stride[1]
-                        + b2 * p->rhs_batch_stride[2], output);
+                    copy ? transpose(p, r, scratch) : r, output);
                 output += plane;
             }
         }

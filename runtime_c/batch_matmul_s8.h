@@ -21,6 +21,7 @@ typedef struct {
                                              * right shift in [8, 46] (single rounding) */
 } tk_batch_matmul_params;
 
+/* scratch: depth * cols bytes for a computed rhs stored [depth][cols] (rhs_col_stride 1), or 0 */
 void tk_batch_matmul_s8(const tk_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs,
-                        int8_t *output);
+                        int8_t *output, int8_t *scratch);
 #endif

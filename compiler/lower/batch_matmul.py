@@ -100,6 +100,24 @@ def _requant(op, ctx, lhs, rhs, out):
     return reduced, 15 - shift            # x * reduced, rounded right shift by 15 - shift
 
 
+def _copy_bytes(lhs, rhs, options) -> int:
+    """Scratch for the int8 kernel's DSP path: one computed rhs matrix stored [depth, cols] (no
+    adj_y), copied [cols, depth] so both operands are read in depth order (TFLM transposes it
+    too); 0 where the kernel reads the operands in place (or the matrices are too small)."""
+    if lhs.dtype != "int8" or rhs.is_const or options.get("adj_x") or options.get("adj_y"):
+        return 0
+    if not 2 <= len(rhs.shape) <= 5 or int(rhs.shape[-2]) < 4 or int(rhs.shape[-1]) < 4:
+        return 0
+    return int(rhs.shape[-2]) * int(rhs.shape[-1])
+
+
+def batch_matmul_scratch(op, graph, allowed: bool) -> int:
+    """Bytes of arena BATCH_MATMUL's kernel needs during the op (its lowering asks for the same)."""
+    if not allowed or len(op.inputs) < 2 or min(op.inputs[:2]) < 0:
+        return 0
+    return _copy_bytes(graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], op.options)
+
+
 def lower_batch_matmul(op, ctx):
     lhs, rhs, out = _check(op, ctx)
     le, re, batch, rows, cols, depth, adj_x, adj_y = _geometry(op, ctx, lhs, rhs, out)
@@ -114,10 +132,14 @@ def lower_batch_matmul(op, ctx):
         "rhs_col_stride": rcs, "rhs_depth_stride": rks,
         "lhs_offset": -lhs.quant.zero_point[0], "rhs_offset": -rhs.quant.zero_point[0],
         "output_offset": out.quant.zero_point[0], "multiplier": mult, "shift": shift})
-    func, src = (("tk_batch_matmul_s8", "batch_matmul_s8.c") if lhs.dtype == "int8" else
-                 ("tk_batch_matmul_s16", "batch_matmul_s16.c"))
     macs = batch[0] * batch[1] * batch[2] * rows * cols * depth
-    ctx.call(op, func, [p, lptr, rptr, ctx.ptr(op.outputs[0])], [src], macs=macs)
+    args = [p, lptr, rptr, ctx.ptr(op.outputs[0])]
+    if lhs.dtype == "int16":
+        ctx.call(op, "tk_batch_matmul_s16", args, ["batch_matmul_s16.c"], macs=macs)
+        return
+    nbytes = _copy_bytes(lhs, rhs, op.options) if ctx.scratch_allowed(op) else 0
+    args.append(ctx.scratch(op, nbytes, "int8_t") if nbytes else "0")
+    ctx.call(op, "tk_batch_matmul_s8", args, ["batch_matmul_s8.c"], macs=macs)
 
 
 def _arr(values) -> str:
@@ -129,3 +151,4 @@ LOWERINGS = {"BATCH_MATMUL": lower_batch_matmul}
 TYPES = {"BATCH_MATMUL": ("int8", "int16")}
 # operands as the validator checks them (context.Operands)
 OPERANDS = {"BATCH_MATMUL": Operands(("a", "a"), ("lhs", "rhs"))}
+SCRATCH = {"BATCH_MATMUL": batch_matmul_scratch}
