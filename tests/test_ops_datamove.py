@@ -441,22 +441,55 @@ open(sys.argv[1] + "/ops.tflite", "wb").write(convert(m, data((6, 8))))
 '''
 
 
-def test_converted_keras_models(tmp_path):
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
     import subprocess
     import sys
     from pathlib import Path
     pytest.importorskip("tensorflow")
-    r = subprocess.run([sys.executable, "-c", _KERAS, str(tmp_path), str(Path(__file__).parent)],
+    d = tmp_path_factory.mktemp("keras")
+    r = subprocess.run([sys.executable, "-c", _KERAS, str(d), str(Path(__file__).parent)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+    return d
+
+
+def _keras_rows(g):
+    x = np.random.default_rng(0).integers(-128, 128, (ROWS, *g.tensors[g.inputs[0]].shape))
+    x = x.astype(np.int8)
+    x[0], x[1] = -128, 127
+    return x
+
+
+def test_converted_keras_models(converted):
     seen = set()
     for name in ("flatten", "permute", "ops"):
-        buf = (tmp_path / f"{name}.tflite").read_bytes()
+        buf = (converted / f"{name}.tflite").read_bytes()
         g = parse_tflite(buf)
         seen.update(op.opcode for op in g.ops)
-        x = np.random.default_rng(0).integers(-128, 128, (ROWS, *g.tensors[g.inputs[0]].shape))
-        x = x.astype(np.int8)
-        x[0], x[1] = -128, 127
         n = len(g.outputs)
-        assert assert_cases_match_tflm(buf, [x], [f"{name}{k}" for k in range(n)]) > 0
+        assert assert_cases_match_tflm(buf, [_keras_rows(g)], [f"{name}{k}" for k in range(n)]) > 0
     assert {"SHAPE", "STRIDED_SLICE", "PACK", "TRANSPOSE", "SPLIT", "GATHER", "SLICE"} <= seen
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "sifive_e"])
+def test_converted_keras_model_on_board(converted, board, tmp_path):
+    """The keras.ops model (SPLIT, GATHER, TRANSPOSE, STRIDED_SLICE, PACK, SLICE) under QEMU."""
+    import shutil
+    from tflm_oracle import tflm_run
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    b = get_board(board)
+    tools = {"mps2-an386": ("arm-none-eabi-gcc", "qemu-system-arm"),
+             "sifive_e": ("riscv64-unknown-elf-gcc", "qemu-system-riscv32")}[board]
+    if not all(shutil.which(t) for t in tools):
+        pytest.skip(f"{' or '.join(tools)} is not installed")
+    buf = (converted / "ops.tflite").read_bytes()
+    c = compile_graph(parse_tflite(buf))
+    x = _keras_rows(c.graph)[:8]
+    ref = tflm_run(buf, [x], len(c.graph.outputs))
+    build_firmware(c, b, tmp_path / "fw")
+    res = run_firmware(tmp_path / "fw", b, c.graph, [x])
+    for k, (o, r) in enumerate(zip(res.outputs, ref)):
+        assert int((o.reshape(r.shape) != r).sum()) == 0, f"{board}: output {k} differs"
