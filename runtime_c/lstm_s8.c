@@ -8,154 +8,235 @@
  * elementwise product is below 2^30 in magnitude (tk_requant_fast's range). */
 #include "lstm_s8.h"
 
-/* TFLM's sigmoid_table_uint16: sigmoid(k / 24) in 0.16 fixed point, k = 0..255 (the values of
- * its table, on which its int16 logistic and tanh interpolate) */
-static const uint16_t tk_lstm_sigmoid_tab[256] = {
-    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498,
-    40149, 40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255,
-    46817, 47369, 47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865,
-    52311, 52745, 53169, 53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174,
-    56503, 56823, 57133, 57433, 57724, 58007, 58280, 58544, 58800, 59048, 59288,
-    59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110, 61279, 61441,
-    61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886,
-    62990, 63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835,
-    63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450,
-    64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786, 64816, 64845,
-    64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079, 65097,
-    65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
-    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360,
-    65367, 65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425,
-    65429, 65433, 65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465,
-    65468, 65471, 65474, 65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491,
-    65493, 65495, 65497, 65498, 65500, 65501, 65503, 65504, 65505, 65507, 65508,
-    65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516, 65517, 65517, 65518,
-    65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524, 65525,
-    65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529,
-    65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531,
-    65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533,
-    65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
-    65534, 65534, 65535
+#if defined(__ARM_FEATURE_SAT)
+#include <arm_acle.h>
+#endif
+
+/* TFLM's sigmoid_table_uint16 (sigmoid(k / 24) in 0.16 fixed point, on which its int16 logistic
+ * and tanh interpolate), as base[k] = table[k] << 9 and delta[k] = table[k + 1] - table[k] */
+static const uint32_t tk_lstm_base[256] = {
+    16777216, 17126912, 17476096, 17824256, 18172416, 18518528, 18863616, 19206656,
+    19548160, 19886592, 20222976, 20556288, 20886528, 21213184, 21536768, 21856256,
+    22171648, 22482944, 22789632, 23092224, 23389696, 23682560, 23970304, 24252928,
+    24530432, 24802816, 25069568, 25331200, 25587200, 25837568, 26082304, 26321408,
+    26554880, 26783232, 27005440, 27222528, 27433472, 27639296, 27839488, 28034560,
+    28224000, 28408320, 28587008, 28761088, 28929536, 29093376, 29252096, 29405696,
+    29554688, 29699584, 29839360, 29974528, 30105600, 30232576, 30355456, 30473728,
+    30588416, 30699008, 30806016, 30909440, 31009280, 31105536, 31198720, 31288320,
+    31374848, 31457792, 31538688, 31616000, 31690752, 31762432, 31832064, 31898624,
+    31963136, 32025088, 32084992, 32142336, 32197632, 32250880, 32302080, 32351232,
+    32398848, 32444416, 32488448, 32530432, 32570880, 32609792, 32647680, 32683520,
+    32718336, 32751616, 32783360, 32814080, 32843776, 32872448, 32899584, 32925696,
+    32950784, 32975360, 32998400, 33020928, 33042432, 33062912, 33082368, 33101824,
+    33119744, 33137152, 33154048, 33170432, 33185792, 33200640, 33214976, 33228800,
+    33242112, 33254400, 33266688, 33278464, 33289728, 33299968, 33310720, 33320448,
+    33329664, 33338880, 33347584, 33356288, 33363968, 33371648, 33379328, 33386496,
+    33393152, 33399808, 33405952, 33412096, 33417728, 33423360, 33428992, 33434112,
+    33438720, 33443328, 33447936, 33452544, 33456640, 33460224, 33464320, 33467904,
+    33471488, 33475072, 33478144, 33481216, 33484288, 33486848, 33489920, 33492480,
+    33495040, 33497600, 33499648, 33501696, 33504256, 33506304, 33507840, 33509888,
+    33511936, 33513472, 33515008, 33516544, 33518080, 33519616, 33521152, 33522688,
+    33523712, 33525248, 33526272, 33527296, 33528320, 33529856, 33530368, 33531392,
+    33532416, 33533440, 33534464, 33534976, 33536000, 33536512, 33537536, 33538048,
+    33538560, 33539584, 33540096, 33540608, 33541120, 33541632, 33542144, 33542656,
+    33543168, 33543680, 33544192, 33544704, 33544704, 33545216, 33545728, 33546240,
+    33546240, 33546752, 33547264, 33547264, 33547776, 33547776, 33548288, 33548288,
+    33548800, 33548800, 33549312, 33549312, 33549312, 33549824, 33549824, 33550336,
+    33550336, 33550336, 33550848, 33550848, 33550848, 33550848, 33551360, 33551360,
+    33551360, 33551360, 33551872, 33551872, 33551872, 33551872, 33551872, 33552384,
+    33552384, 33552384, 33552384, 33552384, 33552384, 33552896, 33552896, 33552896,
+    33552896, 33552896, 33552896, 33552896, 33552896, 33553408, 33553408, 33553408,
+    33553408, 33553408, 33553408, 33553408, 33553408, 33553408, 33553408, 33553920
+};
+static const uint16_t tk_lstm_delta[256] = {
+    683, 682, 680, 680, 676, 674, 670, 667, 661, 657, 651, 645, 638, 632, 624, 616,
+    608, 599, 591, 581, 572, 562, 552, 542, 532, 521, 511, 500, 489, 478, 467, 456,
+    446, 434, 424, 412, 402, 391, 381, 370, 360, 349, 340, 329, 320, 310, 300, 291,
+    283, 273, 264, 256, 248, 240, 231, 224, 216, 209, 202, 195, 188, 182, 175, 169,
+    162, 158, 151, 146, 140, 136, 130, 126, 121, 117, 112, 108, 104, 100, 96, 93,
+    89, 86, 82, 79, 76, 74, 70, 68, 65, 62, 60, 58, 56, 53, 51, 49,
+    48, 45, 44, 42, 40, 38, 38, 35, 34, 33, 32, 30, 29, 28, 27, 26,
+    24, 24, 23, 22, 20, 21, 19, 18, 18, 17, 17, 15, 15, 15, 14, 13,
+    13, 12, 12, 11, 11, 11, 10, 9, 9, 9, 9, 8, 7, 8, 7, 7,
+    7, 6, 6, 6, 5, 6, 5, 5, 5, 4, 4, 5, 4, 3, 4, 4,
+    3, 3, 3, 3, 3, 3, 3, 2, 3, 2, 2, 2, 3, 1, 2, 2,
+    2, 2, 1, 2, 1, 2, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1,
+    0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0,
+    0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0
 };
 
 static inline int32_t tk_lstm_sat16(int32_t x) {
+#if defined(__ARM_FEATURE_SAT)
+    return __ssat(x, 16);
+#else
     return x < -32768 ? -32768 : (x > 32767 ? 32767 : x);
+#endif
 }
 
 /* TFLM's int16 logistic with a power-of-two input scale (input multiplier 3, no shift): x in
- * Q3.12, result Q0.15 in [0, 32767]. |3x| <= 98304, so the table index k stays <= 192. */
+ * Q3.12, result Q0.15 in [0, 32767]. |3x| <= 98304, so the table index k stays <= 192. TFLM
+ * rounds a negative input's result as ((1 << 25) - r + 511) >> 10, which is exactly
+ * 32768 - ((r + 512) >> 10). */
 static inline int32_t tk_lstm_sigmoid(int32_t x) {
     const int32_t v = 3 * x;
     const uint32_t a = (uint32_t)(v < 0 ? -v : v);
     const uint32_t k = a >> 9;
-    const uint32_t ua = tk_lstm_sigmoid_tab[k], ub = tk_lstm_sigmoid_tab[k + 1];
-    uint32_t r = (ua << 9) + (a & 0x1FFu) * (ub - ua);
-    r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
-    return (int32_t)(r >> 10);
+    const int32_t r = (int32_t)((tk_lstm_base[k] + (a & 0x1FFu) * tk_lstm_delta[k] + 512u) >> 10);
+    return v >= 0 ? r : 32768 - r;
 }
 
-/* TFLM's int16 tanh on v, the input already scaled to 3 * Q3.12: result Q0.15 */
+/* TFLM's int16 tanh on v, the input already scaled to 3 * Q3.12: result Q0.15. Its r =
+ * (table[k] << 8) + (a & 255) * delta is taken twice (so base[] serves), and a negative input's
+ * (-r + 2^23 + 127) >> 8 is exactly -((r - 2^23 + 128) >> 8). */
 static inline int32_t tk_lstm_tanh_scaled(int32_t v) {
     const uint32_t a = (uint32_t)(v < 0 ? -v : v);
     const uint32_t k = a >> 8;
-    int32_t r;
-    if (k >= 255) {
-        r = 0xFFFF << 8;
-    } else {
-        const uint32_t ua = tk_lstm_sigmoid_tab[k], ub = tk_lstm_sigmoid_tab[k + 1];
-        r = (int32_t)((ua << 8) + (a & 0xFFu) * (ub - ua));
-    }
-    r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-    return r >> 8;
+    if (k >= 255) return v >= 0 ? 32767 : -32767;
+    const int32_t r2 = (int32_t)(tk_lstm_base[k] + ((a & 0xFFu) << 1) * tk_lstm_delta[k]);
+    const int32_t t = (r2 - (1 << 24) + (1 << 8)) >> 9;
+    return v >= 0 ? t : -t;
 }
 
-/* MultiplyByQuantizedMultiplier, or its fast form (shift held as -shift - 1) */
-static inline int32_t tk_lstm_rq(int32_t x, int32_t m, int32_t s, int32_t fast) {
-    return fast ? tk_requant_fast(x, m, s, 1) : tk_conv_requant(x, m, s);
-}
+/* Four accumulators: the four gate rows of one state element */
+typedef struct {
+    int32_t s0, s1, s2, s3;
+} tk_lstm_acc;
 
-/* acc[0..3] += the four rows of one weight block (4 * D bytes, row-blocked) dotted with v */
-static inline void tk_lstm_dot4(const int8_t *v, int32_t D, const int8_t *w, int32_t *acc) {
-    const int32_t D4 = D & ~3;
-    int32_t d = 0;
-#if TK_NN_SIMD
-    int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
-    for (; d < D4; d += 4, w += 16) {
-        const uint32_t xv = tk_ld4(v + d);
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+/* n >= 1 groups of four inputs against a block's four rows: per group one input word split into
+ * its even and odd lanes, four weight words, eight SXTB16, eight SMLAD (as fully_connected_s8.c) */
+static inline void tk_lstm_mac4(const int8_t **x, const int8_t **w, int32_t n, tk_lstm_acc *a) {
+    const int8_t *px = *x, *pw = *w;
+    int32_t s0 = a->s0, s1 = a->s1, s2 = a->s2, s3 = a->s3;
+    uint32_t xv, xe, u0, u1, ue;
+#define TK_LSTM_ROW(s, u)                           \
+        "sxtb16 %[ue], %[" #u "]\n\t"               \
+        "sxtb16 %[" #u "], %[" #u "], ror #8\n\t"   \
+        "smlad  %[" #s "], %[xe], %[ue], %[" #s "]\n\t" \
+        "smlad  %[" #s "], %[xv], %[" #u "], %[" #s "]\n\t"
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[xv], [%[px]], #4\n\t"
+        "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
+        "sxtb16 %[xe], %[xv]\n\t"
+        "sxtb16 %[xv], %[xv], ror #8\n\t"
+        TK_LSTM_ROW(s0, u0)
+        TK_LSTM_ROW(s1, u1)
+        "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
+        TK_LSTM_ROW(s2, u0)
+        TK_LSTM_ROW(s3, u1)
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [px] "+r"(px), [pw] "+r"(pw), [n] "+r"(n), [s0] "+r"(s0), [s1] "+r"(s1),
+          [s2] "+r"(s2), [s3] "+r"(s3), [xv] "=&r"(xv), [xe] "=&r"(xe), [u0] "=&r"(u0),
+          [u1] "=&r"(u1), [ue] "=&r"(ue)
+        :
+        : "cc", "memory");
+#undef TK_LSTM_ROW
+    *x = px, *w = pw;
+    a->s0 = s0, a->s1 = s1, a->s2 = s2, a->s3 = s3;
+}
+#elif TK_NN_SIMD
+static inline void tk_lstm_mac4(const int8_t **x, const int8_t **w, int32_t n, tk_lstm_acc *a) {
+    const int8_t *px = *x, *pw = *w;
+    for (; n > 0; --n, px += 4, pw += 16) {
+        const uint32_t xv = tk_ld4(px);
         const uint32_t xe = tk_sxtb16(xv), xo = tk_sxtb16_ror8(xv);
-        const uint32_t u0 = tk_ld4(w), u1 = tk_ld4(w + 4), u2 = tk_ld4(w + 8), u3 = tk_ld4(w + 12);
-        s0 = tk_smlad(xo, tk_sxtb16_ror8(u0), tk_smlad(xe, tk_sxtb16(u0), s0));
-        s1 = tk_smlad(xo, tk_sxtb16_ror8(u1), tk_smlad(xe, tk_sxtb16(u1), s1));
-        s2 = tk_smlad(xo, tk_sxtb16_ror8(u2), tk_smlad(xe, tk_sxtb16(u2), s2));
-        s3 = tk_smlad(xo, tk_sxtb16_ror8(u3), tk_smlad(xe, tk_sxtb16(u3), s3));
+        const uint32_t u0 = tk_ld4(pw), u1 = tk_ld4(pw + 4), u2 = tk_ld4(pw + 8),
+                       u3 = tk_ld4(pw + 12);
+        a->s0 = tk_smlad(xo, tk_sxtb16_ror8(u0), tk_smlad(xe, tk_sxtb16(u0), a->s0));
+        a->s1 = tk_smlad(xo, tk_sxtb16_ror8(u1), tk_smlad(xe, tk_sxtb16(u1), a->s1));
+        a->s2 = tk_smlad(xo, tk_sxtb16_ror8(u2), tk_smlad(xe, tk_sxtb16(u2), a->s2));
+        a->s3 = tk_smlad(xo, tk_sxtb16_ror8(u3), tk_smlad(xe, tk_sxtb16(u3), a->s3));
     }
-    for (; d < D; ++d, w += 4) {
-        s0 = tk_add_wrap_s32(s0, v[d] * w[0]);
-        s1 = tk_add_wrap_s32(s1, v[d] * w[1]);
-        s2 = tk_add_wrap_s32(s2, v[d] * w[2]);
-        s3 = tk_add_wrap_s32(s3, v[d] * w[3]);
+    *x = px, *w = pw;
+}
+#endif
+
+/* bias[0..3] + the four rows of one weight block (4 * D bytes at *w, row-blocked) dotted with
+ * v; *w is advanced past the block */
+static inline __attribute__((always_inline)) tk_lstm_acc tk_lstm_dot4(
+    const int8_t *v, int32_t D, const int8_t **w,
+                                       const int32_t *bias) {
+    const int32_t D4 = D & ~3;
+    const int8_t *pw = *w;
+    tk_lstm_acc a;
+#if TK_NN_SIMD
+    a.s0 = bias[0], a.s1 = bias[1], a.s2 = bias[2], a.s3 = bias[3];
+    const int8_t *px = v;
+    if (D4) tk_lstm_mac4(&px, &pw, D4 >> 2, &a);
+    for (int32_t d = D4; d < D; ++d, pw += 4) {
+        a.s0 = tk_add_wrap_s32(a.s0, v[d] * pw[0]);
+        a.s1 = tk_add_wrap_s32(a.s1, v[d] * pw[1]);
+        a.s2 = tk_add_wrap_s32(a.s2, v[d] * pw[2]);
+        a.s3 = tk_add_wrap_s32(a.s3, v[d] * pw[3]);
     }
-    acc[0] = s0, acc[1] = s1, acc[2] = s2, acc[3] = s3;
 #else
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;     /* raw sums, |sum| < 2^30 */
-    for (; d < D4; d += 4, w += 16) {
+    int32_t d = 0;
+    for (; d < D4; d += 4, pw += 16) {
         for (int32_t k = 0; k < 4; ++k) {
             const int32_t xv = v[d + k];
-            s0 += xv * w[k];
-            s1 += xv * w[4 + k];
-            s2 += xv * w[8 + k];
-            s3 += xv * w[12 + k];
+            s0 += xv * pw[k];
+            s1 += xv * pw[4 + k];
+            s2 += xv * pw[8 + k];
+            s3 += xv * pw[12 + k];
         }
     }
-    for (; d < D; ++d, w += 4) {
-        s0 += v[d] * w[0];
-        s1 += v[d] * w[1];
-        s2 += v[d] * w[2];
-        s3 += v[d] * w[3];
+    for (; d < D; ++d, pw += 4) {
+        s0 += v[d] * pw[0];
+        s1 += v[d] * pw[1];
+        s2 += v[d] * pw[2];
+        s3 += v[d] * pw[3];
     }
-    acc[0] = tk_add_wrap_s32(acc[0], s0);
-    acc[1] = tk_add_wrap_s32(acc[1], s1);
-    acc[2] = tk_add_wrap_s32(acc[2], s2);
-    acc[3] = tk_add_wrap_s32(acc[3], s3);
+    a.s0 = tk_add_wrap_s32(bias[0], s0);
+    a.s1 = tk_add_wrap_s32(bias[1], s1);
+    a.s2 = tk_add_wrap_s32(bias[2], s2);
+    a.s3 = tk_add_wrap_s32(bias[3], s3);
 #endif
+    *w = pw;
+    return a;
 }
 
-/* One time step of one batch: x [I], h [S] (read), c [S] (updated), out [S] (new h) */
-static void tk_lstm_step(const tk_lstm_params *p, const int8_t *x, const int8_t *h, int16_t *c,
-                         int8_t *out) {
+/* MultiplyByQuantizedMultiplier, or its fast form (shift held as -shift - 1); `fast` is a
+ * constant where this is inlined */
+static inline int32_t tk_lstm_rq(int32_t x, int32_t m, int32_t s, int32_t fast, int32_t k1) {
+    return fast ? tk_requant_fast(x, m, s, k1) : tk_conv_requant(x, m, s) + (k1 >> 1);
+}
+
+/* a gate's input: the two FCs requantized to int16 each, added with saturation */
+static inline int32_t tk_lstm_gate(int32_t ai, int32_t ah, const int32_t *rq, int32_t fast) {
+    return tk_lstm_sat16(tk_lstm_sat16(tk_lstm_rq(ai, rq[0], rq[1], fast, 1)) +
+                         tk_lstm_sat16(tk_lstm_rq(ah, rq[2], rq[3], fast, 1)));
+}
+
+/* One time step of one batch: x [I], h [S] (read), c [S] (updated), out [S] (new h). `fast`
+ * (the gate FCs) and `mfast` (the products) are constants in each inlined copy. */
+static inline __attribute__((always_inline)) void tk_lstm_step(
+    const tk_lstm_params *p, const int8_t *x, const int8_t *h, int16_t *c, int8_t *out,
+    const int32_t fast, const int32_t mfast) {
     const int32_t I = p->input_size, S = p->state_size;
-    const int32_t *rq = p->rq;
-    const int32_t fast = p->rq_fast, mfast = p->mul_fast;
-    const int32_t k1 = 1 + 2 * p->hidden_offset;
-    for (int32_t j = 0; j < S; ++j) {
-        int32_t ai[4], ah[4], g[4];
-        for (int32_t k = 0; k < 4; ++k) {
-            ai[k] = p->bias_in[4 * j + k];
-            ah[k] = p->bias_rec[4 * j + k];
-        }
-        tk_lstm_dot4(x, I, p->w_in + 4 * j * I, ai);
-        tk_lstm_dot4(h, S, p->w_rec + 4 * j * S, ah);
-        for (int32_t k = 0; k < 4; ++k) {
-            g[k] = tk_lstm_sat16(tk_lstm_sat16(tk_lstm_rq(ai[k], rq[4 * k], rq[4 * k + 1], fast)) +
-                                 tk_lstm_sat16(tk_lstm_rq(ah[k], rq[4 * k + 2], rq[4 * k + 3], fast)));
-        }
-        const int32_t ig = tk_lstm_sigmoid(g[0]), fg = tk_lstm_sigmoid(g[1]);
-        const int32_t zg = tk_lstm_tanh_scaled(3 * g[2]), og = tk_lstm_sigmoid(g[3]);
-        int32_t cj;
-        if (mfast) {
-            cj = tk_lstm_sat16(tk_requant_fast(fg * c[j], p->forget_mult, p->forget_shift, 1)) +
-                 tk_lstm_sat16(tk_requant_fast(ig * zg, p->input_mult, p->input_shift, 1));
-        } else {
-            cj = tk_lstm_sat16(tk_conv_requant(fg * c[j], p->forget_mult, p->forget_shift)) +
-                 tk_lstm_sat16(tk_conv_requant(ig * zg, p->input_mult, p->input_shift));
-        }
-        cj = tk_lstm_sat16(cj);
-        if (p->cell_clip >= 0) cj = tk_clamp(cj, -p->cell_clip, p->cell_clip);
+    const int32_t *rq = p->rq, *bi = p->bias_in, *br = p->bias_rec;
+    const int8_t *wi = p->w_in, *wr = p->w_rec;
+    for (int32_t j = 0; j < S; ++j, bi += 4, br += 4) {
+        const tk_lstm_acc ai = tk_lstm_dot4(x, I, &wi, bi);
+        const tk_lstm_acc ah = tk_lstm_dot4(h, S, &wr, br);
+        const int32_t ig = tk_lstm_sigmoid(tk_lstm_gate(ai.s0, ah.s0, rq, fast));
+        const int32_t fg = tk_lstm_sigmoid(tk_lstm_gate(ai.s1, ah.s1, rq + 4, fast));
+        const int32_t zg = tk_lstm_tanh_scaled(3 * tk_lstm_gate(ai.s2, ah.s2, rq + 8, fast));
+        const int32_t og = tk_lstm_sigmoid(tk_lstm_gate(ai.s3, ah.s3, rq + 12, fast));
+        /* the cell: sat16(f * c) + sat16(i * z), saturated, then clipped; [cell_min, cell_max]
+         * lies within int16, so one clamp does both */
+        const int32_t cj = tk_clamp(
+            tk_lstm_sat16(tk_lstm_rq(fg * c[j], p->forget_mult, p->forget_shift, mfast, 1)) +
+                tk_lstm_sat16(tk_lstm_rq(ig * zg, p->input_mult, p->input_shift, mfast, 1)),
+            p->cell_min, p->cell_max);
         c[j] = (int16_t)cj;
         const int32_t t = tk_lstm_tanh_scaled((cj * p->tanh_mult + p->tanh_round) >> p->tanh_shift);
-        const int32_t hv = mfast ? tk_requant_fast(t * og, p->hidden_mult, p->hidden_shift, k1)
-                                 : tk_conv_requant(t * og, p->hidden_mult, p->hidden_shift) +
-                                       p->hidden_offset;
-        out[j] = (int8_t)tk_clamp(hv, -128, 127);
+        out[j] = (int8_t)tk_clamp(tk_lstm_rq(t * og, p->hidden_mult, p->hidden_shift, mfast,
+                                             1 + 2 * p->hidden_offset), -128, 127);
     }
 }
 
@@ -165,9 +246,15 @@ void tk_lstm_s8(const tk_lstm_params *p, const int8_t *input, int8_t *hidden, in
     for (int32_t b = 0; b < B; ++b) {
         for (int32_t t = 0; t < T; ++t) {
             const int32_t row = p->time_major ? t * B + b : b * T + t;
-            int8_t *out = output + row * S;
-            tk_lstm_step(p, input + row * I, hidden + b * S, cell + b * S, out);
-            memcpy(hidden + b * S, out, (size_t)S);
+            const int8_t *x = input + row * I;
+            int8_t *h = hidden + b * S, *out = output + row * S;
+            int16_t *c = cell + b * S;
+            if (p->rq_fast && p->mul_fast) {
+                tk_lstm_step(p, x, h, c, out, 1, 1);
+            } else {
+                tk_lstm_step(p, x, h, c, out, p->rq_fast, p->mul_fast);
+            }
+            memcpy(h, out, (size_t)S);
         }
     }
 }

@@ -4,7 +4,7 @@
  * Per batch b and time step t, for every state element j:
  *   pre[g] = sat16(sat16(rq_in_g(bias_in + W_in[g] . x)) + sat16(rq_rec_g(bias_rec + W_rec[g] . h)))
  *   i = sigmoid(pre[0]), f = sigmoid(pre[1]), z = tanh(pre[2]), o = sigmoid(pre[3])  (Q0.15)
- *   c = sat16(f * c (forget_*) + i * z (input_*)), clipped to +-cell_clip when cell_clip >= 0
+ *   c = sat16(f * c (forget_*) + i * z (input_*)), clipped to [cell_min, cell_max]
  *   h = tanh_cell(c) * o (hidden_*), int8 with the hidden state's zero point
  * where gate g is 0 input, 1 forget, 2 cell, 3 output. The four rows of one state element form
  * one block of four weight rows (row 4j+g), so a single pass gives all four gates of j, and the
@@ -35,7 +35,8 @@ typedef struct {
     int32_t mul_fast;
     /* tanh of the cell state: its input is (c * tanh_mult + tanh_round) >> tanh_shift */
     int32_t tanh_mult, tanh_round, tanh_shift;
-    int32_t cell_clip;               /* -1: none (TFLM's cell_clip <= 0), else 0..32767 */
+    /* the cell state's clamp: TFLM's cell clip +-q when cell_clip > 0, else int16's range */
+    int32_t cell_min, cell_max;
 } tk_lstm_params;
 
 void tk_lstm_s8(const tk_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,

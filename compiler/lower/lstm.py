@@ -6,8 +6,6 @@ that persist across invokes. Everything TFLM's Prepare computes is computed here
 the integer steps (lstm_s8.h)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..errors import UnsupportedError
@@ -189,9 +187,10 @@ def _cell(op, ctx) -> dict:
     fields.update({"tanh_mult": 3 << left, "tanh_round": 0, "tanh_shift": 0} if left >= 0 else
                   {"tanh_mult": 3, "tanh_round": 1 << (-left - 1), "tanh_shift": -left})
     clip = _f32(op.options.get("cell_clip", 0.0))
-    fields["cell_clip"] = int(min(max(clip / cs, -32768.0), 32767.0)) if clip > 0 else -1
-    if clip > 0 and math.isinf(clip):
-        fields["cell_clip"] = 32767
+    # TFLM: static_cast<int16_t>(min(max(clip / scale, -32768), 32767)) when clip > 0
+    q = int(min(max(clip / cs, -32768.0), 32767.0)) if clip > 0 else None
+    fields.update({"cell_min": -32768, "cell_max": 32767} if q is None else
+                  {"cell_min": -q, "cell_max": q})
     return fields
 
 
