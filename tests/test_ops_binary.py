@@ -343,3 +343,62 @@ def test_bit_exact_on_board(board, tmp_path):
            if o.reshape(r.shape).tobytes() != r.tobytes()]
     assert not bad, f"{board}: cases differ from TFLM: {bad}"
     assert len(m.names) > 20
+
+
+# ---- the ops as TensorFlow's converter writes them, int8 and 16x8 (int16 activations): Keras
+# Add, Subtract, Multiply, Maximum, Minimum, keras.ops abs, square of a difference (SQUARED_
+# DIFFERENCE), greater and less_equal (int8 only: the converter has no 16x8 GREATER)
+_KERAS = r'''
+import sys
+import numpy as np
+import keras
+import tensorflow as tf
+keras.utils.set_random_seed(1)
+a = keras.Input((8, 6), batch_size=1, name="a")
+b = keras.Input((1, 6), batch_size=1, name="b")
+s, d = keras.layers.Add()([a, b]), keras.layers.Subtract()([a, b])
+mn = keras.layers.Minimum()([keras.layers.Maximum()([keras.layers.Multiply()([s, d]), a]), d])
+ab = keras.ops.abs(mn)
+sq = keras.ops.square(keras.ops.subtract(ab, a))
+models = {"16x8": keras.Model([a, b], [sq, mn, ab]),
+          "int8": keras.Model([a, b], [sq, keras.ops.greater(a, b), ab,
+                                       keras.ops.less_equal(sq, mn)])}
+rng = np.random.default_rng(0)
+data = [{"a": rng.normal(size=(1, 8, 6)).astype(np.float32),
+         "b": rng.normal(size=(1, 1, 6)).astype(np.float32)} for _ in range(30)]
+for mode, model in models.items():
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: iter(data)
+    ops = tf.lite.OpsSet
+    conv.target_spec.supported_ops = [
+        ops.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 if mode == "16x8"
+        else ops.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int16 if mode == "16x8" \
+        else tf.int8
+    open(sys.argv[1] + f"/{mode}.tflite", "wb").write(conv.convert())
+'''
+
+
+def test_converted_keras_models(tmp_path):
+    import subprocess
+    import sys
+    from tinykiln.frontend.tflite_import import parse_tflite as parse
+    pytest.importorskip("tensorflow")
+    r = subprocess.run([sys.executable, "-c", _KERAS, str(tmp_path)], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    seen = set()
+    for mode, dt in (("16x8", "int16"), ("int8", "int8")):
+        buf = (tmp_path / f"{mode}.tflite").read_bytes()
+        g = parse(buf)
+        seen.update((op.opcode, g.tensors[op.inputs[0]].dtype) for op in g.ops)
+        m, rows = _Model(seed=3), []
+        for i in g.inputs:
+            rows.append(m._values(dt, (ROWS, *g.tensors[i].shape)))
+            rows[-1][0], rows[-1][1] = np.iinfo(NP[dt]).min, np.iinfo(NP[dt]).max
+        names = [f"{mode}_{k}" for k in range(len(g.outputs))]
+        assert assert_cases_match_tflm(buf, rows, names) > 0
+    want = {(o, t) for o in ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "ABS",
+                             "SQUARED_DIFFERENCE") for t in ("int8", "int16")}
+    assert want | {("GREATER", "int8"), ("LESS_EQUAL", "int8")} <= seen
