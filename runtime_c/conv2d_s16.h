@@ -22,6 +22,13 @@ typedef struct {
 void tk_conv2d_s16(const tk_conv_s16_params *p, const int16_t *input, const int8_t *filter,
                    const int64_t *bias, int16_t *output);
 
+/* tk_conv2d_s16's fast sibling (conv2d_s16_fast.c), for groups == 1 and dil_w == 1: the same
+ * result; `filter` quad-swapped (tk_dot_s16_s8) along each (output channel, ky) run of
+ * filter.w * input.c taps, which meets a contiguous run of the input wherever the filter row
+ * lies wholly inside the image. */
+void tk_conv2d_s16_fast(const tk_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                        const int64_t *bias, int16_t *output);
+
 void tk_depthwise_conv2d_s16(const tk_conv_s16_params *p, const int16_t *input,
                              const int8_t *filter, const int64_t *bias, int16_t *output);
 #endif

@@ -17,4 +17,10 @@ typedef struct {
 
 void tk_fully_connected_s16(const tk_fc_s16_params *p, const int16_t *input,
                             const int8_t *weights, const int64_t *bias, int16_t *output);
+/* tk_fully_connected_s16's fast sibling (fully_connected_s16_fast.c): the same result; each
+ * weights row quad-swapped (tk_dot_s16_s8) and `bias` the compiler's folded bias, bias +
+ * input_offset * sum of the row's weights in int64 (never 0; quant.input_offset unread). */
+void tk_fully_connected_s16_fast(const tk_fc_s16_params *p, const int16_t *input,
+                                 const int8_t *weights, const int64_t *folded_bias,
+                                 int16_t *output);
 #endif

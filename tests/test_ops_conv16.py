@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from modelgen import ModelBuilder
-from tflm_oracle import assert_cases_match_tflm
+import tinykiln.lower.conv16 as conv16
+from tflm_oracle import tflm_run
 from tinykiln.compile import compile_graph
 from tinykiln.errors import TinykilnError
 from tinykiln.frontend.tflite_import import parse_tflite
 from tinykiln.lower.multipliers import quantize_multiplier
+from tinykiln.targets.hostrun import HostBuild
 
 ROWS = 50
 IN_SCALE = 1.0 / 4096
@@ -135,21 +137,94 @@ def _add_case(b: ModelBuilder, c: dict, rng, rows: list) -> int:
     return y
 
 
-def test_conv16_cases_bit_exact():
+@pytest.fixture(scope="module")
+def table_model():
+    """All cases in one model: its bytes, the input rows and TFLM's outputs."""
     rng = np.random.default_rng(16)
     b, rows = ModelBuilder("conv16_cases"), []
     for c in CASES:
         _add_case(b, c, rng, rows)
     buf = b.build()
-    g = parse_tflite(buf)
-    # the edge cases reach both ends of the shift range TFLM's int64 requantization takes
+    return buf, rows, tflm_run(buf, rows, len(CASES))
+
+
+def test_edge_multipliers_are_covered(table_model):
+    """The edge cases reach both ends of the shift range TFLM's int64 requantization takes."""
+    g = parse_tflite(table_model[0])
     shifts = [quantize_multiplier(IN_SCALE * s / g.tensors[op.outputs[0]].quant.scale[0])[1]
               for op in g.ops for s in g.tensors[op.inputs[1]].quant.scale]
     assert min(shifts) <= -30 and max(shifts) == 7
-    kernels = [layer["kernel"] for layer in compile_graph(g).report["layers"]]
-    assert kernels == [{"conv": "tk_conv2d_s16", "dw": "tk_depthwise_conv2d_s16",
-                        "fc": "tk_fully_connected_s16"}[c["op"]] for c in CASES]
-    assert assert_cases_match_tflm(buf, rows, [c["name"] for c in CASES]) > 0
+
+
+# the fast kernels' Cortex-M DSP-extension path, built on the host with C models of the
+# instructions (runtime_c/tk_simd.h)
+SIMD_EMULATION = ["-DTK_DSP_EMULATE_SIMD"]
+
+
+@pytest.mark.parametrize("fast,cflags", [(True, []), (True, SIMD_EMULATION), (False, [])],
+                         ids=["fast", "fast-simd", "reference"])
+def test_conv16_cases_bit_exact(table_model, fast, cflags, monkeypatch):
+    buf, rows, ref = table_model
+    monkeypatch.setattr(conv16, "USE_FAST_KERNELS", fast)
+    compiled = compile_graph(parse_tflite(buf))
+    suffix = "_fast" if fast else ""
+    kernels = [layer["kernel"] for layer in compiled.report["layers"]]
+    # the fast conv takes ungrouped convolutions without dilation along the width
+    assert kernels == [{"conv": "tk_conv2d_s16" + (
+        suffix if c["groups"] == 1 and c["d"][1] == 1 else ""), "dw": "tk_depthwise_conv2d_s16",
+        "fc": "tk_fully_connected_s16" + suffix}[c["op"]] for c in CASES]
+    with HostBuild(compiled, sanitize=True, extra_cflags=cflags) as hb:
+        out = hb.run(rows)
+    bad = {c["name"]: int((o != r).sum()) for c, o, r in zip(CASES, out, ref)
+           if o.shape != r.shape or (o != r).any()}
+    assert not bad, f"differing values per case: {bad}"
+
+
+_DOT_CHECK = r"""
+#include <stdio.h>
+#include "tk_conv16.h"
+static unsigned long long s = 88172645463325252ull;
+static uint32_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return (uint32_t)s; }
+int main(void) {
+    static int16_t x[2000];
+    static int8_t w[2000], ws[2000];
+    long bad = 0;
+    for (int t = 0; t < 3000; ++t) {
+        int32_t n = t < 4 ? 2000 : (int32_t)(rnd() % 700);
+        for (int32_t i = 0; i < n; ++i) {   /* the extremes: products of +-2^22 */
+            x[i] = t < 2 ? (int16_t)-32768 : (int16_t)rnd();
+            w[i] = t < 1 ? (int8_t)-128 : t < 2 ? (int8_t)127 : (int8_t)rnd();
+        }
+        int64_t want = 0;
+        for (int32_t i = 0; i < n; ++i) want += (int32_t)x[i] * w[i];
+        for (int32_t i = 0; i < n; ++i) {   /* quad-swapped, as the compiler stores them */
+            static const int perm[4] = {0, 2, 1, 3};
+            ws[i] = i < n - n % 4 ? w[i - i % 4 + perm[i % 4]] : w[i];
+        }
+        bad += tk_dot_s16_s8(x, ws, n) != want;
+    }
+    printf("%ld\n", bad);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("cflags", [[], SIMD_EMULATION], ids=["portable", "simd"])
+def test_dot_product_is_exact(tmp_path, cflags):
+    """tk_dot_s16_s8 (the fast kernels' inner loop) equals the plain int64 sum, runs of up to
+    2000 taps at the extremes included, in both of its builds."""
+    import shutil
+    import subprocess
+    from tinykiln.resources import resource_dir
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not on PATH")
+    (tmp_path / "t.c").write_text(_DOT_CHECK)
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+                    "-fsanitize=address,undefined", "-fno-sanitize-recover=all", *cflags,
+                    "-I", str(resource_dir("runtime_c")), str(tmp_path / "t.c"), "-o",
+                    str(tmp_path / "t")], check=True)
+    out = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
 
 
 def _one(op="CONV_2D", bias_dtype=np.int64, zp=0, wscale=0.01, bias_value=1000, dm=1):

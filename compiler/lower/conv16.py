@@ -9,6 +9,9 @@ import numpy as np
 from .conv_geometry import ACTIVATIONS, geometry, nest_conv_fields
 from .multipliers import activation_range, quantize_multiplier
 
+# Set to False (tests do) to send CONV_2D and FULLY_CONNECTED to their reference kernels.
+USE_FAST_KERNELS = True
+
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 ACC64_LIMIT = 1 << 47       # TFLM's int64 MultiplyByQuantizedMultiplier holds |x| < 2^47
 TENSOR_TYPE_INT32 = 2       # the schema's TensorType INT32 (quantized_bias_type)
@@ -81,16 +84,28 @@ def requant16(op, ctx, inp, w, out, n_ch: int, acc64: bool, bound: np.ndarray):
     return rq, lo, hi
 
 
-def bias_table(op, ctx, bias_i: int, n: int) -> tuple[str, np.ndarray]:
-    """The bias widened to int64 (C expression, values; "0" and zeros without one)."""
+def bias_table(op, ctx, bias_i: int, n: int, emit: bool = True) -> tuple[str, np.ndarray]:
+    """The bias widened to int64 (C expression, values; "0" and zeros without one); with
+    `emit` False only its values (a kernel that takes a folded bias instead)."""
     if bias_i < 0:
         return "0", np.zeros(n, np.int64)
     b = ctx.tensor(bias_i).data.reshape(-1).astype(np.int64)
     if b.size != n:
         raise ctx.fail(op, f"the bias has {b.size} values for {n} output channels")
+    if not emit:
+        return "", b
     return ctx.const(op, "bias", "int64_t", b,
                      f"bias t{bias_i} ({ctx.tensor(bias_i).dtype}) as int64, one per output "
                      f"channel"), b
+
+
+def quad_swapped(w2d: np.ndarray) -> np.ndarray:
+    """[runs, n] weights in the order tk_dot_s16_s8 (tk_conv16.h) reads them: in every group of
+    four taps of a run w0 w2 w1 w3, a last group of fewer than four as it is."""
+    runs, n = w2d.shape
+    n4 = n - n % 4
+    head = w2d[:, :n4].reshape(runs, -1, 4)[:, :, [0, 2, 1, 3]].reshape(runs, n4)
+    return np.concatenate([head, w2d[:, n4:]], axis=1).reshape(-1).astype(np.int8)
 
 
 def _bound(bias: np.ndarray, w2d: np.ndarray, reach: int) -> np.ndarray:
@@ -125,9 +140,16 @@ def lower_conv2d_s16(op, ctx):
     fields = {**g, "k_h": k_h, "k_w": k_w, "k_c": k_c, "act_min": lo, "act_max": hi, "rq": rq,
               "acc64": int(acc64)}
     p = ctx.params(op, "tk_conv_s16_params", nest_conv_fields(fields))
-    ctx.call(op, "tk_conv2d_s16", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), b,
-                                   ctx.ptr(op.outputs[0])], ["conv2d_s16.c"],
-             macs=g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c)
+    macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c
+    x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
+    if USE_FAST_KERNELS and k_c == in_c and g["dil_w"] == 1:
+        f = ctx.const(op, "w", "int8_t", quad_swapped(w.data.reshape(out_c * k_h, k_w * k_c)),
+                      f"filter t{op.inputs[1]} [{out_c}][{k_h}][{k_w}][{k_c}], each filter row "
+                      f"of {k_w * k_c} taps quad-swapped (w0 w2 w1 w3 per 4; tk_conv16.h)")
+        ctx.call(op, "tk_conv2d_s16_fast", [p, x, f, b, y], ["conv2d_s16_fast.c"], macs=macs)
+    else:
+        ctx.call(op, "tk_conv2d_s16", [p, x, ctx.ptr(op.inputs[1]), b, y], ["conv2d_s16.c"],
+                 macs=macs)
 
 
 def lower_depthwise_conv2d_s16(op, ctx):
@@ -171,7 +193,7 @@ def lower_fully_connected_s16(op, ctx):
         raise ctx.fail(op, f"per-channel weights must have {out_depth} scales along dimension "
                            f"0, one per row")
     bias_i, acc64 = bias_mode(op, ctx, True)
-    b, bias = bias_table(op, ctx, bias_i, out_depth)
+    b, bias = bias_table(op, ctx, bias_i, out_depth, emit=not USE_FAST_KERNELS)
     in_zp = int(inp.quant.zero_point[0])
     bound = _bound(bias, w.data.reshape(out_depth, depth), max(abs(-32768 - in_zp),
                                                               abs(32767 - in_zp)))
@@ -181,6 +203,18 @@ def lower_fully_connected_s16(op, ctx):
         "quant": {"input_offset": -in_zp, "output_offset": int(out.quant.zero_point[0]),
                   "act_min": lo, "act_max": hi},
         "per_channel": int(per_channel), "rq": rq, "acc64": int(acc64)})
-    ctx.call(op, "tk_fully_connected_s16", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), b,
-                                            ctx.ptr(op.outputs[0])], ["fully_connected_s16.c"],
-             macs=batches * depth * out_depth)
+    x, y, macs = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0]), batches * depth * out_depth
+    if USE_FAST_KERNELS:
+        w2d = w.data.reshape(out_depth, depth)
+        folded = bias - in_zp * w2d.astype(np.int64).sum(axis=1)    # |.| < 2^47 (bound)
+        fb = ctx.const(op, "fbias", "int64_t", folded,
+                       f"folded bias per output row: {'bias t%d' % bias_i if bias_i >= 0 else 0}"
+                       f" + input_offset * sum of the row's weights (int64)")
+        f = ctx.const(op, "w", "int8_t", quad_swapped(w2d),
+                      f"weights t{op.inputs[1]} [{out_depth}][{depth}], each row quad-swapped "
+                      f"(w0 w2 w1 w3 per 4; tk_conv16.h)")
+        ctx.call(op, "tk_fully_connected_s16_fast", [p, x, f, fb, y],
+                 ["fully_connected_s16_fast.c"], macs=macs)
+    else:
+        ctx.call(op, "tk_fully_connected_s16", [p, x, ctx.ptr(op.inputs[1]), b, y],
+                 ["fully_connected_s16.c"], macs=macs)
