@@ -1,6 +1,6 @@
 /* CONCATENATION, int8 (all inputs share the output's scale and zero point): the tensors are seen
  * as [outer][block_i]; output row r is input 0's row r, then input 1's row r, ... The kernel
- * copies bytes, so int16 and int32 tensors use it too, blocks counted in bytes. */
+ * copies bytes, so int16, int32, int64 and bool tensors use it too, blocks counted in bytes. */
 #ifndef TK_CONCAT_S8_H
 #define TK_CONCAT_S8_H
 #include "tk_nn.h"

@@ -99,8 +99,8 @@ PAD16 = [
     ("PADV2", (1, 4, 8), [[0, 0], [0, 0], [1, 1]], 0, 1234),
 ]
 
-# ---- CONCATENATION, int16 (zero points 0) and int32: dtype, input shapes (("const", shape)
-# for a constant), axis
+# ---- CONCATENATION, int16 (zero points 0), int32, int64 and bool: dtype, input shapes
+# (("const", shape) for a constant), axis
 CONCAT = [
     ("int16", [(1, 4, 4, 3), (1, 4, 4, 5)], -1),
     ("int16", [(1, 2, 4, 3), (1, 3, 4, 3), (1, 1, 4, 3)], 1),
@@ -108,6 +108,8 @@ CONCAT = [
     ("int16", [(2, 3), (2, 3)], 0),
     ("int32", [(1, 5, 2), (1, 5, 3), (1, 5, 1)], 2),
     ("int32", [(3, 2), ("const", (3, 4))], -1),
+    ("int64", [(2, 2, 3), (2, 1, 3)], 1),
+    ("bool", [(4, 3), ("const", (4, 2)), (4, 1)], 1),
 ]
 
 
@@ -199,8 +201,8 @@ def _pad16_cases(m):
 
 def _concat_cases(m):
     for k, (dtype, shapes, axis) in enumerate(CONCAT):
-        quant = {} if dtype == "int32" else {"scale": 0.001, "zero_point": 0}
-        ins = [m.b.const(m.rand(sh[1], dtype), **quant) if sh[0] == "const" else
+        quant = {"scale": 0.001, "zero_point": 0} if dtype in QUANTIZED else {}
+        ins = [m.b.const(m.rand(sh[1], dtype), dtype=dtype, **quant) if sh[0] == "const" else
                m.input(sh, dtype, 0.001, 0) for sh in shapes]
         shapes = [sh[1] if sh[0] == "const" else sh for sh in shapes]
         oshape = list(shapes[0])

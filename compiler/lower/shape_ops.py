@@ -1,5 +1,5 @@
 """Ops that move bytes without arithmetic: PAD / PADV2 (constant padding, int8 and int16),
-CONCATENATION (int8, int16, int32), and RESHAPE / SQUEEZE of any type (free when the alias pass
+CONCATENATION (int8, int16, int32, int64, bool), and RESHAPE / SQUEEZE of any type (free when the alias pass
 let the output share its input's storage, a copy otherwise, e.g. when the input is a constant)."""
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def _pad_value(op, ctx, out) -> int:
 
 
 MAX_CONCAT_INPUTS = 16      # TK_CONCAT_MAX_INPUTS in concat_s8.h
-CONCAT_TYPES = ("int8", "int16", "int32")
+CONCAT_TYPES = ("int8", "int16", "int32", "int64", "bool")
 RESHAPE_TYPES = ("int8", "int16", "int32", "int64", "bool")     # copies or aliases
 
 
@@ -83,8 +83,8 @@ def lower_concat(op, ctx):
     if op.options.get("fused_activation_function", "NONE") != "NONE":
         raise ctx.fail(op, "a fused activation on CONCATENATION is not supported (nor by TFLM)")
     if out.dtype not in CONCAT_TYPES or any(t.dtype != out.dtype for t in ins):
-        raise ctx.fail(op, "only int8, int16 or int32 inputs and output, all of one type, are "
-                           "supported")
+        raise ctx.fail(op, f"only {', '.join(CONCAT_TYPES)} inputs and output, all of one type, "
+                           f"are supported")
     if not 0 <= axis < rank:
         raise ctx.fail(op, f"axis {op.options.get('axis')} is out of range")
     if not 1 <= len(ins) <= MAX_CONCAT_INPUTS:
@@ -99,7 +99,7 @@ def lower_concat(op, ctx):
     size = DTYPE_SIZE[out.dtype]
     outer = math.prod(int(d) for d in out.shape[:axis])
     blocks = [math.prod(int(d) for d in t.shape[axis:]) * size for t in ins]
-    # the kernel copies bytes: int16 / int32 tensors are handed over as int8 pointers
+    # the kernel copies bytes: wider (or bool) tensors are handed over as int8 pointers
     cast = "" if out.dtype == "int8" else "(const int8_t *)"
     # entries past num_inputs, which the kernel does not read, are left out (zero)
     p = ctx.params(op, "tk_concat_params", {
