@@ -21,25 +21,15 @@ typedef struct {
 void tk_softmax_s8(const tk_softmax_params *p, const int8_t *input, int8_t *output);
 void tk_softmax_s8_s16(const tk_softmax_params *p, const int8_t *input, int16_t *output);
 
-/* The per-row arithmetic of both kernels, compiled only into softmax_s8.c and softmax_s8_s16.c
- * (they define TK_SOFTMAX_KERNEL before including this header). */
-#ifdef TK_SOFTMAX_KERNEL
+/* gemmlowp's saturating shift and 1/(1+x), compiled into the softmax kernels and LOG_SOFTMAX
+ * (log_softmax_s8.c defines TK_SOFTMAX_RECIPROCAL). */
+#if defined(TK_SOFTMAX_KERNEL) || defined(TK_SOFTMAX_RECIPROCAL)
 /* gemmlowp's saturating x * 2^e for e in [1, 30] */
 static inline int32_t tk_softmax_sat_shl(int32_t x, int e) {
     const int32_t threshold = (int32_t)(((uint32_t)1 << (31 - e)) - 1u);
     if (x > threshold) return INT32_MAX;
     if (x < -threshold) return INT32_MIN;
     return (int32_t)((uint32_t)x << e);
-}
-
-static inline int tk_softmax_clz(uint32_t x) {
-#if defined(__GNUC__)
-    return x ? __builtin_clz(x) : 32;
-#else
-    int n = 0;
-    while (n < 32 && !(x & 0x80000000u)) { x <<= 1; ++n; }
-    return n;
-#endif
 }
 
 /* gemmlowp one_over_one_plus_x_for_x_in_0_1: a in Q0.31 in [0, 1), result 1/(1+a) in Q0.31.
@@ -56,6 +46,20 @@ __attribute__((noinline)) static int32_t tk_softmax_one_over_one_plus_x(int32_t 
         x = tk_add_wrap_s32(x, tk_softmax_sat_shl(tk_srdhm(x, one_minus_dx), 2));
     }
     return tk_softmax_sat_shl(x, 1);   /* x / 2, from Q2.29 back to Q0.31 */
+}
+#endif
+
+/* The per-row arithmetic of both kernels, compiled only into softmax_s8.c and softmax_s8_s16.c
+ * (they define TK_SOFTMAX_KERNEL before including this header). */
+#ifdef TK_SOFTMAX_KERNEL
+static inline int tk_softmax_clz(uint32_t x) {
+#if defined(__GNUC__)
+    return x ? __builtin_clz(x) : 32;
+#else
+    int n = 0;
+    while (n < 32 && !(x & 0x80000000u)) { x <<= 1; ++n; }
+    return n;
+#endif
 }
 
 /* The row's reciprocal scale (Q0.31) and the output shift that TFLM derives from the sum. */

@@ -1,5 +1,5 @@
-"""LEAKY_RELU, ELU, RSQRT, the int16 paths of LOGISTIC, TANH, RELU, RELU6, QUANTIZE, DEQUANTIZE
-and SOFTMAX: bit-exact with TFLM.
+"""LEAKY_RELU, ELU, RSQRT, PRELU, L2_NORMALIZATION, LOG_SOFTMAX, and the int16 paths of LOGISTIC,
+TANH, RELU, RELU6, QUANTIZE, DEQUANTIZE and SOFTMAX: bit-exact with TFLM.
 
 Each table row is one single-op case; all rows of a family become independent ops of one model,
 compiled once, built with ASan+UBSan and run against TFLM's interpreter. int8 inputs see all 256
@@ -68,8 +68,8 @@ UNARY16 = [
 ]
 
 # ---- QUANTIZE int8 -> int16: (input scale, zp), (output scale, zp)
-QUANT_8_16 = [((0.05, -3), (0.001, 0)), ((0.1, 127), (0.0001, 5)), ((1 / 256, -128), (1 / 32768, 0)),
-              ((1.0, 0), (1e-5, 0)), ((0.02, 4), (0.03, -7))]
+QUANT_8_16 = [((0.05, -3), (0.001, 0)), ((0.1, 127), (0.0001, 5)),
+              ((1 / 256, -128), (1 / 32768, 0)), ((1.0, 0), (1e-5, 0)), ((0.02, 4), (0.03, -7))]
 
 # ---- QUANTIZE float32 -> int16 and DEQUANTIZE int16 -> float32: (scale, zp)
 QUANTIZE_F32 = [(1 / 32768, 0), (0.0123, -7), (1.0, 100), (3e-5, 0), (17.5, -30000)]
@@ -82,17 +82,48 @@ SOFTMAX16 = [((1, 10), 0.001, 1.0), ((1, 1), 0.001, 1.0), ((4, 3), 1 / 4096, 1.0
              ((2, 8), 1e-6, 1.0), ((1, 5000), 0.001, 1.0),
              ((4096, 2), 0.001, 1.0), ((4096, 2), 3e-4, 1.0), ((4096, 2), 1 / 4096, 0.7)]
 
+# ---- PRELU: dtype, input shape, alpha shape (("in", shape) for a second model input), (input
+# scale, zp), (alpha scale, zp), (output scale, zp)
+PRELU = [
+    ("int8", (1, 4, 4, 8), (8,), (0.05, -3), (0.01, 5), (0.04, 2)),
+    ("int8", (1, 4, 4, 8), (1, 1, 8), (0.1, 127), (0.02, -128), (0.05, -128)),
+    ("int8", (1, 3, 5, 4), (3, 5, 4), (0.02, -128), (0.004, 0), (0.03, 10)),
+    ("int8", (2, 6), (1,), (0.05, 0), (0.1, 100), (0.02, 0)),
+    ("int8", (1, 4, 4, 8), ("in", (1, 4, 4, 8)), (0.05, 3), (0.05, -7), (0.05, 1)),
+    ("int8", (2, 3, 1, 5), (4, 1), (1.0, 0), (0.5, 0), (0.001, 0)),     # saturates, broadcast up
+    ("int16", (1, 4, 4, 8), (8,), (0.001, 0), (0.01, 5), (0.001, 0)),
+    ("int16", (1, 5, 16), (1, 16), (3e-4, 0), (0.02, -128), (5e-4, 0)),
+    ("int16", (2, 32), ("in", (2, 32)), (1 / 4096, 0), (0.01, -3), (1 / 2048, 0)),
+]
+
+# ---- L2_NORMALIZATION int8: input shape, (input scale, zp)
+L2NORM = [((1, 10), (0.05, 0)), ((2, 3, 16), (0.1, -3)), ((4, 1), (0.02, 127)),
+          ((1, 1000), (0.01, -128)), ((2, 2, 3, 8), (0.5, 10)), ((3,), (0.1, 0)),
+          ((2, 2), (0.1, -50))]
+
+# ---- LOG_SOFTMAX int8: shape (rows x depth), (input scale, zp)
+LOG_SOFTMAX = [((1, 10), (0.1, 0)), ((1, 1), (0.1, 0)), ((1, 2), (0.05, -128)),
+               ((4, 3), (0.2, 127)),
+               ((2, 3, 12), (0.0625, 5)), ((5, 100), (0.15, -7)), ((1, 1000), (0.2, 3)),
+               ((2, 20), (1.0, 0)), ((2, 64), (0.02, 0)), ((2, 8), (1e-7, 0)),
+               ((3, 16), (16 / 256, 127)), ((1, 4095), (0.5, 0)), ((256, 2), (0.08, 0))]
+
 # ---- rejected with a sentence: opcode, input (dtype, scale, zp), output (dtype, scale, zp),
 # options, phrase of the message
 REJECTED = [
     ("RELU", ("int16", 0.01, 3), ("int16", 0.01, 0), {}, "zero points must be 0"),
-    ("LEAKY_RELU", ("int8", 0.01, 3), ("int16", 0.01, 0), {"alpha": 0.1}, "only int8 input and output"),
+    ("LEAKY_RELU", ("int8", 0.01, 3), ("int16", 0.01, 0), {"alpha": 0.1},
+     "only int8 input and output"),
     ("SOFTMAX", ("int16", 0.01, 0), ("int16", 1 / 65536, 0), {"beta": 1.0}, "1/32768"),
     ("SOFTMAX", ("int16", 0.01, 3), ("int16", 1 / 32768, 0), {"beta": 1.0}, "zero points"),
     ("SOFTMAX", ("int16", 0.01, 0), ("int8", 1 / 256, -128), {"beta": 1.0}, "int16 output"),
     ("LOGISTIC", ("int16", 3.0, 0), ("int16", 2 ** -15, 0), {}, "at most 32767"),
     ("TANH", ("int16", 0.001, 0), ("int16", 2 ** -14, 0), {}, "2\\^-15"),
     ("TANH", ("int16", 0.001, 5), ("int16", 2 ** -15, 0), {}, "zero points must be 0"),
+    ("L2_NORMALIZATION", ("int8", 0.1, 0), ("int8", 1 / 128, 0), {"fused_activation_function":
+                                                                  "RELU"}, "fused activation"),
+    ("LOG_SOFTMAX", ("int8", 0.1, 0), ("int8", 1 / 16, 0), {}, "zero point 127"),
+    ("LOG_SOFTMAX", ("int8", 1e-9, 0), ("int8", 1 / 16, 127), {}, "too small"),
     ("ELU", ("int16", 0.01, 0), ("int16", 0.01, 0), {}, "only int8"),
     ("RSQRT", ("int8", 0.01, 0), ("int8", 1e6, 0), {}, "too large"),
     ("QUANTIZE", ("int16", 0.1, 0), ("int32", 0.1, 0), {}, "from int16 to int32"),
@@ -170,6 +201,52 @@ def _softmax16(m):
                beta=beta)
 
 
+def _prelu(m):
+    rng = np.random.default_rng(3)
+    rows = 8
+    for k, (dt, shape, ashape, qi, qa, qo) in enumerate(PRELU):
+        lo, hi = (-128, 128) if dt == "int8" else (-32768, 32768)
+        x = rng.integers(lo, hi, (rows, *shape)).astype(dt)
+        x[0], x[1] = lo, hi - 1
+        xi = m.b.input(shape, scale=qi[0], zero_point=qi[1], dtype=dt)
+        m.rows.append(x)
+        if ashape[0] == "in":
+            a = rng.integers(-128, 128, (rows, *ashape[1])).astype(np.int8)
+            a[0], a[1] = 127, -128
+            ai = m.b.input(ashape[1], scale=qa[0], zero_point=qa[1])
+            m.rows.append(a)
+        else:
+            ai = m.b.const(rng.integers(-128, 128, ashape).astype(np.int8), scale=qa[0],
+                           zero_point=qa[1])
+        oshape = np.broadcast_shapes(shape, ashape[1] if ashape[0] == "in" else ashape)
+        y = m.b.tensor(oshape, scale=qo[0], zero_point=qo[1], dtype=dt)
+        m.b.op("PRELU", [xi, ai], [y])
+        m.b.output(y)
+        m.names.append(f"prelu{k}")
+    rng2 = np.random.default_rng(4)
+    for k, (shape, qi) in enumerate(L2NORM):
+        x = rng2.integers(-128, 128, (rows, *shape)).astype(np.int8)
+        x[0], x[1] = -128, 127
+        x[2] = qi[1]                                         # all zero: sum 0
+        x[3] = rng2.integers(qi[1] - 2, qi[1] + 3, shape).clip(-128, 127)     # tiny sums
+        m.case(f"l2norm{k}", "L2_NORMALIZATION", x, qi, shape, (1 / 128, 0))
+
+
+def _log_softmax(m):
+    rng = np.random.default_rng(9)
+    for k, (shape, qi) in enumerate(LOG_SOFTMAX):
+        x = rng.integers(-128, 128, (8, *shape), dtype=np.int8)
+        x[0] = -128                                          # one maximum in each row
+        x[0].reshape(-1, shape[-1])[:, -1] = 127
+        x[1] = 127
+        x[2] = -128
+        x[3] = rng.integers(100, 128, shape, dtype=np.int8)
+        if shape == (256, 2):    # pairs (127, 127 - d) for every difference d
+            x[4:, :, 0] = 127
+            x[4:, :, 1] = (127 - np.arange(256)).astype(np.int8)
+        m.case(f"log_softmax{k}", "LOG_SOFTMAX", x, qi, shape, (16 / 256, 127))
+
+
 def _float_edges(m):
     rng = np.random.default_rng(11)
     for k, (s, z) in enumerate(QUANTIZE_F32):
@@ -189,7 +266,8 @@ def _float_edges(m):
 
 
 FAMILIES = {"unary8": _unary8, "unary16": _unary16, "float_edges": _float_edges,
-            "softmax16": _softmax16}
+            "softmax16": _softmax16, "prelu_l2norm": _prelu,
+            "log_softmax": _log_softmax}
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

@@ -1,7 +1,10 @@
-"""SOFTMAX int8 -> int8 (or int16): TFLM's CalculateSoftmaxParams, with exp(x - max) tabulated
+"""SOFTMAX and LOG_SOFTMAX.
+SOFTMAX int8 -> int8 (or int16): TFLM's CalculateSoftmaxParams, with exp(x - max) tabulated
 for the 256 possible differences by gemmlowp's exp_on_negative_values (fixedpoint.py).
 SOFTMAX int16 -> int16: TFLM's SoftmaxInt16, with its two 513-entry interpolated tables (exp on
-[-10, 0] and 1 / (1 + x) on [0, 1]) built here in float32 exactly as TFLM's LUTPopulate does."""
+[-10, 0] and 1 / (1 + x) on [0, 1]) built here in float32 exactly as TFLM's LUTPopulate does.
+LOG_SOFTMAX int8: the same exp table (kept in Q12.19) and the scaled differences as tables; the
+log of each row's sum is computed at run time (log_softmax_s8.c)."""
 from __future__ import annotations
 
 import math
@@ -15,9 +18,9 @@ from .context import UNARY
 SCALED_DIFF_INTEGER_BITS = 5        # the exp() input is Q5.26
 
 
-def softmax_exp_table(op, ctx, beta: float, input_scale: float) -> list[int]:
-    """exp of every input difference 0, -1, ..., -255 in Q0.31 (0 below TFLM's diff_min)."""
-    # PreprocessSoftmaxScaling (double arithmetic, double-rounding build)
+def softmax_scaling(op, ctx, beta: float, input_scale: float) -> tuple[int, int, int]:
+    """TFLM's PreprocessSoftmaxScaling (double arithmetic, double-rounding build) for a Q5.26
+    difference: (multiplier, left shift, diff_min)."""
     real = min(float(np.float32(beta)) * float(np.float32(input_scale))
                * float(1 << (31 - SCALED_DIFF_INTEGER_BITS)), float((1 << 31) - 1))
     if not real > 1.0:
@@ -27,16 +30,56 @@ def softmax_exp_table(op, ctx, beta: float, input_scale: float) -> list[int]:
     # CalculateInputRadius(5, left_shift, 31), floored; inputs further below the max are skipped
     diff_min = -math.floor(1.0 * ((1 << SCALED_DIFF_INTEGER_BITS) - 1)
                            * float(1 << (31 - SCALED_DIFF_INTEGER_BITS)) / float(1 << left_shift))
-    table = []
-    for k in range(256):
-        diff = -k
-        if diff >= diff_min:
-            # MultiplyByQuantizedMultiplierGreaterThanOne
-            rescaled = fp.srdhm(fp.wrap(diff * fp.wrap(1 << left_shift)), mult)
-            table.append(fp.exp_on_negative_values(rescaled, SCALED_DIFF_INTEGER_BITS))
-        else:
-            table.append(0)
-    return table
+    return mult, left_shift, diff_min
+
+
+def scaled_diffs(mult: int, left_shift: int) -> list[int]:
+    """MultiplyByQuantizedMultiplierGreaterThanOne(-k) for the differences k = 0..255 (Q5.26)."""
+    return [fp.srdhm(fp.wrap(-k * fp.wrap(1 << left_shift)), mult) for k in range(256)]
+
+
+def softmax_exp_table(op, ctx, beta: float, input_scale: float) -> list[int]:
+    """exp of every input difference 0, -1, ..., -255 in Q0.31 (0 below TFLM's diff_min)."""
+    mult, left_shift, diff_min = softmax_scaling(op, ctx, beta, input_scale)
+    return [fp.exp_on_negative_values(d, SCALED_DIFF_INTEGER_BITS) if -k >= diff_min else 0
+            for k, d in enumerate(scaled_diffs(mult, left_shift))]
+
+
+def lower_log_softmax(op, ctx):
+    """LOG_SOFTMAX int8 (TFLM's log_softmax.cc CalculateOpData, beta 1)."""
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    if inp.dtype != "int8" or out.dtype != "int8":
+        raise ctx.fail(op, "only int8 input and output are supported")
+    if inp.quant is None or out.quant is None:
+        raise ctx.fail(op, "input and output must be quantized")
+    if not inp.shape or tuple(inp.shape) != tuple(out.shape):
+        raise ctx.fail(op, "input and output shapes differ")
+    if (float(np.float32(out.quant.scale[0])), out.quant.zero_point[0]) != (16.0 / 256, 127):
+        raise ctx.fail(op, f"int8 output must have scale 16/256 and zero point 127 (TFLM), not "
+                           f"{float(out.quant.scale[0])} and {out.quant.zero_point[0]}")
+    depth = int(inp.shape[-1])
+    if not 1 <= depth <= 4095:
+        raise ctx.fail(op, f"rows of {depth} values would overflow TFLM's sum of exps (at most "
+                           f"4095)")
+    mult, left_shift, diff_min = softmax_scaling(op, ctx, 1.0, inp.quant.scale[0])
+    # PreprocessLogSoftmaxScalingExp: the reverse scaling, which TFLM requires below 1
+    reverse = float(1 << (31 - left_shift)) / float(mult)
+    if not reverse < 1.0:
+        raise ctx.fail(op, f"input scale {inp.quant.scale[0]} gives a reverse scaling of "
+                           f"{reverse}, which TFLM requires below 1")
+    rmult, rshift = quantize_multiplier(reverse)
+    diffs = scaled_diffs(mult, left_shift)
+    exps = [fp.rdbpot(fp.exp_on_negative_values(d, SCALED_DIFF_INTEGER_BITS), 12)
+            if -k >= diff_min else 0 for k, d in enumerate(diffs)]
+    p = ctx.params(op, "tk_log_softmax_params", {
+        "outer": inp.num_elements // depth, "depth": depth, "diff_min": diff_min,
+        "reverse_multiplier": rmult, "reverse_shift": rshift,
+        "exp_table": ctx.const(op, "exp", "int32_t", exps, "exp(scale * (x - max)) in "
+                               "Q12.19 at index max - x (0 below diff_min)"),
+        "diff_table": ctx.const(op, "diff", "int32_t", diffs, "scale * (x - max) in Q5.26 "
+                                "at index max - x")})
+    ctx.call(op, "tk_log_softmax_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])],
+             ["log_softmax_s8.c"])
 
 
 def _f32(x) -> np.float32:
@@ -149,9 +192,9 @@ def lower_softmax(op, ctx):
     ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])], [source])
 
 
-LOWERINGS = {"SOFTMAX": lower_softmax}
+LOWERINGS = {"SOFTMAX": lower_softmax, "LOG_SOFTMAX": lower_log_softmax}
 # the tensor types each op accepts (`tinykiln ops`, the README's table): "int8" for int8 in
 # and out, "a->b" where they differ
-TYPES = {"SOFTMAX": ("int8->int8", "int8->int16", "int16->int16")}
+TYPES = {"SOFTMAX": ("int8->int8", "int8->int16", "int16->int16"), "LOG_SOFTMAX": ("int8",)}
 # operands as the validator checks them (context.Operands)
 OPERANDS = {op: UNARY for op in LOWERINGS}

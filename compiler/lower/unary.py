@@ -1,7 +1,10 @@
-"""LEAKY_RELU (int8, int16), ELU (int8) and RSQRT (int8), bit-exact with TFLM.
+"""LEAKY_RELU (int8, int16), ELU (int8), RSQRT (int8), PRELU (int8, int16) and
+L2_NORMALIZATION (int8), bit-exact with TFLM.
 
-int8 inputs become 256-entry tables (lut_s8.c) filled by running TFLM's Prepare and Eval here for
-every input value; int16 LEAKY_RELU runs TFLM's two-multiplier arithmetic in requant_s16.c.
+int8 inputs of elementwise ops become 256-entry tables (lut_s8.c) filled by running TFLM's
+Prepare and Eval here for every input value; int16 LEAKY_RELU runs TFLM's two-multiplier
+arithmetic in requant_s16.c, PRELU (which reads a second, broadcast tensor) prelu.c and
+L2_NORMALIZATION (a per-row inverse square root) l2norm_s8.c.
 EXP and LOG are not here: TFLM's micro kernels run them in float32 only.
 """
 from __future__ import annotations
@@ -14,7 +17,8 @@ from .multipliers import quantize_multiplier, round_half_away
 from . import fixedpoint as fp
 from . import activations16 as a16
 from .activations import INPUTS, emit_lut, unary_int8
-from .context import UNARY
+from .context import UNARY, Operands
+from .elementwise import broadcast_plan
 
 
 def _f32(x) -> np.float32:
@@ -111,8 +115,67 @@ def lower_rsqrt(op, ctx):
     emit_lut(op, ctx, table)
 
 
-LOWERINGS = {"LEAKY_RELU": lower_leaky_relu, "ELU": lower_elu, "RSQRT": lower_rsqrt}
+# ---- PRELU: TFLM's CalculatePreluParams and BroadcastPrelu4DSlow
+
+def _arr(values) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+def lower_prelu(op, ctx):
+    inp, alpha, out = (ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]),
+                       ctx.tensor(op.outputs[0]))
+    if not ((inp.dtype, out.dtype) in (("int8", "int8"), ("int16", "int16"))
+            and alpha.dtype == "int8"):
+        raise ctx.fail(op, "input and output must be both int8 or both int16, alpha int8")
+    in_s, in_zp = a16.per_tensor(op, ctx, inp, "input")
+    al_s, al_zp = a16.per_tensor(op, ctx, alpha, "alpha")
+    out_s, out_zp = a16.per_tensor(op, ctx, out, "output")
+    try:
+        plan = broadcast_plan(inp.shape, alpha.shape, out.shape)
+    except ValueError as e:
+        raise ctx.fail(op, str(e)) from None
+    if plan is None:
+        raise ctx.fail(op, "the broadcast needs more than 6 dims after merging")
+    m1, s1 = quantize_multiplier(in_s / out_s)
+    m2, s2 = quantize_multiplier(in_s * al_s / out_s)
+    dims, st1, st2 = plan
+    p = ctx.params(op, "tk_prelu_params", {
+        "bcast": {"dims": _arr(dims), "stride1": _arr(st1), "stride2": _arr(st2)},
+        "input_offset": -in_zp, "alpha_offset": -al_zp, "output_offset": out_zp,
+        "multiplier1": m1, "shift1": s1, "multiplier2": m2, "shift2": s2})
+    func = "tk_prelu_s8" if inp.dtype == "int8" else "tk_prelu_s16"
+    ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
+                        ctx.ptr(op.outputs[0])], ["prelu.c"])
+
+
+# ---- L2_NORMALIZATION int8 over the last dimension
+
+def lower_l2_normalization(op, ctx):
+    inp, out = unary_int8(op, ctx)
+    if not 1 <= len(inp.shape) <= 4 or tuple(inp.shape) != tuple(out.shape):
+        raise ctx.fail(op, "input and output need the same shape of 1 to 4 dims (TFLM)")
+    if op.options.get("fused_activation_function", "NONE") != "NONE":
+        raise ctx.fail(op, "a fused activation is not supported (TFLM refuses it too)")
+    depth = int(inp.shape[-1])
+    if not 1 <= depth <= 33025:
+        raise ctx.fail(op, f"rows of {depth} values would overflow TFLM's int32 sum of squares "
+                           f"(at most 33025)")
+    if (float(out.quant.scale[0]), int(out.quant.zero_point[0])) != (1 / 128, 0):
+        ctx.warn(op, f"TFLM writes L2_NORMALIZATION in scale 1/128, zero point 0, whatever the "
+                     f"output tensor says (scale {float(out.quant.scale[0]):.6g}, zero point "
+                     f"{int(out.quant.zero_point[0])}); tinykiln does the same")
+    p = ctx.params(op, "tk_l2norm_params", {
+        "outer": inp.num_elements // depth, "depth": depth,
+        "input_offset": -int(inp.quant.zero_point[0])})
+    ctx.call(op, "tk_l2norm_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])],
+             ["l2norm_s8.c"])
+
+
+LOWERINGS = {"LEAKY_RELU": lower_leaky_relu, "ELU": lower_elu, "RSQRT": lower_rsqrt,
+             "PRELU": lower_prelu, "L2_NORMALIZATION": lower_l2_normalization}
 # the tensor types each op accepts (`tinykiln ops`, the README's table)
-TYPES = {"LEAKY_RELU": ("int8", "int16"), "ELU": ("int8",), "RSQRT": ("int8",)}
+TYPES = {"LEAKY_RELU": ("int8", "int16"), "ELU": ("int8",), "RSQRT": ("int8",),
+         "PRELU": ("int8", "int16"), "L2_NORMALIZATION": ("int8",)}
 # operands as the validator checks them (context.Operands)
 OPERANDS = {op: UNARY for op in LOWERINGS}
+OPERANDS["PRELU"] = Operands(("a", "a"), ("input", "alpha"))
