@@ -412,8 +412,9 @@ def test_errors_are_one_sentence(trained, work, capfd):
 
 @pytest.mark.slow
 @needs_tf
-def test_layer_left_in_float_is_named(tfk, work, capfd):
-    """LayerNormalization keeps a float32 NEG after int8 conversion: named, not compiled."""
+def test_layer_norm_float_island_compiles(tfk, work, capfd):
+    """LayerNormalization keeps a float32 NEG between DEQUANTIZE and QUANTIZE after int8
+    conversion: compiled as an int8 table, bit-exact with TFLM's float kernels."""
     _, keras = tfk
     keras.backend.clear_session()
     inp = keras.Input((8,))
@@ -422,8 +423,33 @@ def test_layer_left_in_float_is_named(tfk, work, capfd):
     np.save(work / "ln_calib.npy", np.random.default_rng(0).normal(size=(16, 8)))
     rc, _, err = run_cli(capfd, "compile", path, "--calibration", work / "ln_calib.npy", "-o",
                          work / "out_ln")
-    assert_user_error(rc, err, "float32", "norm", "ln.keras")
-    assert not (work / "out_ln").exists()
+    assert rc == 0, err
+    c, ours, ref, _ = _host_vs_tflm(work / "out_ln", "ln.tflite", seed=3)
+    assert "TK_LUT" in [op.opcode for op in c.graph.ops]
+    for o, r in zip(ours, ref):
+        assert np.array_equal(o, r.reshape(o.shape))
+
+
+def test_op_left_in_float_is_named():
+    """A float op the compiler cannot turn into an int8 table (EXP between DEQUANTIZE and
+    QUANTIZE) is named in one sentence after conversion."""
+    import copy
+    from modelgen import ModelBuilder
+    from tinykiln.errors import TinykilnError
+    from tinykiln.frontend.keras_convert import check_int8
+    from tinykiln.frontend.tflite_import import parse_tflite
+    from tinykiln.passes import float_islands
+    b = ModelBuilder()
+    x = b.input((1, 4), scale=0.1, zero_point=0)
+    f, g = b.tensor((1, 4), dtype="float32"), b.tensor((1, 4), dtype="float32")
+    y = b.tensor((1, 4), scale=0.1, zero_point=0)
+    b.op("DEQUANTIZE", [x], [f])
+    b.op("EXP", [f], [g])
+    b.op("QUANTIZE", [g], [y])
+    b.output(y)
+    graph = float_islands.run(copy.deepcopy(parse_tflite(b.build())))
+    with pytest.raises(TinykilnError, match=r"op 1 \(EXP.*float32 when quantizing m\.keras"):
+        check_int8(graph, "m.keras")
 
 
 @pytest.mark.slow
