@@ -267,3 +267,31 @@ def on_board(board: str, model: bytes, rows: list[np.ndarray], n_out: int, tmp_p
 @pytest.mark.parametrize("board", ["mps2-an386", "sifive_e"])
 def test_state_on_emulated_boards(board, tmp_path):
     on_board(board, _accumulator_model(), [_rows((1, 8), seed=21)], 3, tmp_path)
+
+
+def test_variables_planned_apart_from_the_arena():
+    from tinykiln.plan.planner import ALIGN, plan_variables
+    sizes = {("t", 3): 5, ("t", 9): 16, ("t", 1): 1}
+    offsets, total = plan_variables(sizes)
+    spans = sorted((offsets[k], offsets[k] + n) for k, n in sizes.items())
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))        # never shared
+    assert all(o % ALIGN == 0 for o in offsets.values()) and total >= spans[-1][1]
+    c = compile_graph(parse_tflite(_variable_tensor_model()))
+    var = next(t.index for t in c.graph.tensors if t.is_variable)
+    assert ("t", var) in c.plan.variables and ("t", var) not in c.plan.offsets
+
+
+def test_writer_round_trip_of_state():
+    """is_variable, resource tensors and an init subgraph survive writing and reading."""
+    model = _accumulator_model()
+    from tinykiln.frontend.flatbuf import root
+    m = root(model)
+    assert len(m.tables(2)) == 2                            # main and init subgraphs
+    g = parse_tflite(model)
+    acc = next(t for t in g.tensors if t.name == "acc")
+    assert acc.is_variable and acc.init is not None
+    assert list(acc.init.reshape(-1)) == list(range(-40, 40, 10))
+    other = next(t for t in g.tensors if t.name == "other")
+    assert other.is_variable and (other.init == -5).all()  # TFLM's default: the zero point
+    assert {op.opcode for op in g.ops} == {"READ_VARIABLE", "ADD", "ASSIGN_VARIABLE"}
+    assert parse_tflite(_variable_tensor_model()).tensors[1].is_variable

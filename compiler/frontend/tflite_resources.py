@@ -57,7 +57,7 @@ def resolve_resources(graph: Graph, read: Callable[[int], Graph], count: int) ->
 
 
 def _init_subgraphs(graph: Graph, read, count: int) -> list[tuple[int, Graph]]:
-    """The subgraphs CALL_ONCE ops name, in the order they run; CALL_ONCE before any variable use."""
+    """The subgraphs CALL_ONCE ops name, in the order they run (before any variable's use)."""
     out: dict[int, Graph] = {}
     used = False
     for op in graph.ops:
@@ -109,7 +109,8 @@ def _declare(number: int, g: Graph, variables: dict, handles: dict) -> None:
                                    f"subgraphs only from the main subgraph.")
         elif number != 0:
             raise UnsupportedError(f"{where} is in an init subgraph; tinykiln runs init "
-                                   f"subgraphs of VAR_HANDLE and ASSIGN_VARIABLE of constants only.")
+                                   f"subgraphs of VAR_HANDLE and ASSIGN_VARIABLE of constants "
+                                   f"only.")
 
 
 def _check_uses(number: int, g: Graph, variables: dict, handles: dict) -> None:
