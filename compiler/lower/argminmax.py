@@ -17,10 +17,10 @@ def lower_arg_min_max(op, ctx):
     rank = len(inp.shape)
     if rank < 1:
         raise ctx.fail(op, "the input must have at least one dimension")
-    axis = int(axis_t.data.reshape(-1)[0])        # TFLM reads the first value only
-    axis = axis + rank if axis < 0 else axis
+    given = int(axis_t.data.reshape(-1)[0])        # TFLM reads the first value only
+    axis = given + rank if given < 0 else given
     if not 0 <= axis < rank:
-        raise ctx.fail(op, f"axis {axis} is out of range for a {rank}-D input")
+        raise ctx.fail(op, f"axis {given} is out of range for a {rank}-D input")
     outer = inner = 1
     for d in inp.shape[:axis]:
         outer *= int(d)

@@ -52,10 +52,10 @@ def _axes(op, ctx, inp):
         raise ctx.fail(op, "the axis operand must be a constant int32 tensor")
     rank = len(inp.shape)
     axes: list[int] = []
-    for a in axis_t.data.reshape(-1).tolist():
-        a = int(a) + rank if int(a) < 0 else int(a)
+    for given in axis_t.data.reshape(-1).tolist():
+        a = int(given) + rank if int(given) < 0 else int(given)
         if not 0 <= a < rank:
-            raise ctx.fail(op, f"axis {a} is out of range for a {rank}-D input")
+            raise ctx.fail(op, f"axis {int(given)} is out of range for a {rank}-D input")
         if a not in axes:
             axes.append(a)
     return axes
