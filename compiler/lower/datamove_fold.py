@@ -13,8 +13,8 @@ from .datamove import check_shape, fail, int_vector, is_folded
 MAX_FOLD_BYTES = 1 << 20       # a folded output is a table in flash: keep it small
 
 TYPES = {
-    "SHAPE": ("int32", "int64"),
-    "FILL": ("int8", "int16", "int32"),
+    "SHAPE": ("int32",),
+    "FILL": ("int8", "int32"),
     "ZEROS_LIKE": ("int32", "int64"),
     "BROADCAST_ARGS": ("int32", "int64"),
 }
@@ -47,13 +47,13 @@ def _values(op: Op, graph: Graph) -> np.ndarray:
     elif op.opcode == "FILL":
         dims = int_vector(op, graph, 0, "dims operand", ("int32", "int64"))
         fill = graph.tensors[op.inputs[1]]
-        if fill.dtype != dtype or fill.num_elements != 1:
-            raise fail(graph, op, f"the value must be one {dtype} element")
+        if fill.dtype != dtype or len(fill.shape) != 0:
+            raise fail(graph, op, f"the value must be a {dtype} scalar (TFLM's FILL)")
         check_shape(op, graph, dims)
         value = np.full(dims, int(np.asarray(fill.data).reshape(-1)[0]), dtype=np.int64)
     else:
-        a = int_vector(op, graph, 0, "first shape operand", ("int32", "int64"))
-        b = int_vector(op, graph, 1, "second shape operand", ("int32", "int64"))
+        a = int_vector(op, graph, 0, "first shape operand", (dtype,))
+        b = int_vector(op, graph, 1, "second shape operand", (dtype,))
         try:
             value = np.array(np.broadcast_shapes(tuple(a), tuple(b)), dtype=np.int64)
         except ValueError:

@@ -91,7 +91,8 @@ def _emit_parts(op: Op, ctx, whole: int, parts: list[int], axis: int, sizes: lis
                            "bytes of each part per outer index"),
         "offset": ctx.const(op, "offset", "int32_t", offsets,
                             "arena byte offset of each part")})
-    arena = f"(uint8_t *){ctx.ptr(parts[0])} - {offsets[0]}"
+    # the arena's start: part 0's place less its offset
+    arena = f"(uint8_t *){ctx.ptr(parts[0])}" + (f" - {offsets[0]}" if offsets[0] else "")
     return params, arena
 
 
