@@ -42,6 +42,8 @@ STRIDED_SLICE = [
                                                      "shrink_axis_mask": 2}, "int8"),
     ((3, 4), [0, 1], [3, 3], [1, 1], {"offset": True}, "int8"),     # TFLM ignores offset
     ((5, 6), [4, 1], [0, 6], [-2, 2], {}, "bool"),
+    ((6,), [-1], [0], [-1], {"end_mask": 1}, "int16"),                  # reversed, to the start
+    ((2, 3, 4, 5), [1, 0, 0, -2], [2, 3, 4, -1], [1, 1, 3, 1], {"shrink_axis_mask": 9}, "int16"),
 ]
 
 # ---- SLICE: input shape, begin, size, type, begin/size type
@@ -211,8 +213,8 @@ def _gather_cases(m):
         else:
             ishape = np.array(ix).shape
             i = m.b.const(_i32(ix))
-        bd = bd % len(ishape) if bd < 0 else bd
-        y = m.tensor(shape[:a] + tuple(ishape[bd:]) + shape[a + 1:], "int8")
+        b = bd % len(ishape) if bd < 0 else bd
+        y = m.tensor(shape[:a] + tuple(ishape[b:]) + shape[a + 1:], "int8")
         m.b.op("GATHER", [x, i], [y], axis=axis, batch_dims=bd)
         m.output(y, f"gather{k}")
 
@@ -391,7 +393,16 @@ def _bad_fill_dims(b):
     b.output(y)
 
 
+def _bad_shrink_backwards(b):
+    x = b.input((4, 3), 0.05, 0)
+    y = b.tensor((3,), scale=0.05)
+    b.op("STRIDED_SLICE", [x, b.const(_i32([1, 0])), b.const(_i32([2, 3])),
+                           b.const(_i32([-1, 1]))], [y], shrink_axis_mask=1)
+    b.output(y)
+
+
 UNSUPPORTED = [
+    (_bad_shrink_backwards, UnsupportedError, "dim 0 keeps no element"),
     (_bad_perm, UnsupportedError, "is not a permutation"),
     (_bad_stride, UnsupportedError, "stride of dim 1 is 0"),
     (_bad_gather_index, UnsupportedError, "index 4 is outside the axis of 4"),
