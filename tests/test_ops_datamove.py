@@ -41,6 +41,7 @@ STRIDED_SLICE = [
     ((1, 49, 10), [0, 0, 0], [1, 1, 10], [1, 1, 1], {"begin_mask": 7, "end_mask": 5,
                                                      "shrink_axis_mask": 2}, "int8"),
     ((3, 4), [0, 1], [3, 3], [1, 1], {"offset": True}, "int8"),     # TFLM ignores offset
+    ((3, 4), [1, 1], [3, 3], [1, 1], {"ellipsis_mask": 1, "new_axis_mask": 2}, "int8"),  # and these
     ((5, 6), [4, 1], [0, 6], [-2, 2], {}, "bool"),
     ((6,), [-1], [0], [-1], {"end_mask": 1}, "int16"),                  # reversed, to the start
     ((2, 3, 4, 5), [1, 0, 0, -2], [2, 3, 4, -1], [1, 1, 3, 1], {"shrink_axis_mask": 9}, "int16"),
