@@ -3,7 +3,10 @@ TANH, RELU, RELU6, QUANTIZE, DEQUANTIZE and SOFTMAX: bit-exact with TFLM.
 
 Each table row is one single-op case; all rows of a family become independent ops of one model,
 compiled once, built with ASan+UBSan and run against TFLM's interpreter. int8 inputs see all 256
-values; int16 inputs see all 65536 values (over eight rows of 8192)."""
+values; int16 inputs see all 65536 values (over eight rows of 8192). One small case per kernel
+also runs under QEMU on mps2-an386 and sifive_e."""
+import shutil
+
 import numpy as np
 import pytest
 
@@ -275,6 +278,59 @@ def test_matches_tflm(family):
     m = _Model()
     FAMILIES[family](m)
     assert m.check() > 0
+
+
+# ---- one case per kernel, small enough for sifive_e's 16 KiB: op, input dtype, (input scale,
+# zp), (output scale, zp), output dtype, options
+ON_BOARD = [
+    ("LOGISTIC", "int16", (0.001, 0), (2 ** -15, 0), "int16", {}),
+    ("TANH", "int16", (2 ** -11, 0), (2 ** -15, 0), "int16", {}),
+    ("LEAKY_RELU", "int16", (0.002, 7), (0.001, -3), "int16", {"alpha": -0.5}),
+    ("RELU", "int16", (0.001, 0), (0.0005, 0), "int16", {}),
+    ("QUANTIZE", "int16", (3e-5, 11), (0.008, 127), "int8", {}),
+    ("QUANTIZE", "int16", (0.001, -5), (0.0003, 9), "int16", {}),
+    ("QUANTIZE", "int8", (0.05, -3), (0.001, 0), "int16", {}),
+    ("QUANTIZE", "float32", (None, 0), (0.0123, -7), "int16", {}),
+    ("DEQUANTIZE", "int16", (0.0123, -7), (None, 0), "float32", {}),
+    ("SOFTMAX", "int16", (0.001, 0), (1 / 32768, 0), "int16", {"beta": 1.0}),
+    ("LOG_SOFTMAX", "int8", (0.1, 0), (16 / 256, 127), "int8", {}),
+    ("L2_NORMALIZATION", "int8", (0.1, -3), (1 / 128, 0), "int8", {}),
+    ("ELU", "int8", (0.05, -3), (0.04, 5), "int8", {}),
+]
+BOARD_TOOLS = {"mps2-an386": ("arm-none-eabi-gcc", "qemu-system-arm"),
+               "sifive_e": ("riscv64-unknown-elf-gcc", "qemu-system-riscv32")}
+
+
+@pytest.mark.parametrize("board", sorted(BOARD_TOOLS))
+def test_on_board(board, tmp_path):
+    """The int16 kernels and the run-time LOG_SOFTMAX / L2_NORMALIZATION arithmetic, bit-exact
+    with TFLM under QEMU (Cortex-M4 and RV32)."""
+    from tflm_oracle import tflm_run
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    missing = [t for t in BOARD_TOOLS[board] if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+    rng = np.random.default_rng(1)
+    m = _Model()
+    for k, (opc, idt, qi, qo, odt, opts) in enumerate(ON_BOARD):
+        if idt == "float32":
+            x = (rng.standard_normal((16, 1, 48)) * 2e4 * qo[0]).astype(np.float32)
+        else:
+            info = np.iinfo(idt)
+            x = rng.integers(info.min, info.max + 1, (16, 1, 48)).astype(idt)
+            x[0], x[1] = info.min, info.max
+        m.case(f"{opc.lower()}{k}", opc, x, qi, (1, 48), qo, odt, **opts)
+    model = m.b.build()
+    ref = tflm_run(model, m.rows, len(m.names))
+    c = compile_graph(parse_tflite(model))
+    b = get_board(board)
+    build_firmware(c, b, tmp_path / "fw")
+    out = run_firmware(tmp_path / "fw", b, c.graph, m.rows).outputs
+    bad = {n: int((o.reshape(r.shape).view(np.uint8) != r.view(np.uint8)).sum())
+           for n, o, r in zip(m.names, out, ref)}
+    assert not any(bad.values()), f"{board}: differing bytes per case: {bad}"
 
 
 @pytest.mark.parametrize("case", REJECTED, ids=lambda c: f"{c[0]}-{c[4]}")
