@@ -14,6 +14,20 @@
 #define TK_LSTM_S8_H
 #include "tk_nn.h"
 
+/* The elementwise part (the int8 and 16x8 kernels share it, lstm_gates.h): three requantized
+ * int16 x int16 products (shifts held as -shift - 1 when mul_fast), the cell state's tanh input
+ * scaling and clamp. */
+typedef struct {
+    int32_t forget_mult, forget_shift;   /* forget gate x cell state -> cell state */
+    int32_t input_mult, input_shift;     /* input gate x cell gate -> cell state */
+    int32_t hidden_mult, hidden_shift, hidden_offset;   /* tanh(cell) x output gate -> hidden */
+    int32_t mul_fast;
+    /* tanh of the cell state: its input is (c * tanh_mult + tanh_round) >> tanh_shift */
+    int32_t tanh_mult, tanh_round, tanh_shift;
+    /* the cell state's clamp: TFLM's cell clip +-q when cell_clip > 0, else int16's range */
+    int32_t cell_min, cell_max;
+} tk_lstm_cell;
+
 typedef struct {
     int32_t batches, steps, input_size, state_size;   /* B, T, I, S */
     int32_t time_major;              /* 1: input [T][B][I], output [T][B][S]; 0: [B][T][...] */
@@ -27,16 +41,7 @@ typedef struct {
      * FCs to the gates' Q3.12 (scale 2^-12); when rq_fast, shifts are held as -shift - 1 */
     const int32_t *rq;
     int32_t rq_fast;
-    /* the three elementwise products, each a requantized int16 x int16 (all shifts held as
-     * -shift - 1 when mul_fast) */
-    int32_t forget_mult, forget_shift;   /* forget gate x cell state -> cell state */
-    int32_t input_mult, input_shift;     /* input gate x cell gate -> cell state */
-    int32_t hidden_mult, hidden_shift, hidden_offset;   /* tanh(cell) x output gate -> hidden */
-    int32_t mul_fast;
-    /* tanh of the cell state: its input is (c * tanh_mult + tanh_round) >> tanh_shift */
-    int32_t tanh_mult, tanh_round, tanh_shift;
-    /* the cell state's clamp: TFLM's cell clip +-q when cell_clip > 0, else int16's range */
-    int32_t cell_min, cell_max;
+    tk_lstm_cell cell;
 } tk_lstm_params;
 
 void tk_lstm_s8(const tk_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UnsupportedError
-from .conv import acc_bound
 from .context import Operands
 from .fully_connected import MAX_DEPTH, row_blocked
 from .multipliers import quantize_multiplier, round_half_away
@@ -61,26 +60,30 @@ def _structure(op, ctx):
                            f"(the Keras default)")
 
 
-def _types(op, ctx):
+def _types(op, ctx) -> str:
+    """The activation type ("int8", or "int16" for 16x8), every operand's type checked."""
     inp = ctx.tensor(op.inputs[0])
     if inp.dtype == "float32":
         raise ctx.fail(op, "a float32 LSTM is not supported; quantize the model to int8")
-    if inp.dtype != "int8":
-        raise ctx.fail(op, f"its input is {inp.dtype}; only int8 activations are supported")
-    want = [(0, "int8"), (HIDDEN, "int8"), (CELL, "int16")] + [(k, "int8") for k in W_IN + W_REC] \
-        + [(k, "int32") for k in BIAS]
+    if inp.dtype not in ("int8", "int16"):
+        raise ctx.fail(op, f"its input is {inp.dtype}; only int8 and int16 (16x8) activations "
+                           f"are supported")
+    act, bias = inp.dtype, "int32" if inp.dtype == "int8" else "int64"
+    want = [(HIDDEN, act), (CELL, "int16")] + [(k, "int8") for k in W_IN + W_REC] \
+        + [(k, bias) for k in BIAS]
     for k, dtype in want:
         t = ctx.tensor(op.inputs[k])
         if t.dtype != dtype:
-            raise ctx.fail(op, f"its {NAMES[k]} '{t.name}' is {t.dtype}; with int8 activations "
+            raise ctx.fail(op, f"its {NAMES[k]} '{t.name}' is {t.dtype}; with {act} activations "
                                f"it must be {dtype}")
-    if ctx.tensor(op.outputs[0]).dtype != "int8":
-        raise ctx.fail(op, "its output must be int8 like its input")
+    if ctx.tensor(op.outputs[0]).dtype != act:
+        raise ctx.fail(op, f"its output must be {act} like its input")
     for k in W_IN + W_REC:
         q = ctx.tensor(op.inputs[k]).quant
         if q is None or len(q.scale) != 1:
             raise ctx.fail(op, f"its {NAMES[k]} must be quantized per tensor (TFLM's LSTM reads "
                                f"one scale per weight tensor)")
+    return act
 
 
 def _shapes(op, ctx, time_major: bool):
@@ -124,10 +127,11 @@ def _multiplier(op, ctx, m: float, what: str) -> tuple[int, int]:
         raise ctx.fail(op, f"{what}: {str(e).rstrip('.')}") from None
 
 
-def _gate_fcs(op, ctx, s: int):
+def _gate_fcs(op, ctx, s: int, wide: bool):
     """Per gate, the two FCs (input, recurrent) to Q3.12: multipliers as TFLM's
     CreateGateParams (float32 scale product, GetQuantizedConvolutionMultipler), folded biases,
-    accumulator bounds. Returns (rq[16], fast, bias_in[4S], bias_rec[4S])."""
+    accumulator bounds. Returns (rq[16], fast, bias_in[4S], bias_rec[4S]); `wide` (16x8): int64
+    biases and TFLM's int64 requantization, {Q15 multiplier, 15 - shift} pairs."""
     inp, hid = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[HIDDEN])
     pairs, bounds, b_in, b_rec = [], [], [], []
     for g in range(4):
@@ -140,15 +144,37 @@ def _gate_fcs(op, ctx, s: int):
             bias = ctx.tensor(op.inputs[BIAS[g]]).data.reshape(-1).astype(np.int64) \
                 if k in W_IN else None
             folded = -zp * w2d.sum(axis=1) + (bias if bias is not None else 0)
-            (b_in if k in W_IN else b_rec).append((folded + (1 << 31)) % (1 << 32) - (1 << 31))
-            bounds.append(acc_bound(bias, w2d, zp).max())
+            if not wide:
+                folded = (folded + (1 << 31)) % (1 << 32) - (1 << 31)
+            (b_in if k in W_IN else b_rec).append(folded)
+            reach = 65535 if wide else max(abs(-128 - zp), abs(127 - zp))
+            absb = np.abs(bias.astype(object)) if bias is not None else 0
+            bounds.append(int((absb + reach * np.abs(w2d).sum(axis=1)).max()))
+    rows = lambda parts, t: np.stack(parts, axis=1).reshape(-1).astype(t)  # noqa: E731
+    if wide:
+        return _wide_rq(op, ctx, pairs, bounds), False, rows(b_in, np.int64), \
+            rows(b_rec, np.int64)
     fast = all(m == 0 or sh <= -1 for m, sh in pairs) and max(bounds) < (1 << 30)
     rq = []
     for m, sh in pairs:
         sh = -1 if m == 0 else sh
         rq += [m, -sh - 1 if fast else sh]
-    rows = lambda parts: np.stack(parts, axis=1).reshape(-1).astype(np.int32)  # noqa: E731
-    return rq, fast, rows(b_in), rows(b_rec)
+    return rq, fast, rows(b_in, np.int32), rows(b_rec, np.int32)
+
+
+def _wide_rq(op, ctx, pairs, bounds) -> list[int]:
+    """TFLM's int64 MultiplyByQuantizedMultiplier within its contract (shift < 8, |x| < 2^47):
+    {reduced Q15 multiplier, total shift 15 - shift} per FC."""
+    if max(bounds) >= (1 << 47):
+        raise ctx.fail(op, f"a gate accumulator may reach {max(bounds)}, beyond the 2^47 that "
+                           f"TFLM's int64 requantization takes")
+    out = []
+    for m, sh in pairs:
+        if sh >= 8:
+            raise ctx.fail(op, f"a gate's requantization multiplier is 2^{sh - 1} or more; "
+                               f"TFLM's int64 requantization takes shifts below 8")
+        out += [(m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF, 15 - sh]
+    return out
 
 
 def _log2_rounded(x: float) -> int:
@@ -196,43 +222,49 @@ def _cell(op, ctx) -> dict:
 
 def lower_lstm(op, ctx):
     _structure(op, ctx)
-    _types(op, ctx)
+    wide = _types(op, ctx) == "int16"
     time_major = bool(op.options.get("time_major", False))
     b, t, i, s = _shapes(op, ctx, time_major)
-    rq, fast, bias_in, bias_rec = _gate_fcs(op, ctx, s)
+    rq, fast, bias_in, bias_rec = _gate_fcs(op, ctx, s, wide)
 
     def weights(ks, depth):
         w = np.stack([ctx.tensor(op.inputs[k]).data.reshape(s, depth) for k in ks], axis=1)
-        return row_blocked(w.reshape(4 * s, depth))
+        w = w.reshape(4 * s, depth)
+        return w.astype(np.int8) if wide else row_blocked(w)
 
+    layout = "row-major" if wide else "row-blocked by 4 (lstm_s8.h)"
     src = f"t{op.inputs[W_IN[0]]}-t{op.inputs[W_IN[3]]}"
     rsrc = f"t{op.inputs[W_REC[0]]}-t{op.inputs[W_REC[3]]}"
+    bias_t = "int64_t" if wide else "int32_t"
     fields = {
         "batches": b, "steps": t, "input_size": i, "state_size": s, "time_major": int(time_major),
         "w_in": ctx.const(op, "w_in", "int8_t", weights(W_IN, i),
                           f"input weights {src} as [{4 * s}][{i}], row 4j+g = gate g (input, "
-                          f"forget, cell, output) of unit j, row-blocked by 4 (lstm_s8.h)"),
+                          f"forget, cell, output) of unit j, {layout}"),
         "w_rec": ctx.const(op, "w_rec", "int8_t", weights(W_REC, s),
                            f"recurrent weights {rsrc} as [{4 * s}][{s}], rows as w_in"),
-        "bias_in": ctx.const(op, "bias_in", "int32_t", bias_in,
-                             "per row 4j+g: gate bias + input_offset * row sum, wrapped"),
-        "bias_rec": ctx.const(op, "bias_rec", "int32_t", bias_rec,
-                              "per row 4j+g: output state offset * row sum, wrapped"),
+        "bias_in": ctx.const(op, "bias_in", bias_t, bias_in,
+                             "per row 4j+g: gate bias + input_offset * row sum"),
+        "bias_rec": ctx.const(op, "bias_rec", bias_t, bias_rec,
+                              "per row 4j+g: output state offset * row sum"),
         "rq": ctx.const(op, "rq", "int32_t", rq,
                         "per gate: {input FC multiplier, shift, recurrent FC multiplier, shift}"
-                        + (" (shifts as -shift - 1)" if fast else "")),
-        "rq_fast": int(fast),
+                        + (" (Q15 multipliers, shifts as 15 - shift)" if wide else
+                           " (shifts as -shift - 1)" if fast else "")),
     }
-    fields.update(_cell(op, ctx))
-    p = ctx.params(op, "tk_lstm_params", fields)
-    ctx.call(op, "tk_lstm_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[HIDDEN]),
-                                ctx.ptr(op.inputs[CELL]), ctx.ptr(op.outputs[0])],
-             ["lstm_s8.c"], macs=b * t * 4 * s * (i + s))
+    if not wide:
+        fields["rq_fast"] = int(fast)
+    fields["cell"] = _cell(op, ctx)
+    kind = "s16" if wide else "s8"
+    p = ctx.params(op, f"tk_lstm_{kind}_params" if wide else "tk_lstm_params", fields)
+    ctx.call(op, f"tk_lstm_{kind}", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[HIDDEN]),
+                                     ctx.ptr(op.inputs[CELL]), ctx.ptr(op.outputs[0])],
+             [f"lstm_{kind}.c"], macs=b * t * 4 * s * (i + s))
 
 
 LOWERINGS = {"UNIDIRECTIONAL_SEQUENCE_LSTM": lower_lstm}
 # the tensor types each op accepts (`tinykiln ops`, the README's table)
-TYPES = {"UNIDIRECTIONAL_SEQUENCE_LSTM": ("int8 (int16 cell state)",)}
+TYPES = {"UNIDIRECTIONAL_SEQUENCE_LSTM": ("int8 (int16 cell state)", "int16 (16x8)")}
 # operands as the validator checks them (context.Operands): the unsupported optional ones as
 # plain constants, so that the lowering's sentence names them
 OPERANDS = {"UNIDIRECTIONAL_SEQUENCE_LSTM": Operands(
