@@ -49,7 +49,8 @@ def check_types(op, ctx, inp, w, out, zero_points: bool) -> None:
         for name, t in (("input", inp), ("output", out)):
             if int(t.quant.zero_point[0]) != 0:
                 raise ctx.fail(op, f"the int16 {name} has zero point {t.quant.zero_point[0]}; "
-                                   f"TFLM's 16x8 {op.opcode} kernel needs 0 (symmetric)")
+                                   f"TFLM's 16x8 {op.opcode} kernel ignores zero points, so "
+                                   f"tinykiln takes only 0 (symmetric)")
 
 
 def requant16(op, ctx, inp, w, out, n_ch: int, acc64: bool, bound: np.ndarray):
@@ -74,7 +75,7 @@ def requant16(op, ctx, inp, w, out, n_ch: int, acc64: bool, bound: np.ndarray):
             pairs.append((m, s))
     if acc64 and int(np.max(bound)) >= ACC64_LIMIT:
         raise ctx.fail(op, f"the int64 accumulator could reach {int(np.max(bound))}; TFLM's "
-                           f"int64 requantization holds at most 2^47")
+                           f"int64 requantization takes magnitudes below 2^47")
     zp = int(out.quant.zero_point[0])
     lo, hi = activation_range(act, out_s, zp, INT16_MIN, INT16_MAX)
     what = ("{m16, t}: TFLM's multiplier rounded to Q15 and 15 - shift (int64 accumulator)"
