@@ -121,12 +121,7 @@ def lower_relu6(op, ctx):
         return
     inp, out = unary_int8(op, ctx)
     zero = inp.quant.zero_point[0]
-    if (inp.quant.scale[0], zero) != (out.quant.scale[0], out.quant.zero_point[0]):
-        lo = (zero - out.quant.zero_point[0]) * out.quant.scale[0]
-        ctx.warn(op, f"input (scale {inp.quant.scale[0]:.6g}, zero point {zero}) and output (scale "
-                     f"{out.quant.scale[0]:.6g}, zero point {out.quant.zero_point[0]}) are quantized "
-                     f"differently; TFLM's RELU6, which tinykiln matches, clamps without rescaling, so "
-                     f"an input of 0.0 reads back as {lo:.4g}")
+    a16.warn_relu6_requant(op, ctx, inp, out)
     # FloatToQuantizedType<int8_t>(6.0f, scale, zero_point): float32 round, then int8 clamp
     six_f = _f32(6.0) / _f32(inp.quant.scale[0])
     if not abs(float(six_f)) < 2.0 ** 30:

@@ -101,8 +101,20 @@ def relu16(op, ctx):
     emit_requant16(op, ctx, 0, 0, mult, act=(0, INT16_MAX))
 
 
+def warn_relu6_requant(op, ctx, inp, out) -> None:
+    """TFLM's RELU6 clamps without rescaling: warn when the output is quantized otherwise."""
+    zero = inp.quant.zero_point[0]
+    if (inp.quant.scale[0], zero) != (out.quant.scale[0], out.quant.zero_point[0]):
+        lo = (zero - out.quant.zero_point[0]) * out.quant.scale[0]
+        ctx.warn(op, f"input (scale {inp.quant.scale[0]:.6g}, zero point {zero}) and output (scale "
+                     f"{out.quant.scale[0]:.6g}, zero point {out.quant.zero_point[0]}) are quantized "
+                     f"differently; TFLM's RELU6, which tinykiln matches, clamps without rescaling, so "
+                     f"an input of 0.0 reads back as {lo:.4g}")
+
+
 def relu6_16(op, ctx):
-    inp, _ = unary_int16(op, ctx)
+    inp, out = unary_int16(op, ctx)
+    warn_relu6_requant(op, ctx, inp, out)
     zero = int(inp.quant.zero_point[0])
     six_f = _f32(6.0) / _f32(inp.quant.scale[0])
     if not abs(float(six_f)) < 2.0 ** 30:
