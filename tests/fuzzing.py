@@ -794,6 +794,7 @@ def compile_one(data: bytes, name: str, parent: Path) -> tuple[dict, object]:
 
 def _rows(c, seed: int, index: int) -> tuple[bytes, int, int]:
     """Three input rows (all minimum, all maximum, random) -> (bytes, rows, output bytes)."""
+    from tinykiln.ir import NP_TYPES
     g = c.graph
     rng = np.random.default_rng([seed, index])
     rows = []
@@ -801,8 +802,9 @@ def _rows(c, seed: int, index: int) -> tuple[bytes, int, int]:
         row = b""
         for t in g.inputs:
             tt = g.tensors[t]
-            dt = np.dtype({"int8": "i1", "uint8": "u1", "int16": "i2", "int32": "i4",
-                           "float32": "f4"}.get(tt.dtype, "u1"))
+            dt = np.dtype(NP_TYPES.get(tt.dtype, "u1"))
+            if dt.kind == "b":
+                dt = np.dtype("u1")         # bool: bytes 0 and 255 as well as 1
             n = int(np.prod(tt.shape)) if len(tt.shape) else 1
             if dt.kind == "f":
                 lo, hi = np.finfo(dt).min, np.finfo(dt).max
