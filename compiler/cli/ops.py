@@ -9,8 +9,8 @@ README_END = "<!-- end of ops table -->"
 def markdown() -> str:
     """The README's table of supported ops, one row per op."""
     from ..lower import ops_table
-    rows = ["| op | tensor types |", "|---|---|"]
-    rows += [f"| {name} | {', '.join(types)} |" for name, types in ops_table()]
+    rows = ["| op | tensor types | limits |", "|---|---|---|"]
+    rows += [f"| {name} | {', '.join(types)} | {note} |" for name, types, note in ops_table()]
     return "\n".join(rows) + "\n"
 
 
@@ -20,9 +20,9 @@ def cmd_ops(a) -> int:
         print(markdown(), end="")
         return 0
     table = ops_table()
-    width = max(len(name) for name, _ in table)
-    for name, types in table:
-        print(f"{name:<{width}}  {', '.join(types)}")
+    width = max(len(name) for name, _, _ in table)
+    for name, types, note in table:
+        print(f"{name:<{width}}  {', '.join(types)}" + (f"  ({note})" if note else ""))
     print(f"{len(table)} ops; any other is refused with its name, index and tensors.")
     return 0
 

@@ -61,7 +61,8 @@ def scratch_bytes(op, graph, allowed: bool = True) -> int:
         return int(query(op, graph, allowed))
 
 
-def ops_table() -> list[tuple[str, tuple[str, ...]]]:
-    """(opcode, accepted types) of every supported op, sorted by name: what `tinykiln ops` prints
-    and the README's table holds (not the internal TK_ ops that passes make)."""
-    return [(k, TYPES[k]) for k in sorted(LOWERINGS) if not k.startswith("TK_")]
+def ops_table() -> list[tuple[str, tuple[str, ...], str]]:
+    """(opcode, accepted types, limits) of every supported op, sorted by name: what `tinykiln ops`
+    prints and the README's table holds (not the internal TK_ ops that passes make)."""
+    from .op_notes import NOTES
+    return [(k, TYPES[k], NOTES.get(k, "")) for k in sorted(LOWERINGS) if not k.startswith("TK_")]
