@@ -32,7 +32,8 @@ NOTES = {
     "GREATER": "broadcast; int8 rescaled as TFLM does",
     "GREATER_EQUAL": "broadcast; int8 rescaled as TFLM does",
     "HARD_SWISH": "TFLM's fixed-point arithmetic as a table",
-    "L2_NORMALIZATION": "1-4 dims, last dim at most 33,025, no fused activation; output scale 1/128",
+    "L2_NORMALIZATION": "1-4 dims, last dim at most 33,025, no fused activation; output scale "
+                        "1/128",
     "LEAKY_RELU": "any alpha, negative included",
     "LESS": "broadcast; int8 rescaled as TFLM does",
     "LESS_EQUAL": "broadcast; int8 rescaled as TFLM does",
