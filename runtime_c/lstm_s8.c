@@ -15,75 +15,104 @@ typedef struct {
 } tk_lstm_acc;
 
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
-/* n >= 1 groups of four inputs against a block's four rows: per group one input word split into
- * its even and odd lanes, four weight words, eight SXTB16, eight SMLAD (as fully_connected_s8.c) */
-static inline void tk_lstm_mac4(const int8_t **x, const int8_t **w, int32_t n, tk_lstm_acc *a) {
-    const int8_t *px = *x, *pw = *w;
-    int32_t s0 = a->s0, s1 = a->s1, s2 = a->s2, s3 = a->s3;
-    uint32_t xv, xe, u0, u1, ue;
+/* one SXTB16 pair and two SMLADs: a row's four weights (u) against the input's even and odd lanes */
 #define TK_LSTM_ROW(s, u)                           \
         "sxtb16 %[ue], %[" #u "]\n\t"               \
         "sxtb16 %[" #u "], %[" #u "], ror #8\n\t"   \
         "smlad  %[" #s "], %[xe], %[ue], %[" #s "]\n\t" \
         "smlad  %[" #s "], %[xv], %[" #u "], %[" #s "]\n\t"
-    __asm__ volatile(
-        "1:\n\t"
-        "ldr    %[xv], [%[px]], #4\n\t"
-        "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
-        "sxtb16 %[xe], %[xv]\n\t"
-        "sxtb16 %[xv], %[xv], ror #8\n\t"
-        TK_LSTM_ROW(s0, u0)
-        TK_LSTM_ROW(s1, u1)
-        "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
-        TK_LSTM_ROW(s2, u0)
-        TK_LSTM_ROW(s3, u1)
-        "subs   %[n], %[n], #1\n\t"
-        "bne    1b\n\t"
-        : [px] "+r"(px), [pw] "+r"(pw), [n] "+r"(n), [s0] "+r"(s0), [s1] "+r"(s1),
-          [s2] "+r"(s2), [s3] "+r"(s3), [xv] "=&r"(xv), [xe] "=&r"(xe), [u0] "=&r"(u0),
-          [u1] "=&r"(u1), [ue] "=&r"(ue)
-        :
-        : "cc", "memory");
-#undef TK_LSTM_ROW
-    *x = px, *w = pw;
-    a->s0 = s0, a->s1 = s1, a->s2 = s2, a->s3 = s3;
-}
-#elif TK_NN_SIMD
-static inline void tk_lstm_mac4(const int8_t **x, const int8_t **w, int32_t n, tk_lstm_acc *a) {
-    const int8_t *px = *x, *pw = *w;
+#endif
+
+/* bias[0..3] + the four rows of one weight block (4 * D bytes at *w, row-blocked) dotted with
+ * v; *w is advanced past the block. The DSP path: per group of four inputs one input word split
+ * into its even and odd lanes, four weight words, eight SXTB16, eight SMLAD (as
+ * fully_connected_s8.c), its multiply-accumulates wrapping like TFLM's int32 sum. */
+static inline __attribute__((always_inline)) tk_lstm_acc tk_lstm_dot4(
+    const int8_t *v, const uint32_t *vx, int32_t D, const int8_t **w, const int32_t *bias) {
+    const int32_t D4 = D & ~3;
+    const int8_t *pw = *w;
+#if TK_NN_SIMD
+    int32_t s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
+    const int8_t *px = v;
+    int32_t n = D4 >> 2;
+#if !defined(TK_DSP_EMULATE_SIMD)
+    if (n > 0 && vx) {          /* the input's lanes already split, two words per group */
+        uint32_t xv, xe, u0, u1, ue;
+        int32_t pairs = n >> 1;
+#define TK_LSTM_GROUP                                   \
+            "ldrd   %[xe], %[xv], [%[px]], #8\n\t"     \
+            "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"     \
+            TK_LSTM_ROW(s0, u0)                         \
+            TK_LSTM_ROW(s1, u1)                         \
+            "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"     \
+            TK_LSTM_ROW(s2, u0)                         \
+            TK_LSTM_ROW(s3, u1)
+        if (pairs > 0) {        /* two groups per pass */
+            __asm__ volatile(
+                "1:\n\t"
+                TK_LSTM_GROUP
+                TK_LSTM_GROUP
+                "subs   %[n], %[n], #1\n\t"
+                "bne    1b\n\t"
+                : [px] "+r"(vx), [pw] "+r"(pw), [n] "+r"(pairs), [s0] "+r"(s0), [s1] "+r"(s1),
+                  [s2] "+r"(s2), [s3] "+r"(s3), [xv] "=&r"(xv), [xe] "=&r"(xe), [u0] "=&r"(u0),
+                  [u1] "=&r"(u1), [ue] "=&r"(ue)
+                :
+                : "cc", "memory");
+        }
+        if (n & 1) {            /* the odd group */
+            __asm__ volatile(
+                TK_LSTM_GROUP
+                : [px] "+r"(vx), [pw] "+r"(pw), [s0] "+r"(s0), [s1] "+r"(s1),
+                  [s2] "+r"(s2), [s3] "+r"(s3), [xv] "=&r"(xv), [xe] "=&r"(xe), [u0] "=&r"(u0),
+                  [u1] "=&r"(u1), [ue] "=&r"(ue)
+                :
+                : "memory");
+        }
+#undef TK_LSTM_GROUP
+    } else if (n > 0) {
+        uint32_t xv, xe, u0, u1, ue;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr    %[xv], [%[px]], #4\n\t"
+            "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
+            "sxtb16 %[xe], %[xv]\n\t"
+            "sxtb16 %[xv], %[xv], ror #8\n\t"
+            TK_LSTM_ROW(s0, u0)
+            TK_LSTM_ROW(s1, u1)
+            "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
+            TK_LSTM_ROW(s2, u0)
+            TK_LSTM_ROW(s3, u1)
+            "subs   %[n], %[n], #1\n\t"
+            "bne    1b\n\t"
+            : [px] "+r"(px), [pw] "+r"(pw), [n] "+r"(n), [s0] "+r"(s0), [s1] "+r"(s1),
+              [s2] "+r"(s2), [s3] "+r"(s3), [xv] "=&r"(xv), [xe] "=&r"(xe), [u0] "=&r"(u0),
+              [u1] "=&r"(u1), [ue] "=&r"(ue)
+            :
+            : "cc", "memory");
+    }
+#else
+    (void)vx;
     for (; n > 0; --n, px += 4, pw += 16) {
         const uint32_t xv = tk_ld4(px);
         const uint32_t xe = tk_sxtb16(xv), xo = tk_sxtb16_ror8(xv);
         const uint32_t u0 = tk_ld4(pw), u1 = tk_ld4(pw + 4), u2 = tk_ld4(pw + 8),
                        u3 = tk_ld4(pw + 12);
-        a->s0 = tk_smlad(xo, tk_sxtb16_ror8(u0), tk_smlad(xe, tk_sxtb16(u0), a->s0));
-        a->s1 = tk_smlad(xo, tk_sxtb16_ror8(u1), tk_smlad(xe, tk_sxtb16(u1), a->s1));
-        a->s2 = tk_smlad(xo, tk_sxtb16_ror8(u2), tk_smlad(xe, tk_sxtb16(u2), a->s2));
-        a->s3 = tk_smlad(xo, tk_sxtb16_ror8(u3), tk_smlad(xe, tk_sxtb16(u3), a->s3));
+        s0 = tk_smlad(xo, tk_sxtb16_ror8(u0), tk_smlad(xe, tk_sxtb16(u0), s0));
+        s1 = tk_smlad(xo, tk_sxtb16_ror8(u1), tk_smlad(xe, tk_sxtb16(u1), s1));
+        s2 = tk_smlad(xo, tk_sxtb16_ror8(u2), tk_smlad(xe, tk_sxtb16(u2), s2));
+        s3 = tk_smlad(xo, tk_sxtb16_ror8(u3), tk_smlad(xe, tk_sxtb16(u3), s3));
     }
-    *x = px, *w = pw;
-}
 #endif
-
-/* bias[0..3] + the four rows of one weight block (4 * D bytes at *w, row-blocked) dotted with
- * v; *w is advanced past the block */
-static inline __attribute__((always_inline)) tk_lstm_acc tk_lstm_dot4(
-    const int8_t *v, int32_t D, const int8_t **w,
-                                       const int32_t *bias) {
-    const int32_t D4 = D & ~3;
-    const int8_t *pw = *w;
-    tk_lstm_acc a;
-#if TK_NN_SIMD
-    a.s0 = bias[0], a.s1 = bias[1], a.s2 = bias[2], a.s3 = bias[3];
-    const int8_t *px = v;
-    if (D4) tk_lstm_mac4(&px, &pw, D4 >> 2, &a);
     for (int32_t d = D4; d < D; ++d, pw += 4) {
-        a.s0 = tk_add_wrap_s32(a.s0, v[d] * pw[0]);
-        a.s1 = tk_add_wrap_s32(a.s1, v[d] * pw[1]);
-        a.s2 = tk_add_wrap_s32(a.s2, v[d] * pw[2]);
-        a.s3 = tk_add_wrap_s32(a.s3, v[d] * pw[3]);
+        s0 = tk_add_wrap_s32(s0, v[d] * pw[0]);
+        s1 = tk_add_wrap_s32(s1, v[d] * pw[1]);
+        s2 = tk_add_wrap_s32(s2, v[d] * pw[2]);
+        s3 = tk_add_wrap_s32(s3, v[d] * pw[3]);
     }
+    const tk_lstm_acc a = {s0, s1, s2, s3};
 #else
+    (void)vx;
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;     /* raw sums, |sum| < 2^30 */
     int32_t d = 0;
     for (; d < D4; d += 4, pw += 16) {
@@ -101,10 +130,8 @@ static inline __attribute__((always_inline)) tk_lstm_acc tk_lstm_dot4(
         s2 += v[d] * pw[2];
         s3 += v[d] * pw[3];
     }
-    a.s0 = tk_add_wrap_s32(bias[0], s0);
-    a.s1 = tk_add_wrap_s32(bias[1], s1);
-    a.s2 = tk_add_wrap_s32(bias[2], s2);
-    a.s3 = tk_add_wrap_s32(bias[3], s3);
+    const tk_lstm_acc a = {tk_add_wrap_s32(bias[0], s0), tk_add_wrap_s32(bias[1], s1),
+                           tk_add_wrap_s32(bias[2], s2), tk_add_wrap_s32(bias[3], s3)};
 #endif
     *w = pw;
     return a;
@@ -120,13 +147,13 @@ static inline int32_t tk_lstm_gate(int32_t ai, int32_t ah, const int32_t *rq, in
  * (the gate FCs) and `mfast` (the products) are constants in each inlined copy. */
 static inline __attribute__((always_inline)) void tk_lstm_step(
     const tk_lstm_params *p, const int8_t *x, const int8_t *h, int16_t *c, int8_t *out,
-    const int32_t fast, const int32_t mfast) {
+    const uint32_t *xx, const uint32_t *hx, const int32_t fast, const int32_t mfast) {
     const int32_t I = p->input_size, S = p->state_size;
     const int32_t *rq = p->rq, *bi = p->bias_in, *br = p->bias_rec;
     const int8_t *wi = p->w_in, *wr = p->w_rec;
     for (int32_t j = 0; j < S; ++j, bi += 4, br += 4) {
-        const tk_lstm_acc ai = tk_lstm_dot4(x, I, &wi, bi);
-        const tk_lstm_acc ah = tk_lstm_dot4(h, S, &wr, br);
+        const tk_lstm_acc ai = tk_lstm_dot4(x, xx, I, &wi, bi);
+        const tk_lstm_acc ah = tk_lstm_dot4(h, hx, S, &wr, br);
         const int32_t ig = tk_lstm_sigmoid(tk_lstm_gate(ai.s0, ah.s0, rq, fast));
         const int32_t fg = tk_lstm_sigmoid(tk_lstm_gate(ai.s1, ah.s1, rq + 4, fast));
         const int32_t zg = tk_lstm_tanh_scaled(3 * tk_lstm_gate(ai.s2, ah.s2, rq + 8, fast));
@@ -136,19 +163,45 @@ static inline __attribute__((always_inline)) void tk_lstm_step(
     }
 }
 
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+/* Inputs up to this many groups of four are split into even and odd lanes once per step (on the
+ * stack: 8 bytes a group), not once per state element */
+#define TK_LSTM_SPLIT_MAX 32
+
+/* v's first 4 * n values as n pairs {even lanes, odd lanes}; NULL when n is too large */
+static const uint32_t *tk_lstm_split(const int8_t *v, int32_t n, uint32_t *buf) {
+    if (n > TK_LSTM_SPLIT_MAX) return 0;
+    for (int32_t g = 0; g < n; ++g) {
+        const uint32_t xv = tk_ld4(v + 4 * g);
+        buf[2 * g] = tk_sxtb16(xv);
+        buf[2 * g + 1] = tk_sxtb16_ror8(xv);
+    }
+    return buf;
+}
+#endif
+
 void tk_lstm_s8(const tk_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,
                 int8_t *output) {
     const int32_t B = p->batches, T = p->steps, I = p->input_size, S = p->state_size;
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+    uint32_t xbuf[2 * TK_LSTM_SPLIT_MAX], hbuf[2 * TK_LSTM_SPLIT_MAX];
+#endif
     for (int32_t b = 0; b < B; ++b) {
         for (int32_t t = 0; t < T; ++t) {
             const int32_t row = p->time_major ? t * B + b : b * T + t;
             const int8_t *x = input + row * I;
             int8_t *h = hidden + b * S, *out = output + row * S;
             int16_t *c = cell + b * S;
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+            const uint32_t *xx = tk_lstm_split(x, I >> 2, xbuf);
+            const uint32_t *hx = tk_lstm_split(h, S >> 2, hbuf);
+#else
+            const uint32_t *xx = 0, *hx = 0;
+#endif
             if (p->rq_fast && p->cell.mul_fast) {
-                tk_lstm_step(p, x, h, c, out, 1, 1);
+                tk_lstm_step(p, x, h, c, out, xx, hx, 1, 1);
             } else {
-                tk_lstm_step(p, x, h, c, out, p->rq_fast, p->cell.mul_fast);
+                tk_lstm_step(p, x, h, c, out, xx, hx, p->rq_fast, p->cell.mul_fast);
             }
             memcpy(h, out, (size_t)S);
         }

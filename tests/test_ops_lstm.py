@@ -52,6 +52,8 @@ CASES = [
     # output state scale 1e-9: the hidden product's multiplier is ~0.93 (shift 0), so the
     # products take the generic requantization; outputs mostly saturate
     ("mul_generic", 1, 5, 6, 5, False, 0.0, (0.02, 0), (1e-9, 0), 2.0 ** -11, 1.0),
+    # more than 32 groups of four inputs: the Cortex-M path does not split the lanes up front
+    ("wide_input", 1, 3, 140, 6, False, 0.0, (0.02, 3), (0.0078, 0), 2.0 ** -11, 1.0),
 ]
 FEW_VALUES = {"mul_generic"}
 # 16x8 (int16 activations and output state, int8 weights, int64 biases): TFLM runs it, though
@@ -325,6 +327,28 @@ def test_keras_lstm_on_board(keras_lstms, board, tmp_path):
     assert (y == ref).all(), f"{int((y != ref).sum())} of {y.size} bytes differ"
     steps, feats = KERAS["last"]
     assert res.profile["macs"] == steps * 4 * 16 * (feats + 16) + 16 * 4
+
+
+@pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b))
+                                   for b in ("mps2-an386", "sifive_e")])
+def test_lstm_cases_on_board(board, tmp_path):
+    """Every hand-built case (and a 16x8 one) as firmware under QEMU: on mps2-an386 the
+    hand-scheduled DSP-extension loops, bit-exact with TFLM over 20 consecutive invokes."""
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    cases = CASES + CASES16[:1]
+    b, rows = _model(cases, 11)
+    rows = [r[:20] for r in rows]
+    buf = b.build()
+    ref = tflm_run(buf, rows, len(cases))
+    c = compile_graph(parse_tflite(buf))
+    brd = get_board(board)
+    build_firmware(c, brd, tmp_path / "fw")
+    res = run_firmware(tmp_path / "fw", brd, c.graph, rows)
+    bad = {case[0]: int((o.reshape(r.shape) != r).sum())
+           for case, o, r in zip(cases, res.outputs, ref) if (o.reshape(r.shape) != r).any()}
+    assert not bad, f"differing bytes per case on {board}: {bad}"
 
 
 if __name__ == "__main__":      # python tests/test_ops_lstm.py OUT_DIR NAME...: convert models
