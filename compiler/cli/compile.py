@@ -16,7 +16,9 @@ def _summary(c) -> str:
     return (f"{r['model']}: {r['ops']} ops ({ops}), {r['tensors']} tensors\n"
             f"  weights {r['weight_bytes']} B (flash), arena {r['arena_bytes']} B (RAM; lower bound "
             f"{r['arena_lower_bound']}, gap {r['arena_gap_to_lower_bound']}), "
-            f"{r['macs']} MACs per inference"
+            + (f"variables {r['variable_bytes']} B (RAM, kept across invokes), "
+               if r.get("variable_bytes") else "")
+            + f"{r['macs']} MACs per inference"
             + "".join(f"\n  warning: {terminal_text(w)}" for w in r.get("warnings", [])))
 
 

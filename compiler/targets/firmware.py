@@ -126,13 +126,14 @@ _FOLDABLE_CONST = 64
 
 def usage_lower_bound(c: Compiled, board: Board) -> dict[str, int]:
     """Bytes of flash and RAM that any image of c for board certainly uses: the weights (const
-    arrays the planned kernels read), the planned arena, the board's stack and the runtime
-    floor."""
+    arrays the planned kernels read), the planned arena, the variables (state kept across
+    invokes), the board's stack and the runtime floor."""
     floor = RUNTIME_FLOOR[board.arch]
     weights = sum(n for n in (len(k.values) * CTYPE_SIZE[k.ctype] for k in c.lowered.consts)
                   if n >= _FOLDABLE_CONST)
     return {"flash": weights + floor["flash"],
-            "ram": board.stack_bytes + max(c.plan.arena_size, 1) + floor["ram"]}
+            "ram": board.stack_bytes + max(c.plan.arena_size, 1) + c.plan.variable_bytes
+            + floor["ram"]}
 
 
 def _does_not_fit(board: Board, over: dict[str, int], at_least: bool) -> TinykilnError:
