@@ -1,14 +1,16 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM (int8 activations and weights, int16 cell state): bit-exact with
-TFLM's integer LSTM.
+"""UNIDIRECTIONAL_SEQUENCE_LSTM (int8 activations and weights, or 16x8; int16 cell state):
+bit-exact with TFLM's integer LSTM.
 
 Hand-built cases (one model, one LSTM op per case, each with its own variable output and cell
 state): sequence lengths 1 and many, batch 1 and 2, time-major and batch-major, with and without
 cell clip, cell state scales from 2^-20 to 2^-8 (and one not a power of two), zero points at the
 extremes, requantizations above and below 1. The 50 input rows run as 50 consecutive invokes, in
 TFLM as in the host build, so the state carried from invoke to invoke is compared too; the
-kernel's portable and DSP-extension paths (C models of the instructions) both run. Then Keras
-LSTM classifiers (tf_keras, as TensorFlow's converter fuses Keras 2's LSTM; converted here in a
-subprocess, cached under pytest's cache folder) on the host and under QEMU on mps2-an386."""
+kernel's portable and DSP-extension paths (C models of the instructions) both run on the host,
+and the hand-scheduled Cortex-M loops as firmware under QEMU; model_reset() is checked against a
+fresh interpreter. Then Keras LSTM classifiers (tf_keras, as TensorFlow's converter fuses Keras
+2's LSTM; converted here in a subprocess, cached under pytest's cache folder) on the host and
+under QEMU on mps2-an386 and sifive_e."""
 from __future__ import annotations
 
 import hashlib
@@ -154,6 +156,30 @@ def test_state_carries_across_invokes():
     with HostBuild(compile_graph(parse_tflite(buf)), sanitize=True) as hb:
         out = hb.run([x])[0]
     assert (out == ref).all()
+
+
+def test_reset_restores_the_initial_state(tmp_path):
+    """model_reset() every 5 invokes: each chunk equals a fresh TFLM interpreter's (the int8
+    output state restarts at its zero point, the cell state at 0), for int8 and 16x8."""
+    cases = [CASES[0], CASES16[2]]
+    b, rows = _model(cases, 4)
+    rows = [r[:15] for r in rows]
+    buf = b.build()
+    fresh = [tflm_run(buf, [r[k:k + 5] for r in rows], len(cases)) for k in range(0, 15, 5)]
+    with HostBuild(compile_graph(parse_tflite(buf)), sanitize=True) as hb:
+        fin, fout = tmp_path / "in.bin", tmp_path / "out.bin"
+        fin.write_bytes(b"".join(b"".join(r[k].tobytes() for r in rows) for k in range(15)))
+        subprocess.run([str(hb.exe), str(fin), str(fout), "15", "5"], check=True,
+                       capture_output=True)
+        raw = fout.read_bytes()
+    per_row = [f[0].nbytes for f in fresh[0]]      # one row of each output
+    off = 0
+    for k in range(15):
+        for i, case in enumerate(cases):
+            want = fresh[k // 5][i][k % 5]
+            got = np.frombuffer(raw[off:off + per_row[i]], want.dtype).reshape(want.shape)
+            off += per_row[i]
+            assert (got == want).all(), f"{case[0]}, invoke {k}"
 
 
 # ---- refusals: one sentence naming the op

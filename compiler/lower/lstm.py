@@ -1,9 +1,10 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM runs it (unidirectional_sequence_lstm.cc's Prepare,
 lstm_eval_common.cc): the standard LSTM that TensorFlow's converter emits for a Keras LSTM layer
-(no peephole, projection or layer normalization), int8 activations and weights, int32 biases, an
-int16 cell state with a power-of-two scale, and the output and cell states as variable tensors
-that persist across invokes. Everything TFLM's Prepare computes is computed here; lstm_s8.c runs
-the integer steps (lstm_s8.h)."""
+(no peephole, projection or layer normalization; TFLM refuses those too), int8 activations and
+weights with int32 biases, or 16x8 (int16 activations, int8 weights, int64 biases), an int16 cell
+state with a power-of-two scale, and the output and cell states as variable tensors that persist
+across invokes. Everything TFLM's Prepare computes is computed here; lstm_s8.c / lstm_s16.c run
+the integer steps (lstm_s8.h, lstm_s16.h)."""
 from __future__ import annotations
 
 import numpy as np
