@@ -216,6 +216,7 @@ def _options(opcode: str, t: Table | None) -> dict:
 def _variable_reset(shape, dtype: str, quant: QuantParams | None) -> np.ndarray | None:
     """A variable tensor's contents after TFLM's Reset(): an int8 one filled with its zero point,
     any other all zero bytes (None)."""
-    if dtype != "int8" or quant is None or not quant.zero_point or quant.zero_point[0] == 0:
+    if dtype != "int8" or quant is None or not quant.zero_point or quant.zero_point[0] == 0 \
+            or not -128 <= quant.zero_point[0] <= 127:      # out of range: the validator refuses
         return None
     return np.full(shape, quant.zero_point[0], np.int8)
