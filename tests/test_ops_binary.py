@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from modelgen import ModelBuilder
-from tflm_oracle import assert_cases_match_tflm
+from tflm_oracle import assert_cases_match_tflm, tflm_run
 from tinykiln.compile import compile_graph
 from tinykiln.errors import ModelError, UnsupportedError
 from tinykiln.frontend.tflite_import import parse_tflite
+from tinykiln.targets.hostrun import HostBuild
 
 ROWS = 50
 NP = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "bool": np.bool_}
@@ -343,6 +344,112 @@ def test_bit_exact_on_board(board, tmp_path):
            if o.reshape(r.shape).tobytes() != r.tobytes()]
     assert not bad, f"{board}: cases differ from TFLM: {bad}"
     assert len(m.names) > 20
+
+
+# ---- int8 ADD, SUB and MUL (tk_add_s8, tk_mul_s8): each innermost-dim kind (both inputs read
+# with stride 1, input 2 broadcast along it, input 1, both) with each output stage (general,
+# fast clamped, fast saturated), rows > 1, odd sizes, zero points at both ends; same table
+# layout as ARITH
+FAST8 = [
+    ("ADD", "int8", (7,), (7,), (7,), (0.05, -128), (0.05, 127), (0.08, -128), "NONE"),
+    ("ADD", "int8", (3, 5), (3, 5), (3, 5), (0.02, 10), (0.09, -7), (0.1, 3), "RELU"),
+    ("ADD", "int8", (3, 4), (3, 4), (3, 4), (0.5, 0), (0.25, 1),
+     (1.0 / (1 << 20) * 1.001, 0), "NONE"),      # output shift 0: the general stage
+    ("ADD", "int8", (2, 3, 5), (2, 1, 5), (2, 3, 5), (0.03, 1), (0.01, 0), (0.05, -2),
+     "RELU_N1_TO_1"),                            # rows > 1, both stride 1
+    ("ADD", "int8", (5, 9), (5, 1), (5, 9), (0.05, 2), (0.06, -2), (0.11, 0), "NONE"),
+    ("ADD", "int8", (1,), (13,), (13,), (0.1, 127), (0.004, -128), (0.1, 127), "RELU6"),
+    ("ADD", "int8", (), (), (), (0.05, 3), (0.04, -3), (0.05, 1), "NONE"),
+    ("ADD", "int8", (3, 4), (3, 1), (3, 4), (0.5, -128), (0.25, 127),
+     (1.0 / (1 << 20) * 1.001, 0), "NONE"),
+    ("ADD", "int8", (1,), (4, 5), (4, 5), (0.25, 127), (0.5, -128),
+     (1.0 / (1 << 20) * 1.001, -1), "RELU"),
+    ("SUB", "int8", (9,), (), (9,), (0.05, -3), (0.07, 5), (0.1, 0), "RELU"),
+    ("SUB", "int8", (3, 1), (3, 6), (3, 6), (0.02, -128), (0.02, 127), (0.03, 5), "NONE"),
+    ("SUB", "int8", (11,), (11,), (11,), (0.5, 127), (0.5, -128), (1.0, 0), "NONE"),
+    ("MUL", "int8", (4, 7), (4, 1), (4, 7), (0.05, -3), (0.004, -128), (0.02, 1), "RELU6"),
+    ("MUL", "int8", (), (11,), (11,), (0.03, 2), (0.01, -5), (0.001, -128), "NONE"),
+    ("MUL", "int8", (9,), (9,), (9,), (0.05, -128), (0.05, -128), (0.1, -128), "NONE"),
+    ("MUL", "int8", (2, 3, 1, 5), (2, 1, 4, 5), (2, 3, 4, 5), (0.1, 0), (0.1, 0), (0.05, 0),
+     "RELU"),
+    ("MUL", "int8", (5,), (5,), (5,), (0.5, 1), (0.5, -1), (0.01, 0), "NONE"),   # shift > 0
+    ("MUL", "int8", (3,), (3,), (3,), (1e-3, 3), (1e-3, -3), (10.0, 2), "NONE"),  # tiny m
+    ("MUL", "int8", (6,), (), (6,), (0.5, 1), (0.5, -1), (0.01, 0), "NONE"),
+    ("MUL", "int8", (3, 7), (3, 1), (3, 7), (0.02, 5), (0.03, -9), (0.01, 4), "NONE"),
+    ("MUL", "int8", (1,), (7,), (7,), (0.5, -128), (0.5, 127), (0.02, 3), "RELU6"),
+    ("MUL", "int8", (2, 1), (2, 9), (2, 9), (0.02, 127), (0.03, -128), (0.05, -1), "RELU"),
+]
+
+
+# both inputs broadcast along the output's innermost dim (variant 9): TFLM reads past its
+# inputs there (its walk indexes an input's size-1 dim with the output's index), so the
+# reference is TFLM's output at the inputs' broadcast shape, repeated along that dim
+BOTH8 = [
+    ("ADD", "int8", (3, 1), (1, 1), (3, 5), (0.05, 3), (0.04, -3), (0.05, 1), "NONE"),
+    ("SUB", "int8", (4, 1), (1, 1), (4, 3), (0.05, 3), (0.04, -3), (0.5, 1), "RELU6"),
+    ("MUL", "int8", (4, 1), (1, 1), (4, 3), (0.05, 127), (0.05, -128), (0.2, 0), "NONE"),
+]
+
+
+def _fast8_model(seed, reference=False):
+    """FAST8 and BOTH8 as one model; `reference`: BOTH8's outputs at the inputs' broadcast
+    shape, for TFLM."""
+    m = _Model(seed=seed)
+    for k, (opc, dt, s1, s2, so, q1, q2, qo, act) in enumerate(FAST8 + BOTH8):
+        if reference and k >= len(FAST8):
+            so = np.broadcast_shapes(s1, s2)
+        a, b = m.operand(s1, dt, q1), m.operand(s2, dt, q2)
+        m.b.op(opc, [a, b], [m.output(so, dt, qo, f"{opc.lower()}_fast8_{k}")],
+               fused_activation_function=act)
+    return m
+
+
+def _fast8_reference(seed, rows):
+    """TFLM's outputs for _fast8_model(seed) on rows (BOTH8's repeated to their shapes)."""
+    ref = tflm_run(_fast8_model(seed, reference=True).b.build(), rows, len(FAST8 + BOTH8))
+    return ref[:len(FAST8)] + [np.broadcast_to(r, (r.shape[0], *case[4])).copy()
+                               for r, case in zip(ref[len(FAST8):], BOTH8)]
+
+
+@pytest.mark.parametrize("cflags", [[], ["-DTK_DSP_EMULATE_SIMD"]], ids=["portable", "simd"])
+def test_int8_add_sub_mul_variants(cflags):
+    """Every variant of the int8 ADD/SUB and MUL kernels, portable and with the C models of the
+    DSP instructions, against TFLM on the host under ASan/UBSan."""
+    m = _fast8_model(23)
+    buf = m.b.build()
+    ref = _fast8_reference(23, m.rows)
+    c = compile_graph(parse_tflite(buf))
+    text = c.files["model.c"]
+    for kernel in ("tk_add8_params", "tk_mul8_params"):
+        found = {int(v) for v in re.findall(
+            rf"static const {kernel} \w+ = \{{.*?\.variant = (\d+)", text, re.S)}
+        assert found == set(range(10)), (kernel, sorted(found))
+    with HostBuild(c, sanitize=True, extra_cflags=cflags) as hb:
+        out = hb.run(m.rows)
+    bad = {n: int((o != r).sum()) for n, o, r in zip(m.names, out, ref) if (o != r).any()}
+    assert not bad, bad
+    assert sum(len(np.unique(r)) > 3 for r in ref) > len(ref) // 2
+
+
+def test_int8_add_sub_mul_variants_on_board(tmp_path):
+    """The same cases built for Cortex-M4 (SMMULR, SSAT) and run under QEMU, against TFLM."""
+    from test_firmware import _tools_for
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    for mark in _tools_for("mps2-an386"):
+        if mark.args[0]:
+            pytest.skip(mark.kwargs["reason"])
+    m = _fast8_model(29)
+    buf = m.b.build()
+    rows = [r[:8] for r in m.rows]
+    ref = _fast8_reference(29, rows)
+    c = compile_graph(parse_tflite(buf))
+    build_firmware(c, get_board("mps2-an386"), tmp_path / "fw")
+    res = run_firmware(tmp_path / "fw", get_board("mps2-an386"), c.graph, rows)
+    bad = [n for n, o, r in zip(m.names, res.outputs, ref)
+           if o.reshape(r.shape).tobytes() != r.tobytes()]
+    assert not bad, f"cases differ from TFLM: {bad}"
 
 
 # ---- the ops as TensorFlow's converter writes them, int8 and 16x8 (int16 activations): Keras

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .context import UNARY, Operands
-from .elementwise import INT_RANGE, NDIM, broadcast_plan
+from .elementwise import INT_RANGE, NDIM, broadcast_plan, lower_add_s8
 from .multipliers import activation_range, quantize_multiplier
 
 F32 = np.float32
@@ -95,13 +95,16 @@ def lower_sub(op, ctx):
     m2 = multiplier(op, ctx, s2 / twice_max, "input 2", True)
     mo = multiplier(op, ctx, twice_max / ((1 << left_shift) * so), "output", True)
     lo, hi = act_range(op, ctx, out)
-    p = ctx.params(op, "tk_add_params", {
+    fields = {
         "bcast": bcast_fields(op, ctx, a, b, out),
         "input1_offset": -z1, "input2_offset": -z2, "left_shift": left_shift,
         "input1_multiplier": m1[0], "input1_shift": m1[1],
         "input2_multiplier": m2[0], "input2_shift": m2[1],
         "output_multiplier": mo[0], "output_shift": mo[1],
-        "quant": {"output_offset": zo, "act_min": lo, "act_max": hi}})
+        "quant": {"output_offset": zo, "act_min": lo, "act_max": hi}}
+    if dtype == "int8":         # ADD's kernel, input 2's table negated
+        return lower_add_s8(op, ctx, fields, -1)
+    p = ctx.params(op, "tk_add_params", fields)
     k = kind(dtype)
     ctx.call(op, f"tk_sub_{k}", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
                                  ctx.ptr(op.outputs[0])], [f"sub_{k}.c"])

@@ -4,7 +4,10 @@ broadcast dims. int16 ADD takes TFLM's general-scale path (TFLM ignores pot_scal
 MUL needs zero points 0, as TFLM does."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import UnsupportedError
+from .fixedpoint import mul_by_quantized_multiplier
 from .multipliers import activation_range, quantize_multiplier
 
 INT_RANGE = {"int8": (-128, 127), "int16": (-32768, 32767)}
@@ -80,6 +83,58 @@ def _arr(values) -> str:
     return "{" + ", ".join(str(int(v)) for v in values) + "}"
 
 
+def ew_out(m: int, shift: int, bound: int, zo: int, lo: int, hi: int) -> dict:
+    """The tk_ew_out block (runtime_c/ew_s8.h) of an int8 ADD, SUB or MUL whose accumulator
+    stays within +-bound: fast (tk_requant_fast, stored shift -shift - 1) when the shift is a
+    right shift (multiplier 0 takes shift -1) and bound < 2^30, else TFLM's shift as it is."""
+    shift = -1 if m == 0 else shift
+    fast = shift <= -1 and bound < (1 << 30)
+    return {"multiplier": m, "shift": -shift - 1 if fast else shift, "fast": int(fast),
+            "output_offset": zo, "act_min": lo, "act_max": hi}
+
+
+def ew_variant(op, ctx, out: dict) -> dict:
+    """tk_add8_params' / tk_mul8_params' variant and rows (add_s8.h) for `out` (ew_out's block,
+    made general when both inputs are broadcast along the innermost dim)."""
+    a, b, y = (ctx.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    dims, st1, st2 = broadcast_plan(a.shape, b.shape, y.shape)
+    one = dims[5] == 1
+    sa, sb = st1[5] != 0 or one, st2[5] != 0 or one
+    kind = 0 if sa and sb else 1 if sa else 2 if sb else 3
+    fast = out.pop("fast")
+    if kind == 3 and fast:
+        fast, out["shift"] = 0, -out["shift"] - 1
+    mode = 0 if not fast else 2 if (out["act_min"], out["act_max"]) == (-128, 127) else 1
+    rows = int(np.prod(dims[:5])) if y.num_elements else 0
+    return {"out": out, "variant": 9 if kind == 3 else 3 * kind + mode, "rows": rows}
+
+
+def input_table(op, ctx, zero_point: int, m: int, shift: int, sign: int, name: str):
+    """An int8 ADD/SUB input's rescaled value, sign * 2 * ((x - zp) << 20) * m * 2^shift with
+    TFLM's rounding, for x = -128..127 (runtime_c/add_s8.h); returns (C name, max |entry|)."""
+    vals = [sign * 2 * mul_by_quantized_multiplier((x - zero_point) << 20, m, shift)
+            for x in range(-128, 128)]
+    what = (f"input {name} of the int8 {op.opcode}: {'-' if sign < 0 else ''}2 * ((x - {zero_point})"
+            f" << 20) * {m} * 2^({shift}), TFLM's rounding, at x + 128")
+    return ctx.const(op, f"in{name}", "int32_t", vals, what), max(abs(v) for v in vals)
+
+
+def lower_add_s8(op, ctx, fields: dict, sign: int):
+    """int8 ADD (sign 1) and SUB (sign -1): tk_add_s8 with the inputs' tables."""
+    q = fields["quant"]
+    t1, b1 = input_table(op, ctx, -fields["input1_offset"], fields["input1_multiplier"],
+                         fields["input1_shift"], 1, "1")
+    t2, b2 = input_table(op, ctx, -fields["input2_offset"], fields["input2_multiplier"],
+                         fields["input2_shift"], sign, "2")
+    # tables hold 2x: the accumulator x is within (b1 + b2) / 2
+    out = ew_out(fields["output_multiplier"], fields["output_shift"], (b1 + b2) // 2 + 1,
+                 q["output_offset"], q["act_min"], q["act_max"])
+    p = ctx.params(op, "tk_add8_params", {"bcast": fields["bcast"], "table1": t1,
+                                          "table2": t2, **ew_variant(op, ctx, out)})
+    ctx.call(op, "tk_add_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
+                               ctx.ptr(op.outputs[0])], ["add_s8.c"])
+
+
 def lower_add(op, ctx):
     a, b, out, (act_min, act_max), fields = _common(op, ctx)
     left_shift = 20 if out.dtype == "int8" else 15
@@ -98,6 +153,8 @@ def lower_add(op, ctx):
                    "output_multiplier": mo, "output_shift": sho,
                    "quant": {"output_offset": out.quant.zero_point[0],
                              "act_min": act_min, "act_max": act_max}})
+    if out.dtype == "int8":
+        return lower_add_s8(op, ctx, fields, 1)
     p = ctx.params(op, "tk_add_params", fields)
     kind = "s8" if out.dtype == "int8" else "s16"
     ctx.call(op, f"tk_add_{kind}", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
@@ -114,6 +171,16 @@ def lower_mul(op, ctx):
         del fields["input1_offset"], fields["input2_offset"]
     m = float(a.quant.scale[0]) * float(b.quant.scale[0]) / float(out.quant.scale[0])
     mo, sho = quantize_multiplier(m)
+    if out.dtype == "int8":
+        off1, off2 = fields["input1_offset"], fields["input2_offset"]
+        bound = max(abs(-128 + off1), abs(127 + off1)) * max(abs(-128 + off2), abs(127 + off2))
+        p = ctx.params(op, "tk_mul8_params", {
+            "bcast": fields["bcast"], "input1_offset": off1, "input2_offset": off2,
+            **ew_variant(op, ctx, ew_out(mo, sho, bound, out.quant.zero_point[0], act_min,
+                                         act_max))})
+        ctx.call(op, "tk_mul_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
+                                   ctx.ptr(op.outputs[0])], ["mul_s8.c"])
+        return
     fields.update({"output_multiplier": mo, "output_shift": sho,
                    "quant": {"output_offset": out.quant.zero_point[0],
                              "act_min": act_min, "act_max": act_max}})
