@@ -137,10 +137,10 @@ static inline __attribute__((always_inline)) tk_lstm_acc tk_lstm_dot4(
     return a;
 }
 
-/* a gate's input: the two FCs requantized to int16 each, added with saturation */
-static inline int32_t tk_lstm_gate(int32_t ai, int32_t ah, const int32_t *rq, int32_t fast) {
-    return tk_lstm_sat16(tk_lstm_sat16(tk_lstm_rq(ai, rq[0], rq[1], fast, 1)) +
-                         tk_lstm_sat16(tk_lstm_rq(ah, rq[2], rq[3], fast, 1)));
+/* a gate's input: the input FC's part xg (already requantized to int16) plus the recurrent FC's
+ * accumulator requantized to int16 ({multiplier, shift} at rq), added with saturation */
+static inline int32_t tk_lstm_gate(int32_t xg, int32_t ah, const int32_t *rq, int32_t fast) {
+    return tk_lstm_sat16(xg + tk_lstm_sat16(tk_lstm_rq(ah, rq[0], rq[1], fast, 1)));
 }
 
 /* One time step of one batch: x [I], h [S] (read), c [S] (updated), out [S] (new h). `fast`
@@ -152,12 +152,18 @@ static inline __attribute__((always_inline)) void tk_lstm_step(
     const int32_t *rq = p->rq, *bi = p->bias_in, *br = p->bias_rec;
     const int8_t *wi = p->w_in, *wr = p->w_rec;
     for (int32_t j = 0; j < S; ++j, bi += 4, br += 4) {
+        /* the input FC's four int16 gate parts first, so that only they (not four
+         * accumulators) stay live across the recurrent FC */
         const tk_lstm_acc ai = tk_lstm_dot4(x, xx, I, &wi, bi);
+        const int32_t x0 = tk_lstm_sat16(tk_lstm_rq(ai.s0, rq[0], rq[1], fast, 1));
+        const int32_t x1 = tk_lstm_sat16(tk_lstm_rq(ai.s1, rq[4], rq[5], fast, 1));
+        const int32_t x2 = tk_lstm_sat16(tk_lstm_rq(ai.s2, rq[8], rq[9], fast, 1));
+        const int32_t x3 = tk_lstm_sat16(tk_lstm_rq(ai.s3, rq[12], rq[13], fast, 1));
         const tk_lstm_acc ah = tk_lstm_dot4(h, hx, S, &wr, br);
-        const int32_t ig = tk_lstm_sigmoid(tk_lstm_gate(ai.s0, ah.s0, rq, fast));
-        const int32_t fg = tk_lstm_sigmoid(tk_lstm_gate(ai.s1, ah.s1, rq + 4, fast));
-        const int32_t zg = tk_lstm_tanh_scaled(3 * tk_lstm_gate(ai.s2, ah.s2, rq + 8, fast));
-        const int32_t og = tk_lstm_sigmoid(tk_lstm_gate(ai.s3, ah.s3, rq + 12, fast));
+        const int32_t ig = tk_lstm_sigmoid(tk_lstm_gate(x0, ah.s0, rq + 2, fast));
+        const int32_t fg = tk_lstm_sigmoid(tk_lstm_gate(x1, ah.s1, rq + 6, fast));
+        const int32_t zg = tk_lstm_tanh_scaled(3 * tk_lstm_gate(x2, ah.s2, rq + 10, fast));
+        const int32_t og = tk_lstm_sigmoid(tk_lstm_gate(x3, ah.s3, rq + 14, fast));
         out[j] = (int8_t)tk_clamp(tk_lstm_cell_step(&p->cell, c + j, ig, fg, zg, og, mfast),
                                   -128, 127);
     }
