@@ -2,20 +2,24 @@
 model of independent single-op cases (strides, SAME / VALID, filters larger than the stride and
 smaller, output sizes Keras gives and others TFLM accepts, activations, per-tensor weights, zero
 points, batches, bias or none), 50 input rows with the extremes, under ASan+UBSan. Then the
-refusals, one sentence each."""
+refusals, one sentence each. The int8 cases run through the fast kernel (its portable build and
+its Cortex-M DSP-extension build, host C models of the instructions) and the reference one."""
 import numpy as np
 import pytest
 
 from modelgen import ModelBuilder
-from tflm_oracle import assert_cases_match_tflm
+from tflm_oracle import assert_cases_match_tflm, tflm_run
 from tinykiln.compile import compile_graph
 from tinykiln.errors import TinykilnError
 from tinykiln.frontend.tflite_import import parse_tflite
+from tinykiln.lower import transpose_conv
+from tinykiln.targets.hostrun import HostBuild
 
 ROWS = 50
 
 # x: input NHWC; k: filter (h, w); oc: output channels; s: strides; out: output (h, w) or None
-# for Keras's size (SAME: in * stride, VALID: (in - 1) * stride + k); zp: (input, output)
+# for Keras's size (SAME: in * stride, VALID: (in - 1) * stride + k); zp: (input, output); os:
+# output scale over input scale x typical filter scale
 _D = dict(s=(1, 1), pad="SAME", act="NONE", w="pc", bias=True, zp=(0, 0), out=None)
 CASES = [dict(_D, **c) for c in [
     dict(name="s8_k3_s2_same", t="int8", x=(1, 4, 4, 3), k=(3, 3), oc=5, s=(2, 2), zp=(-3, 5)),
@@ -42,6 +46,23 @@ CASES = [dict(_D, **c) for c in [
     # ... unless the width's output size is negative: then both paddings are 0
     dict(name="s8_valid_width_fails", t="int8", x=(1, 1, 2, 2), k=(7, 7), oc=2,
          pad="VALID", s=(3, 1), out=(2, 2)),
+    # wide enough for the fast int8 kernel (input.c >= 4): groups of four output channels and
+    # single ones, blocks of four input channels and the last input.c % 4
+    dict(name="s8f_k3_s2_same", t="int8", x=(1, 5, 4, 8), k=(3, 3), oc=9, s=(2, 2), zp=(-128, 3)),
+    dict(name="s8f_k4_s2_valid", t="int8", x=(2, 3, 4, 5), k=(4, 4), oc=6, s=(2, 2), pad="VALID",
+         zp=(127, -128), act="RELU"),
+    dict(name="s8f_k3_s1_same_pt", t="int8", x=(1, 4, 5, 7), k=(3, 3), oc=4, w="pt", zp=(1, 0),
+         bias=False),
+    dict(name="s8f_k5x3_s3x2_valid", t="int8", x=(1, 3, 3, 16), k=(5, 3), oc=3, s=(3, 2),
+         pad="VALID", act="RELU6", zp=(-5, 9)),
+    dict(name="s8f_k2_s2_same_out_larger", t="int8", x=(1, 3, 3, 4), k=(2, 2), oc=5, s=(2, 2),
+         out=(7, 8), zp=(-128, -128)),
+    dict(name="s8f_k1_s1", t="int8", x=(1, 2, 3, 12), k=(1, 1), oc=8, zp=(0, 0)),
+    dict(name="s8f_valid_filter_over_output", t="int8", x=(1, 2, 2, 6), k=(5, 5), oc=5,
+         pad="VALID", out=(3, 3), zp=(-3, 2)),
+    # requantization multipliers above 1 (left shifts): the fast kernel's exact output stage
+    dict(name="s8f_left_shift", t="int8", x=(1, 3, 3, 4), k=(1, 1), oc=5, s=(2, 2), os=0.7,
+         zp=(-1, 2)),
     dict(name="s16_k3_s2_same", t="int16", x=(1, 4, 4, 3), k=(3, 3), oc=5, s=(2, 2)),
     dict(name="s16_k2_s2_valid_relu", t="int16", x=(1, 3, 5, 4), k=(2, 2), oc=3, s=(2, 2),
          pad="VALID", act="RELU"),
@@ -65,7 +86,7 @@ def _out_hw(c):
     return (h - 1) * sh + kh, (w - 1) * sw + kw
 
 
-def _add_case(b: ModelBuilder, c: dict, rng, rows: list) -> None:
+def add_case(b: ModelBuilder, c: dict, rng, rows: list) -> None:
     s16 = c["t"] == "int16"
     lim = 1 << 15 if s16 else 1 << 7
     in_scale = 1.0 / 4096 if s16 else 0.05
@@ -79,6 +100,8 @@ def _add_case(b: ModelBuilder, c: dict, rng, rows: list) -> None:
     taps = -(-kh // c["s"][0]) * -(-kw // c["s"][1]) * ic
     w_typ = 0.01
     out_scale = in_scale * w_typ * (lim * 0.58) * 73 * np.sqrt(taps) / (lim * 0.4)
+    if "os" in c:
+        out_scale = in_scale * w_typ * c["os"]
     wscale = rng.uniform(0.3, 3.0, oc) * w_typ if c["w"] == "pc" else np.array([w_typ])
     weights = rng.integers(-127, 128, (oc, kh, kw, ic), dtype=np.int8)
     oh, ow = _out_hw(c)
@@ -95,16 +118,37 @@ def _add_case(b: ModelBuilder, c: dict, rng, rows: list) -> None:
     b.output(y)
 
 
-def test_transpose_conv_cases_bit_exact():
+@pytest.fixture(scope="module")
+def table_model():
     rng = np.random.default_rng(23)
     b, rows = ModelBuilder("tconv_cases"), []
     for c in CASES:
-        _add_case(b, c, rng, rows)
+        add_case(b, c, rng, rows)
     buf = b.build()
+    return buf, rows, tflm_run(buf, rows, len(CASES))
+
+
+def _kernel(c: dict, fast: bool) -> str:
+    if c["t"] == "int16":
+        return "tk_transpose_conv_s16"
+    return "tk_transpose_conv_s8" + ("_fast" if fast and c["x"][3] >= 4 else "")
+
+
+@pytest.mark.parametrize("fast,cflags", [(True, []), (True, ["-DTK_DSP_EMULATE_SIMD"]),
+                                         (False, [])], ids=["fast", "fast-simd", "reference"])
+def test_transpose_conv_cases_bit_exact(table_model, fast, cflags, monkeypatch):
+    buf, rows, ref = table_model
+    monkeypatch.setattr(transpose_conv, "USE_FAST_KERNELS", fast)
     compiled = compile_graph(parse_tflite(buf))
     assert [layer["kernel"] for layer in compiled.report["layers"]] == [
-        f"tk_transpose_conv_s{8 if c['t'] == 'int8' else 16}" for c in CASES]
-    assert assert_cases_match_tflm(buf, rows, [c["name"] for c in CASES]) > 0
+        _kernel(c, fast) for c in CASES]
+    with HostBuild(compiled, sanitize=True, extra_cflags=cflags) as hb:
+        out = hb.run(rows)
+    bad = {c["name"]: int((o != r).sum()) for c, o, r in zip(CASES, out, ref)
+           if o.shape != r.shape or o.dtype != r.dtype or (o != r).any()}
+    assert not bad, f"differing values per case: {bad}"
+    for c, r in zip(CASES, ref):        # cases that prove something
+        assert len(np.unique(r)) > 2 or c["act"] == "RELU_N1_TO_1", c["name"]
 
 
 def _one(dtype="int8", bias_dtype=np.int32, filter_shape=(2, 3, 3, 2), zp=0, stride=2):

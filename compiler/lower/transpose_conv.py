@@ -8,11 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from .context import Operands
+from .conv import acc_bound, requant_table, requant_what
 from .conv16 import bias_mode, bias_table, check_types, requant16
 from .conv_geometry import ACTIVATIONS, nest_conv_fields
 from .multipliers import activation_range, quantize_multiplier
 
 MAX_TAPS = 1 << 16      # int8: |w * (x + input_offset)| < 2^15 per tap, the int32 sum holds 2^16
+USE_FAST_KERNELS = True     # int8: tk_transpose_conv_s8_fast where it applies (tests toggle it)
+FAST_TAPS = 64              # transpose_conv.h TK_TCONV_FAST_TAPS: filter taps reaching one output
+FAST_PRODUCTS = 1 << 15     # TK_TCONV_FAST_PRODUCTS: products per output (partial sums < 2^31)
 
 
 def _c_div(a: int, b: int) -> int:
@@ -98,15 +102,66 @@ def _lower_s8(op, ctx, inp, w, out, g: dict) -> None:
                                  / out_s) for c in range(oc)]
     zp = int(out.quant.zero_point[0])
     lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), out_s, zp)
-    rq = ctx.const(op, "rq", "int32_t", np.array(pairs, np.int64).reshape(-1),
-                   "requantization per output channel: {multiplier Q31, shift} (tk_requant)")
     fields = {**g, "input_offset": -int(inp.quant.zero_point[0]), "output_offset": zp,
-              "act_min": lo, "act_max": hi, "rq": rq}
-    p = ctx.params(op, "tk_tconv_params", nest_conv_fields(fields))
+              "act_min": lo, "act_max": hi}
     b = ctx.ptr(bias_i) if bias_i >= 0 else "0"
-    ctx.call(op, "tk_transpose_conv_s8", [p, ctx.ptr(op.inputs[2]), ctx.ptr(op.inputs[1]), b,
-                                          ctx.ptr(op.outputs[0])], ["transpose_conv_s8.c"],
-             macs=_macs(g))
+    x, y = ctx.ptr(op.inputs[2]), ctx.ptr(op.outputs[0])
+    tap_n = -(-g["k_h"] // g["stride_h"]) * -(-g["k_w"] // g["stride_w"])
+    if USE_FAST_KERNELS and g["in_c"] >= 4 and tap_n <= FAST_TAPS and taps <= FAST_PRODUCTS:
+        _emit_fast_s8(op, ctx, w, bias_i, pairs, fields, [x, b, y])
+        return
+    fields["rq"] = ctx.const(op, "rq", "int32_t", np.array(pairs, np.int64).reshape(-1),
+                             "requantization per output channel: {multiplier Q31, shift} "
+                             "(tk_requant)")
+    p = ctx.params(op, "tk_tconv_params", nest_conv_fields(fields))
+    ctx.call(op, "tk_transpose_conv_s8", [p, x, ctx.ptr(op.inputs[1]), b, y],
+             ["transpose_conv_s8.c"], macs=_macs(g))
+
+
+def _emit_fast_s8(op, ctx, w, bias_i: int, pairs: list, fields: dict, xby: list) -> None:
+    """tk_transpose_conv_s8_fast: the expanded weights and the fast conv kernels' output stage
+    (tk_requant_fast where the accumulator bound allows it)."""
+    oc = fields["out_c"]
+    bias = ctx.tensor(bias_i).data.astype(np.int64) if bias_i >= 0 else None
+    bound = acc_bound(bias, w.data.reshape(oc, -1), -fields["input_offset"])
+    rq, fast = requant_table(*zip(*pairs), bound)
+    fields = {**fields, "rq": ctx.const(op, "rq", "int32_t", rq, requant_what(fast)),
+              "rq_fast": int(fast)}
+    p = ctx.params(op, "tk_tconv_params", nest_conv_fields(fields))
+    wx = ctx.const(op, "wx", "int32_t", expand_weights(w.data, fields["input_offset"]),
+                   f"filter t{op.inputs[1]} {list(w.shape)} expanded for "
+                   f"tk_transpose_conv_s8_fast (layout in transpose_conv.h)")
+    x, b, y = xby
+    ctx.call(op, "tk_transpose_conv_s8_fast", [p, x, wx, b, y], ["transpose_conv_s8_fast.c"],
+             macs=_macs(fields))
+
+
+def _pairs(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """int16 pairs (lo in bits 0..15) as int32 words."""
+    u = ((hi.astype(np.int64) & 0xFFFF) << 16) | (lo.astype(np.int64) & 0xFFFF)
+    return u.astype(np.uint32).view(np.int32).astype(np.int64)
+
+
+def expand_weights(w: np.ndarray, input_offset: int) -> np.ndarray:
+    """The int8 filter [oc][h][w][ic] as tk_transpose_conv_s8_fast reads it (transpose_conv.h):
+    per group of four output channels (then single ones), per tap: the input offset's terms,
+    the int16 pairs of each block of four input channels, the ic % 4 last weights."""
+    oc, kh, kw, ic = w.shape
+    taps, ic4 = kh * kw, ic - ic % 4
+    wt = w.astype(np.int64).reshape(oc, taps, ic)
+    offs = input_offset * wt.sum(2)                                   # (oc, taps)
+    blk = wt[:, :, :ic4].reshape(oc, taps, ic4 // 4, 4)
+    pairs = np.stack([_pairs(blk[..., 0], blk[..., 2]), _pairs(blk[..., 1], blk[..., 3])], -1)
+    tail = wt[:, :, ic4:]
+    parts, o0 = [], 0
+    while o0 < oc:
+        gs = 4 if o0 + 4 <= oc - oc % 4 else 1
+        sl = slice(o0, o0 + gs)
+        parts.append(np.concatenate([
+            offs[sl].T, pairs[sl].transpose(1, 2, 0, 3).reshape(taps, -1),
+            tail[sl].transpose(1, 2, 0).reshape(taps, -1)], axis=1).reshape(-1))
+        o0 += gs
+    return np.concatenate(parts)
 
 
 def _lower_s16(op, ctx, inp, w, out, g: dict) -> None:
