@@ -24,6 +24,10 @@ def row_blocked(w2d: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.int8)
 
 
+SMALL_MAX_DEPTH = 32   # tk_fully_connected_s8_g1 .. _g8 (TK_FC_SMALL_MAX_GROUPS)
+# the small kernel's weights go widened to int16 (no SXTB16 at run time: 13 instructions per 16
+# MACs in place of 21) up to this many weights, doubling their flash
+SMALL_WIDEN_MAX = 4096
 MAX_DEPTH = 1 << 16    # |x * w| <= 2^14 and |offset * w| <= 2^15: the int32 sums cannot overflow
 
 
@@ -83,6 +87,8 @@ def lower_fully_connected(op, ctx):
     if len(mults) == 1:         # one requantization for every row: the largest accumulator
         bound = bound.max(keepdims=True)
     rq, fast = requant_table(mults, shifts, bound)
+    if fast and depth <= SMALL_MAX_DEPTH:
+        return _lower_small(op, ctx, (batches, depth, out_depth), rq, folded, (act_min, act_max))
     p = ctx.params(op, "tk_fc_params", {
         "batches": batches, "accum_depth": depth, "output_depth": out_depth,
         "quant": {"output_offset": out.quant.zero_point[0], "act_min": act_min,
@@ -102,6 +108,47 @@ def lower_fully_connected(op, ctx):
                     f"of 4, per 4 inputs each row's 4 weights in turn (fully_connected_s8.h)")
     ctx.call(op, "tk_fully_connected_s8", [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
              ["fully_connected_s8.c"], macs=batches * depth * out_depth)
+
+
+def _lower_small(op, ctx, dims, rq, folded, act):
+    """tk_fully_connected_s8_g<G> (fully_connected_s8_small.h) for accum_depth <= 32 with the
+    fast requantization: weights padded with zero rows and columns to blocks of four rows and
+    G = ceil(depth / 4) groups of four inputs, the folded bias padded alike with zeros, one
+    {multiplier, -shift - 1} pair per row."""
+    batches, depth, out_depth = dims
+    groups, blocks = -(-depth // 4), -(-out_depth // 4)
+    wpad = np.zeros((4 * blocks, 4 * groups), np.int8)
+    wpad[:out_depth, :depth] = ctx.tensor(op.inputs[1]).data.reshape(out_depth, depth)
+    bias = np.zeros(4 * blocks, np.int64)
+    bias[:out_depth] = folded
+    pairs = np.broadcast_to(np.asarray(rq, np.int64).reshape(-1, 2), (out_depth, 2))
+    out = ctx.tensor(op.outputs[0])
+    p = ctx.params(op, "tk_fc_small_params", {
+        "batches": batches, "accum_depth": depth, "output_depth": out_depth,
+        "rq": ctx.const(op, "rq", "int32_t", pairs.astype(np.int32),
+                        requant_what(True, "one pair per output row" + (
+                            "" if len(rq) > 2 else " (the tensor's pair repeated)"))),
+        "folded_bias": ctx.const(op, "bias", "int32_t", bias.astype(np.int32),
+                                 f"folded bias per output row (bias + input_offset * sum of the "
+                                 f"row's weights, wrapped to int32), zero-padded to {4 * blocks} "
+                                 f"rows"),
+        "k1": 1 + 2 * int(out.quant.zero_point[0]), "act_min": act[0], "act_max": act[1],
+    })
+    blocked = row_blocked(wpad)
+    if blocked.size <= SMALL_WIDEN_MAX:     # int16, each row's four as w0, w2, w1, w3
+        wts = ctx.const(op, "w", "int16_t", blocked.reshape(-1, 4)[:, [0, 2, 1, 3]],
+                        f"weights t{op.inputs[1]} [{out_depth}][{depth}] zero-padded to "
+                        f"[{4 * blocks}][{4 * groups}], row-blocked, widened to int16 with each "
+                        f"row's four in the order w0 w2 w1 w3 (fully_connected_s8_small.h)")
+        func = f"tk_fully_connected_s8_g{groups}w"
+    else:
+        wts = ctx.const(op, "w", "int8_t", blocked,
+                        f"weights t{op.inputs[1]} [{out_depth}][{depth}] zero-padded to "
+                        f"[{4 * blocks}][{4 * groups}], row-blocked (fully_connected_s8_small.h)")
+        func = f"tk_fully_connected_s8_g{groups}"
+    ctx.call(op, func,
+             [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
+             ["fully_connected_s8_small.c"], macs=batches * depth * out_depth)
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}

@@ -1,0 +1,209 @@
+/* FULLY_CONNECTED int8, accum_depth <= 32 (fully_connected_s8_small.h). Same sums as
+ * tk_fully_connected_s8: acc = folded_bias[o] + sum_d x[d] * w[o][d], every product below 2^14 in
+ * magnitude, so the raw dot product of at most 32 terms fits int32 and the bias is added with
+ * wrap-around like TFLM's int32 sum (the SIMD path starts at it; the padding contributes 0).
+ * Four rows per pass; the group loop has a constant trip count G per function and is unrolled.
+ * SIMD path: the input is split once per batch into its even and odd int16 lanes (SXTB16); per
+ * group of four inputs and block of four rows, one LDRD of the input lanes, then either two LDRD
+ * of int8 weights, eight SXTB16 and eight SMLAD, or (weights widened by the compiler) four LDRD
+ * and eight SMLAD. The output stage is tk_requant_fast, then one saturation (or the clamp). */
+#include "fully_connected_s8_small.h"
+
+#if defined(__GNUC__)
+#define TK_FCS_INLINE static inline __attribute__((always_inline))
+#else
+#define TK_FCS_INLINE static inline
+#endif
+
+TK_FCS_INLINE int8_t tk_fcs_out(int32_t acc, const int32_t *rq, int32_t k1, int32_t lo,
+                                int32_t hi, int wide) {
+    const int32_t r = tk_requant_fast(acc, rq[0], rq[1], k1);
+    return (int8_t)(wide ? tk_ssat8(r) : tk_clamp(r, lo, hi));
+}
+
+#if TK_NN_SIMD
+typedef struct {
+    uint32_t eo[2 * TK_FC_SMALL_MAX_GROUPS];   /* per group: even lanes, odd lanes */
+} tk_fcs_x;
+
+/* x[0 .. D-1] zero-padded to 4G values (4G - 3 <= D <= 4G), each group as even and odd lanes; x
+ * is not read past D: the last group is the word ending at x[D - 1] shifted down (when D >= 4) */
+TK_FCS_INLINE void tk_fcs_load(const int8_t *x, int32_t D, int32_t G, tk_fcs_x *v) {
+    for (int32_t g = 0; g < G - 1; ++g) {
+        const uint32_t u = tk_ld4(x + 4 * g);
+        v->eo[2 * g] = tk_sxtb16(u);
+        v->eo[2 * g + 1] = tk_sxtb16_ror8(u);
+    }
+    uint32_t u = 0;
+    if (D >= 4) {
+        u = tk_ld4(x + D - 4) >> (8 * (4 * G - D));
+    } else {
+        for (int32_t t = 0; t < D; ++t) u |= (uint32_t)(uint8_t)x[t] << (8 * t);
+    }
+    v->eo[2 * G - 2] = tk_sxtb16(u);
+    v->eo[2 * G - 1] = tk_sxtb16_ror8(u);
+}
+
+#if defined(TK_DSP_EMULATE_SIMD)
+/* four accumulators s[] from the biases b[] plus G groups; *pw advanced past the block */
+TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G, int x16,
+                                const int32_t *b, int32_t s[4]) {
+    const int8_t *w = *pw;
+    for (int32_t j = 0; j < 4; ++j) s[j] = b[j];
+    for (int32_t g = 0; g < G; ++g) {
+        const uint32_t xe = v->eo[2 * g], xo = v->eo[2 * g + 1];
+        for (int32_t j = 0; j < 4; ++j) {
+            if (x16) {                  /* {w0, w2}, {w1, w3} as int16 lanes */
+                s[j] = tk_smlad(xo, tk_ld4(w + 8 * j + 4), tk_smlad(xe, tk_ld4(w + 8 * j), s[j]));
+            } else {
+                const uint32_t u = tk_ld4(w + 4 * j);
+                s[j] = tk_smlad(xo, tk_sxtb16_ror8(u), tk_smlad(xe, tk_sxtb16(u), s[j]));
+            }
+        }
+        w += x16 ? 32 : 16;
+    }
+    *pw = w;
+}
+#else
+#define TK_FCS_ROW8(s, u)                               \
+    "sxtb16 %[ue], %[" #u "]\n\t"                       \
+    "sxtb16 %[" #u "], %[" #u "], ror #8\n\t"           \
+    "smlad  %[" #s "], %[xe], %[ue], %[" #s "]\n\t"     \
+    "smlad  %[" #s "], %[xo], %[" #u "], %[" #s "]\n\t"
+#define TK_FCS_ROW16(s)                                 \
+    "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"              \
+    "smlad  %[" #s "], %[xe], %[u0], %[" #s "]\n\t"     \
+    "smlad  %[" #s "], %[xo], %[u1], %[" #s "]\n\t"
+/* the same in assembly, unrolled G times by the assembler (.rept) */
+TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G, int x16,
+                                const int32_t *b, int32_t s[4]) {
+    const uint32_t *px = v->eo;
+    const int8_t *w = *pw;
+    int32_t s0, s1, s2, s3;
+    uint32_t xe, xo, u0, u1, ue;
+    if (x16) {
+        __asm__("ldrd   %[s0], %[s1], [%[pb]]\n\t"
+                "ldrd   %[s2], %[s3], [%[pb], #8]\n\t"
+                ".rept %c[G]\n\t"
+                "ldrd   %[xe], %[xo], [%[px]], #8\n\t"
+                TK_FCS_ROW16(s0) TK_FCS_ROW16(s1) TK_FCS_ROW16(s2) TK_FCS_ROW16(s3)
+                ".endr\n\t"
+                : [px] "+r"(px), [pw] "+r"(w), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2),
+                  [s3] "=&r"(s3), [xe] "=&r"(xe), [xo] "=&r"(xo), [u0] "=&r"(u0),
+                  [u1] "=&r"(u1)
+                : [G] "i"(G), [pb] "r"(b), "m"(*(const int32_t(*)[4])b),
+                  "m"(*(const uint32_t(*)[2 * TK_FC_SMALL_MAX_GROUPS])v->eo),
+                  "m"(*(const int8_t(*)[32 * TK_FC_SMALL_MAX_GROUPS]) * pw));
+    } else {
+        __asm__("ldrd   %[s0], %[s1], [%[pb]]\n\t"
+                "ldrd   %[s2], %[s3], [%[pb], #8]\n\t"
+                ".rept %c[G]\n\t"
+                "ldrd   %[xe], %[xo], [%[px]], #8\n\t"
+                "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
+                TK_FCS_ROW8(s0, u0) TK_FCS_ROW8(s1, u1)
+                "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
+                TK_FCS_ROW8(s2, u0) TK_FCS_ROW8(s3, u1)
+                ".endr\n\t"
+                : [px] "+r"(px), [pw] "+r"(w), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2),
+                  [s3] "=&r"(s3), [xe] "=&r"(xe), [xo] "=&r"(xo), [u0] "=&r"(u0),
+                  [u1] "=&r"(u1), [ue] "=&r"(ue)
+                : [G] "i"(G), [pb] "r"(b), "m"(*(const int32_t(*)[4])b),
+                  "m"(*(const uint32_t(*)[2 * TK_FC_SMALL_MAX_GROUPS])v->eo),
+                  "m"(*(const int8_t(*)[16 * TK_FC_SMALL_MAX_GROUPS]) * pw));
+    }
+    (void)ue;
+    *pw = w;
+    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+}
+#undef TK_FCS_ROW8
+#undef TK_FCS_ROW16
+#endif
+#else
+typedef struct {
+    int8_t b[4 * TK_FC_SMALL_MAX_GROUPS];
+} tk_fcs_x;
+
+TK_FCS_INLINE void tk_fcs_load(const int8_t *x, int32_t D, int32_t G, tk_fcs_x *v) {
+    for (int32_t d = 0; d < 4 * G; ++d) v->b[d] = d < D ? x[d] : 0;
+}
+
+/* portable: int8 weights in input order, or int16 ones in the order w0, w2, w1, w3 */
+TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G, int x16,
+                                const int32_t *b, int32_t s[4]) {
+    int32_t a[4] = {0, 0, 0, 0};       /* |sum| <= 32 * 2^14 */
+    const int8_t *w = *pw;
+    for (int32_t g = 0; g < G; ++g) {
+        const int8_t *x = v->b + 4 * g;
+        for (int32_t j = 0; j < 4; ++j) {
+            if (x16) {
+                int16_t u[4];
+                memcpy(u, w + 8 * j, sizeof u);
+                a[j] += x[0] * u[0] + x[2] * u[1] + x[1] * u[2] + x[3] * u[3];
+            } else {
+                const int8_t *u = w + 4 * j;
+                a[j] += x[0] * u[0] + x[1] * u[1] + x[2] * u[2] + x[3] * u[3];
+            }
+        }
+        w += x16 ? 32 : 16;
+    }
+    *pw = w;
+    for (int32_t j = 0; j < 4; ++j) s[j] = tk_add_wrap_s32(b[j], a[j]);
+}
+#endif
+
+TK_FCS_INLINE void tk_fcs_run(const tk_fc_small_params *p, const int8_t *input,
+                              const int8_t *weights, int8_t *output, const int32_t G,
+                              const int x16, const int wide) {
+    const int32_t D = p->accum_depth, rows = p->output_depth, k1 = p->k1;
+    const int32_t lo = p->act_min, hi = p->act_max, batches = p->batches;
+    const int32_t *const rq0 = p->rq, *const bias0 = p->folded_bias;
+    for (int32_t b = 0; b < batches; ++b) {
+        tk_fcs_x v;
+        tk_fcs_load(input + b * D, D, G, &v);
+        int8_t *out = output + b * rows;
+        int8_t *const end = out + (rows & ~3);
+        const int8_t *w = weights;
+        const int32_t *bias = bias0, *rq = rq0;
+        int32_t s[4];
+        for (; out != end; out += 4, bias += 4, rq += 8) {
+            tk_fcs_block(&v, &w, G, x16, bias, s);
+            out[0] = tk_fcs_out(s[0], rq, k1, lo, hi, wide);
+            out[1] = tk_fcs_out(s[1], rq + 2, k1, lo, hi, wide);
+            out[2] = tk_fcs_out(s[2], rq + 4, k1, lo, hi, wide);
+            out[3] = tk_fcs_out(s[3], rq + 6, k1, lo, hi, wide);
+        }
+        if (rows & 3) {                 /* 1 to 3 rows, in a block padded with zero rows */
+            tk_fcs_block(&v, &w, G, x16, bias, s);
+            out[0] = tk_fcs_out(s[0], rq, k1, lo, hi, wide);
+            if ((rows & 3) > 1) out[1] = tk_fcs_out(s[1], rq + 2, k1, lo, hi, wide);
+            if ((rows & 3) > 2) out[2] = tk_fcs_out(s[2], rq + 4, k1, lo, hi, wide);
+        }
+    }
+}
+
+#define TK_FCS_DEFINE(G)                                                                       \
+    void tk_fully_connected_s8_g##G(const tk_fc_small_params *p, const int8_t *input,         \
+                                    const int8_t *weights, int8_t *output) {                  \
+        if (p->act_min == -128 && p->act_max == 127) {                                         \
+            tk_fcs_run(p, input, weights, output, G, 0, 1);                                    \
+        } else {                                                                               \
+            tk_fcs_run(p, input, weights, output, G, 0, 0);                                    \
+        }                                                                                      \
+    }                                                                                          \
+    void tk_fully_connected_s8_g##G##w(const tk_fc_small_params *p, const int8_t *input,      \
+                                       const int16_t *weights, int8_t *output) {              \
+        const int8_t *w = (const int8_t *)(const void *)weights;                               \
+        if (p->act_min == -128 && p->act_max == 127) {                                         \
+            tk_fcs_run(p, input, w, output, G, 1, 1);                                          \
+        } else {                                                                               \
+            tk_fcs_run(p, input, w, output, G, 1, 0);                                          \
+        }                                                                                      \
+    }
+TK_FCS_DEFINE(1)
+TK_FCS_DEFINE(2)
+TK_FCS_DEFINE(3)
+TK_FCS_DEFINE(4)
+TK_FCS_DEFINE(5)
+TK_FCS_DEFINE(6)
+TK_FCS_DEFINE(7)
+TK_FCS_DEFINE(8)
