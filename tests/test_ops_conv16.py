@@ -171,7 +171,8 @@ def test_conv16_cases_bit_exact(table_model, fast, cflags, monkeypatch):
     kernels = [layer["kernel"] for layer in compiled.report["layers"]]
     # the fast conv takes ungrouped convolutions without dilation along the width
     assert kernels == [{"conv": "tk_conv2d_s16" + (
-        suffix if c["groups"] == 1 and c["d"][1] == 1 else ""), "dw": "tk_depthwise_conv2d_s16",
+        suffix if c["groups"] == 1 and c["d"][1] == 1 else ""),
+        "dw": "tk_depthwise_conv2d_s16" + (suffix if c["dm"] == 1 else ""),
         "fc": "tk_fully_connected_s16" + suffix}[c["op"]] for c in CASES]
     with HostBuild(compiled, sanitize=True, extra_cflags=cflags) as hb:
         out = hb.run(rows)

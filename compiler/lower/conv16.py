@@ -11,6 +11,7 @@ from .multipliers import activation_range, quantize_multiplier
 
 # Set to False (tests do) to send CONV_2D and FULLY_CONNECTED to their reference kernels.
 USE_FAST_KERNELS = True
+DW_FAST_TAPS = 256      # depthwise_conv2d_s16_fast.h TK_DW16_FAST_TAPS: int32 sums stay exact
 
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 ACC64_LIMIT = 1 << 47       # TFLM's int64 MultiplyByQuantizedMultiplier holds |x| < 2^47
@@ -169,9 +170,27 @@ def lower_depthwise_conv2d_s16(op, ctx):
     fields = {**g, "k_h": k_h, "k_w": k_w, "act_min": lo, "act_max": hi,
               "depth_multiplier": dm, "rq": rq, "acc64": int(acc64)}
     p = ctx.params(op, "tk_conv_s16_params", nest_conv_fields(fields))
-    ctx.call(op, "tk_depthwise_conv2d_s16", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), b,
-                                             ctx.ptr(op.outputs[0])], ["depthwise_conv2d_s16.c"],
-             macs=g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w)
+    x, y, macs = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0]), \
+        g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w
+    if USE_FAST_KERNELS and dm == 1 and k_h * k_w <= DW_FAST_TAPS:
+        wx = ctx.const(op, "wx", "int32_t", lane_pairs(w.data.reshape(k_h * k_w, out_c)),
+                       f"filter t{op.inputs[1]} [{k_h * k_w} taps][{out_c}] as int16 pairs of "
+                       f"channels (depthwise_conv2d_s16_fast.h)")
+        ctx.call(op, "tk_depthwise_conv2d_s16_fast", [p, x, wx, b, y],
+                 ["depthwise_conv2d_s16_fast.c"], macs=macs)
+        return
+    ctx.call(op, "tk_depthwise_conv2d_s16", [p, x, ctx.ptr(op.inputs[1]), b, y],
+             ["depthwise_conv2d_s16.c"], macs=macs)
+
+
+def lane_pairs(w2d: np.ndarray) -> np.ndarray:
+    """[taps, channels] int8 weights as int32 words of two int16 lanes per row: (w[c], w[c+1]),
+    lane 0 low; an odd last channel alone in lane 0."""
+    w = w2d.astype(np.int64)
+    if w.shape[1] % 2:
+        w = np.concatenate([w, np.zeros((w.shape[0], 1), np.int64)], axis=1)
+    u = ((w[:, 1::2] & 0xFFFF) << 16) | (w[:, 0::2] & 0xFFFF)
+    return u.astype(np.uint32).view(np.int32).reshape(-1)
 
 
 def lower_fully_connected_s16(op, ctx):
