@@ -27,32 +27,42 @@ MODELS = {
     "unet": ((12, 12, 1), "int8"),          # Conv2DTranspose, UpSampling2D, Concatenate
     "transformer": ((16, 32), "int8"),      # attention (BATCH_MATMUL, SOFTMAX), LayerNormalization
 }
+# benchmark-only (benchmarks/recurrent_bench.py): keyword spotters of a realistic size, 49 frames
+# of 10 MFCC as in ARM's ML-KWS models
+BENCH_MODELS = {
+    "lstm_kws": ((49, 10), "int8"),         # LSTM(96)
+    "gru_kws_64": ((49, 10), "int8"),       # GRU(64), unrolled
+}
+SHAPES = {**MODELS, **BENCH_MODELS}
 N_REPRESENTATIVE = 32
 
 
 # Keras 3's LSTM crashes TensorFlow 2.21's calibrator (a segmentation fault); Keras 2 (tf_keras,
 # `pip install --no-deps tf-keras==2.21.0`) converts it to the fused int8 op
-NEEDS_TF_KERAS = {"lstm"}
+NEEDS_TF_KERAS = {"lstm", "lstm_kws"}
 
 
-def _build_lstm():
+def _build_lstm(name: str):
     import tf_keras
     from tf_keras import layers as L
     tf_keras.utils.set_random_seed(7)
-    shape, _ = MODELS["lstm"]
-    return tf_keras.Sequential([L.InputLayer(input_shape=shape, batch_size=1), L.LSTM(24),
-                                L.Dense(4)])
+    shape, _ = SHAPES[name]
+    units, classes = (24, 4) if name == "lstm" else (96, 12)
+    return tf_keras.Sequential([L.InputLayer(input_shape=shape, batch_size=1), L.LSTM(units),
+                                L.Dense(classes)])
 
 
 def build(name: str):
-    if name == "lstm":
-        return _build_lstm()
+    if name in NEEDS_TF_KERAS:
+        return _build_lstm(name)
     import keras
     from keras import layers as L
     keras.utils.set_random_seed(7)
-    shape, _ = MODELS[name]
+    shape, _ = SHAPES[name]
     inp = L.Input(shape, batch_size=1)
-    if name == "gru_kws":
+    if name == "gru_kws_64":
+        out = L.Dense(12)(L.GRU(64, unroll=True)(inp))
+    elif name == "gru_kws":
         # unroll=True: the converter keeps a rolled GRU as a WHILE loop, which TFLM cannot
         # calibrate (TensorFlow 2.21's calibrator crashes on it)
         x = L.GRU(24, unroll=True)(inp)
@@ -85,7 +95,7 @@ def build(name: str):
 
 def convert(name: str) -> bytes:
     import tensorflow as tf
-    shape, acts = MODELS[name]
+    shape, acts = SHAPES[name]
     model = build(name)
     rng = np.random.default_rng(11)
 
