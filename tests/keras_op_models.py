@@ -117,8 +117,19 @@ def convert(name: str) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[0])
-    for name in argv[1:]:
+    out, names = Path(argv[0]), argv[1:]
+    if len(names) > 1:
+        # one process per model: importing tf_keras changes how Keras 3 models convert (the
+        # unrolled GRU then keeps a float SPLIT), so no conversion may follow another's imports
+        import subprocess
+        procs = []
+        for name in names:
+            procs.append(subprocess.Popen([sys.executable, __file__, str(out), name]))
+            if len(procs) == 2:
+                if procs.pop(0).wait() != 0:
+                    return 1
+        return 1 if any(p.wait() != 0 for p in procs) else 0
+    for name in names:
         data = convert(name)
         tmp = out / f".{name}.tmp"
         tmp.write_bytes(data)
