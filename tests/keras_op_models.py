@@ -26,6 +26,7 @@ MODELS = {
     "conv1d_16x8": ((512, 1), "int16"),     # raw int16 audio in, 16x8 Conv1D
     "unet": ((12, 12, 1), "int8"),          # Conv2DTranspose, UpSampling2D, Concatenate
     "transformer": ((16, 32), "int8"),      # attention (BATCH_MATMUL, SOFTMAX), LayerNormalization
+    "stream": ((8,), "int8"),               # streaming: a tf.Variable updated at every invoke
 }
 # benchmark-only (benchmarks/recurrent_bench.py): keyword spotters of a realistic size, 49 frames
 # of 10 MFCC as in ARM's ML-KWS models
@@ -93,17 +94,42 @@ def build(name: str):
     return keras.Model(inp, out)
 
 
+def _stream_converter(tf):
+    """A streaming model as TensorFlow writes it: a layer's output leaks into a state tf.Variable
+    (VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE, CALL_ONCE in the .tflite)."""
+    shape, _ = SHAPES["stream"]
+    rs = np.random.RandomState(7)
+    w = tf.constant(rs.randn(shape[0], 8).astype(np.float32) * 0.4)
+    b = tf.constant(rs.randn(8).astype(np.float32) * 0.1)
+
+    class Stream(tf.Module):
+        def __init__(self):
+            self.state = tf.Variable(tf.zeros([1, 8]), trainable=False)
+
+        @tf.function(input_signature=[tf.TensorSpec([1, *shape], tf.float32)])
+        def __call__(self, x):
+            new = tf.tanh(0.7 * self.state + tf.matmul(x, w) + b)
+            self.state.assign(new)
+            return new
+
+    m = Stream()
+    return tf.lite.TFLiteConverter.from_concrete_functions([m.__call__.get_concrete_function()],
+                                                           m)
+
+
 def convert(name: str) -> bytes:
     import tensorflow as tf
     shape, acts = SHAPES[name]
-    model = build(name)
     rng = np.random.default_rng(11)
 
     def representative():
         for _ in range(N_REPRESENTATIVE):
             yield [rng.standard_normal((1, *shape)).astype(np.float32)]
 
-    c = tf.lite.TFLiteConverter.from_keras_model(model)
+    if name == "stream":
+        c = _stream_converter(tf)
+    else:
+        c = tf.lite.TFLiteConverter.from_keras_model(build(name))
     c.optimizations = [tf.lite.Optimize.DEFAULT]
     c.representative_dataset = representative
     if acts == "int16":

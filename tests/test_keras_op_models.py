@@ -1,9 +1,10 @@
 """Issue 11's whole models (tests/keras_op_models.py): a GRU keyword spotter and a SimpleRNN (as
 the converter unrolls them), a 16x8 Conv1D fed raw int16 samples, a small U-Net (Conv2DTranspose,
-UpSampling2D, Concatenate) and a transformer encoder block (attention: BATCH_MATMUL, SOFTMAX;
-LayerNormalization: MEAN, SQUARED_DIFFERENCE, RSQRT), built with Keras, converted by TensorFlow's
-converter, compiled by tinykiln: bit-exact with TFLM on the host and under QEMU on mps2-an386 and
-sifive_e, with an arena no larger than TFLM's."""
+UpSampling2D, Concatenate), a transformer encoder block (attention: BATCH_MATMUL, SOFTMAX;
+LayerNormalization: MEAN, SQUARED_DIFFERENCE, RSQRT) and a streaming model whose state variable
+carries over 50 consecutive invokes, built with Keras, converted by TensorFlow's converter,
+compiled by tinykiln: bit-exact with TFLM on the host and under QEMU on mps2-an386 and sifive_e,
+invoke by invoke, with an arena no larger than TFLM's."""
 from __future__ import annotations
 
 import hashlib
@@ -37,6 +38,7 @@ NAMES = [pytest.param(n, marks=pytest.mark.skipif(
            "crashes TensorFlow's converter")) for n in keras_op_models.MODELS]
 BOARDS = ["mps2-an386", "sifive_e"]
 N_INPUTS = 12
+N_STREAM = 50       # consecutive invokes of the streaming model, state carried from one to the next
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +68,8 @@ def _inputs(name: str, graph) -> list[np.ndarray]:
     for t in graph.inputs:
         tt = graph.tensors[t]
         info = np.iinfo(np.int16 if tt.dtype == "int16" else np.int8)
-        x = rng.integers(info.min, info.max + 1, (N_INPUTS, *tt.shape)).astype(info.dtype)
+        n = N_STREAM if name == "stream" else N_INPUTS
+        x = rng.integers(info.min, info.max + 1, (n, *tt.shape)).astype(info.dtype)
         x[0], x[1] = info.min, info.max
         xs.append(x)
     return xs
