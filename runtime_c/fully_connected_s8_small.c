@@ -15,10 +15,18 @@
 #define TK_FCS_INLINE static inline
 #endif
 
-TK_FCS_INLINE int8_t tk_fcs_out(int32_t acc, const int32_t *rq, int32_t k1, int32_t lo,
+/* acc2 is twice the TFLM accumulator, wrapped (the table holds doubled biases, the SIMD path
+ * doubled input lanes): exactly the x2 = x << 1 that tk_requant_fast starts from, so the rest is
+ * tk_requant_fast's (exact where the compiler chose this kernel: |acc| < 2^30, right shifts). */
+TK_FCS_INLINE int8_t tk_fcs_out(int32_t acc2, const int32_t *rq, int32_t k1, int32_t lo,
                                 int32_t hi, int wide) {
-    const int32_t r = tk_requant_fast(acc, rq[0], rq[1], k1);
-    return (int8_t)(wide ? tk_ssat8(r) : tk_clamp(r, lo, hi));
+#if TK_NN_SIMD
+    const int32_t h = tk_smmulr(acc2, rq[0]);
+#else
+    const int32_t h = (int32_t)(((int64_t)acc2 * rq[0] + ((int64_t)1 << 31)) >> 32);
+#endif
+    const int32_t r = ((h - (h < 0 ? 1 : 0)) >> rq[1]) + k1;
+    return (int8_t)(wide ? tk_ssat8(r >> 1) : tk_clamp(r >> 1, lo, hi));
 }
 
 #if TK_NN_SIMD
@@ -26,13 +34,17 @@ typedef struct {
     uint32_t eo[2 * TK_FC_SMALL_MAX_GROUPS];   /* per group: even lanes, odd lanes */
 } tk_fcs_x;
 
-/* x[0 .. D-1] zero-padded to 4G values (4G - 3 <= D <= 4G), each group as even and odd lanes; x
+/* 2x[0 .. D-1] zero-padded to 4G values (4G - 3 <= D <= 4G), each group as even and odd lanes; x
  * is not read past D: the last group is the word ending at x[D - 1] shifted down (when D >= 4) */
+TK_FCS_INLINE uint32_t tk_fcs_twice(uint32_t lanes) {   /* both int16 lanes doubled */
+    return (lanes << 1) & 0xFFFEFFFFu;      /* bit 16 held lane 0's sign: |2x| < 2^15 */
+}
+
 TK_FCS_INLINE void tk_fcs_load(const int8_t *x, int32_t D, int32_t G, tk_fcs_x *v) {
     for (int32_t g = 0; g < G - 1; ++g) {
         const uint32_t u = tk_ld4(x + 4 * g);
-        v->eo[2 * g] = tk_sxtb16(u);
-        v->eo[2 * g + 1] = tk_sxtb16_ror8(u);
+        v->eo[2 * g] = tk_fcs_twice(tk_sxtb16(u));
+        v->eo[2 * g + 1] = tk_fcs_twice(tk_sxtb16_ror8(u));
     }
     uint32_t u = 0;
     if (D >= 4) {
@@ -40,15 +52,16 @@ TK_FCS_INLINE void tk_fcs_load(const int8_t *x, int32_t D, int32_t G, tk_fcs_x *
     } else {
         for (int32_t t = 0; t < D; ++t) u |= (uint32_t)(uint8_t)x[t] << (8 * t);
     }
-    v->eo[2 * G - 2] = tk_sxtb16(u);
-    v->eo[2 * G - 1] = tk_sxtb16_ror8(u);
+    v->eo[2 * G - 2] = tk_fcs_twice(tk_sxtb16(u));
+    v->eo[2 * G - 1] = tk_fcs_twice(tk_sxtb16_ror8(u));
 }
 
 #if defined(TK_DSP_EMULATE_SIMD)
 /* four accumulators s[] from the biases b[] plus G groups; *pw advanced past the block */
 TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G, int x16,
-                                const int32_t *b, int32_t s[4]) {
+                                const int32_t **pb, int32_t s[4]) {
     const int8_t *w = *pw;
+    const int32_t *b = *pb;
     for (int32_t j = 0; j < 4; ++j) s[j] = b[j];
     for (int32_t g = 0; g < G; ++g) {
         const uint32_t xe = v->eo[2 * g], xo = v->eo[2 * g + 1];
@@ -63,6 +76,7 @@ TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G,
         w += x16 ? 32 : 16;
     }
     *pw = w;
+    *pb = b + 4;
 }
 #else
 #define TK_FCS_ROW8(s, u)                               \
@@ -76,27 +90,28 @@ TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G,
     "smlad  %[" #s "], %[xo], %[u1], %[" #s "]\n\t"
 /* the same in assembly, unrolled G times by the assembler (.rept) */
 TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G, int x16,
-                                const int32_t *b, int32_t s[4]) {
+                                const int32_t **pb, int32_t s[4]) {
     const uint32_t *px = v->eo;
+    const int32_t *b = *pb;
     const int8_t *w = *pw;
     int32_t s0, s1, s2, s3;
     uint32_t xe, xo, u0, u1, ue;
     if (x16) {
-        __asm__("ldrd   %[s0], %[s1], [%[pb]]\n\t"
-                "ldrd   %[s2], %[s3], [%[pb], #8]\n\t"
+        __asm__("ldrd   %[s0], %[s1], [%[b]], #8\n\t"
+                "ldrd   %[s2], %[s3], [%[b]], #8\n\t"
                 ".rept %c[G]\n\t"
                 "ldrd   %[xe], %[xo], [%[px]], #8\n\t"
                 TK_FCS_ROW16(s0) TK_FCS_ROW16(s1) TK_FCS_ROW16(s2) TK_FCS_ROW16(s3)
                 ".endr\n\t"
-                : [px] "+r"(px), [pw] "+r"(w), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2),
+                : [px] "+r"(px), [pw] "+r"(w), [b] "+r"(b), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2),
                   [s3] "=&r"(s3), [xe] "=&r"(xe), [xo] "=&r"(xo), [u0] "=&r"(u0),
                   [u1] "=&r"(u1)
-                : [G] "i"(G), [pb] "r"(b), "m"(*(const int32_t(*)[4])b),
+                : [G] "i"(G), "m"(*(const int32_t(*)[4])b),
                   "m"(*(const uint32_t(*)[2 * TK_FC_SMALL_MAX_GROUPS])v->eo),
                   "m"(*(const int8_t(*)[32 * TK_FC_SMALL_MAX_GROUPS]) * pw));
     } else {
-        __asm__("ldrd   %[s0], %[s1], [%[pb]]\n\t"
-                "ldrd   %[s2], %[s3], [%[pb], #8]\n\t"
+        __asm__("ldrd   %[s0], %[s1], [%[b]], #8\n\t"
+                "ldrd   %[s2], %[s3], [%[b]], #8\n\t"
                 ".rept %c[G]\n\t"
                 "ldrd   %[xe], %[xo], [%[px]], #8\n\t"
                 "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
@@ -104,15 +119,16 @@ TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G,
                 "ldrd   %[u0], %[u1], [%[pw]], #8\n\t"
                 TK_FCS_ROW8(s2, u0) TK_FCS_ROW8(s3, u1)
                 ".endr\n\t"
-                : [px] "+r"(px), [pw] "+r"(w), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2),
+                : [px] "+r"(px), [pw] "+r"(w), [b] "+r"(b), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2),
                   [s3] "=&r"(s3), [xe] "=&r"(xe), [xo] "=&r"(xo), [u0] "=&r"(u0),
                   [u1] "=&r"(u1), [ue] "=&r"(ue)
-                : [G] "i"(G), [pb] "r"(b), "m"(*(const int32_t(*)[4])b),
+                : [G] "i"(G), "m"(*(const int32_t(*)[4])b),
                   "m"(*(const uint32_t(*)[2 * TK_FC_SMALL_MAX_GROUPS])v->eo),
                   "m"(*(const int8_t(*)[16 * TK_FC_SMALL_MAX_GROUPS]) * pw));
     }
     (void)ue;
     *pw = w;
+    *pb = b;
     s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
 }
 #undef TK_FCS_ROW8
@@ -129,8 +145,8 @@ TK_FCS_INLINE void tk_fcs_load(const int8_t *x, int32_t D, int32_t G, tk_fcs_x *
 
 /* portable: int8 weights in input order, or int16 ones in the order w0, w2, w1, w3 */
 TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G, int x16,
-                                const int32_t *b, int32_t s[4]) {
-    int32_t a[4] = {0, 0, 0, 0};       /* |sum| <= 32 * 2^14 */
+                                const int32_t **pb, int32_t s[4]) {
+    int32_t a[4] = {0, 0, 0, 0};       /* |sum| <= 32 * 2^14: doubled, it still fits */
     const int8_t *w = *pw;
     for (int32_t g = 0; g < G; ++g) {
         const int8_t *x = v->b + 4 * g;
@@ -147,7 +163,9 @@ TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G,
         w += x16 ? 32 : 16;
     }
     *pw = w;
-    for (int32_t j = 0; j < 4; ++j) s[j] = tk_add_wrap_s32(b[j], a[j]);
+    const int32_t *b = *pb;
+    for (int32_t j = 0; j < 4; ++j) s[j] = tk_add_wrap_s32(b[j], 2 * a[j]);
+    *pb = b + 4;
 }
 #endif
 
@@ -165,15 +183,15 @@ TK_FCS_INLINE void tk_fcs_run(const tk_fc_small_params *p, const int8_t *input,
         const int8_t *w = weights;
         const int32_t *bias = bias0, *rq = rq0;
         int32_t s[4];
-        for (; out != end; out += 4, bias += 4, rq += 8) {
-            tk_fcs_block(&v, &w, G, x16, bias, s);
+        for (; out != end; out += 4, rq += 8) {
+            tk_fcs_block(&v, &w, G, x16, &bias, s);
             out[0] = tk_fcs_out(s[0], rq, k1, lo, hi, wide);
             out[1] = tk_fcs_out(s[1], rq + 2, k1, lo, hi, wide);
             out[2] = tk_fcs_out(s[2], rq + 4, k1, lo, hi, wide);
             out[3] = tk_fcs_out(s[3], rq + 6, k1, lo, hi, wide);
         }
         if (rows & 3) {                 /* 1 to 3 rows, in a block padded with zero rows */
-            tk_fcs_block(&v, &w, G, x16, bias, s);
+            tk_fcs_block(&v, &w, G, x16, &bias, s);
             out[0] = tk_fcs_out(s[0], rq, k1, lo, hi, wide);
             if ((rows & 3) > 1) out[1] = tk_fcs_out(s[1], rq + 2, k1, lo, hi, wide);
             if ((rows & 3) > 2) out[2] = tk_fcs_out(s[2], rq + 4, k1, lo, hi, wide);

@@ -7,7 +7,8 @@
  *    group of four inputs the four rows' four weights in turn (16 bytes per group and block);
  *    for the _g<G>w functions widened to int16 and each row's four in the order w0, w2, w1, w3
  *    (32 bytes per group and block: on the DSP cores two words that SMLAD takes as they are);
- *  - folded_bias: per row bias + input_offset * row sum, wrapped to int32 (0 for padding rows);
+ *  - folded_bias: per row twice (bias + input_offset * row sum), wrapped to int32 (0 for padding
+ *    rows): the kernel accumulates twice TFLM's accumulator (fully_connected_s8_small.c);
  *  - rq: per row the tk_requant_fast pair {multiplier, e1 = -shift - 1} (per-tensor quantization
  *    repeats its pair; padding rows are never read).
  * The input is not padded: the kernel copies it (its last accum_depth mod 4 values byte by byte)
@@ -20,7 +21,7 @@
 typedef struct {
     int32_t batches, accum_depth, output_depth;
     const int32_t *rq;               /* {multiplier, e1} per row (per tensor: repeated) */
-    const int32_t *folded_bias;      /* per padded row */
+    const int32_t *folded_bias;      /* per padded row, doubled */
     int32_t k1;                      /* 1 + 2 * output zero point */
     int32_t act_min, act_max;        /* fused activation clamp within [-128, 127] */
 } tk_fc_small_params;

@@ -119,8 +119,8 @@ def _lower_small(op, ctx, dims, rq, folded, act):
     groups, blocks = -(-depth // 4), -(-out_depth // 4)
     wpad = np.zeros((4 * blocks, 4 * groups), np.int8)
     wpad[:out_depth, :depth] = ctx.tensor(op.inputs[1]).data.reshape(out_depth, depth)
-    bias = np.zeros(4 * blocks, np.int64)
-    bias[:out_depth] = folded
+    bias = np.zeros(4 * blocks, np.int64)       # doubled: the kernel accumulates 2 * acc
+    bias[:out_depth] = (2 * folded.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)
     pairs = np.broadcast_to(np.asarray(rq, np.int64).reshape(-1, 2), (out_depth, 2))
     out = ctx.tensor(op.outputs[0])
     p = ctx.params(op, "tk_fc_small_params", {
@@ -129,9 +129,9 @@ def _lower_small(op, ctx, dims, rq, folded, act):
                         requant_what(True, "one pair per output row" + (
                             "" if len(rq) > 2 else " (the tensor's pair repeated)"))),
         "folded_bias": ctx.const(op, "bias", "int32_t", bias.astype(np.int32),
-                                 f"folded bias per output row (bias + input_offset * sum of the "
-                                 f"row's weights, wrapped to int32), zero-padded to {4 * blocks} "
-                                 f"rows"),
+                                 f"twice the folded bias per output row (bias + input_offset * "
+                                 f"sum of the row's weights), wrapped to int32, zero-padded to "
+                                 f"{4 * blocks} rows"),
         "k1": 1 + 2 * int(out.quant.zero_point[0]), "act_min": act[0], "act_max": act[1],
     })
     blocked = row_blocked(wpad)
