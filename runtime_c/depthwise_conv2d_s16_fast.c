@@ -33,37 +33,53 @@ static void tk_dw16_out(const tk_conv_s16_params *p, int32_t acc, const int64_t 
     out[c] = tk_out_s16(a, p->rq + 2 * c, p->acc64, &p->quant);
 }
 
-/* The taps of output (oy, ox) inside the image: input pixel offsets (elements) and tap
- * indices; returns their count. */
-static int32_t tk_dw16_taps(const tk_conv_s16_params *p, int32_t b, int32_t oy, int32_t ox,
-                            int32_t *xo, int32_t *tap) {
+/* The filter window of one output pixel: the rows [ky0, ky1) and columns [kx0, kx1) that fall
+ * inside the image (contiguous ranges: iy = iy0 + dil_h * ky grows with ky), the input element
+ * of tap (ky0, kx0) and the element steps of one row and one column. */
+typedef struct {
+    int32_t ky0, ky1, kx0, kx1, x0, row, col;
+} tk_dw16_win;
+
+static tk_dw16_win tk_dw16_window(const tk_conv_s16_params *p, int32_t b, int32_t oy,
+                                  int32_t ox) {
     const int32_t iy0 = oy * p->geom.stride_h - p->geom.pad_h;
     const int32_t ix0 = ox * p->geom.stride_w - p->geom.pad_w;
-    int32_t n = 0;
-    for (int32_t ky = 0; ky < p->filter.h; ++ky) {
-        const int32_t iy = iy0 + p->geom.dil_h * ky;
-        if (iy < 0 || iy >= p->input.h) continue;
-        for (int32_t kx = 0; kx < p->filter.w; ++kx) {
-            const int32_t ix = ix0 + p->geom.dil_w * kx;
-            if (ix < 0 || ix >= p->input.w) continue;
-            xo[n] = ((b * p->input.h + iy) * p->input.w + ix) * p->input.c;
-            tap[n++] = ky * p->filter.w + kx;
-        }
+    const int32_t dh = p->geom.dil_h, dw = p->geom.dil_w;
+    tk_dw16_win v;
+    v.ky0 = 0;
+    while (v.ky0 < p->filter.h && iy0 + dh * v.ky0 < 0) ++v.ky0;
+    v.ky1 = v.ky0;
+    while (v.ky1 < p->filter.h && iy0 + dh * v.ky1 < p->input.h) ++v.ky1;
+    v.kx0 = 0;
+    while (v.kx0 < p->filter.w && ix0 + dw * v.kx0 < 0) ++v.kx0;
+    v.kx1 = v.kx0;
+    while (v.kx1 < p->filter.w && ix0 + dw * v.kx1 < p->input.w) ++v.kx1;
+    v.col = dw * p->input.c;
+    v.row = dh * p->input.w * p->input.c;
+    if (v.ky0 == v.ky1 || v.kx0 == v.kx1) {      /* no tap inside: nothing is read */
+        v.ky1 = v.ky0;
+        v.x0 = 0;
+    } else {
+        v.x0 = ((b * p->input.h + iy0 + dh * v.ky0) * p->input.w + ix0 + dw * v.kx0) *
+               p->input.c;
     }
-    return n;
+    return v;
 }
 
 /* Channels c .. c + 3 (c even) of one pixel. */
 static void tk_dw16_quad(const tk_conv_s16_params *p, const int16_t *input, const int32_t *wx,
-                         const int32_t *xo, const int32_t *tap, int32_t n,
-                         const int64_t *bias, int32_t c, int16_t *out) {
+                         const tk_dw16_win *v, const int64_t *bias, int32_t c, int16_t *out) {
     const int32_t words = (p->output.c + 1) / 2;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (int32_t t = 0; t < n; ++t) {
-        const int16_t *x = input + xo[t] + c;
-        const uint32_t *w = (const uint32_t *)wx + tap[t] * words + c / 2;
-        TK_DW16_MAC2(a0, a1, x, w[0]);
-        TK_DW16_MAC2(a2, a3, x + 2, w[1]);
+    int32_t xr = v->x0 + c;     /* element offsets: no pointer moves past an array's end */
+    for (int32_t ky = v->ky0; ky < v->ky1; ++ky, xr += v->row) {
+        int32_t xi = xr, wi = (ky * p->filter.w + v->kx0) * words + c / 2;
+        for (int32_t kx = v->kx0; kx < v->kx1; ++kx, xi += v->col, wi += words) {
+            const int16_t *x = input + xi;
+            const uint32_t *w = (const uint32_t *)wx + wi;
+            TK_DW16_MAC2(a0, a1, x, w[0]);
+            TK_DW16_MAC2(a2, a3, x + 2, w[1]);
+        }
     }
     tk_dw16_out(p, a0, bias, c, out);
     tk_dw16_out(p, a1, bias, c + 1, out);
@@ -73,41 +89,39 @@ static void tk_dw16_quad(const tk_conv_s16_params *p, const int16_t *input, cons
 
 /* The last output.c % 4 channels of one pixel (from c, even): a pair, then an odd one. */
 static void tk_dw16_rest(const tk_conv_s16_params *p, const int16_t *input, const int32_t *wx,
-                         const int32_t *xo, const int32_t *tap, int32_t n,
-                         const int64_t *bias, int32_t c, int16_t *out) {
-    const int32_t words = (p->output.c + 1) / 2, ch = p->output.c;
-    if (c + 2 <= ch) {
-        int32_t a0 = 0, a1 = 0;
-        for (int32_t t = 0; t < n; ++t) {
-            const uint32_t *w = (const uint32_t *)wx + tap[t] * words + c / 2;
-            TK_DW16_MAC2(a0, a1, input + xo[t] + c, w[0]);
+                         const tk_dw16_win *v, const int64_t *bias, int32_t c, int16_t *out) {
+    const int32_t words = (p->output.c + 1) / 2, ch = p->output.c, pair = c + 2 <= ch;
+    int32_t a0 = 0, a1 = 0;
+    int32_t xr = v->x0 + c;     /* element offsets: no pointer moves past an array's end */
+    for (int32_t ky = v->ky0; ky < v->ky1; ++ky, xr += v->row) {
+        int32_t xi = xr, wi = (ky * p->filter.w + v->kx0) * words + c / 2;
+        for (int32_t kx = v->kx0; kx < v->kx1; ++kx, xi += v->col, wi += words) {
+            const int16_t *x = input + xi;
+            const uint32_t *w = (const uint32_t *)wx + wi;
+            if (pair) {
+                TK_DW16_MAC2(a0, a1, x, w[0]);
+            } else {
+                a0 += x[0] * tk_dw16_lo(w[0]);
+            }
         }
-        tk_dw16_out(p, a0, bias, c, out);
-        tk_dw16_out(p, a1, bias, c + 1, out);
-        c += 2;
     }
-    if (c < ch) {
-        int32_t a = 0;
-        for (int32_t t = 0; t < n; ++t) {
-            a += input[xo[t] + c] * tk_dw16_lo((uint32_t)wx[tap[t] * words + c / 2]);
-        }
-        tk_dw16_out(p, a, bias, c, out);
-    }
+    tk_dw16_out(p, a0, bias, c, out);
+    if (pair) tk_dw16_out(p, a1, bias, c + 1, out);
+    if (pair && c + 2 < ch) tk_dw16_rest(p, input, wx, v, bias, c + 2, out);
 }
 
 void tk_depthwise_conv2d_s16_fast(const tk_conv_s16_params *p, const int16_t *input,
                                   const int32_t *wx, const int64_t *bias, int16_t *output) {
     const int32_t ch = p->output.c, ch4 = ch & ~3;
-    int32_t xo[TK_DW16_FAST_TAPS], tap[TK_DW16_FAST_TAPS];
     for (int32_t b = 0; b < p->input.n; ++b) {
         for (int32_t oy = 0; oy < p->output.h; ++oy) {
             for (int32_t ox = 0; ox < p->output.w; ++ox) {
                 int16_t *out = output + ((b * p->output.h + oy) * p->output.w + ox) * ch;
-                const int32_t n = tk_dw16_taps(p, b, oy, ox, xo, tap);
+                const tk_dw16_win v = tk_dw16_window(p, b, oy, ox);
                 for (int32_t c = 0; c < ch4; c += 4) {
-                    tk_dw16_quad(p, input, wx, xo, tap, n, bias, c, out);
+                    tk_dw16_quad(p, input, wx, &v, bias, c, out);
                 }
-                if (ch4 < ch) tk_dw16_rest(p, input, wx, xo, tap, n, bias, ch4, out);
+                if (ch4 < ch) tk_dw16_rest(p, input, wx, &v, bias, ch4, out);
             }
         }
     }

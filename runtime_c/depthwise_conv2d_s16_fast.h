@@ -8,7 +8,7 @@
 #define TK_DEPTHWISE_CONV2D_S16_FAST_H
 #include "conv2d_s16.h"
 
-#define TK_DW16_FAST_TAPS 256
+#define TK_DW16_FAST_TAPS 256       /* the int32 bound; no stack grows with it */
 
 void tk_depthwise_conv2d_s16_fast(const tk_conv_s16_params *p, const int16_t *input,
                                   const int32_t *wx, const int64_t *bias, int16_t *output);

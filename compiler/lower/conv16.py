@@ -9,7 +9,8 @@ import numpy as np
 from .conv_geometry import ACTIVATIONS, geometry, nest_conv_fields
 from .multipliers import activation_range, quantize_multiplier
 
-# Set to False (tests do) to send CONV_2D and FULLY_CONNECTED to their reference kernels.
+# Set to False (tests do) to send CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED to their
+# reference kernels.
 USE_FAST_KERNELS = True
 DW_FAST_TAPS = 256      # depthwise_conv2d_s16_fast.h TK_DW16_FAST_TAPS: int32 sums stay exact
 
