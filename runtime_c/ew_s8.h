@@ -28,6 +28,27 @@ static inline int32_t tk_ew_fast(int32_t x2, int32_t m, int32_t e1, int32_t k1) 
     return ((y >> e1) + k1) >> 1;
 }
 
+/* An int8 ADD/SUB input's rescaled value computed (the compiler's tables hold the same): TFLM's
+ * ((v + offset) << 20) * multiplier * 2^shift with its rounding, which is tk_requant_fast of
+ * x2 = v * scale + bias with scale = 2^21 and e1 = -shift - 1 (shift <= -1), or scale = 2^22
+ * and e1 = 0 for the multiplier 2^30 of shift 0 (an exact halving); scale and bias negated give
+ * the value negated (the rounding is symmetric: SUB's input 2). Returns twice the value:
+ * 2 * ((z + 1) >> 1) = (z + 1) & ~1. |x2| < 2^30. */
+typedef struct {
+    int32_t scale, bias, multiplier, e1;
+} tk_ew_in;
+
+static inline int32_t tk_ew_in2(int32_t v, int32_t scale, int32_t bias, int32_t m, int32_t e1) {
+    const int32_t x2 = v * scale + bias;
+#if TK_NN_SIMD
+    const int32_t h = tk_smmulr(x2, m);
+#else
+    const int32_t h = (int32_t)(((int64_t)x2 * m + ((int64_t)1 << 31)) >> 32);
+#endif
+    const int32_t y = h - (h < 0 ? 1 : 0);
+    return ((y >> e1) + 1) & ~1;
+}
+
 /* One output from x2 = 2x in `mode`: 0 tk_requant, 1 fast and clamped to [lo, hi], 2 fast
  * with the clamp [-128, 127] (one saturation). The compiler chose the mode (the kernels'
  * variant); it is a constant where this is inlined, so each loop carries one stage only. */

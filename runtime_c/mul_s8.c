@@ -28,7 +28,7 @@ TK_AINLINE void mul_row(const tk_mul8_params *p, const int8_t *a, const int8_t *
 TK_AINLINE void mul_rows(const tk_mul8_params *p, const int8_t *in1, const int8_t *in2,
                          int8_t *out, int32_t sa, int32_t sb, int mode) {
     const int32_t n = p->bcast.dims[5], rows = p->rows;
-    if (rows == 1) {                 /* no broadcast beyond the innermost dim */
+    if (rows == 1) {                 /* no broadcast beyond the innermost dim: most ops */
         mul_row(p, in1, in2, sa, sb, out, n, mode);
         return;
     }
@@ -40,11 +40,13 @@ TK_AINLINE void mul_rows(const tk_mul8_params *p, const int8_t *in1, const int8_
     }
 }
 
-/* one function per variant (innermost strides, output stage), each with its own registers
- * (noinline: one function holding every variant spills) */
-TK_NOINLINE void mul_v0(const tk_mul8_params *p, const int8_t *a,
-                        const int8_t *b, int8_t *o) {
-    mul_rows(p, a, b, o, 1, 1, 0);
+/* One function per common variant (innermost strides, fast output stage), each
+ * with its own registers (noinline: one function holding every variant spills); the general
+ * output stage (mode 0) and both inputs broadcast along the innermost dim share one. */
+TK_NOINLINE void mul_general(const tk_mul8_params *p, const int8_t *a,
+                             const int8_t *b, int8_t *o) {
+    const int32_t v = p->variant % 10;
+    mul_rows(p, a, b, o, v < 6, v < 3 || (v >= 6 && v < 9), 0);
 }
 TK_NOINLINE void mul_v1(const tk_mul8_params *p, const int8_t *a,
                         const int8_t *b, int8_t *o) {
@@ -54,10 +56,6 @@ TK_NOINLINE void mul_v2(const tk_mul8_params *p, const int8_t *a,
                         const int8_t *b, int8_t *o) {
     mul_rows(p, a, b, o, 1, 1, 2);
 }
-TK_NOINLINE void mul_v3(const tk_mul8_params *p, const int8_t *a,
-                        const int8_t *b, int8_t *o) {
-    mul_rows(p, a, b, o, 1, 0, 0);
-}
 TK_NOINLINE void mul_v4(const tk_mul8_params *p, const int8_t *a,
                         const int8_t *b, int8_t *o) {
     mul_rows(p, a, b, o, 1, 0, 1);
@@ -65,10 +63,6 @@ TK_NOINLINE void mul_v4(const tk_mul8_params *p, const int8_t *a,
 TK_NOINLINE void mul_v5(const tk_mul8_params *p, const int8_t *a,
                         const int8_t *b, int8_t *o) {
     mul_rows(p, a, b, o, 1, 0, 2);
-}
-TK_NOINLINE void mul_v6(const tk_mul8_params *p, const int8_t *a,
-                        const int8_t *b, int8_t *o) {
-    mul_rows(p, a, b, o, 0, 1, 0);
 }
 TK_NOINLINE void mul_v7(const tk_mul8_params *p, const int8_t *a,
                         const int8_t *b, int8_t *o) {
@@ -78,23 +72,16 @@ TK_NOINLINE void mul_v8(const tk_mul8_params *p, const int8_t *a,
                         const int8_t *b, int8_t *o) {
     mul_rows(p, a, b, o, 0, 1, 2);
 }
-TK_NOINLINE void mul_v9(const tk_mul8_params *p, const int8_t *a,
-                        const int8_t *b, int8_t *o) {
-    mul_rows(p, a, b, o, 0, 0, 0);
-}
 
 void tk_mul_s8(const tk_mul8_params *p, const int8_t *input1, const int8_t *input2,
                int8_t *output) {
     switch (p->variant) {
-    case 0: mul_v0(p, input1, input2, output); break;
     case 1: mul_v1(p, input1, input2, output); break;
     case 2: mul_v2(p, input1, input2, output); break;
-    case 3: mul_v3(p, input1, input2, output); break;
     case 4: mul_v4(p, input1, input2, output); break;
     case 5: mul_v5(p, input1, input2, output); break;
-    case 6: mul_v6(p, input1, input2, output); break;
     case 7: mul_v7(p, input1, input2, output); break;
     case 8: mul_v8(p, input1, input2, output); break;
-    default: mul_v9(p, input1, input2, output); break;
+    default: mul_general(p, input1, input2, output); break;
     }
 }

@@ -365,6 +365,11 @@ FAST8 = [
     ("ADD", "int8", (1,), (4, 5), (4, 5), (0.25, 127), (0.5, -128),
      (1.0 / (1 << 20) * 1.001, -1), "RELU"),
     ("SUB", "int8", (9,), (), (9,), (0.05, -3), (0.07, 5), (0.1, 0), "RELU"),
+    # ... and with the other input at the larger scale (the computed stage swaps the inputs)
+    ("ADD", "int8", (6, 7), (6, 1), (6, 7), (0.09, 2), (0.06, -2), (0.11, 0), "NONE"),
+    ("SUB", "int8", (9,), (), (9,), (0.07, 5), (0.05, -3), (0.1, 0), "RELU"),
+    ("ADD", "int8", (1,), (4, 5), (4, 5), (0.5, -128), (0.25, 127),
+     (1.0 / (1 << 20) * 1.001, 2), "NONE"),
     ("SUB", "int8", (3, 1), (3, 6), (3, 6), (0.02, -128), (0.02, 127), (0.03, 5), "NONE"),
     ("SUB", "int8", (11,), (11,), (11,), (0.5, 127), (0.5, -128), (1.0, 0), "NONE"),
     ("MUL", "int8", (4, 7), (4, 1), (4, 7), (0.05, -3), (0.004, -128), (0.02, 1), "RELU6"),
@@ -411,19 +416,27 @@ def _fast8_reference(seed, rows):
                                for r, case in zip(ref[len(FAST8):], BOTH8)]
 
 
+def _variants(text, struct):
+    return {int(v) for v in re.findall(
+        rf"static const {struct} \w+ = \{{.*?\.variant = (\d+)", text, re.S)}
+
+
 @pytest.mark.parametrize("cflags", [[], ["-DTK_DSP_EMULATE_SIMD"]], ids=["portable", "simd"])
-def test_int8_add_sub_mul_variants(cflags):
-    """Every variant of the int8 ADD/SUB and MUL kernels, portable and with the C models of the
-    DSP instructions, against TFLM on the host under ASan/UBSan."""
+@pytest.mark.parametrize("tables", [False, True], ids=["computed", "tables"])
+def test_int8_add_sub_mul_variants(cflags, tables, monkeypatch):
+    """Every variant of the int8 ADD/SUB and MUL kernels (ADD/SUB: inputs computed, as for these
+    small ops, or tabulated, as for large ones), portable and with the C models of the DSP
+    instructions, against TFLM on the host under ASan/UBSan."""
+    import tinykiln.lower.elementwise as ew
+    if tables:
+        monkeypatch.setattr(ew, "TABLE_MIN_ELEMENTS", 1)
     m = _fast8_model(23)
     buf = m.b.build()
     ref = _fast8_reference(23, m.rows)
     c = compile_graph(parse_tflite(buf))
     text = c.files["model.c"]
-    for kernel in ("tk_add8_params", "tk_mul8_params"):
-        found = {int(v) for v in re.findall(
-            rf"static const {kernel} \w+ = \{{.*?\.variant = (\d+)", text, re.S)}
-        assert found == set(range(10)), (kernel, sorted(found))
+    assert _variants(text, "tk_add8_params") == set(range(0 if tables else 10, 20 - 10 * tables))
+    assert _variants(text, "tk_mul8_params") == set(range(10))
     with HostBuild(c, sanitize=True, extra_cflags=cflags) as hb:
         out = hb.run(m.rows)
     bad = {n: int((o != r).sum()) for n, o, r in zip(m.names, out, ref) if (o != r).any()}
@@ -431,8 +444,10 @@ def test_int8_add_sub_mul_variants(cflags):
     assert sum(len(np.unique(r)) > 3 for r in ref) > len(ref) // 2
 
 
-def test_int8_add_sub_mul_variants_on_board(tmp_path):
+@pytest.mark.parametrize("tables", [False, True], ids=["computed", "tables"])
+def test_int8_add_sub_mul_variants_on_board(tables, tmp_path, monkeypatch):
     """The same cases built for Cortex-M4 (SMMULR, SSAT) and run under QEMU, against TFLM."""
+    import tinykiln.lower.elementwise as ew
     from test_firmware import _tools_for
     from tinykiln.targets.board import get_board
     from tinykiln.targets.firmware import build_firmware
@@ -440,6 +455,8 @@ def test_int8_add_sub_mul_variants_on_board(tmp_path):
     for mark in _tools_for("mps2-an386"):
         if mark.args[0]:
             pytest.skip(mark.kwargs["reason"])
+    if tables:
+        monkeypatch.setattr(ew, "TABLE_MIN_ELEMENTS", 1)
     m = _fast8_model(29)
     buf = m.b.build()
     rows = [r[:8] for r in m.rows]
@@ -450,7 +467,6 @@ def test_int8_add_sub_mul_variants_on_board(tmp_path):
     bad = [n for n, o, r in zip(m.names, res.outputs, ref)
            if o.reshape(r.shape).tobytes() != r.tobytes()]
     assert not bad, f"cases differ from TFLM: {bad}"
-
 
 # ---- the ops as TensorFlow's converter writes them, int8 and 16x8 (int16 activations): Keras
 # Add, Subtract, Multiply, Maximum, Minimum, keras.ops abs, square of a difference (SQUARED_

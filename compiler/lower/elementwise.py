@@ -93,13 +93,16 @@ def ew_out(m: int, shift: int, bound: int, zo: int, lo: int, hi: int) -> dict:
             "output_offset": zo, "act_min": lo, "act_max": hi}
 
 
-def ew_variant(op, ctx, out: dict) -> dict:
+def ew_variant(op, ctx, out: dict, swap: bool = False) -> dict:
     """tk_add8_params' / tk_mul8_params' variant and rows (add_s8.h) for `out` (ew_out's block,
-    made general when both inputs are broadcast along the innermost dim)."""
+    made general when both inputs are broadcast along the innermost dim); `swap`: the kernel
+    takes input 2 first."""
     a, b, y = (ctx.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     dims, st1, st2 = broadcast_plan(a.shape, b.shape, y.shape)
     one = dims[5] == 1
     sa, sb = st1[5] != 0 or one, st2[5] != 0 or one
+    if swap:
+        sa, sb = sb, sa
     kind = 0 if sa and sb else 1 if sa else 2 if sb else 3
     fast = out.pop("fast")
     if kind == 3 and fast:
@@ -109,30 +112,68 @@ def ew_variant(op, ctx, out: dict) -> dict:
     return {"out": out, "variant": 9 if kind == 3 else 3 * kind + mode, "rows": rows}
 
 
-def input_table(op, ctx, zero_point: int, m: int, shift: int, sign: int, name: str):
+# int8 ADD/SUB ops of at least this many output elements look their inputs' rescaled values up
+# in two 256-entry int32 tables (2 KB of flash, at most 16 bytes per output element, for about 8
+# fewer instructions per element on Cortex-M4); smaller ones compute them (tk_ew_in2, ew_s8.h)
+TABLE_MIN_ELEMENTS = 128
+
+
+def input_stage(zero_point: int, m: int, shift: int, sign: int) -> tuple[list[int], dict | None]:
     """An int8 ADD/SUB input's rescaled value, sign * 2 * ((x - zp) << 20) * m * 2^shift with
-    TFLM's rounding, for x = -128..127 (runtime_c/add_s8.h); returns (C name, max |entry|)."""
+    TFLM's rounding, for x = -128..127 (the table of runtime_c/add_s8.h), and the tk_ew_in
+    block that computes the same (None if it does not: checked on all 256 values)."""
     vals = [sign * 2 * mul_by_quantized_multiplier((x - zero_point) << 20, m, shift)
             for x in range(-128, 128)]
-    what = (f"input {name} of the int8 {op.opcode}: {'-' if sign < 0 else ''}2 * ((x - {zero_point})"
-            f" << 20) * {m} * 2^({shift}), TFLM's rounding, at x + 128")
-    return ctx.const(op, f"in{name}", "int32_t", vals, what), max(abs(v) for v in vals)
+    if shift == 0 and m == 1 << 30:
+        lsh, e1 = 22, 0         # (x << 22) * 2^30 / 2^31, halved with rounding: exact
+    elif shift <= -1:
+        lsh, e1 = 21, -shift - 1
+    else:
+        return vals, None
+    blk = {"scale": sign << lsh, "bias": -sign * zero_point << lsh, "multiplier": m, "e1": e1}
+    for x, want in zip(range(-128, 128), vals):
+        h = ((x * blk["scale"] + blk["bias"]) * m + (1 << 31)) >> 32
+        if (((h - (h < 0)) >> e1) + 1) & ~1 != want:
+            return vals, None
+    return vals, blk
 
 
 def lower_add_s8(op, ctx, fields: dict, sign: int):
-    """int8 ADD (sign 1) and SUB (sign -1): tk_add_s8 with the inputs' tables."""
-    q = fields["quant"]
-    t1, b1 = input_table(op, ctx, -fields["input1_offset"], fields["input1_multiplier"],
-                         fields["input1_shift"], 1, "1")
-    t2, b2 = input_table(op, ctx, -fields["input2_offset"], fields["input2_multiplier"],
-                         fields["input2_shift"], sign, "2")
-    # tables hold 2x: the accumulator x is within (b1 + b2) / 2
-    out = ew_out(fields["output_multiplier"], fields["output_shift"], (b1 + b2) // 2 + 1,
-                 q["output_offset"], q["act_min"], q["act_max"])
-    p = ctx.params(op, "tk_add8_params", {"bcast": fields["bcast"], "table1": t1,
-                                          "table2": t2, **ew_variant(op, ctx, out)})
-    ctx.call(op, "tk_add_s8", [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]),
-                               ctx.ptr(op.outputs[0])], ["add_s8.c"])
+    """int8 ADD (sign 1) and SUB (sign -1): tk_add_s8, its inputs' values tabulated or computed
+    (then the input at the larger scale, multiplier 1/2, goes first, exact in one multiply-add:
+    the kernel's register budget has room for one tk_ew_in only)."""
+    q, fn = fields["quant"], fields
+    stages = [input_stage(-fn[f"input{k}_offset"], fn[f"input{k}_multiplier"],
+                          fn[f"input{k}_shift"], s) for k, s in ((1, 1), (2, sign))]
+    # the values are 2x: the accumulator x is within their maxima's sum / 2
+    bound = sum(max(map(abs, v)) for v, _ in stages) // 2 + 1
+    out = ew_out(fn["output_multiplier"], fn["output_shift"], bound, q["output_offset"],
+                 q["act_min"], q["act_max"])
+    halves = [(fn[f"input{k}_multiplier"], fn[f"input{k}_shift"]) == (1 << 30, 0) for k in (1, 2)]
+    swap = not halves[0]
+    first, second = (1, 0) if swap else (0, 1)
+    sgn, off = (1, sign)[first], fn[f"input{first + 1}_offset"]
+    table = (ctx.tensor(op.outputs[0]).num_elements >= TABLE_MIN_ELEMENTS or not any(halves)
+             or stages[second][1] is None
+             or stages[first][0] != [sgn * (x + off) << 20 for x in range(-128, 128)])
+    swap = swap and not table
+    ins, bc = list(op.inputs[:2]), dict(fn["bcast"])
+    if swap:
+        ins.reverse()
+        bc["stride1"], bc["stride2"] = bc["stride2"], bc["stride1"]
+    block = {"bcast": bc, **ew_variant(op, ctx, out, swap)}
+    if table:
+        for k, (vals, _) in zip(("1", "2"), stages):
+            block["table" + k] = ctx.const(op, f"in{k}", "int32_t", vals, (
+                f"input {k} of the int8 {op.opcode}, 2 * its rescaled value (TFLM's "
+                f"((x + offset) << 20) * multiplier * 2^shift"
+                f"{', negated' if sign < 0 and k == '2' else ''}) at x + 128"))
+    else:
+        block.update(in1_scale=sgn << 20, in1_bias=sgn * off << 20, in2=stages[second][1],
+                     variant=block["variant"] + 10)
+    p = ctx.params(op, "tk_add8_params", block)
+    ctx.call(op, "tk_add_s8", [p, ctx.ptr(ins[0]), ctx.ptr(ins[1]), ctx.ptr(op.outputs[0])],
+             ["add_s8.c"])
 
 
 def lower_add(op, ctx):
