@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
+import copy
+import dataclasses
+
 from ..ir import Graph, Op
 
 # float32 ops whose result is exact (no rounding), as TFLM computes them
 EXACT = {"NEG": lambda x: -x, "ABS": np.abs}
+# float32 ops that only move values (opcode -> index of the data input): DEQUANTIZE -> such an op
+# -> a QUANTIZE on each output runs the op on the int8 input and requantizes each output by table
+# (TensorFlow's converter now and then leaves an unrolled GRU's SPLIT in float)
+MOVES = {"SPLIT": 1, "SPLIT_V": 0, "RESHAPE": 0, "SQUEEZE": 0, "EXPAND_DIMS": 0,
+         "STRIDED_SLICE": 0, "SLICE": 0, "TRANSPOSE": 0}
 
 
 def _one_consumer(graph: Graph, consumers: dict, t: int) -> Op | None:
@@ -71,25 +79,70 @@ def table(graph: Graph, chain: list[Op]) -> list[int]:
     return out
 
 
+def _move_island(graph: Graph, consumers: dict, deq: Op):
+    """(the moving op, its QUANTIZE ops) if deq feeds one op of MOVES, as its data input only,
+    whose every output is read by one QUANTIZE to int8 alone (or by nothing); else None."""
+    src = graph.tensors[deq.inputs[0]] if deq.inputs and deq.inputs[0] >= 0 else None
+    if (src is None or src.dtype != "int8" or src.quant is None or src.quant.per_channel
+            or len(deq.outputs) != 1):
+        return None
+    mover = _one_consumer(graph, consumers, deq.outputs[0])
+    if mover is None or mover.opcode not in MOVES or not mover.outputs:
+        return None
+    k = MOVES[mover.opcode]
+    if [i for i, t in enumerate(mover.inputs) if t == deq.outputs[0]] != [k]:
+        return None
+    quants = []
+    for t in mover.outputs:
+        if not consumers.get(t) and t not in graph.outputs:
+            quants.append(None)         # an output nothing reads (a GRU's unused gate)
+            continue
+        q = _one_consumer(graph, consumers, t)
+        out = graph.tensors[q.outputs[0]] if q is not None and len(q.outputs) == 1 else None
+        if (q is None or q.opcode != "QUANTIZE" or graph.tensors[t].dtype != "float32"
+                or out.dtype != "int8" or out.quant is None or out.quant.per_channel):
+            return None
+        quants.append(q)
+    return mover, quants
+
+
 def run(graph: Graph) -> Graph:
-    """Graph -> Graph with each float island replaced by a TK_LUT op (ops renumbered in order)."""
+    """Graph -> Graph with each float island replaced by int8 ops: a TK_LUT for a chain of exact
+    ops, the moving op on int8 then a TK_LUT per output for a move (ops renumbered in order; the
+    graph given is not changed)."""
     consumers = graph.consumers()
-    replace: dict[int, Op] = {}         # position of the QUANTIZE -> the TK_LUT op
+    replace: dict[int, Op] = {}         # position of an op -> the op that takes its place
     drop: set[int] = set()
+    retype: dict[int, int] = {}         # float tensor -> the int8 tensor whose type it takes
     pos = {id(op): i for i, op in enumerate(graph.ops)}
     for op in graph.ops:
         if op.opcode != "DEQUANTIZE":
             continue
         chain = _chain(graph, consumers, op)     # scales: finite and positive (validated)
-        if chain is None:
+        if chain is not None:
+            drop.update(pos[id(o)] for o in chain[:-1])
+            replace[pos[id(chain[-1])]] = _lut(graph, chain, chain[0].inputs[0])
             continue
-        drop.update(pos[id(o)] for o in chain[:-1])
-        replace[pos[id(chain[-1])]] = Op(0, "TK_LUT", [chain[0].inputs[0]],
-                                         list(chain[-1].outputs),
-                                         {"table": table(graph, chain),
-                                          "island": [o.opcode for o in chain]})
+        island = _move_island(graph, consumers, op)
+        if island is None:
+            continue
+        mover, quants = island
+        drop.add(pos[id(op)])
+        ins = list(mover.inputs)
+        ins[MOVES[mover.opcode]] = op.inputs[0]
+        replace[pos[id(mover)]] = Op(0, mover.opcode, ins, list(mover.outputs), mover.options)
+        for t, q in zip(mover.outputs, quants):
+            retype[t] = op.inputs[0]
+            if q is not None:
+                replace[pos[id(q)]] = _lut(graph, [op, q], op.inputs[0], t)
     if not replace:
         return graph
+    graph = copy.copy(graph)
+    graph.tensors = list(graph.tensors)
+    for t, like in retype.items():
+        src = graph.tensors[like]
+        graph.tensors[t] = dataclasses.replace(graph.tensors[t], dtype=src.dtype,
+                                               quant=copy.deepcopy(src.quant))
     ops = []
     for i, op in enumerate(graph.ops):
         if i in drop:
@@ -98,3 +151,10 @@ def run(graph: Graph) -> Graph:
         ops.append(Op(len(ops), new.opcode, new.inputs, new.outputs, new.options))
     graph.ops = ops
     return graph
+
+
+def _lut(graph: Graph, chain: list[Op], source: int, reads: int | None = None) -> Op:
+    """The TK_LUT op standing for chain (DEQUANTIZE ... QUANTIZE of the int8 tensor source),
+    reading `reads` (default: source itself)."""
+    return Op(0, "TK_LUT", [source if reads is None else reads], list(chain[-1].outputs),
+              {"table": table(graph, chain), "island": [o.opcode for o in chain]})
