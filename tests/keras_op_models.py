@@ -145,8 +145,8 @@ def convert(name: str) -> bytes:
 def main(argv: list[str]) -> int:
     out, names = Path(argv[0]), argv[1:]
     if len(names) > 1:
-        # one process per model: importing tf_keras changes how Keras 3 models convert (the
-        # unrolled GRU then keeps a float SPLIT), so no conversion may follow another's imports
+        # one process per model (two at a time), so that no conversion depends on what another
+        # imported (tf_keras beside Keras 3) or left behind in TensorFlow
         import subprocess
         procs = []
         for name in names:
