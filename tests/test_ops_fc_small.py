@@ -1,5 +1,5 @@
 """FULLY_CONNECTED int8 on shallow rows (accum_depth <= 32: tk_fully_connected_s8_g<G>[w],
-fully_connected_s8_small.c): bit-exact with TFLM for every depth 1..33, one to many rows (not
+fully_connected_s8_g<G>[w].c): bit-exact with TFLM for every depth 1..33, one to many rows (not
 multiples of 4 too), with and without bias, per-tensor and per-channel weights, every activation,
 one and two batches, both weight layouts (int16-widened and int8), and next to the cases that stay
 on tk_fully_connected_s8 (depth 33, multipliers above 1). Host builds: portable and the

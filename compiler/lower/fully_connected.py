@@ -148,7 +148,7 @@ def _lower_small(op, ctx, dims, rq, folded, act):
         func = f"tk_fully_connected_s8_g{groups}"
     ctx.call(op, func,
              [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
-             ["fully_connected_s8_small.c"], macs=batches * depth * out_depth)
+             [func.removeprefix("tk_") + ".c"], macs=batches * depth * out_depth)
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}

@@ -7,6 +7,11 @@
  * group of four inputs and block of four rows, one LDRD of the input lanes, then either two LDRD
  * of int8 weights, eight SXTB16 and eight SMLAD, or (weights widened by the compiler) four LDRD
  * and eight SMLAD. The output stage is tk_requant_fast, then one saturation (or the clamp). */
+/* Included by fully_connected_s8_g<G>.c and fully_connected_s8_g<G>w.c, one kernel per file, so
+ * an image carries only the kernels its model calls. */
+#ifndef FULLY_CONNECTED_S8_SMALL_IMPL_H
+#define FULLY_CONNECTED_S8_SMALL_IMPL_H
+
 #include "fully_connected_s8_small.h"
 
 #if defined(__GNUC__)
@@ -199,29 +204,15 @@ TK_FCS_INLINE void tk_fcs_run(const tk_fc_small_params *p, const int8_t *input,
     }
 }
 
-#define TK_FCS_DEFINE(G)                                                                       \
-    void tk_fully_connected_s8_g##G(const tk_fc_small_params *p, const int8_t *input,         \
-                                    const int8_t *weights, int8_t *output) {                  \
-        if (p->act_min == -128 && p->act_max == 127) {                                         \
-            tk_fcs_run(p, input, weights, output, G, 0, 1);                                    \
-        } else {                                                                               \
-            tk_fcs_run(p, input, weights, output, G, 0, 0);                                    \
-        }                                                                                      \
-    }                                                                                          \
-    void tk_fully_connected_s8_g##G##w(const tk_fc_small_params *p, const int8_t *input,      \
-                                       const int16_t *weights, int8_t *output) {              \
-        const int8_t *w = (const int8_t *)(const void *)weights;                               \
-        if (p->act_min == -128 && p->act_max == 127) {                                         \
-            tk_fcs_run(p, input, w, output, G, 1, 1);                                          \
-        } else {                                                                               \
-            tk_fcs_run(p, input, w, output, G, 1, 0);                                          \
-        }                                                                                      \
+/* the kernel tk_fully_connected_s8_g<G>[w]: full-range outputs skip the clamp */
+TK_FCS_INLINE void tk_fcs_kernel(const tk_fc_small_params *p, const int8_t *input,
+                                 const int8_t *weights, int8_t *output, const int32_t G,
+                                 const int x16) {
+    if (p->act_min == -128 && p->act_max == 127) {
+        tk_fcs_run(p, input, weights, output, G, x16, 1);
+    } else {
+        tk_fcs_run(p, input, weights, output, G, x16, 0);
     }
-TK_FCS_DEFINE(1)
-TK_FCS_DEFINE(2)
-TK_FCS_DEFINE(3)
-TK_FCS_DEFINE(4)
-TK_FCS_DEFINE(5)
-TK_FCS_DEFINE(6)
-TK_FCS_DEFINE(7)
-TK_FCS_DEFINE(8)
+}
+
+#endif

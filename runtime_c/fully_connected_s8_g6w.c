@@ -1,0 +1,9 @@
+/* tk_fully_connected_s8_g6w: FULLY_CONNECTED int8 with 21 to 24 inputs per output,
+ * int16 weights (widened by the compiler; fully_connected_s8_small_impl.h). */
+#include "fully_connected_s8_small.h"
+#include "fully_connected_s8_small_impl.h"
+
+void tk_fully_connected_s8_g6w(const tk_fc_small_params *p, const int8_t *input,
+                               const int16_t *weights, int8_t *output) {
+    tk_fcs_kernel(p, input, (const int8_t *)(const void *)weights, output, 6, 1);
+}
