@@ -6,8 +6,8 @@ of them all minimum / all maximum) against TFLM's interpreter."""
 import numpy as np
 import pytest
 
+from casemodel import CaseModel
 from modelgen import ModelBuilder
-from tflm_oracle import assert_cases_match_tflm
 from tinykiln.compile import compile_graph
 from tinykiln.errors import UnsupportedError
 
@@ -62,31 +62,10 @@ ARG = [
 ]
 
 
-class _Model:
-    """One model with several independent single-op cases; each input gets ROWS rows."""
-
-    def __init__(self, seed):
-        self.b = ModelBuilder()
-        self.rng = np.random.default_rng(seed)
-        self.rows: list[np.ndarray] = []
-        self.names: list[str] = []
-
+class _Model(CaseModel):
     def input(self, shape, scale, zp, dtype="int8", span=None):
-        t = self.b.input(shape, scale=scale, zero_point=zp, dtype=dtype)
-        lo, hi = LIMITS[dtype]
-        if span is not None:            # few distinct values: ties
-            lo, hi = -span, span
-        x = self.rng.integers(lo, hi + 1, (ROWS, *shape)).astype(dtype)
-        x[0], x[1] = LIMITS[dtype]
-        self.rows.append(x)
-        return t
-
-    def output(self, t, name):
-        self.b.output(t)
-        self.names.append(name)
-
-    def check(self):
-        return assert_cases_match_tflm(self.b.build(), self.rows, self.names)
+        lo, hi = (-span, span) if span is not None else (None, None)    # few values: ties
+        return self.feed(shape, dtype, lo, hi, scale=scale, zero_point=zp)
 
 
 def _reduce_cases(m):

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pytest
 
+from casemodel import CaseModel
 from modelgen import ModelBuilder
 from tflm_oracle import assert_cases_match_tflm
 from tinykiln.compile import compile_graph
@@ -113,33 +114,10 @@ CONCAT = [
 ]
 
 
-class _Model:
-    """One model with several independent single-op cases; each input gets ROWS rows."""
-
-    def __init__(self, seed):
-        self.b = ModelBuilder()
-        self.rng = np.random.default_rng(seed)
-        self.rows: list[np.ndarray] = []
-        self.names: list[str] = []
-
-    def rand(self, shape, dtype):
-        lo, hi = LIMITS[dtype]
-        return self.rng.integers(lo, hi, shape, endpoint=True).astype(dtype)
-
+class _Model(CaseModel):
     def input(self, shape, dtype="int8", scale=0.05, zp=0):
         quant = {"scale": scale, "zero_point": zp} if dtype in QUANTIZED else {}
-        t = self.b.input(shape, dtype=dtype, **quant)
-        x = self.rand((ROWS, *shape), dtype)
-        x[0], x[1] = LIMITS[dtype]
-        self.rows.append(x)
-        return t
-
-    def output(self, t, name):
-        self.b.output(t)
-        self.names.append(name)
-
-    def check(self):
-        return assert_cases_match_tflm(self.b.build(), self.rows, self.names)
+        return self.feed(shape, dtype, **quant)
 
 
 def _depth_cases(m):
