@@ -37,7 +37,7 @@ DEPTH = [
 ]
 
 # ---- BATCH_TO_SPACE_ND / SPACE_TO_BATCH_ND: op, input shape, block shape, crops / paddings,
-# zero point (SPACE_TO_BATCH_ND pads with 0 in TFLM, whatever the zero point)
+# zero point (SPACE_TO_BATCH_ND without padding: TFLM's padding value is unset, see below)
 BATCH = [
     ("BATCH_TO_SPACE_ND", (4, 2, 2, 3), [2, 2], [[0, 0], [0, 0]], -3),
     ("BATCH_TO_SPACE_ND", (8, 3, 2, 2), [2, 2], [[1, 0], [0, 1]], 0),
@@ -45,10 +45,8 @@ BATCH = [
     ("BATCH_TO_SPACE_ND", (4, 3, 3, 2), [1, 4], [[0, 1], [3, 0]], -128),
     ("BATCH_TO_SPACE_ND", (6, 4, 2), [3], [[1, 2]], 4),                  # 3D
     ("SPACE_TO_BATCH_ND", (1, 4, 4, 3), [2, 2], [[0, 0], [0, 0]], -3),
-    ("SPACE_TO_BATCH_ND", (2, 3, 3, 2), [2, 2], [[1, 0], [0, 1]], 0),
-    ("SPACE_TO_BATCH_ND", (1, 5, 4, 1), [3, 2], [[2, 2], [1, 1]], 12),    # zp != 0: TFLM pads 0
-    ("SPACE_TO_BATCH_ND", (2, 4, 2, 3), [1, 3], [[0, 0], [2, 2]], 0),
-    ("SPACE_TO_BATCH_ND", (2, 5, 3), [2], [[0, 1]], -7),                  # 3D
+    ("SPACE_TO_BATCH_ND", (2, 6, 3, 2), [3, 1], [[0, 0], [0, 0]], 7),
+    ("SPACE_TO_BATCH_ND", (2, 4, 3), [2], [[0, 0]], -7),                   # 3D
 ]
 
 # ---- MIRROR_PAD: input shape, paddings, mode (0 REFLECT, 1 SYMMETRIC), paddings dtype
@@ -305,18 +303,21 @@ def test_refused_int16_concat_zero_point_and_padv2_value():
 
 
 def test_tflm_fill_values_are_warned():
-    """Where TFLM fills with 0 rather than the zero point (SPACE_TO_BATCH_ND's unset offset,
-    int16 PAD), tinykiln does the same and says so."""
+    """Where TFLM fills with 0 rather than the zero point (int16 PAD), tinykiln does the same and
+    says so; a padded SPACE_TO_BATCH_ND, whose padding TFLM leaves unset (stack contents, other
+    bytes from run to run), is refused."""
     b = ModelBuilder()
-    _single(b, "SPACE_TO_BATCH_ND", (1, 3, 4, 2), (4, 2, 2, 2),
-            [([2, 2], "int32"), ([[1, 0], [0, 0]], "int32")], zp=5)
     _single(b, "PAD", (1, 3, 4), (1, 5, 4), [([[0, 0], [1, 1], [0, 0]], "int32")],
             dtype="int16", zp=9)
     _single(b, "SPACE_TO_DEPTH", (1, 4, 4, 2), (1, 2, 2, 8), zp=1, out_zp=2, block_size=2)
     warnings = " ".join(compile_graph(b.g).report["warnings"])
-    assert "op 0 (SPACE_TO_BATCH_ND): TFLM pads with 0, not the output zero point 5" in warnings
-    assert "op 1 (PAD): TFLM pads int16 with 0, not the output zero point 9" in warnings
-    assert "op 2 (SPACE_TO_DEPTH): the output is quantized unlike the input" in warnings
+    assert "op 0 (PAD): TFLM pads int16 with 0, not the output zero point 9" in warnings
+    assert "op 1 (SPACE_TO_DEPTH): the output is quantized unlike the input" in warnings
+    b = ModelBuilder()
+    _single(b, "SPACE_TO_BATCH_ND", (1, 3, 4, 2), (4, 2, 2, 2),
+            [([2, 2], "int32"), ([[1, 0], [0, 0]], "int32")], zp=5)
+    with pytest.raises(TinykilnError, match=r"op 0 \(SPACE_TO_BATCH_ND.*never sets"):
+        compile_graph(b.g)
 
 
 # ---- as TensorFlow's converter emits them from Keras (converted in a child process, so this

@@ -66,7 +66,8 @@ NOTES = {
     "SLICE": "up to 5 dims; constant begin and size (-1: to the end)",
     "SOFTMAX": "beta; int16 with TFLM's exp and reciprocal tables, output scale 1/32768, rows "
                "up to 65,536",
-    "SPACE_TO_BATCH_ND": "3D/4D; constant block shape and paddings; pads with 0 as TFLM",
+    "SPACE_TO_BATCH_ND": "3D/4D; constant block shape; paddings 0 (TFLM leaves the padding's "
+                         "value unset)",
     "SPACE_TO_DEPTH": "4D NHWC; height and width multiples of block_size",
     "SPLIT": "constant axis (negative allowed)",
     "SPLIT_V": "constant axis; parts from the output shapes",

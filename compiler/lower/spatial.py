@@ -180,11 +180,12 @@ def lower_space_to_batch(op, ctx):
                            f"multiples of the block shape ({bh}, {bw})")
     oh, ow = (h + pt + pb) // bh, (w + pl + pr) // bw
     _want_shape(op, ctx, out, _shaped(inp, n * bh * bw, oh, ow, c))
-    zp = out.quant.zero_point[0] if out.quant is not None else 0
-    if zp != 0 and pt + pb + pl + pr:
-        # TFLM's kernel pads with its params' output_offset, which its Prepare never sets
-        # (0 in TFLM's interpreter), not with the zero point
-        ctx.warn(op, f"TFLM pads with 0, not the output zero point {zp}; so does tinykiln")
+    if pt + pb + pl + pr:
+        # TFLM's kernel pads with its params' output_offset, which its Prepare never sets: the
+        # padding holds whatever was on its stack (0 in one run, other bytes in another)
+        raise ctx.fail(op, "it pads, and TFLM fills SPACE_TO_BATCH_ND's padding with a value its "
+                           "kernel never sets, so no padded output can be checked against it; "
+                           "only paddings of 0 are supported")
     p = ctx.params(op, "tk_space_to_batch_params", {
         "in_b": n, "in_h": h, "in_w": w, "depth": c, "out_b": n * bh * bw, "out_h": oh,
         "out_w": ow, "block_h": bh, "block_w": bw, "pad_top": pt, "pad_left": pl,
