@@ -15,7 +15,7 @@ LIMITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (
 
 
 class CaseModel:
-    def __init__(self, seed, rows: int = ROWS):
+    def __init__(self, seed=0, rows: int = ROWS):
         self.b = ModelBuilder()
         self.rng = np.random.default_rng(seed)
         self.n_rows = rows
@@ -37,6 +37,16 @@ class CaseModel:
             x[0], x[1] = LIMITS[dtype]
         self.rows.append(x)
         return t
+
+    def case(self, name, opcode, x_rows, in_q, out_shape, out_q, out_dtype="int8", **options):
+        """One single-input case fed the given rows (x_rows: (rows, *shape), its dtype the
+        input's), its output of out_shape and out_dtype quantized as out_q."""
+        in_dtype = {np.int8: "int8", np.int16: "int16", np.float32: "float32"}[x_rows.dtype.type]
+        x = self.b.input(x_rows.shape[1:], scale=in_q[0], zero_point=in_q[1], dtype=in_dtype)
+        y = self.b.tensor(out_shape, scale=out_q[0], zero_point=out_q[1], dtype=out_dtype)
+        self.b.op(opcode, [x], [y], **options)
+        self.rows.append(x_rows)
+        self.output(y, name)
 
     def output(self, t, name):
         self.b.output(t)

@@ -7,8 +7,8 @@ softmax sees random rows plus rows with a single maximum and rows of equal value
 import numpy as np
 import pytest
 
+from casemodel import CaseModel
 from modelgen import ModelBuilder
-from tflm_oracle import assert_cases_match_tflm
 from tinykiln.compile import compile_graph
 from tinykiln.errors import UnsupportedError
 from tinykiln.frontend.tflite_import import parse_tflite
@@ -102,25 +102,7 @@ REJECTED = [
 ]
 
 
-class _Model:
-    """One model with several independent single-op cases (one input, one output each)."""
-
-    def __init__(self):
-        self.b = ModelBuilder()
-        self.rows: list[np.ndarray] = []
-        self.names: list[str] = []
-
-    def case(self, name, opcode, x_rows, in_q, out_shape, out_q, out_dtype="int8", **options):
-        in_dtype = {np.int8: "int8", np.float32: "float32"}[x_rows.dtype.type]
-        x = self.b.input(x_rows.shape[1:], scale=in_q[0], zero_point=in_q[1], dtype=in_dtype)
-        y = self.b.tensor(out_shape, scale=out_q[0], zero_point=out_q[1], dtype=out_dtype)
-        self.b.op(opcode, [x], [y], **options)
-        self.b.output(y)
-        self.rows.append(x_rows)
-        self.names.append(name)
-
-    def check(self):
-        return assert_cases_match_tflm(self.b.build(), self.rows, self.names)
+_Model = CaseModel     # cases fed given rows: CaseModel.case
 
 
 def _unary(m):
