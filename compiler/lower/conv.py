@@ -9,6 +9,7 @@ from .multipliers import activation_range, quantize_multiplier
 from .context import Operands
 from .conv_geometry import ACTIVATIONS, geometry, nest_conv_fields
 from .conv16 import lower_conv2d_s16, lower_depthwise_conv2d_s16
+from .depthwise3x3 import dw3x3_applies, lower_dw3x3
 
 # Set to False (tests do) to send every op to the reference kernels.
 USE_FAST_KERNELS = True
@@ -240,8 +241,11 @@ def lower_depthwise_conv2d(op, ctx):
         fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
                                          acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
         del fields["depth_multiplier"]      # 1; tk_depthwise_conv2d_s8 does not read it
-        p = ctx.params(op, "tk_dwconv_params", nest_conv_fields(fields))
         fb = _folded_bias(bias, w2d, fields["input_offset"])
+        if dw3x3_applies(fields):
+            return lower_dw3x3(op, ctx, fields, w2d, fb, _FOLDED_WHAT.format(b=_bias_name(op)),
+                               macs)
+        p = ctx.params(op, "tk_dwconv_params", nest_conv_fields(fields))
         f = ctx.const(op, "w", "int8_t", group_blocked(w2d),
                       f"filter t{op.inputs[1]} [1][{k_h}][{k_w}][{out_c}] group-blocked: channels "
                       f"in groups of 4, each group tap by tap (depthwise_conv2d_s8.h)")
