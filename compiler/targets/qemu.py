@@ -1,6 +1,8 @@
 """Run a firmware image under QEMU: input rows go in and outputs come back through semihosting
 files; a fault, a lockup or a hang is reported as such, never as numbers. With profile=True a
-TCG plugin built by the project counts the exact guest instructions of every layer."""
+TCG plugin built by the project counts the exact guest instructions of every layer and, on cores
+with a timing table (cycles.py), the instructions of each class, from which the profile estimates
+cycles."""
 from __future__ import annotations
 
 import hashlib
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .board import Board
+from .cycles import LABEL, class_counts, estimate, timing_for
 from ..errors import TinykilnError
 from .hostrun import check_inputs, split_outputs
 
@@ -93,8 +96,10 @@ def run_firmware(fw_dir: str | Path, board: Board, graph, inputs: list[np.ndarra
         d = Path(d)
         (d / "tk_in.bin").write_bytes(rows)
         pargs = None
+        timing = timing_for(board.cpu)
         if profile:
             pargs = f"{plugin_path()},marker={report['marker_address']:#x},out=tk_profile.txt"
+            pargs += ",classes=1" if timing else ""
         cmd = qemu_command(board, elf, pargs)
         r, secs = _qemu(cmd, d, board, timeout, f"{n} rows")
         stats = _stats(d / "tk_stats.txt", board)
@@ -103,8 +108,15 @@ def run_firmware(fw_dir: str | Path, board: Board, graph, inputs: list[np.ndarra
         outs = split_outputs(graph, (d / "tk_out.bin").read_bytes(), n)
         res = RunResult(outs, n, stats["stack_peak"], stats["stack_size"], r.stdout, secs)
         if profile:
-            res.samples = _samples(d / "tk_profile.txt")
+            rows = _sample_rows(d / "tk_profile.txt")
+            res.samples = [r[0] for r in rows]
             res.profile = layer_profile(res.samples, report, n)
+            if timing:
+                add_cycle_estimate(res.profile, rows, timing)
+            else:
+                res.profile.update(est_cycles=None, cycle_model=None,
+                                   cycle_note=f"no cycle estimate for {board.cpu}: timing tables "
+                                              f"exist for Cortex-M4, M7, M33 and M55 only")
     return res
 
 
@@ -149,14 +161,17 @@ class HarnessRun:
     console: str
     samples: list[int]              # instruction counter at each marker hit (with a marker)
     seconds: float
+    rows: list = field(default_factory=list)    # every counter at each hit (with classes=True)
 
 
 def run_harness(elf: str | Path, board: Board, files: dict[str, bytes] | None = None,
-                marker: str | None = None, timeout: float = 120.0) -> HarnessRun:
+                marker: str | None = None, timeout: float = 120.0,
+                classes: bool = False) -> HarnessRun:
     """Run a test or benchmark image (firmware.build_harness) under QEMU as run_firmware does:
     `files` are put in its semihosting folder, and everything it writes there comes back. With
     `marker` (a function symbol of the image) the counting plugin samples the executed
-    instructions at every call of it."""
+    instructions at every call of it; with `classes` also the per-class counters (rows: see
+    cycles.class_counts)."""
     elf = Path(elf).resolve()
     with tempfile.TemporaryDirectory(prefix="tinykiln-qemu-") as d:
         d = Path(d)
@@ -165,11 +180,12 @@ def run_harness(elf: str | Path, board: Board, files: dict[str, bytes] | None = 
         pargs = None
         if marker:
             pargs = f"{plugin_path()},marker={symbol_address(elf, marker):#x},out=tk_profile.txt"
+            pargs += ",classes=1" if classes else ""
         r, secs = _qemu(qemu_command(board, elf, pargs), d, board, timeout, elf.name)
-        samples = _samples(d / "tk_profile.txt") if marker else []
+        rows = _sample_rows(d / "tk_profile.txt") if marker else []
         out = {p.name: p.read_bytes() for p in d.iterdir()
                if p.is_file() and p.name not in (files or {}) and p.name != "tk_profile.txt"}
-    return HarnessRun(out, r.stdout, samples, secs)
+    return HarnessRun(out, r.stdout, [r_[0] for r_ in rows], secs, rows if classes else [])
 
 
 def symbol_address(elf: Path, name: str) -> int:
@@ -192,9 +208,11 @@ def _stats(path: Path, board: Board) -> dict:
     return out
 
 
-def _samples(path: Path) -> list[int]:
-    lines = path.read_text().split()
-    return [int(x) for x in lines[2:]]      # after "total N"
+def _sample_rows(path: Path) -> list[list[int]]:
+    """Every marker hit's counters (instructions first; with classes=1 the classes, registers
+    and taken transfers follow), after the "total N" and "columns ..." lines."""
+    return [[int(x) for x in ln.split()] for ln in path.read_text().splitlines()
+            if ln and ln[0].isdigit()]
 
 
 def layer_profile(samples: list[int], report: dict, rows: int) -> dict:
@@ -218,13 +236,43 @@ def layer_profile(samples: list[int], report: dict, rows: int) -> dict:
             "instructions_per_row": totals}
 
 
+def add_cycle_estimate(p: dict, rows: list[list[int]], timing) -> None:
+    """Per-layer class counts and estimated cycles of the first row (layer_profile's samples),
+    and the estimate's model, into profile p."""
+    per = len(p["layers"]) + 1
+    for i, L in enumerate(p["layers"]):
+        counts = class_counts(rows[i], rows[i + 1])
+        if counts.pop("instructions") != L["instructions"]:
+            raise RuntimeError("profile: class counts disagree with the instruction count")
+        L["classes"] = counts
+        L["est_cycles"] = estimate(counts, timing)
+    total = class_counts(rows[0], rows[per - 1])
+    total.pop("instructions")
+    p["classes"] = total
+    p["est_cycles"] = estimate(total, timing)
+    p["cycle_model"] = {"core": timing.core, "estimate": True, "cost": timing.cost,
+                        "per_register": timing.per_register, "taken_refill": timing.refill,
+                        "ranges": timing.ranges, "source": timing.source}
+    p["cycle_note"] = (f"{LABEL}: an ESTIMATE for {timing.core} from per-class instruction "
+                       f"timings (zero-wait-state memory; sources in the README); instruction "
+                       f"counts are exact")
+
+
 def format_profile(p: dict) -> str:
-    lines = [f"{'op':>4} {'opcode':<22} {'instructions':>13} {'MACs':>11} {'MACs/instr':>10}"]
+    est = p.get("est_cycles") is not None
+    lines = [f"{'op':>4} {'opcode':<22} {'instructions':>13} {LABEL + (' *' if est else ''):>13} "
+             f"{'MACs':>11} {'MACs/instr':>10}"]
     for L in p["layers"]:
         mpi = f"{L['macs_per_instruction']:.3f}" if L["macs_per_instruction"] is not None else "-"
-        lines.append(f"{L['op']:>4} {L['opcode']:<22} {L['instructions']:>13,} {L['macs']:>11,} "
-                     f"{mpi:>10}")
+        cyc = f"{L['est_cycles']:,}" if L.get("est_cycles") is not None else "-"
+        lines.append(f"{L['op']:>4} {L['opcode']:<22} {L['instructions']:>13,} {cyc:>13} "
+                     f"{L['macs']:>11,} {mpi:>10}")
     mpi = f"{p['macs_per_instruction']:.3f}" if p["macs_per_instruction"] else "-"
-    lines.append(f"{'':>4} {'total per inference':<22} {p['instructions']:>13,} {p['macs']:>11,} "
-                 f"{mpi:>10}")
+    cyc = f"{p['est_cycles']:,}" if est else "-"
+    lines.append(f"{'':>4} {'total per inference':<22} {p['instructions']:>13,} {cyc:>13} "
+                 f"{p['macs']:>11,} {mpi:>10}")
+    if p.get("cycle_note"):
+        lines.append(("* " if est else "") + p["cycle_note"]
+                     + (f"; {p['macs'] / p['est_cycles']:.3f} MACs per estimated cycle"
+                        if est and p["est_cycles"] and p["macs"] else ""))
     return "\n".join(lines)
