@@ -12,6 +12,8 @@ are checked to agree. Goals (issue 12):
   2. on the M4: no CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED layer below 0.5 MACs/instr
      (layers with fewer than 8 output channels are reported apart), elementwise ops at most 6
      instructions per element.
+Where the profile has them (compiler/targets/cycles.py), estimated cycles and MACs per estimated
+cycle are shown too: an estimate from documented instruction timings, not a measurement.
 Exit status 0 whatever the figures (a report, not a test).
 
     python benchmarks/speed_bench.py [--boards mps2-an386,...] [--riscv] [--no-build]
@@ -82,9 +84,9 @@ def first_row(graph, rows: int = 4) -> list[np.ndarray]:
     return [x[:1] for x in xs]
 
 
-def profile_layers(model: Path, board_name: str) -> tuple[int, list[dict]]:
-    """(instructions of the first row, its layers): each layer with opcode, kernel, MACs,
-    instructions, output elements and output channels."""
+def profile_layers(model: Path, board_name: str) -> tuple[int, int | None, list[dict]]:
+    """(instructions of the first row, its estimated cycles or None, its layers): each layer with
+    opcode, kernel, MACs, instructions, estimated cycles, output elements and output channels."""
     from tinykiln.inputs import compile_file
     from tinykiln.targets.board import get_board
     from tinykiln.targets.firmware import cached_firmware
@@ -97,14 +99,14 @@ def profile_layers(model: Path, board_name: str) -> tuple[int, list[dict]]:
     out = []
     for L in res.profile["layers"]:
         row = {"op": L["op"], "opcode": L["opcode"], "kernel": kernels.get(L["op"]),
-               "macs": L["macs"], "instructions": L["instructions"], "elements": None,
-               "channels": None}
+               "macs": L["macs"], "instructions": L["instructions"],
+               "est_cycles": L.get("est_cycles"), "elements": None, "channels": None}
         if isinstance(L["op"], int) and 0 <= L["op"] < len(c.graph.ops):
             shape = c.graph.tensors[c.graph.ops[L["op"]].outputs[0]].shape
             row["elements"] = int(np.prod(shape)) if shape else 1
             row["channels"] = int(shape[-1]) if shape else 1
         out.append(row)
-    return res.profile["instructions"], out
+    return res.profile["instructions"], res.profile.get("est_cycles"), out
 
 
 def mpi(L: dict) -> float | None:
@@ -158,8 +160,8 @@ def describe(L: dict, total: int) -> str:
 def run_one(model: Path, name: str, board: str) -> dict:
     """measure() plus the per-layer profile; raises TinykilnError when the model is refused."""
     m = measure(model, board)
-    total, layers = profile_layers(model, board)
-    m.update(name=name, layers=layers, profile_total=total)
+    total, cycles, layers = profile_layers(model, board)
+    m.update(name=name, layers=layers, profile_total=total, est_cycles=cycles)
     return m
 
 
@@ -172,8 +174,10 @@ def print_row(m: dict, key: str | None) -> None:
     spread = "" if min(m["per_row"]) == max(m["per_row"]) else \
         f" rows {min(m['per_row']):,}..{max(m['per_row']):,}"
     goal = goal1(key, m) if m["board"] != RISCV else "(RISC-V: goal 6 is on kws_ref_model)"
+    cyc = f"{m['est_cycles'] / 1e6:6.2f} M ({m['macs'] / m['est_cycles']:.2f})" \
+        if m.get("est_cycles") else f"{'-':>17}"
     print(f"  {m['board']:<11} {m['instructions']:>12,} {m['macs']:>12,} {m['mpi']:>7.3f} "
-          f"{ratio:>7} (TFLM {tflm})  {goal}  [{m['bitexact']}]{spread}{agree}")
+          f"{cyc} {ratio:>7} (TFLM {tflm})  {goal}  [{m['bitexact']}]{spread}{agree}")
 
 
 def print_layers(m: dict) -> None:
@@ -212,7 +216,8 @@ def bench_model(spec: str, boards: list[str], build: bool) -> list[dict]:
     if path is None:
         print(f"  skipped: {why}\n")
         return []
-    print(f"  {'board':<11} {'instructions':>12} {'MACs':>12} {'MAC/in':>7} {'vs TFLM':>7}")
+    print(f"  {'board':<11} {'instructions':>12} {'MACs':>12} {'MAC/in':>7} "
+          f"{'est. cycles (MAC/c)':>17} {'vs TFLM':>7}")
     results = []
     for board in boards:
         try:
