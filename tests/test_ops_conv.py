@@ -188,6 +188,11 @@ def test_edge_multipliers_are_covered(table_model):
 SIMD_EMULATION = ["-DTK_DSP_EMULATE_SIMD"]
 
 
+def _dw3x3(c) -> bool:
+    """Whether a depthwise case goes to the 3x3 stride-1 line kernel"""
+    return c["k"] == (3, 3) and c["s"] == (1, 1) and c["d"] == (1, 1) and c["dm"] == 1
+
+
 @pytest.mark.parametrize("fast,cflags", [(True, []), (True, SIMD_EMULATION), (False, [])],
                          ids=["fast", "fast-simd", "reference"])
 def test_conv_cases_bit_exact(table_model, fast, cflags, monkeypatch):
@@ -198,7 +203,8 @@ def test_conv_cases_bit_exact(table_model, fast, cflags, monkeypatch):
     if fast:    # the fast kernels cover every case but depth multipliers > 1 and groups > 1
         want = ["tk_depthwise_conv2d_s8_ref" if c["op"] == "dw" and c["dm"] > 1 else
                 "tk_conv2d_s8_ref" if c["op"] == "conv" and c["groups"] > 1 else
-                "tk_conv2d_s8" if c["op"] == "conv" else "tk_depthwise_conv2d_s8" for c in CASES]
+                "tk_conv2d_s8" if c["op"] == "conv" else
+                "tk_depthwise3x3_s8" if _dw3x3(c) else "tk_depthwise_conv2d_s8" for c in CASES]
     else:
         want = ["tk_conv2d_s8_ref" if c["op"] == "conv" else "tk_depthwise_conv2d_s8_ref"
                 for c in CASES]
@@ -231,7 +237,7 @@ def test_kws_compiles_and_matches_tflm(monkeypatch):
         if layer["opcode"] == "CONV_2D":
             assert layer["kernel"] == "tk_conv2d_s8"
         if layer["opcode"] == "DEPTHWISE_CONV_2D":
-            assert layer["kernel"] == "tk_depthwise_conv2d_s8"
+            assert layer["kernel"] == "tk_depthwise3x3_s8"      # 3x3, stride 1
     g = compiled.graph
     x = np.random.default_rng(3).integers(-128, 128, (20, *g.tensors[g.inputs[0]].shape),
                                            dtype=np.int8)

@@ -1,0 +1,309 @@
+/* DEPTHWISE_CONV_2D int8 3x3 stride 1: the line kernel (depthwise3x3_s8.h).
+ *
+ * Accumulators: acc = folded bias + sum of the nine x * w, x the int8 input or, at padding, the
+ * zero point (so x + input_offset = 0 there); |x * w| <= 2^14, so the nine-term sum fits int32 and
+ * only the bias is added with wrap-around, as the dual multiply-accumulates wrap. */
+#include "depthwise3x3_s8.h"
+
+/* Line buffers: TK_DW3_CHUNK outputs read TK_DW3_CHUNK + 2 inputs, and the last pair of an odd
+ * count reads one more; rounded up to whole words. */
+#define TK_DW3_LEN (TK_DW3_CHUNK + 4)
+
+/* a | b << 16 of two int8 values widened to int16 (PKHBT) */
+static inline uint32_t tk_dw3_pack(int32_t a, int32_t b) {
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (uint32_t)(uint16_t)(int16_t)a | (uint32_t)(uint16_t)(int16_t)b << 16;
+#endif
+}
+
+/* two int16 values as one word at p (p word-aligned) */
+static inline void tk_dw3_st(int16_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* One line segment widened to int16: positions p0 .. p0 + n - 1 of input line `line` (the zero
+ * point outside the image), img pointing at the channel's first value. buf is word-aligned and n
+ * even: pairs of values are stored as words. */
+static void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int32_t line, int32_t p0,
+                        int32_t n, int16_t *buf) {
+    const uint32_t zp = (uint16_t)(int16_t)p->input_zp, zw = zp | zp << 16;
+    int32_t lo = n, hi = n;                             /* k in [lo, hi) lies inside */
+    if (line >= 0 && line < p->lines_in) {
+        lo = -p0;
+        hi = p->pos_in - p0;
+        lo = lo < 0 ? 0 : (lo > n ? n : lo);
+        hi = hi < lo ? lo : (hi > n ? n : hi);
+    }
+    int32_t k = 0;
+    for (; k + 2 <= lo; k += 2) tk_dw3_st(buf + k, zw);
+    if (lo < hi) {
+        const int32_t step = p->in_pos;
+        const int8_t *x = img + line * p->in_line + (p0 + lo) * step;   /* position lo */
+        if (k < lo) {                                   /* lo odd: the pair straddles it */
+            tk_dw3_st(buf + k, zp | (uint32_t)(uint16_t)(int16_t)x[0] << 16);
+            x += step;
+            k += 2;
+        }
+        int16_t *d = buf + k;
+        for (int32_t pairs = (hi - k) >> 1; pairs > 0; --pairs, d += 2, x += 2 * step) {
+            tk_dw3_st(d, tk_dw3_pack(x[0], x[step]));
+        }
+        k += ((hi - k) >> 1) << 1;
+        if (k < hi) {                                   /* hi odd */
+            tk_dw3_st(buf + k, (uint32_t)(uint16_t)(int16_t)x[0] | zp << 16);
+            k += 2;
+        }
+    }
+    for (; k < n; k += 2) tk_dw3_st(buf + k, zw);
+}
+
+/* The requantization of one output: `fast` is a constant where this is inlined */
+static inline __attribute__((always_inline)) int8_t tk_dw3_out(int32_t acc, int32_t m, int32_t sh,
+                                                               int32_t k1, int32_t off,
+                                                               int32_t lo, int32_t hi,
+                                                               const int32_t fast) {
+    const int32_t r = fast ? tk_requant_fast(acc, m, sh, k1) : tk_conv_requant(acc, m, sh) + off;
+    return (int8_t)tk_clamp(r, lo, hi);
+}
+
+#if TK_NN_SIMD
+static inline uint32_t tk_dw3_ld(const int16_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+#if defined(TK_DSP_EMULATE_SIMD)
+static inline int32_t tk_dw3_smlabt(uint32_t a, uint32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(tk_lane0(a) * tk_lane1(b)));
+}
+static inline int32_t tk_dw3_smlatb(uint32_t a, uint32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(tk_lane1(a) * tk_lane0(b)));
+}
+#else
+static inline int32_t tk_dw3_smlabt(uint32_t a, uint32_t b, int32_t acc) {
+    return __smlabt((int32_t)a, (int32_t)b, acc);
+}
+static inline int32_t tk_dw3_smlatb(uint32_t a, uint32_t b, int32_t acc) {
+    return __smlatb((int32_t)a, (int32_t)b, acc);
+}
+#endif
+/* one filter row's taps into the two outputs at i and i + 1: x[i..i+3] from two words */
+#define TK_DW3_ROW(r, wa, wb)                                   \
+    {                                                           \
+        const uint32_t A = tk_dw3_ld((r) + i), B = tk_dw3_ld((r) + i + 2); \
+        a0 = tk_smlad(A, wa, a0);                               \
+        a0 = tk_dw3_smlabt(B, wb, a0);                          \
+        a1 = tk_dw3_smlatb(A, wa, a1);                          \
+        a1 = tk_smlad(B, wb, a1);                               \
+    }
+#else
+static inline int32_t tk_dw3_lo(int32_t w) { return (int16_t)(uint16_t)((uint32_t)w & 0xFFFFu); }
+static inline int32_t tk_dw3_hi(int32_t w) { return (int16_t)(uint16_t)((uint32_t)w >> 16); }
+#define TK_DW3_ROW(r, wa, wb)                                                           \
+    {                                                                                   \
+        const int32_t x0 = (r)[i], x1 = (r)[i + 1], x2 = (r)[i + 2], x3 = (r)[i + 3];   \
+        const int32_t k0 = tk_dw3_lo(wa), k1 = tk_dw3_hi(wa), k2 = tk_dw3_hi(wb);       \
+        s0 += x0 * k0 + x1 * k1 + x2 * k2;                                              \
+        s1 += x1 * k0 + x2 * k1 + x3 * k2;                                              \
+    }
+#endif
+
+/* n outputs (n <= TK_DW3_CHUNK) of one output line of one channel from the three widened input
+ * lines r0..r2 (filter rows 0..2 in w), written `step` bytes apart from out, in pairs from i0 */
+static inline __attribute__((always_inline)) void tk_dw3_line(
+    const int16_t *r0, const int16_t *r1, const int16_t *r2, const uint32_t *w, int32_t fb,
+    int32_t i0, int32_t n, int8_t *out, int32_t step, int32_t m, int32_t sh, int32_t k1,
+    int32_t off, int32_t lo, int32_t hi, const int32_t fast) {
+    const int32_t w0 = (int32_t)w[0], w1 = (int32_t)w[1], w2 = (int32_t)w[2], w3 = (int32_t)w[3],
+                  w4 = (int32_t)w[4], w5 = (int32_t)w[5];
+    out += i0 * step;
+    for (int32_t i = i0; i < n; i += 2, out += 2 * step) {
+#if TK_NN_SIMD
+        int32_t a0 = fb, a1 = fb;
+        TK_DW3_ROW(r0, (uint32_t)w0, (uint32_t)w1)
+        TK_DW3_ROW(r1, (uint32_t)w2, (uint32_t)w3)
+        TK_DW3_ROW(r2, (uint32_t)w4, (uint32_t)w5)
+#else
+        int32_t s0 = 0, s1 = 0;
+        TK_DW3_ROW(r0, w0, w1)
+        TK_DW3_ROW(r1, w2, w3)
+        TK_DW3_ROW(r2, w4, w5)
+        const int32_t a0 = tk_add_wrap_s32(fb, s0), a1 = tk_add_wrap_s32(fb, s1);
+#endif
+        out[0] = tk_dw3_out(a0, m, sh, k1, off, lo, hi, fast);
+        if (i + 1 < n) out[step] = tk_dw3_out(a1, m, sh, k1, off, lo, hi, fast);
+    }
+}
+
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+/* What the assembly loop reads (and its count, which it decrements) */
+typedef struct {
+    uint32_t w[6];                     /* the filter rows in slot order, lanes doubled */
+    int32_t fb2, m, e1, k1, step, blocks;   /* fb2: the folded bias doubled (mod 2^32) */
+} tk_dw3_blk;
+
+/* one filter row (its two words at byte wo of the block) on the slot at byte xo from p: four
+ * outputs from x[i..i+5] */
+#define TK_DW3_AROW(wo, xo)                              \
+    "ldrd   %[wa], %[wb], [%[wp], #" #wo "]\n\t"         \
+    "ldr    %[A], [%[p], #" #xo "]\n\t"                  \
+    "ldr    %[B], [%[p], #" #xo " + 4]\n\t"              \
+    "ldr    %[C], [%[p], #" #xo " + 8]\n\t"              \
+    "smlad  %[a0], %[A], %[wa], %[a0]\n\t"               \
+    "smlabt %[a0], %[B], %[wb], %[a0]\n\t"               \
+    "smlatb %[a1], %[A], %[wa], %[a1]\n\t"               \
+    "smlad  %[a1], %[B], %[wb], %[a1]\n\t"               \
+    "smlad  %[a2], %[B], %[wa], %[a2]\n\t"               \
+    "smlabt %[a2], %[C], %[wb], %[a2]\n\t"               \
+    "smlatb %[a3], %[B], %[wa], %[a3]\n\t"               \
+    "smlad  %[a3], %[C], %[wb], %[a3]\n\t"
+/* tk_out_fw_s8 of acc from 2 acc (the block's weights and bias are doubled, exact as the fast
+ * requantization has |acc| < 2^30): ((h - (h < 0)) >> e1) + k1 with h = smmulr(2 acc, m),
+ * halved and saturated to int8 (A = m, B = e1, C = k1) */
+#define TK_DW3_ARQ(a)                                    \
+    "smmulr %[" #a "], %[" #a "], %[A]\n\t"              \
+    "sub    %[" #a "], %[" #a "], %[" #a "], lsr #31\n\t" \
+    "asr    %[" #a "], %[" #a "], %[B]\n\t"              \
+    "add    %[" #a "], %[" #a "], %[C]\n\t"              \
+    "ssat   %[" #a "], #8, %[" #a "], asr #1\n\t"
+
+/* 4 * blk->blocks outputs from the slots at p (TK_DW3_LEN int16 apart), the fast requantization
+ * with the full int8 range only */
+static void tk_dw3_blocks(tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
+    int32_t a0, a1, a2, a3;
+    uint32_t A, B, C, wa, wb;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[a0], [%[wp], #24]\n\t"
+        "mov    %[a1], %[a0]\n\t"
+        "mov    %[a2], %[a0]\n\t"
+        "mov    %[a3], %[a0]\n\t"
+        TK_DW3_AROW(0, 0)
+        TK_DW3_AROW(8, 136)
+        TK_DW3_AROW(16, 272)
+        "adds   %[p], %[p], #8\n\t"
+        "ldrd   %[A], %[B], [%[wp], #28]\n\t"
+        "ldrd   %[C], %[wa], [%[wp], #36]\n\t"
+        TK_DW3_ARQ(a0)
+        TK_DW3_ARQ(a1)
+        TK_DW3_ARQ(a2)
+        TK_DW3_ARQ(a3)
+        "strb   %[a0], [%[out]]\n\t"
+        "strb   %[a1], [%[out], %[wa]]\n\t"
+        "add    %[out], %[out], %[wa], lsl #1\n\t"
+        "strb   %[a2], [%[out]]\n\t"
+        "strb   %[a3], [%[out], %[wa]]\n\t"
+        "add    %[out], %[out], %[wa], lsl #1\n\t"
+        "ldr    %[wb], [%[wp], #44]\n\t"
+        "subs   %[wb], %[wb], #1\n\t"
+        "str    %[wb], [%[wp], #44]\n\t"
+        "bne    1b\n\t"
+        : [p] "+r"(p), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
+          [a3] "=&r"(a3), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [wa] "=&r"(wa),
+          [wb] "=&r"(wb)
+        : [wp] "r"(blk)
+        : "cc", "memory");
+}
+#endif
+
+/* One output line's n outputs (from the chunk's first) in C, from the ring's slots: slot k holds
+ * padded input line j with j % 3 == k, so filter row a reads slot (o + a) % 3 */
+static void tk_dw3_out_line(const tk_dw3_params *p, const uint32_t *w, int32_t fb, int32_t c,
+                            int32_t o, int32_t n, const int16_t *ring, int8_t *y) {
+    const int32_t m = p->rq[2 * c], sh = p->rq[2 * c + 1];
+    const int32_t off = p->output_offset, k1 = 1 + 2 * off, lo = p->act_min, hi = p->act_max;
+    const int32_t step = p->out_pos;
+    const int16_t *r0 = ring + (o % 3) * TK_DW3_LEN, *r1 = ring + ((o + 1) % 3) * TK_DW3_LEN,
+                  *r2 = ring + ((o + 2) % 3) * TK_DW3_LEN;
+    if (p->rq_fast) {
+        tk_dw3_line(r0, r1, r2, w, fb, 0, n, y, step, m, sh, k1, off, lo, hi, 1);
+    } else {
+        tk_dw3_line(r0, r1, r2, w, fb, 0, n, y, step, m, sh, k1, off, lo, hi, 0);
+    }
+}
+
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+/* both int16 lanes of w doubled (weights in [-128, 127]: no lane overflows) */
+static inline uint32_t tk_dw3_double(uint32_t w) {
+    return ((w << 1) & 0xFFFFu) | ((w >> 16) << 17);
+}
+
+/* Every output line of one chunk in the assembly blocks (the fast requantization, full int8
+ * range): the line's last n mod 4 outputs as one more block into a local buffer (its reads stay
+ * within the filled length, n + 4 rounded up to even) */
+static void tk_dw3_chunk_asm(const tk_dw3_params *p, const int8_t *img, const uint32_t *w,
+                             int32_t fb, int32_t c, int32_t p0, int32_t n, int8_t *out,
+                             int16_t *ring) {
+    const int32_t len = (n + 5) & ~1, step = p->out_pos, full = n & ~3, rest = n & 3;
+    tk_dw3_blk blk[3];                  /* per output line o, blk[o % 3]: its filter rows */
+    for (int32_t ph = 0; ph < 3; ++ph) {
+        for (int32_t k = 0; k < 3; ++k) {   /* slot k holds filter row (k - o) mod 3 */
+            const int32_t a = (k + 3 - ph) % 3;
+            blk[ph].w[2 * k] = tk_dw3_double(w[2 * a]);
+            blk[ph].w[2 * k + 1] = tk_dw3_double(w[2 * a + 1]);
+        }
+        blk[ph].fb2 = (int32_t)((uint32_t)fb << 1);
+        blk[ph].m = p->rq[2 * c];
+        blk[ph].e1 = p->rq[2 * c + 1];
+        blk[ph].k1 = 1 + 2 * p->output_offset;
+    }
+    int32_t ph = 0, slot = 2;
+    for (int32_t o = 0; o < p->lines_out; ++o) {
+        tk_dw3_fill(p, img, o + 2 - p->pad_line, p0, len, ring + slot * TK_DW3_LEN);
+        int8_t *y = out + o * p->out_line;
+        tk_dw3_blk *b = &blk[ph];
+        if (full) {
+            b->step = step;
+            b->blocks = full >> 2;
+            tk_dw3_blocks(b, ring, y);
+        }
+        if (rest) {             /* slot k holds padded line j with j % 3 == k */
+            const int32_t s1 = slot == 2 ? 0 : slot + 1, s2 = s1 == 2 ? 0 : s1 + 1;
+            tk_dw3_line(ring + s1 * TK_DW3_LEN, ring + s2 * TK_DW3_LEN, ring + slot * TK_DW3_LEN,
+                        w, fb, full, n, y, step, b->m, b->e1, b->k1, p->output_offset, -128, 127,
+                        1);
+        }
+        ph = ph == 2 ? 0 : ph + 1;
+        slot = slot == 2 ? 0 : slot + 1;
+    }
+}
+#endif
+
+/* One chunk (n outputs from position i0 on) of every output line of channel c */
+static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32_t *w, int32_t fb,
+                         int32_t c, int32_t i0, int32_t n, int8_t *out, int16_t *ring) {
+    const int32_t p0 = i0 - p->pad_pos, len = (n + 5) & ~1;
+    img += c;
+    out += i0 * p->out_pos + c;
+    tk_dw3_fill(p, img, -p->pad_line, p0, len, ring);
+    tk_dw3_fill(p, img, 1 - p->pad_line, p0, len, ring + TK_DW3_LEN);
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+    if (p->rq_fast && p->act_min == -128 && p->act_max == 127) {
+        tk_dw3_chunk_asm(p, img, w, fb, c, p0, n, out, ring);
+        return;
+    }
+#endif
+    for (int32_t o = 0; o < p->lines_out; ++o) {
+        /* padded input line o + 2 into its slot: the ring then holds lines o .. o + 2 */
+        tk_dw3_fill(p, img, o + 2 - p->pad_line, p0, len, ring + ((o + 2) % 3) * TK_DW3_LEN);
+        tk_dw3_out_line(p, w, fb, c, o, n, ring, out + o * p->out_line);
+    }
+}
+
+void tk_depthwise3x3_s8(const tk_dw3_params *p, const int8_t *input, const int32_t *filter,
+                        const int32_t *folded_bias, int8_t *output) {
+    int16_t ring[3 * TK_DW3_LEN] __attribute__((aligned(4)));
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *img = input + b * p->in_image;
+        int8_t *out = output + b * p->out_image;
+        for (int32_t c = 0; c < p->channels; ++c) {
+            for (int32_t i0 = 0; i0 < p->pos_out; i0 += TK_DW3_CHUNK) {
+                const int32_t left = p->pos_out - i0;
+                tk_dw3_chunk(p, img, (const uint32_t *)filter + 6 * c, folded_bias[c], c, i0,
+                             left < TK_DW3_CHUNK ? left : TK_DW3_CHUNK, out, ring);
+            }
+        }
+    }
+}

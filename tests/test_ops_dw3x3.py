@@ -1,0 +1,149 @@
+"""DEPTHWISE_CONV_2D 3x3 stride 1's line kernel (depthwise3x3_s8.c) against TFLM, bit-exact: its
+own case table (lines as rows and, for tall images, as columns; line lengths 1 to 3 past a
+multiple of the 4-output assembly block, and past the 64-output chunk; SAME and VALID; clamped
+activations and the slow requantization that keep the C path; batches), in the host build, the
+emulated DSP-extension build, and as firmware on mps2-an386 (the real SMLAD / SMLABT / SMLATB
+assembly), whose exact instruction count must stay below 0.62x the group kernel's. Run as a script it
+prints both kernels' MACs per instruction on a kws-shaped layer."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinykiln.lower.conv as conv_lowering
+import tinykiln.lower.depthwise3x3 as dw3
+from modelgen import ModelBuilder
+from test_firmware import _tools_for
+from test_ops_conv import _D, _add_case
+from tflm_oracle import tflm_run
+from tinykiln.compile import compile_graph
+from tinykiln.frontend.tflite_import import parse_tflite
+from tinykiln.targets.hostrun import HostBuild
+
+ROWS = 30
+CASES = [dict(_D, op="dw", k=(3, 3), dm=1, **c) for c in [
+    dict(name="kws_tall_cols", x=(1, 25, 5, 8), zp=(-128, -128)),
+    dict(name="wide_rows_w9", x=(1, 4, 9, 5), zp=(17, -3)),
+    dict(name="w4_block_only", x=(1, 3, 4, 4)),
+    dict(name="w5_block_plus1", x=(1, 5, 5, 3), pad="VALID"),
+    dict(name="w6_block_plus2", x=(1, 3, 6, 6), act="RELU"),
+    dict(name="w7_block_plus3", x=(1, 2, 7, 2), act="RELU6", zp=(-5, -128)),
+    dict(name="w1_single", x=(1, 6, 1, 3)),
+    dict(name="w2_pair", x=(1, 1, 2, 4), zp=(127, 127)),
+    dict(name="w3_valid_one", x=(1, 3, 3, 9), pad="VALID"),
+    dict(name="chunked_w70", x=(1, 3, 70, 2), zp=(-128, 0)),
+    dict(name="chunked_tall_h131", x=(1, 131, 4, 1)),
+    dict(name="edge_multipliers", x=(1, 6, 8, 16), w="edge"),
+    dict(name="per_tensor_batch3", x=(3, 5, 6, 4), w="pt", bias=False),
+    dict(name="n1_to_1", x=(1, 4, 8, 3), act="RELU_N1_TO_1"),
+]]
+
+
+@pytest.fixture(scope="module")
+def table_model():
+    rng = np.random.default_rng(23)
+    b = ModelBuilder("dw3x3_cases")
+    for c in CASES:
+        _add_case(b, c, rng)
+    buf = b.build()
+    g = parse_tflite(buf)
+    xs = [rng.integers(-128, 128, (ROWS, *g.tensors[t].shape), dtype=np.int8) for t in g.inputs]
+    for x in xs:
+        x[0], x[1] = -128, 127
+    return buf, xs, tflm_run(buf, xs, n_outputs=len(CASES))
+
+
+def _assert_equal(out, ref):
+    bad = {c["name"]: int((o.reshape(r.shape) != r).sum()) for c, o, r in zip(CASES, out, ref)
+           if (o.reshape(r.shape) != r).any()}
+    assert not bad, f"differing values per case: {bad}"
+
+
+def test_line_kernel_geometry():
+    """Tall images run along columns (filter transposed), wide ones along rows; the filter
+    words hold the int16 pairs the kernel's dual multiplies take."""
+    w = np.arange(-4, 5, dtype=np.int8).reshape(1, 9)          # ky * 3 + kx
+    words = dw3.filter_words(w, transposed=False).view(np.uint32)
+    lanes = [(int(v) & 0xFFFF, int(v) >> 16) for v in words]
+    as16 = [tuple(np.array(p, dtype=np.uint16).view(np.int16)) for p in lanes]
+    assert as16 == [(-4, -3), (-3, -2), (-1, 0), (0, 1), (2, 3), (3, 4)]
+    t = dw3.filter_words(w, transposed=True).view(np.uint32)
+    assert [tuple(np.array((int(v) & 0xFFFF, int(v) >> 16), dtype=np.uint16).view(np.int16))
+            for v in t][:2] == [(-4, -1), (-1, 2)]
+
+
+@pytest.mark.parametrize("cflags", [[], ["-DTK_DSP_EMULATE_SIMD"]], ids=["portable", "simd"])
+def test_cases_bit_exact(table_model, cflags):
+    buf, xs, ref = table_model
+    c = compile_graph(parse_tflite(buf))
+    assert [layer["kernel"] for layer in c.report["layers"]] == ["tk_depthwise3x3_s8"] * len(CASES)
+    with HostBuild(c, sanitize=True, extra_cflags=cflags) as hb:
+        out = hb.run(xs)
+    _assert_equal(out, ref)
+    for k, r in zip(CASES, ref):        # cases that prove something
+        assert len(np.unique(r)) > 2 or k["act"] == "RELU_N1_TO_1", k["name"]
+
+
+def _firmware(buf: bytes, xs: list, line_kernel: bool = True):
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    old = conv_lowering.dw3x3_applies
+    if not line_kernel:
+        conv_lowering.dw3x3_applies = lambda fields: False
+    try:
+        c = compile_graph(parse_tflite(buf))
+    finally:
+        conv_lowering.dw3x3_applies = old
+    b = get_board("mps2-an386")
+    with tempfile.TemporaryDirectory(prefix="tk-dw3-") as d:
+        build_firmware(c, b, Path(d) / "fw")
+        res = run_firmware(Path(d) / "fw", b, c.graph, xs, profile=True)
+    return res.outputs, res.profile
+
+
+def bench_model() -> bytes:
+    """kws_ref_model's depthwise layer: 25x5x64, SAME, RELU with the full int8 range."""
+    b = ModelBuilder("dw3_bench")
+    _add_case(b, dict(_D, op="dw", k=(3, 3), dm=1, name="bench", x=(1, 25, 5, 64),
+                      zp=(-128, -128), act="RELU"), np.random.default_rng(5))
+    return b.build()
+
+
+def measure(buf: bytes) -> dict:
+    g = parse_tflite(buf)
+    xs = [np.random.default_rng(9).integers(-128, 128, (2, *g.tensors[t].shape), dtype=np.int8)
+          for t in g.inputs]
+    ref = tflm_run(buf, xs, len(g.outputs))
+    res = {}
+    for name, line in (("line", True), ("group", False)):
+        out, prof = _firmware(buf, xs, line)
+        for o, r in zip(out, ref):
+            assert (o.reshape(r.shape) == r).all(), name
+        res[name] = prof
+    return res
+
+
+def test_firmware_bit_exact_and_faster(table_model):
+    """Under QEMU: the assembly blocks on every case, and on the kws-shaped layer at most 0.62x
+    the group kernel's instructions (0.587x when written)."""
+    if not _tools_for("mps2-an386"):
+        pytest.skip("arm-none-eabi-gcc or qemu-system-arm is not installed")
+    buf, xs, ref = table_model
+    out, _ = _firmware(buf, [x[:6] for x in xs])
+    _assert_equal(out, [r[:6] for r in ref])
+    m = measure(bench_model())
+    assert m["line"]["instructions"] <= 0.62 * m["group"]["instructions"], (
+        m["line"]["instructions"], m["group"]["instructions"])
+
+
+if __name__ == "__main__":
+    m = measure(bench_model())
+    for k, p in m.items():
+        print(f"{k:6s}: {p['instructions']:>9,} instructions per inference, "
+              f"{p['macs_per_instruction']:.3f} MACs per instruction")
+    sys.exit(0)
