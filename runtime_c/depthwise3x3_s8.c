@@ -6,8 +6,10 @@
 #include "depthwise3x3_s8.h"
 
 /* Line buffers: TK_DW3_CHUNK outputs read TK_DW3_CHUNK + 2 inputs, and the last pair of an odd
- * count reads one more; rounded up to whole words. */
+ * count reads one more; rounded up to whole words. A group of up to four channels has a ring of
+ * three slots each (TK_DW3_RING int16). */
 #define TK_DW3_LEN (TK_DW3_CHUNK + 4)
+#define TK_DW3_RING (3 * TK_DW3_LEN)
 
 /* a | b << 16 of two int8 values widened to int16 (PKHBT) */
 static inline uint32_t tk_dw3_pack(int32_t a, int32_t b) {
@@ -23,40 +25,80 @@ static inline uint32_t tk_dw3_pack(int32_t a, int32_t b) {
 /* two int16 values as one word at p (p word-aligned) */
 static inline void tk_dw3_st(int16_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
-/* One line segment widened to int16: positions p0 .. p0 + n - 1 of input line `line` (the zero
- * point outside the image), img pointing at the channel's first value. buf is word-aligned and n
- * even: pairs of values are stored as words. */
-static void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int32_t line, int32_t p0,
-                        int32_t n, int16_t *buf) {
-    const uint32_t zp = (uint16_t)(int16_t)p->input_zp, zw = zp | zp << 16;
-    int32_t lo = n, hi = n;                             /* k in [lo, hi) lies inside */
+/* The range [*lo, *hi) of k in [0, n) whose position p0 + k of input line `line` lies inside the
+ * image (empty, at n, for a padding line) */
+static inline void tk_dw3_inside(const tk_dw3_params *p, int32_t line, int32_t p0, int32_t n,
+                                 int32_t *lo, int32_t *hi) {
+    int32_t a = n, b = n;
     if (line >= 0 && line < p->lines_in) {
-        lo = -p0;
-        hi = p->pos_in - p0;
-        lo = lo < 0 ? 0 : (lo > n ? n : lo);
-        hi = hi < lo ? lo : (hi > n ? n : hi);
+        a = -p0;
+        b = p->pos_in - p0;
+        a = a < 0 ? 0 : (a > n ? n : a);
+        b = b < a ? a : (b > n ? n : b);
     }
+    *lo = a;
+    *hi = b;
+}
+
+/* One line segment of `g` channels (1 or 4) widened to int16: positions p0 .. p0 + n - 1 (n even)
+ * of input line `line`, the zero point outside the image, img pointing at the group's first
+ * channel; channel j's values go to buf + j * TK_DW3_RING (word-aligned). Four channels are
+ * gathered a word per position: two positions' words give each channel's pair of values. */
+static void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int32_t line, int32_t p0,
+                        int32_t n, int32_t g, int16_t *buf) {
+    const uint32_t zp = (uint16_t)(int16_t)p->input_zp, zw = zp | zp << 16;
+    const int32_t step = p->in_pos;
+    int32_t lo, hi;
+    tk_dw3_inside(p, line, p0, n, &lo, &hi);
+    const int32_t base = line * p->in_line;     /* read only at positions inside */
     int32_t k = 0;
-    for (; k + 2 <= lo; k += 2) tk_dw3_st(buf + k, zw);
+    for (; k < (lo & ~1); k += 2) {             /* pairs before the image */
+        for (int32_t j = 0; j < g; ++j) tk_dw3_st(buf + j * TK_DW3_RING + k, zw);
+    }
     if (lo < hi) {
-        const int32_t step = p->in_pos;
-        const int8_t *x = img + line * p->in_line + (p0 + lo) * step;   /* position lo */
-        if (k < lo) {                                   /* lo odd: the pair straddles it */
-            tk_dw3_st(buf + k, zp | (uint32_t)(uint16_t)(int16_t)x[0] << 16);
-            x += step;
+        if (k < lo) {                           /* lo odd: the pair straddles it */
+            for (int32_t j = 0; j < g; ++j) {
+                tk_dw3_st(buf + j * TK_DW3_RING + k,
+                          tk_dw3_pack((int16_t)zp, img[base + (p0 + lo) * step + j]));
+            }
             k += 2;
         }
+        const int8_t *x = img + base + (p0 + k) * step;
         int16_t *d = buf + k;
-        for (int32_t pairs = (hi - k) >> 1; pairs > 0; --pairs, d += 2, x += 2 * step) {
-            tk_dw3_st(d, tk_dw3_pack(x[0], x[step]));
+        const int32_t pairs = (hi - k) >> 1;    /* both positions inside */
+        if (g == 4) {
+            for (int32_t q = 0; q < pairs; ++q, d += 2, x += 2 * step) {
+#if TK_NN_SIMD
+                const uint32_t X = tk_ld4(x), Y = tk_ld4(x + step);
+                const uint32_t xe = tk_sxtb16(X), xo = tk_sxtb16_ror8(X);
+                const uint32_t ye = tk_sxtb16(Y), yo = tk_sxtb16_ror8(Y);
+                tk_dw3_st(d, (xe & 0xFFFFu) | ye << 16);
+                tk_dw3_st(d + TK_DW3_RING, (xo & 0xFFFFu) | yo << 16);
+                tk_dw3_st(d + 2 * TK_DW3_RING, (ye & 0xFFFF0000u) | xe >> 16);
+                tk_dw3_st(d + 3 * TK_DW3_RING, (yo & 0xFFFF0000u) | xo >> 16);
+#else
+                for (int32_t j = 0; j < 4; ++j) {
+                    tk_dw3_st(d + j * TK_DW3_RING, tk_dw3_pack(x[j], x[step + j]));
+                }
+#endif
+            }
+        } else {
+            for (int32_t q = 0; q < pairs; ++q, d += 2, x += 2 * step) {
+                tk_dw3_st(d, tk_dw3_pack(x[0], x[step]));
+            }
         }
-        k += ((hi - k) >> 1) << 1;
-        if (k < hi) {                                   /* hi odd */
-            tk_dw3_st(buf + k, (uint32_t)(uint16_t)(int16_t)x[0] | zp << 16);
+        k += 2 * pairs;
+        if (k < hi) {                           /* hi odd: the pair straddles it */
+            for (int32_t j = 0; j < g; ++j) {
+                tk_dw3_st(buf + j * TK_DW3_RING + k,
+                          tk_dw3_pack(img[base + (p0 + k) * step + j], (int16_t)zp));
+            }
             k += 2;
         }
     }
-    for (; k < n; k += 2) tk_dw3_st(buf + k, zw);
+    for (; k < n; k += 2) {                     /* pairs after the image */
+        for (int32_t j = 0; j < g; ++j) tk_dw3_st(buf + j * TK_DW3_RING + k, zw);
+    }
 }
 
 /* The requantization of one output: `fast` is a constant where this is inlined */
@@ -144,13 +186,13 @@ typedef struct {
     int32_t fb2, m, e1, k1, step, blocks;   /* fb2: the folded bias doubled (mod 2^32) */
 } tk_dw3_blk;
 
-/* one filter row (its two words at byte wo of the block) on the slot at byte xo from p: four
- * outputs from x[i..i+5] */
+/* one filter row (its two words at byte wo of the block) on the slot at byte offset xo (an
+ * immediate operand) from p: four outputs from x[i..i+5] */
 #define TK_DW3_AROW(wo, xo)                              \
     "ldrd   %[wa], %[wb], [%[wp], #" #wo "]\n\t"         \
-    "ldr    %[A], [%[p], #" #xo "]\n\t"                  \
-    "ldr    %[B], [%[p], #" #xo " + 4]\n\t"              \
-    "ldr    %[C], [%[p], #" #xo " + 8]\n\t"              \
+    "ldr    %[A], [%[p], %[" #xo "]]\n\t"                \
+    "ldr    %[B], [%[p], %[" #xo "4]]\n\t"               \
+    "ldr    %[C], [%[p], %[" #xo "8]]\n\t"               \
     "smlad  %[a0], %[A], %[wa], %[a0]\n\t"               \
     "smlabt %[a0], %[B], %[wb], %[a0]\n\t"               \
     "smlatb %[a1], %[A], %[wa], %[a1]\n\t"               \
@@ -180,9 +222,9 @@ static void tk_dw3_blocks(tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
         "mov    %[a1], %[a0]\n\t"
         "mov    %[a2], %[a0]\n\t"
         "mov    %[a3], %[a0]\n\t"
-        TK_DW3_AROW(0, 0)
-        TK_DW3_AROW(8, 136)
-        TK_DW3_AROW(16, 272)
+        TK_DW3_AROW(0, s0)
+        TK_DW3_AROW(8, s1)
+        TK_DW3_AROW(16, s2)
         "adds   %[p], %[p], #8\n\t"
         "ldrd   %[A], %[B], [%[wp], #28]\n\t"
         "ldrd   %[C], %[wa], [%[wp], #36]\n\t"
@@ -203,43 +245,24 @@ static void tk_dw3_blocks(tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
         : [p] "+r"(p), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
           [a3] "=&r"(a3), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [wa] "=&r"(wa),
           [wb] "=&r"(wb)
-        : [wp] "r"(blk)
+        : [wp] "r"(blk), [s0] "i"(0), [s04] "i"(4), [s08] "i"(8),
+          [s1] "i"(2 * TK_DW3_LEN), [s14] "i"(2 * TK_DW3_LEN + 4), [s18] "i"(2 * TK_DW3_LEN + 8),
+          [s2] "i"(4 * TK_DW3_LEN), [s24] "i"(4 * TK_DW3_LEN + 4),
+          [s28] "i"(4 * TK_DW3_LEN + 8)
         : "cc", "memory");
 }
-#endif
 
-/* One output line's n outputs (from the chunk's first) in C, from the ring's slots: slot k holds
- * padded input line j with j % 3 == k, so filter row a reads slot (o + a) % 3 */
-static void tk_dw3_out_line(const tk_dw3_params *p, const uint32_t *w, int32_t fb, int32_t c,
-                            int32_t o, int32_t n, const int16_t *ring, int8_t *y) {
-    const int32_t m = p->rq[2 * c], sh = p->rq[2 * c + 1];
-    const int32_t off = p->output_offset, k1 = 1 + 2 * off, lo = p->act_min, hi = p->act_max;
-    const int32_t step = p->out_pos;
-    const int16_t *r0 = ring + (o % 3) * TK_DW3_LEN, *r1 = ring + ((o + 1) % 3) * TK_DW3_LEN,
-                  *r2 = ring + ((o + 2) % 3) * TK_DW3_LEN;
-    if (p->rq_fast) {
-        tk_dw3_line(r0, r1, r2, w, fb, 0, n, y, step, m, sh, k1, off, lo, hi, 1);
-    } else {
-        tk_dw3_line(r0, r1, r2, w, fb, 0, n, y, step, m, sh, k1, off, lo, hi, 0);
-    }
-}
-
-#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
 /* both int16 lanes of w doubled (weights in [-128, 127]: no lane overflows) */
 static inline uint32_t tk_dw3_double(uint32_t w) {
     return ((w << 1) & 0xFFFFu) | ((w >> 16) << 17);
 }
 
-/* Every output line of one chunk in the assembly blocks (the fast requantization, full int8
- * range): the line's last n mod 4 outputs as one more block into a local buffer (its reads stay
- * within the filled length, n + 4 rounded up to even) */
-static void tk_dw3_chunk_asm(const tk_dw3_params *p, const int8_t *img, const uint32_t *w,
-                             int32_t fb, int32_t c, int32_t p0, int32_t n, int8_t *out,
-                             int16_t *ring) {
-    const int32_t len = (n + 5) & ~1, step = p->out_pos, full = n & ~3, rest = n & 3;
-    tk_dw3_blk blk[3];                  /* per output line o, blk[o % 3]: its filter rows */
+/* The assembly's block for channel c and each phase o % 3 of the output line o: slot k holds
+ * padded input line j with j % 3 == k, so filter row (k - o) mod 3 reads slot k */
+static void tk_dw3_blk_make(const tk_dw3_params *p, const uint32_t *w, int32_t fb, int32_t c,
+                            tk_dw3_blk *blk) {
     for (int32_t ph = 0; ph < 3; ++ph) {
-        for (int32_t k = 0; k < 3; ++k) {   /* slot k holds filter row (k - o) mod 3 */
+        for (int32_t k = 0; k < 3; ++k) {
             const int32_t a = (k + 3 - ph) % 3;
             blk[ph].w[2 * k] = tk_dw3_double(w[2 * a]);
             blk[ph].w[2 * k + 1] = tk_dw3_double(w[2 * a + 1]);
@@ -248,62 +271,97 @@ static void tk_dw3_chunk_asm(const tk_dw3_params *p, const int8_t *img, const ui
         blk[ph].m = p->rq[2 * c];
         blk[ph].e1 = p->rq[2 * c + 1];
         blk[ph].k1 = 1 + 2 * p->output_offset;
-    }
-    int32_t ph = 0, slot = 2;
-    for (int32_t o = 0; o < p->lines_out; ++o) {
-        tk_dw3_fill(p, img, o + 2 - p->pad_line, p0, len, ring + slot * TK_DW3_LEN);
-        int8_t *y = out + o * p->out_line;
-        tk_dw3_blk *b = &blk[ph];
-        if (full) {
-            b->step = step;
-            b->blocks = full >> 2;
-            tk_dw3_blocks(b, ring, y);
-        }
-        if (rest) {             /* slot k holds padded line j with j % 3 == k */
-            const int32_t s1 = slot == 2 ? 0 : slot + 1, s2 = s1 == 2 ? 0 : s1 + 1;
-            tk_dw3_line(ring + s1 * TK_DW3_LEN, ring + s2 * TK_DW3_LEN, ring + slot * TK_DW3_LEN,
-                        w, fb, full, n, y, step, b->m, b->e1, b->k1, p->output_offset, -128, 127,
-                        1);
-        }
-        ph = ph == 2 ? 0 : ph + 1;
-        slot = slot == 2 ? 0 : slot + 1;
+        blk[ph].step = p->out_pos;
     }
 }
 #endif
 
-/* One chunk (n outputs from position i0 on) of every output line of channel c */
-static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32_t *w, int32_t fb,
-                         int32_t c, int32_t i0, int32_t n, int8_t *out, int16_t *ring) {
-    const int32_t p0 = i0 - p->pad_pos, len = (n + 5) & ~1;
-    img += c;
-    out += i0 * p->out_pos + c;
-    tk_dw3_fill(p, img, -p->pad_line, p0, len, ring);
-    tk_dw3_fill(p, img, 1 - p->pad_line, p0, len, ring + TK_DW3_LEN);
+/* Output line o's n outputs of one channel (filter words w, folded bias fb) from its ring, whose
+ * slot k holds padded input line j with j % 3 == k (so filter row a reads slot (o + a) % 3):
+ * in assembly blocks of four where it applies (blk, else NULL), else in C */
+static void tk_dw3_out_line(const tk_dw3_params *p, const uint32_t *w, int32_t fb, int32_t c,
+                            int32_t o, int32_t n, const int16_t *ring, void *blk, int8_t *y) {
+    const int32_t step = p->out_pos, ph = o % 3;
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
-    if (p->rq_fast && p->act_min == -128 && p->act_max == 127) {
-        tk_dw3_chunk_asm(p, img, w, fb, c, p0, n, out, ring);
+    if (blk) {
+        tk_dw3_blk *b = (tk_dw3_blk *)blk + ph;
+        const int32_t full = n & ~3, rest = n & 3;
+        if (full) {
+            b->blocks = full >> 2;
+            tk_dw3_blocks(b, ring, y);
+        }
+        if (rest) {     /* one more block into a buffer: its reads stay within n + 4 */
+            int8_t tmp[4];
+            b->step = 1;
+            b->blocks = 1;
+            tk_dw3_blocks(b, ring + full, tmp);
+            b->step = step;
+            for (int32_t j = 0; j < rest; ++j) y[(full + j) * step] = tmp[j];
+        }
         return;
     }
+#else
+    (void)blk;
 #endif
+    const int32_t m = p->rq[2 * c], sh = p->rq[2 * c + 1];
+    const int32_t off = p->output_offset, k1 = 1 + 2 * off, lo = p->act_min, hi = p->act_max;
+    const int16_t *r0 = ring + ph * TK_DW3_LEN, *r1 = ring + (ph == 2 ? 0 : ph + 1) * TK_DW3_LEN,
+                  *r2 = ring + (ph == 0 ? 2 : ph - 1) * TK_DW3_LEN;
+    if (p->rq_fast) {
+        tk_dw3_line(r0, r1, r2, w, fb, 0, n, y, step, m, sh, k1, off, lo, hi, 1);
+    } else {
+        tk_dw3_line(r0, r1, r2, w, fb, 0, n, y, step, m, sh, k1, off, lo, hi, 0);
+    }
+}
+
+/* One chunk (n outputs from position i0 on) of every output line of the g channels (1 or 4)
+ * from channel c */
+static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32_t *filter,
+                         const int32_t *fbias, int32_t c, int32_t g, int32_t i0, int32_t n,
+                         int8_t *out, int16_t *ring) {
+    const int32_t p0 = i0 - p->pad_pos, len = (n + 5) & ~1;
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+    tk_dw3_blk blk[4][3];
+    const int asm_ok = p->rq_fast && p->act_min == -128 && p->act_max == 127;
+    if (asm_ok) {
+        for (int32_t j = 0; j < g; ++j) tk_dw3_blk_make(p, filter + 6 * (c + j), fbias[c + j],
+                                                       c + j, blk[j]);
+    }
+#endif
+    img += c;
+    out += i0 * p->out_pos + c;
+    tk_dw3_fill(p, img, -p->pad_line, p0, len, g, ring);
+    tk_dw3_fill(p, img, 1 - p->pad_line, p0, len, g, ring + TK_DW3_LEN);
+    int32_t slot = 2;           /* where padded input line o + 2 goes */
     for (int32_t o = 0; o < p->lines_out; ++o) {
-        /* padded input line o + 2 into its slot: the ring then holds lines o .. o + 2 */
-        tk_dw3_fill(p, img, o + 2 - p->pad_line, p0, len, ring + ((o + 2) % 3) * TK_DW3_LEN);
-        tk_dw3_out_line(p, w, fb, c, o, n, ring, out + o * p->out_line);
+        tk_dw3_fill(p, img, o + 2 - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
+        slot = slot == 2 ? 0 : slot + 1;
+        for (int32_t j = 0; j < g; ++j) {
+            void *b = 0;
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+            if (asm_ok) b = blk[j];
+#endif
+            tk_dw3_out_line(p, filter + 6 * (c + j), fbias[c + j], c + j, o, n,
+                            ring + j * TK_DW3_RING, b, out + o * p->out_line + j);
+        }
     }
 }
 
 void tk_depthwise3x3_s8(const tk_dw3_params *p, const int8_t *input, const int32_t *filter,
                         const int32_t *folded_bias, int8_t *output) {
-    int16_t ring[3 * TK_DW3_LEN] __attribute__((aligned(4)));
+    int16_t ring[4 * TK_DW3_RING] __attribute__((aligned(4)));
+    const uint32_t *w = (const uint32_t *)filter;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = input + b * p->in_image;
         int8_t *out = output + b * p->out_image;
-        for (int32_t c = 0; c < p->channels; ++c) {
+        for (int32_t c = 0; c < p->channels;) {
+            const int32_t g = p->channels - c >= 4 ? 4 : 1;
             for (int32_t i0 = 0; i0 < p->pos_out; i0 += TK_DW3_CHUNK) {
                 const int32_t left = p->pos_out - i0;
-                tk_dw3_chunk(p, img, (const uint32_t *)filter + 6 * c, folded_bias[c], c, i0,
+                tk_dw3_chunk(p, img, w, folded_bias, c, g, i0,
                              left < TK_DW3_CHUNK ? left : TK_DW3_CHUNK, out, ring);
             }
+            c += g;
         }
     }
 }

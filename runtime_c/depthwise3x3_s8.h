@@ -14,8 +14,8 @@
 #define TK_DEPTHWISE3X3_S8_H
 #include "tk_nn.h"
 
-/* outputs of a line per chunk: the stack holds 3 * (TK_DW3_CHUNK + 4) int16 */
-#define TK_DW3_CHUNK 64
+/* outputs of a line per chunk: the stack holds 12 * (TK_DW3_CHUNK + 4) int16 */
+#define TK_DW3_CHUNK 32
 
 typedef struct {
     int32_t batches, channels;
