@@ -22,6 +22,27 @@ static inline uint32_t tk_dw3_pack(int32_t a, int32_t b) {
 #endif
 }
 
+#if TK_NN_SIMD
+/* lane 0 of a, lane 0 of b (PKHBT ..., lsl #16); lane 1 of b, lane 1 of a (PKHTB ..., asr #16) */
+#if defined(TK_DSP_EMULATE_SIMD)
+static inline uint32_t tk_dw3_pkhbt(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | b << 16; }
+static inline uint32_t tk_dw3_pkhtb(uint32_t a, uint32_t b) {
+    return (a & 0xFFFF0000u) | b >> 16;
+}
+#else
+static inline uint32_t tk_dw3_pkhbt(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+static inline uint32_t tk_dw3_pkhtb(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#endif
+#endif
+
 /* two int16 values as one word at p (p word-aligned) */
 static inline void tk_dw3_st(int16_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
@@ -72,10 +93,10 @@ static void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int32_t line,
                 const uint32_t X = tk_ld4(x), Y = tk_ld4(x + step);
                 const uint32_t xe = tk_sxtb16(X), xo = tk_sxtb16_ror8(X);
                 const uint32_t ye = tk_sxtb16(Y), yo = tk_sxtb16_ror8(Y);
-                tk_dw3_st(d, (xe & 0xFFFFu) | ye << 16);
-                tk_dw3_st(d + TK_DW3_RING, (xo & 0xFFFFu) | yo << 16);
-                tk_dw3_st(d + 2 * TK_DW3_RING, (ye & 0xFFFF0000u) | xe >> 16);
-                tk_dw3_st(d + 3 * TK_DW3_RING, (yo & 0xFFFF0000u) | xo >> 16);
+                tk_dw3_st(d, tk_dw3_pkhbt(xe, ye));
+                tk_dw3_st(d + TK_DW3_RING, tk_dw3_pkhbt(xo, yo));
+                tk_dw3_st(d + 2 * TK_DW3_RING, tk_dw3_pkhtb(ye, xe));
+                tk_dw3_st(d + 3 * TK_DW3_RING, tk_dw3_pkhtb(yo, xo));
 #else
                 for (int32_t j = 0; j < 4; ++j) {
                     tk_dw3_st(d + j * TK_DW3_RING, tk_dw3_pack(x[j], x[step + j]));
@@ -252,6 +273,57 @@ static void tk_dw3_blocks(tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
         : "cc", "memory");
 }
 
+/* The output at p's first position alone (a line's last one or two) */
+static void tk_dw3_one(const tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
+    int32_t a0;
+    uint32_t A, B, C, wa, wb;
+    __asm__ volatile(
+        "ldr    %[a0], [%[wp], #24]\n\t"
+#define TK_DW3_AONE(wo, xo)                              \
+        "ldrd   %[wa], %[wb], [%[wp], #" #wo "]\n\t"     \
+        "ldr    %[A], [%[p], %[" #xo "]]\n\t"            \
+        "ldr    %[B], [%[p], %[" #xo "4]]\n\t"           \
+        "smlad  %[a0], %[A], %[wa], %[a0]\n\t"           \
+        "smlabt %[a0], %[B], %[wb], %[a0]\n\t"
+        TK_DW3_AONE(0, s0)
+        TK_DW3_AONE(8, s1)
+        TK_DW3_AONE(16, s2)
+#undef TK_DW3_AONE
+        "ldrd   %[A], %[B], [%[wp], #28]\n\t"
+        "ldr    %[C], [%[wp], #36]\n\t"
+        TK_DW3_ARQ(a0)
+        "strb   %[a0], [%[out]]\n\t"
+        : [a0] "=&r"(a0), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [wa] "=&r"(wa),
+          [wb] "=&r"(wb)
+        : [p] "r"(p), [out] "r"(out), [wp] "r"(blk), [s0] "i"(0), [s04] "i"(4),
+          [s1] "i"(2 * TK_DW3_LEN), [s14] "i"(2 * TK_DW3_LEN + 4),
+          [s2] "i"(4 * TK_DW3_LEN), [s24] "i"(4 * TK_DW3_LEN + 4)
+        : "memory");
+}
+
+/* A whole output line of one channel in assembly: blocks of four, then the last one to three
+ * (one or two alone, three as one more block into a buffer, whose reads stay within n + 4) */
+static void tk_dw3_line_asm(tk_dw3_blk *b, int32_t n, const int16_t *ring, int8_t *y) {
+    const int32_t full = n & ~3, rest = n & 3, step = b->step;
+    if (full) {
+        b->blocks = full >> 2;
+        tk_dw3_blocks(b, ring, y);
+    }
+    if (rest == 3) {
+        int8_t tmp[4];
+        b->step = 1;
+        b->blocks = 1;
+        tk_dw3_blocks(b, ring + full, tmp);
+        b->step = step;
+        y[full * step] = tmp[0];
+        y[(full + 1) * step] = tmp[1];
+        y[(full + 2) * step] = tmp[2];
+    } else if (rest) {
+        tk_dw3_one(b, ring + full, y + full * step);
+        if (rest == 2) tk_dw3_one(b, ring + full + 1, y + (full + 1) * step);
+    }
+}
+
 /* both int16 lanes of w doubled (weights in [-128, 127]: no lane overflows) */
 static inline uint32_t tk_dw3_double(uint32_t w) {
     return ((w << 1) & 0xFFFFu) | ((w >> 16) << 17);
@@ -276,33 +348,11 @@ static void tk_dw3_blk_make(const tk_dw3_params *p, const uint32_t *w, int32_t f
 }
 #endif
 
-/* Output line o's n outputs of one channel (filter words w, folded bias fb) from its ring, whose
- * slot k holds padded input line j with j % 3 == k (so filter row a reads slot (o + a) % 3):
- * in assembly blocks of four where it applies (blk, else NULL), else in C */
+/* Output line o's n outputs of one channel (filter words w, folded bias fb) in C from its ring,
+ * whose slot k holds padded input line j with j % 3 == k (so filter row a reads slot (o + a) % 3) */
 static void tk_dw3_out_line(const tk_dw3_params *p, const uint32_t *w, int32_t fb, int32_t c,
-                            int32_t o, int32_t n, const int16_t *ring, void *blk, int8_t *y) {
+                            int32_t o, int32_t n, const int16_t *ring, int8_t *y) {
     const int32_t step = p->out_pos, ph = o % 3;
-#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
-    if (blk) {
-        tk_dw3_blk *b = (tk_dw3_blk *)blk + ph;
-        const int32_t full = n & ~3, rest = n & 3;
-        if (full) {
-            b->blocks = full >> 2;
-            tk_dw3_blocks(b, ring, y);
-        }
-        if (rest) {     /* one more block into a buffer: its reads stay within n + 4 */
-            int8_t tmp[4];
-            b->step = 1;
-            b->blocks = 1;
-            tk_dw3_blocks(b, ring + full, tmp);
-            b->step = step;
-            for (int32_t j = 0; j < rest; ++j) y[(full + j) * step] = tmp[j];
-        }
-        return;
-    }
-#else
-    (void)blk;
-#endif
     const int32_t m = p->rq[2 * c], sh = p->rq[2 * c + 1];
     const int32_t off = p->output_offset, k1 = 1 + 2 * off, lo = p->act_min, hi = p->act_max;
     const int16_t *r0 = ring + ph * TK_DW3_LEN, *r1 = ring + (ph == 2 ? 0 : ph + 1) * TK_DW3_LEN,
@@ -336,13 +386,19 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
     for (int32_t o = 0; o < p->lines_out; ++o) {
         tk_dw3_fill(p, img, o + 2 - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
         slot = slot == 2 ? 0 : slot + 1;
-        for (int32_t j = 0; j < g; ++j) {
-            void *b = 0;
+        int8_t *y = out + o * p->out_line;
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
-            if (asm_ok) b = blk[j];
+        if (asm_ok) {
+            const int32_t ph = o % 3;
+            for (int32_t j = 0; j < g; ++j) {
+                tk_dw3_line_asm(&blk[j][ph], n, ring + j * TK_DW3_RING, y + j);
+            }
+            continue;
+        }
 #endif
+        for (int32_t j = 0; j < g; ++j) {
             tk_dw3_out_line(p, filter + 6 * (c + j), fbias[c + j], c + j, o, n,
-                            ring + j * TK_DW3_RING, b, out + o * p->out_line + j);
+                            ring + j * TK_DW3_RING, y + j);
         }
     }
 }
