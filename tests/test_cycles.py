@@ -159,3 +159,37 @@ def test_model_profile_estimate(tmp_path, monkeypatch, capsys):
     assert all(L["classes"]["div"] == 0 for L in fcs)
     # the M7 table (single-cycle loads) gives fewer cycles for the same kind of code
     assert m7["est_cycles"] < m4["est_cycles"]
+
+
+LOB_HARNESS = r"""
+#include "tk_firmware.h"
+
+void tk_cyc_mark(void);
+__attribute__((noinline, noipa)) void tk_cyc_mark(void) {
+    __asm__ volatile("" ::: "memory");
+}
+
+int main(void) {
+    tk_cyc_mark();
+    __asm__ volatile("movs r4, #6\n\tdls lr, r4\n1:\n\tadds r4, r4, #1\n\tle lr, 1b"
+                     ::: "r4", "lr", "cc");
+    tk_cyc_mark();
+    return TK_EXIT_OK;
+}
+"""
+
+
+@need_qemu
+def test_low_overhead_loop_on_m55(tmp_path):
+    """QEMU 7.2's disassembler does not know DLS/LE: the plugin decodes them; an LE jumping back
+    costs no refill (cached loop), only the `bx lr` and `bl` around the window are taken."""
+    from tinykiln.targets.firmware import build_harness
+    from tinykiln.targets.qemu import run_harness
+    board = get_board("mps3-an547")
+    elf = build_harness(board, {"tk_cyc.c": LOB_HARNESS}, tmp_path)
+    res = run_harness(elf, board, marker="tk_cyc_mark", classes=True, timeout=60)
+    w = class_counts(*res.rows)
+    assert sum(w[c] for c in CLASSES) == w["instructions"]
+    # movs, dls, 6 x (adds, le), bx lr, bl
+    assert w["instructions"] == 2 + 6 * 2 + 2
+    assert (w["branch"], w["taken"]) == (6 + 2, 2)

@@ -15,7 +15,10 @@
  * start of each executed translation block: QEMU ends a block at every branch, so a block that
  * does not start where the previously executed block ended was entered by a taken branch (or a
  * load or data-processing instruction writing the PC, an exception entry or return). That check is
- * one helper call per executed block. Each sample line then reads
+ * one helper call per executed block; it is exact for branches, except that a taken branch to the
+ * very next instruction looks sequential. The back-branch of an Armv8.1-M loop end (LE/LETP) is
+ * not counted as taken: the Cortex-M55 runs a cached low-overhead loop without a refill.
+ * Each sample line then reads
  *   instructions class_0 ... class_{N-1} registers_transferred taken_transfers
  * and the host turns the classes into estimated cycles (compiler/targets/cycles.py).
  * dump=FILE also writes every translated instruction (address, class, disassembly).
@@ -47,7 +50,7 @@ size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
-size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
 char *qemu_plugin_insn_disas(const struct qemu_plugin_insn *insn);
 void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, enum qemu_plugin_op op,
                                                 void *ptr, uint64_t imm);
@@ -96,8 +99,9 @@ static size_t n_samples, cap_samples, n_cols = 1;
 static char out_path[4096];
 static FILE *dump;
 
-struct tb_span { uint64_t start, end; };
+struct tb_span { uint64_t start, end; int loop_end; };
 static uint64_t last_end;       /* end address of the previously executed block, 0 at first */
+static int last_loop_end;       /* that block ended in LE/LETP (no refill: see below) */
 
 static void on_marker(unsigned int vcpu, void *userdata) {
     (void)vcpu;
@@ -114,8 +118,9 @@ static void on_marker(unsigned int vcpu, void *userdata) {
 static void on_tb_exec(unsigned int vcpu, void *userdata) {
     (void)vcpu;
     const struct tb_span *s = userdata;
-    if (last_end && s->start != last_end) TAKEN++;
+    if (last_end && s->start != last_end && !last_loop_end) TAKEN++;
     last_end = s->end;
+    last_loop_end = s->loop_end;
 }
 
 /* Registers named in a {list}: "r4, r5, lr" = 3, "d8, d9" = 4 (a D register is two words),
@@ -207,6 +212,16 @@ static int register_offset(const char *ops) {
     return *c != '#' && *c != '-';
 }
 
+/* Armv8.1-M low-overhead-branch instructions, which QEMU 7.2's disassembler prints as ".byte":
+ * 1 for WLS/WLSTP/LE/LETP (branches), 2 for LE/LETP (loop end), 3 for DLS/DLSTP, else 0. */
+static int lob_kind(const uint8_t *b) {
+    unsigned hw1 = b[0] | (unsigned)b[1] << 8, hw2 = b[2] | (unsigned)b[3] << 8;
+    if ((hw1 & 0xFF80) != 0xF000 || (hw2 & 0xD001) != 0xC001) return 0;
+    if ((hw1 & 0xFFCF) == 0xF00F) return 2;            /* LE, LETP (0xF00F, 0xF01F, 0xF02F) */
+    if (hw2 & 0x2000) return hw2 == 0xE001 ? 3 : 0;    /* DLS, DLSTP */
+    return 1;                                           /* WLS, WLSTP */
+}
+
 /* Class of one instruction from its disassembly; *regs gets the registers a multiple or double
  * moves, *is_load whether it is a single load (the Cortex-M4 pipelines a load or store right
  * after one). prev_load: the previous instruction of the same block was a single load. */
@@ -252,6 +267,16 @@ static int tk_class(const char *text, int prev_load, int *regs, int *is_load) {
     return C_ALU;
 }
 
+/* Bytes of a Thumb instruction, from its first halfword: 0b11101, 0b11110 and 0b11111 in the top
+ * five bits start a 32-bit instruction. (qemu_plugin_insn_size is not used: in QEMU 7.2 the last
+ * instruction of a block can include the first halfword of the next one, which the translator
+ * read to see whether it crosses a page.) */
+static uint64_t thumb_size(const struct qemu_plugin_insn *insn) {
+    const uint8_t *b = qemu_plugin_insn_data(insn);
+    unsigned hw = b[0] | (unsigned)b[1] << 8;
+    return (hw & 0xF800) >= 0xE800 ? 4 : 2;
+}
+
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     (void)id;
     size_t n = qemu_plugin_tb_n_insns(tb);
@@ -260,7 +285,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         if (!s) abort();
         struct qemu_plugin_insn *lastin = qemu_plugin_tb_get_insn(tb, n - 1);
         s->start = qemu_plugin_tb_vaddr(tb);
-        s->end = qemu_plugin_insn_vaddr(lastin) + qemu_plugin_insn_size(lastin);
+        s->end = qemu_plugin_insn_vaddr(lastin) + thumb_size(lastin);
+        s->loop_end = thumb_size(lastin) == 4 && lob_kind(qemu_plugin_insn_data(lastin)) == 2;
         qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS, s);
     }
     int prev_load = 0;
@@ -276,6 +302,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         char *text = qemu_plugin_insn_disas(insn);
         int regs = 0, is_load = 0;
         int c = tk_class(text ? text : "", prev_load, &regs, &is_load);
+        int lob = (!text || text[0] == '.') && thumb_size(insn) == 4
+                      ? lob_kind(qemu_plugin_insn_data(insn)) : 0;
+        if (lob == 1 || lob == 2) c = C_BRANCH;
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
                                                    &counters[1 + c], 1);
         if (regs)
