@@ -1,232 +1,349 @@
 /* CONV_2D int8 fast kernel tk_conv2d_s8 (bit-exact with TFLM
  * reference_integer_ops::ConvPerChannel), NHWC tensors. Its reference sibling tk_conv2d_s8_ref is
- * in conv2d_s8_ref.c; both are declared in conv2d_s8.h, with their contracts. */
-#include "conv2d_s8.h"
+ * in conv2d_s8_ref.c; both are declared in conv2d_s8.h, with their contracts and the three paths
+ * (where an output pixel's taps are read from).
+ *
+ * Every output pixel sums its K taps x[k] (the input zero point for taps in the padding) times
+ * its channel's weights:
+ *   out[oc] = requant(folded_bias[oc] + sum_k x[k] * w[oc][k]),
+ * folded_bias = bias + input_offset * sum_k w[oc][k] (mod 2^32): the same integer as TFLM's acc,
+ * since a padding tap adds w * zp = -w * input_offset, cancelling its share of the fold. Pixels go
+ * two at a time (the last one twice when their count is odd), channels two at a time: each input
+ * word and weight word loaded feeds two multiply-accumulate steps. */
+#include "conv2d_s8_core.h"
 
-/* Every output pixel is a row of K = filter.h * filter.w * input.c input bytes (the input
- * itself for 1x1 filters, else an im2col copy in which padding taps hold the input zero point, so
- * that they contribute w * (zp + input_offset) = 0 exactly as TFLM's skipped taps do). Then
- *   out[oc] = requant(folded_bias[oc] + sum_k row[k] * w[oc][k]),
- * folded_bias = bias + input_offset * sum_k w[oc][k] (mod 2^32): the same integer as TFLM's acc.
- * |row[k] * w| <= 2^14, so the raw sum fits int32 for K < 2^17; the final add wraps like TFLM's. */
-
-#if TK_NN_SIMD
-/* n groups of four taps of two rows (*a0, *a1) against two channels' pair-blocked weights (*w),
- * into the 2x2 accumulators; the pointers are advanced past what was read. Per group: four loads,
- * eight SXTB16, eight SMLAD. */
-static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8_t **w, int32_t n,
-                                int32_t *s00, int32_t *s01, int32_t *s10, int32_t *s11) {
-#if defined(TK_DSP_EMULATE_SIMD)
-    const int8_t *p0 = *a0, *p1 = *a1, *pw = *w;
-    int32_t c00 = *s00, c01 = *s01, c10 = *s10, c11 = *s11;
-    for (; n > 0; --n, p0 += 4, p1 += 4, pw += 8) {
-        const uint32_t x0 = tk_ld4(p0), x1 = tk_ld4(p1);
-        const uint32_t x0e = tk_sxtb16(x0), x0o = tk_sxtb16_ror8(x0);
-        const uint32_t x1e = tk_sxtb16(x1), x1o = tk_sxtb16_ror8(x1);
-        const uint32_t u = tk_ld4(pw), v = tk_ld4(pw + 4);
-        const uint32_t ue = tk_sxtb16(u), uo = tk_sxtb16_ror8(u);
-        const uint32_t ve = tk_sxtb16(v), vo = tk_sxtb16_ror8(v);
-        c00 = tk_smlad(x0o, uo, tk_smlad(x0e, ue, c00));
-        c10 = tk_smlad(x1o, uo, tk_smlad(x1e, ue, c10));
-        c01 = tk_smlad(x0o, vo, tk_smlad(x0e, ve, c01));
-        c11 = tk_smlad(x1o, vo, tk_smlad(x1e, ve, c11));
-    }
-    *a0 = p0, *a1 = p1, *w = pw;
-    *s00 = c00, *s01 = c01, *s10 = c10, *s11 = c11;
-#else
-    /* the same in assembly: fourteen live registers, more than gcc keeps without spilling;
-     * unrolled twice, entered in the middle when n is odd */
-    const int8_t *p0 = *a0, *p1 = *a1, *pw = *w;
-    int32_t c00 = *s00, c01 = *s01, c10 = *s10, c11 = *s11;
-    uint32_t x0, x1, t0, t1, u, ue;
-#define TK_MAC2x2_BODY                          \
-        "ldr    %[x0], [%[p0]], #4\n\t"         \
-        "ldr    %[x1], [%[p1]], #4\n\t"         \
-        "ldr    %[u], [%[pw]], #4\n\t"          \
-        "sxtb16 %[t0], %[x0]\n\t"               \
-        "sxtb16 %[x0], %[x0], ror #8\n\t"       \
-        "sxtb16 %[t1], %[x1]\n\t"               \
-        "sxtb16 %[x1], %[x1], ror #8\n\t"       \
-        "sxtb16 %[ue], %[u]\n\t"                \
-        "sxtb16 %[u], %[u], ror #8\n\t"         \
-        "smlad  %[c00], %[t0], %[ue], %[c00]\n\t" \
-        "smlad  %[c00], %[x0], %[u], %[c00]\n\t"  \
-        "smlad  %[c10], %[t1], %[ue], %[c10]\n\t" \
-        "smlad  %[c10], %[x1], %[u], %[c10]\n\t"  \
-        "ldr    %[u], [%[pw]], #4\n\t"          \
-        "sxtb16 %[ue], %[u]\n\t"                \
-        "sxtb16 %[u], %[u], ror #8\n\t"         \
-        "smlad  %[c01], %[t0], %[ue], %[c01]\n\t" \
-        "smlad  %[c01], %[x0], %[u], %[c01]\n\t"  \
-        "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
-        "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
-    __asm__ volatile(
-        "adds   %[n], %[n], #1\n\t"
-        "lsrs   %[n], %[n], #1\n\t"
-        "bcc    2f\n"
-        "1:\n\t"
-        TK_MAC2x2_BODY
-        "2:\n\t"
-        TK_MAC2x2_BODY
-        "subs   %[n], %[n], #1\n\t"
-        "bne    1b\n\t"
-        : [p0] "+r"(p0), [p1] "+r"(p1), [pw] "+r"(pw), [n] "+r"(n),
-          [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11),
-          [x0] "=&r"(x0), [x1] "=&r"(x1), [t0] "=&r"(t0), [t1] "=&r"(t1), [u] "=&r"(u),
-          [ue] "=&r"(ue)
-        :
-        : "cc", "memory");
-#undef TK_MAC2x2_BODY
-    *a0 = p0, *a1 = p1, *w = pw;
-    *s00 = c00, *s01 = c01, *s10 = c10, *s11 = c11;
-#endif
-}
-#endif
-
-/* The 2x2 block's four outputs: channels oc, oc+1 (rq points at oc's pair of words) of the two
- * pixels. */
-static inline void tk_conv_out2x2(const tk_out_stage *q, const int32_t *rq, int32_t oc,
-                                  int32_t s00, int32_t s01, int32_t s10, int32_t s11, int8_t *o0,
-                                  int8_t *o1) {
-    if (q->fast && q->wide) {
-        const int32_t k1 = q->k1;
-        o0[0] = tk_out_fw_s8(s00, rq[0], rq[1], k1);
-        o1[0] = tk_out_fw_s8(s10, rq[0], rq[1], k1);
-        o0[1] = tk_out_fw_s8(s01, rq[2], rq[3], k1);
-        o1[1] = tk_out_fw_s8(s11, rq[2], rq[3], k1);
-    } else {
-        o0[0] = tk_out_s8(q, s00, oc);
-        o0[1] = tk_out_s8(q, s01, oc + 1);
-        o1[0] = tk_out_s8(q, s10, oc);
-        o1[1] = tk_out_s8(q, s11, oc + 1);
-    }
-}
-
-/* Two output pixels (rows a0, a1; outputs o0, o1) against all out_c filters, two filters at a time:
- * each input word and weight word loaded feeds two multiply-accumulate steps. a1/o1 may equal
- * a0/o0. `filter` is pair-blocked (conv2d_s8.h): the pair blocks follow each other, so the weight
- * pointer simply runs on from one pair to the next. */
-__attribute__((noinline)) static void tk_conv_rows2(const tk_out_stage *q, int32_t out_c,
-                                                   const int8_t *a0,
-                          const int8_t *a1, int32_t K, const int8_t *filter, const int32_t *fb,
-                          int8_t *o0, int8_t *o1) {
-    const int32_t K4 = K & ~3;
+/* Two pixels whose taps are contiguous columns a0, a1 (KW bytes: the input for 1x1 filters, or
+ * im2col columns) against all out_c filters; a1/o1 may equal a0/o0. The pair blocks follow each
+ * other, so the weight pointer simply runs on from one pair to the next. */
+__attribute__((noinline)) static void tk_conv_cols2(const tk_out_stage *q, int32_t out_c,
+                                                   const int8_t *a0, const int8_t *a1, int32_t KW,
+                                                   const int8_t *filter, const int32_t *fb,
+                                                   int8_t *o0, int8_t *o1) {
+    const int32_t KW4 = KW & ~3;
     const int8_t *w = filter;
-    const int32_t *rq = q->rq;
     int32_t oc = 0;
-    for (; oc + 2 <= out_c; oc += 2, rq += 4) {
-#if TK_NN_SIMD
-        /* started at the folded bias: SMLAD wraps like tk_add_wrap_s32, so the final integer is
-         * the same; both the x and w words are split by tk_sxtb16 / _ror8 alike (tk_simd.h) */
-        int32_t s00 = fb[oc], s01 = fb[oc + 1], s10 = s00, s11 = s01;
-        const int8_t *p0 = a0, *p1 = a1;
-        if (K4) tk_mac2x2_s8(&p0, &p1, &w, K4 >> 2, &s00, &s01, &s10, &s11);
-        for (int32_t k = K4; k < K; ++k, w += 2) {
-            const int32_t x0 = *p0++, x1 = *p1++;
-            s00 = tk_add_wrap_s32(s00, x0 * w[0]);
-            s01 = tk_add_wrap_s32(s01, x0 * w[1]);
-            s10 = tk_add_wrap_s32(s10, x1 * w[0]);
-            s11 = tk_add_wrap_s32(s11, x1 * w[1]);
-        }
-#else
-        /* raw sums: |sum| < 2^31 (see above); the folded bias is added with wrap-around */
-        int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-        int32_t k = 0;
-#define TK_MAC2x2(j, du, dv)                                 \
-            {                                                \
-                const int32_t x0 = a0[k + j], x1 = a1[k + j];\
-                const int32_t u = w[du], v = w[dv];          \
-                s00 += x0 * u;                               \
-                s01 += x0 * v;                               \
-                s10 += x1 * u;                               \
-                s11 += x1 * v;                               \
-            }
-        for (; k < K4; k += 4, w += 8) {
-            TK_MAC2x2(0, 0, 4) TK_MAC2x2(1, 1, 5) TK_MAC2x2(2, 2, 6) TK_MAC2x2(3, 3, 7)
-        }
-        for (; k < K; ++k, w += 2) TK_MAC2x2(0, 0, 1)
-#undef TK_MAC2x2
-        s00 = tk_add_wrap_s32(fb[oc], s00);
-        s10 = tk_add_wrap_s32(fb[oc], s10);
-        s01 = tk_add_wrap_s32(fb[oc + 1], s01);
-        s11 = tk_add_wrap_s32(fb[oc + 1], s11);
-#endif
-        tk_conv_out2x2(q, rq, oc, s00, s01, s10, s11, o0 + oc, o1 + oc);
+#if TK_CONV_ASM
+    if (q->fast && q->wide && out_c >= 2 && KW4 == KW && KW > 0) {
+        tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, KW >> 2, out_c >> 1, q->k1, 0, 0};
+        w = tk_conv_pairs_asm(&b, w, 1);
+        oc = out_c & ~1;
     }
-    if (oc < out_c) {                       /* odd last channel: its K weights in order */
+#endif
+    for (; oc + 2 <= out_c; oc += 2) {
+        int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+        const int8_t *p0 = a0, *p1 = a1;
+        if (KW4) tk_mac2x2_s8(&p0, &p1, &w, KW4 >> 2, &s00, &s01, &s10, &s11);
+        for (int32_t k = KW4; k < KW; ++k, w += 2) {
+            const int32_t x0 = *p0++, x1 = *p1++;
+            s00 += x0 * w[0];
+            s01 += x0 * w[1];
+            s10 += x1 * w[0];
+            s11 += x1 * w[1];
+        }
+        tk_conv_out2x2(q, q->rq + 2 * oc, oc, fb + oc, s00, s01, s10, s11, o0 + oc, o1 + oc);
+    }
+    if (oc < out_c) {                       /* odd last channel: its KW weights in order */
         int32_t s0 = 0, s1 = 0;
-        for (int32_t k = 0; k < K; ++k) {
-            const int32_t u = w[k];
-            s0 += a0[k] * u;
-            s1 += a1[k] * u;
+        tk_dot1x2_s8(a0, a1, w, KW, &s0, &s1);
+        o0[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s0), oc);
+        o1[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s1), oc);
+    }
+}
+
+/* ---- TK_CONV_LINES: the taps read in place */
+
+typedef struct {
+    int32_t H, W, C, kh, kw, dil_h, dil_w;
+    int32_t nj;             /* lines per kernel row: 1 (a row of kw * C contiguous bytes) or kw */
+    int32_t lb;             /* bytes per line: kw * C or C, a multiple of 4 */
+    int32_t row_step;       /* input bytes from one kernel row to the next: dil_h * W * C */
+    int32_t col_step;       /* from one line of a row to the next (nj = kw): dil_w * C */
+} tk_conv_geo;
+
+typedef struct {
+    const int8_t *img;      /* the pixel's image (batch) */
+    int32_t iy0, ix0;       /* its window's top-left tap, maybe in the padding */
+} tk_conv_px;
+
+/* Bytes [lo, hi) of a line lie in the input, at p[0 .. hi - lo); the rest are padding. */
+typedef struct {
+    const int8_t *p;
+    int32_t lo, hi;
+} tk_span;
+
+static void tk_conv_span(const tk_conv_geo *g, const tk_conv_px *px, int32_t ky, int32_t j,
+                         tk_span *s) {
+    s->p = 0;
+    s->lo = s->hi = 0;
+    const int32_t iy = px->iy0 + ky * g->dil_h;
+    if (iy < 0 || iy >= g->H) return;
+    const int8_t *row = px->img + iy * g->W * g->C;
+    if (g->nj == 1) {                       /* taps kx in [kx0, kx1) are inside */
+        const int32_t kx0 = px->ix0 < 0 ? -px->ix0 : 0;
+        const int32_t kx1 = TK_MIN(g->kw, g->W - px->ix0);
+        if (kx1 <= kx0) return;
+        s->lo = kx0 * g->C;
+        s->hi = kx1 * g->C;
+        s->p = row + (px->ix0 + kx0) * g->C;
+    } else {
+        const int32_t ix = px->ix0 + j * g->dil_w;
+        if (ix < 0 || ix >= g->W) return;
+        s->hi = g->C;
+        s->p = row + ix * g->C;
+    }
+}
+
+/* One line of two pixels (spans a, b) against the next lb weights of one channel (two == 0,
+ * weights in order) or two (pair-blocked), split into runs where each pixel's bytes come from
+ * one place: the input, or the zero-point line zrow (TK_CONV_ZROW bytes). Every boundary is a
+ * multiple of C, of 4. */
+static void tk_conv_runs(const tk_span *a, const tk_span *b, int32_t lb, const int8_t *zrow,
+                         const int8_t **w, int32_t *s, int32_t two) {
+    for (int32_t t = 0; t < lb;) {
+        int32_t e = lb, z = 0;
+        const int8_t *x0 = zrow, *x1 = zrow;
+        if (t < a->lo) {
+            e = a->lo, z = 1;
+        } else if (t < a->hi) {
+            x0 = a->p + (t - a->lo), e = a->hi;
+        } else {
+            z = 1;
+        }
+        if (t < b->lo) {
+            e = TK_MIN(e, b->lo), z = 1;
+        } else if (t < b->hi) {
+            x1 = b->p + (t - b->lo), e = TK_MIN(e, b->hi);
+        } else {
+            z = 1;
+        }
+        if (z) e = TK_MIN(e, t + TK_CONV_ZROW);
+        if (two) {
+            tk_mac2x2_s8(&x0, &x1, w, (e - t) >> 2, &s[0], &s[1], &s[2], &s[3]);
+        } else {
+            tk_dot1x2_s8(x0, x1, *w, e - t, &s[0], &s[1]);
+            *w += e - t;
+        }
+        t = e;
+    }
+}
+
+/* Two pixels, either with taps in the padding. */
+__attribute__((noinline)) static void tk_conv_border2(const tk_out_stage *q, const tk_conv_geo *g,
+                                                     int32_t out_c, const tk_conv_px *px0,
+                                                     const tk_conv_px *px1, const int8_t *filter,
+                                                     const int32_t *fb, const int8_t *zrow,
+                                                     int8_t *o0, int8_t *o1) {
+    const int8_t *w = filter;
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        const int32_t two = oc + 2 <= out_c;
+        int32_t s[4] = {0, 0, 0, 0};
+        for (int32_t ky = 0; ky < g->kh; ++ky) {
+            for (int32_t j = 0; j < g->nj; ++j) {
+                tk_span a, b;
+                tk_conv_span(g, px0, ky, j, &a);
+                tk_conv_span(g, px1, ky, j, &b);
+                tk_conv_runs(&a, &b, g->lb, zrow, &w, s, two);
+            }
+        }
+        if (two) {
+            tk_conv_out2x2(q, q->rq + 2 * oc, oc, fb + oc, s[0], s[1], s[2], s[3], o0 + oc,
+                           o1 + oc);
+        } else {
+            o0[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s[0]), oc);
+            o1[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s[1]), oc);
+        }
+    }
+}
+
+/* Two pixels whose windows lie inside the input, at a0 and a1 (their first taps). */
+__attribute__((noinline)) static void tk_conv_lines2(const tk_out_stage *q, const tk_conv_geo *g,
+                                                    int32_t out_c, const int8_t *a0,
+                                                    const int8_t *a1, const int8_t *filter,
+                                                    const int32_t *fb, int8_t *o0, int8_t *o1) {
+    const int8_t *w = filter;
+    const int32_t kh = g->kh, nj = g->nj, n4 = g->lb >> 2;
+    const int32_t row_step = g->row_step, col_step = g->col_step;
+    int32_t oc = 0;
+#if TK_CONV_ASM
+    if (q->fast && q->wide && out_c >= 2 && nj == 1) {
+        tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, n4, out_c >> 1, q->k1, row_step - g->lb,
+                         (uint32_t)(uintptr_t)a0 + (uint32_t)(kh * row_step)};
+        w = tk_conv_pairs_asm(&b, w, kh);
+        oc = out_c & ~1;
+    }
+#endif
+    for (; oc + 2 <= out_c; oc += 2) {
+        int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+        for (int32_t ky = 0, r = 0; ky < kh; ++ky, r += row_step) {
+            for (int32_t j = 0, off = r; j < nj; ++j, off += col_step) {
+                const int8_t *p0 = a0 + off, *p1 = a1 + off;
+                tk_mac2x2_s8(&p0, &p1, &w, n4, &s00, &s01, &s10, &s11);
+            }
+        }
+        tk_conv_out2x2(q, q->rq + 2 * oc, oc, fb + oc, s00, s01, s10, s11, o0 + oc, o1 + oc);
+    }
+    if (oc < out_c) {
+        int32_t s0 = 0, s1 = 0;
+        for (int32_t ky = 0, r = 0; ky < kh; ++ky, r += row_step) {
+            for (int32_t j = 0, off = r; j < nj; ++j, off += col_step, w += g->lb) {
+                tk_dot1x2_s8(a0 + off, a1 + off, w, g->lb, &s0, &s1);
+            }
         }
         o0[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s0), oc);
         o1[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s1), oc);
     }
 }
 
-/* The K input bytes seen by output pixel (b, oy, ox), in filter order [k_h][k_w][in_c]. */
-static const int8_t *tk_conv_patch(const tk_conv2d_params *p, const int8_t *input, int32_t b,
-                                   int32_t oy, int32_t ox, int8_t *dst) {
-    const int32_t iy0 = oy * p->geom.stride_h - p->geom.pad_h;
-    const int32_t ix0 = ox * p->geom.stride_w - p->geom.pad_w;
-    const int32_t C = p->input.c;
-    const int8_t *img = input + b * p->input.h * p->input.w * C;
-    if (p->filter.h == 1 && p->filter.w == 1) {   /* 1x1 filters never pad: iy0, ix0 are inside */
-        return img + (iy0 * p->input.w + ix0) * C;
+/* ---- TK_CONV_IM2COL */
+
+/* n bytes from s to d (no overlap): words, the last one overlapping, or bytes below 4 */
+static inline void tk_copy_small(int8_t *d, const int8_t *s, int32_t n) {
+    if (n < 4) {
+        for (int32_t i = 0; i < n; ++i) d[i] = s[i];
+        return;
     }
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) memcpy(d + i, s + i, 4);
+    if (i < n) memcpy(d + n - 4, s + n - 4, 4);
+}
+
+static inline void tk_fill_small(int8_t *d, int8_t v, int32_t n) {
+    for (int32_t i = 0; i < n; ++i) d[i] = v;
+}
+
+/* The K input bytes seen by output pixel px, in filter order [k_h][k_w][in_c], into dst. */
+static void tk_conv_patch(const tk_conv2d_params *p, const tk_conv_px *px, int8_t *dst) {
+    const int32_t C = p->input.c, row_bytes = p->filter.w * C;
     const int8_t zp = (int8_t)(-p->quant.input_offset);
-    const int32_t row_bytes = p->filter.w * C;
     int8_t *d = dst;
     for (int32_t ky = 0; ky < p->filter.h; ++ky, d += row_bytes) {
-        const int32_t iy = iy0 + p->geom.dil_h * ky;
+        const int32_t iy = px->iy0 + p->geom.dil_h * ky;
         if (iy < 0 || iy >= p->input.h) {
-            memset(d, zp, (size_t)row_bytes);
+            tk_fill_small(d, zp, row_bytes);
             continue;
         }
-        const int8_t *src = img + iy * p->input.w * C;
-        /* the whole row inside */
+        const int8_t *src = px->img + iy * p->input.w * C;
+        const int32_t ix0 = px->ix0;
         if (p->geom.dil_w == 1 && ix0 >= 0 && ix0 + p->filter.w <= p->input.w) {
-            memcpy(d, src + ix0 * C, (size_t)row_bytes);
+            tk_copy_small(d, src + ix0 * C, row_bytes);     /* the whole row inside */
             continue;
         }
         for (int32_t kx = 0; kx < p->filter.w; ++kx) {
             const int32_t ix = ix0 + p->geom.dil_w * kx;
             if (ix < 0 || ix >= p->input.w) {
-                memset(d + kx * C, zp, (size_t)C);
+                tk_fill_small(d + kx * C, zp, C);
             } else {
-                memcpy(d + kx * C, src + ix * C, (size_t)C);
+                tk_copy_small(d + kx * C, src + ix * C, C);
             }
         }
     }
-    return dst;
+}
+
+/* ---- the pixel walk */
+
+/* The output pixels in order (batch, row, column), two at a time: px[0], px[1] (the same pixel
+ * twice at the end of an odd count); returns how many are real (0 when done). */
+typedef struct {
+    int32_t i, b, oy, ox;
+} tk_walk;
+
+static int32_t tk_conv_next2(const tk_conv2d_params *p, const int8_t *input, tk_walk *it,
+                             tk_conv_px px[2]) {
+    const int32_t npix = p->input.n * p->output.h * p->output.w;
+    int32_t n = 0;
+    for (; n < 2 && it->i < npix; ++n, ++it->i) {
+        px[n].img = input + it->b * p->input.h * p->input.w * p->input.c;
+        px[n].iy0 = it->oy * p->geom.stride_h - p->geom.pad_h;
+        px[n].ix0 = it->ox * p->geom.stride_w - p->geom.pad_w;
+        if (++it->ox == p->output.w) {
+            it->ox = 0;
+            if (++it->oy == p->output.h) {
+                it->oy = 0;
+                ++it->b;
+            }
+        }
+    }
+    if (n == 1) px[1] = px[0];
+    return n;
+}
+
+static int32_t tk_conv_inside(const tk_conv2d_params *p, const tk_conv_px *px) {
+    return px->iy0 >= 0 && px->iy0 + (p->filter.h - 1) * p->geom.dil_h < p->input.h &&
+           px->ix0 >= 0 && px->ix0 + (p->filter.w - 1) * p->geom.dil_w < p->input.w;
+}
+
+static const int8_t *tk_conv_at(const tk_conv2d_params *p, const tk_conv_px *px) {
+    return px->img + (px->iy0 * p->input.w + px->ix0) * p->input.c;
+}
+
+static void tk_conv_lines(const tk_conv2d_params *p, const tk_out_stage *q, const int8_t *input,
+                          const int8_t *filter, const int32_t *fb, int8_t *output) {
+    const int32_t C = p->input.c, kw = p->filter.w;
+    const int32_t nj = p->geom.dil_w == 1 || kw == 1 ? 1 : kw;
+    const tk_conv_geo g = {p->input.h, p->input.w, C, p->filter.h, kw, p->geom.dil_h,
+                           p->geom.dil_w, nj, nj == 1 ? kw * C : C,
+                           p->geom.dil_h * p->input.w * C, p->geom.dil_w * C};
+    int8_t zrow[TK_CONV_ZROW];
+    tk_fill_small(zrow, (int8_t)(-p->quant.input_offset), TK_CONV_ZROW);
+    const int32_t out_c = p->output.c;
+    tk_walk it = {0, 0, 0, 0};
+    tk_conv_px px[2];
+    for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
+        int8_t *o1 = n == 2 ? output + out_c : output;
+        if (tk_conv_inside(p, &px[0]) && tk_conv_inside(p, &px[1])) {
+            tk_conv_lines2(q, &g, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), filter,
+                           fb, output, o1);
+        } else {
+            tk_conv_border2(q, &g, out_c, &px[0], &px[1], filter, fb, zrow, output, o1);
+        }
+    }
+}
+
+/* cols: two columns of KP bytes (their last KP - K bytes, weighted 0, are zeroed once) */
+static void tk_conv_im2col(const tk_conv2d_params *p, const tk_out_stage *q, const int8_t *input,
+                           const int8_t *filter, const int32_t *fb, int8_t *output,
+                           int8_t *cols) {
+    const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
+    const int32_t out_c = p->output.c;
+    memset(cols, 0, (size_t)(2 * KP));
+    tk_walk it = {0, 0, 0, 0};
+    tk_conv_px px[2];
+    for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
+        tk_conv_patch(p, &px[0], cols);
+        if (n == 2) tk_conv_patch(p, &px[1], cols + KP);
+        tk_conv_cols2(q, out_c, cols, n == 2 ? cols + KP : cols, KP, filter, fb, output,
+                      n == 2 ? output + out_c : output);
+    }
+}
+
+__attribute__((noinline)) static void tk_conv_im2col_stack(const tk_conv2d_params *p,
+                                                          const tk_out_stage *q,
+                                                          const int8_t *input,
+                                                          const int8_t *filter,
+                                                          const int32_t *fb, int8_t *output) {
+    int8_t cols[TK_CONV_STACK_BYTES];   /* 2 * KP <= TK_CONV_STACK_BYTES (the compiler's check) */
+    tk_conv_im2col(p, q, input, filter, fb, output, cols);
 }
 
 void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                   const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
-    const int32_t K = p->filter.h * p->filter.w * p->input.c;
-    const int32_t npix = p->input.n * p->output.h * p->output.w;
     const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
                                              p->quant.act_min, p->quant.act_max);
-    int32_t b = 0, oy = 0, ox = 0;          /* coordinates of pixel i */
-    for (int32_t i = 0; i < npix; i += 2) {
-        const int8_t *rows[2];
-        for (int32_t j = 0; j < 2; ++j) {
-            if (i + j == npix) {            /* odd pixel count: compute the last one twice */
-                rows[1] = rows[0];
-                break;
-            }
-            rows[j] = tk_conv_patch(p, input, b, oy, ox, scratch ? scratch + j * K : 0);
-            if (++ox == p->output.w) {
-                ox = 0;
-                if (++oy == p->output.h) {
-                    oy = 0;
-                    ++b;
-                }
-            }
+    if (p->path == TK_CONV_LINES) {
+        tk_conv_lines(p, &q, input, filter, folded_bias, output);
+    } else if (p->path == TK_CONV_IM2COL) {
+        if (scratch) {
+            tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch);
+        } else {
+            tk_conv_im2col_stack(p, &q, input, filter, folded_bias, output);
         }
-        int8_t *o0 = output + i * p->output.c;
-        int8_t *o1 = i + 1 < npix ? o0 + p->output.c : o0;
-        tk_conv_rows2(&q, p->output.c, rows[0], rows[1], K, filter, folded_bias, o0, o1);
+    } else {                                /* 1x1: the input pixels are the columns */
+        const int32_t out_c = p->output.c;
+        tk_walk it = {0, 0, 0, 0};
+        tk_conv_px px[2];
+        for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
+            tk_conv_cols2(&q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c,
+                          filter, folded_bias, output, n == 2 ? output + out_c : output);
+        }
     }
 }

@@ -3,20 +3,33 @@
  * reference_integer_ops::ConvPerChannel, in sibling files (conv2d_s8_ref.c, conv2d_s8.c) so that
  * an image copies only the one it calls:
  *   tk_conv2d_s8_ref: TFLM's loop nest (any groups, padding, dilation); `bias` is the model's or 0.
- *   tk_conv2d_s8:     im2col + 2x2-blocked matrix multiply, groups == 1; `bias` is the compiler's
- *                     folded bias (bias + input_offset * sum of the channel's weights, mod 2^32);
- *                     `scratch` holds 2 * K bytes (none needed for 1x1 filters);
- *                     `filter` is pair-blocked by the compiler (below) and the requantization
- *                     comes from `rq`, not `multiplier`/`shift`.
- * Pair-blocked filter (K = filter.h * filter.w * input.c taps per channel, K4 = K rounded down
- * to a multiple of 4): output channels 2j and 2j+1 occupy the 2K bytes at filter + 2jK, first for
- * each group of four taps k = 4g..4g+3 < K4 the four weights of channel 2j then those of channel
- * 2j+1, then for each remaining tap k >= K4 the weight of 2j then that of 2j+1; an odd last
- * channel keeps its K weights in order. One 8-byte read gives both channels' weights for four
- * taps. */
+ *   tk_conv2d_s8:     2-pixel x 2-channel blocked multiply-accumulate, groups == 1; `bias` is the
+ *                     compiler's folded bias (bias + input_offset * sum of the channel's weights,
+ *                     mod 2^32); `filter` is pair-blocked by the compiler (below) and the
+ *                     requantization comes from `rq`, not `multiplier`/`shift`. Where each output
+ *                     pixel's K = filter.h * filter.w * input.c taps come from is `path`:
+ *     TK_CONV_COLS   1x1 filters: the input itself (no scratch).
+ *     TK_CONV_LINES  input.c a multiple of 4: read in place, a kernel row (or, dilated in width,
+ *                    a tap) at a time; taps in the padding are read from a small zero-point line
+ *                    on the stack (TK_CONV_ZROW bytes). No scratch.
+ *     TK_CONV_IM2COL two im2col columns of KP = K rounded up to a multiple of 4 bytes, in
+ *                    `scratch` (arena, 2 * KP bytes) or, when scratch is 0, on the stack (then
+ *                    2 * KP <= TK_CONV_STACK_BYTES, which the compiler checks).
+ *                    Padding taps hold the input zero point (they add w * (zp + input_offset) = 0
+ *                    like TFLM's skipped taps); the KP - K pad taps have weight 0.
+ * Pair-blocked filter (KW taps per channel: K, or KP for TK_CONV_IM2COL, the pad weights 0; KW4 =
+ * KW rounded down to a multiple of 4): output channels 2j and 2j+1 occupy the 2 KW bytes at
+ * filter + 2j KW, first for each group of four taps k = 4g..4g+3 < KW4 the four weights of
+ * channel 2j then those of channel 2j+1, then for each remaining tap k >= KW4 the weight of 2j
+ * then that of 2j+1; an odd last channel keeps its KW weights in order. One 8-byte read gives
+ * both channels' weights for four taps. */
 #ifndef TK_CONV2D_S8_H
 #define TK_CONV2D_S8_H
 #include "tk_nn.h"
+
+enum { TK_CONV_COLS = 0, TK_CONV_LINES = 1, TK_CONV_IM2COL = 2 };
+#define TK_CONV_STACK_BYTES 320     /* the largest stack im2col buffer (two columns) */
+#define TK_CONV_ZROW 64             /* the zero-point line of TK_CONV_LINES, a multiple of 4 */
 
 typedef struct {
     tk_dims input;                    /* n, h, w, c */
@@ -28,6 +41,7 @@ typedef struct {
     const int32_t *shift;             /* output.c entries, in [-31, 30]; > 0 is a left shift */
     const int32_t *rq;                /* tk_conv2d_s8: {multiplier, shift} per channel */
     int32_t rq_fast;                  /* tk_conv2d_s8: tk_requant_fast is exact (tk_nn.h) */
+    int32_t path;                     /* tk_conv2d_s8: TK_CONV_COLS, _LINES or _IM2COL */
 } tk_conv2d_params;
 
 void tk_conv2d_s8_ref(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,

@@ -147,18 +147,50 @@ def _fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max, bound
             "rq": ctx.const(op, "rq", "int32_t", rq, requant_what(fast)), "rq_fast": int(fast)}
 
 
-def _conv2d_kernel(w_shape, in_shape, allowed: bool) -> tuple[bool, int]:
-    """(whether CONV_2D goes to the fast kernel tk_conv2d_s8, bytes of its im2col scratch): the
-    fast kernel covers ungrouped convolutions; a filter larger than 1x1 needs 2 * taps bytes of
-    scratch, so without `allowed` scratch it takes the reference kernel."""
+# tk_conv2d_s8's paths (conv2d_s8.h): where an output pixel's taps are read from
+PATH_COLS, PATH_LINES, PATH_IM2COL = 0, 1, 2
+STACK_BYTES = 320       # TK_CONV_STACK_BYTES: the largest im2col buffer on the kernel's stack
+
+
+def _conv2d_kernel(w_shape, in_shape, allowed: bool) -> tuple[bool, int, int]:
+    """(whether CONV_2D goes to the fast kernel tk_conv2d_s8, its path, bytes of arena scratch):
+    the fast kernel covers ungrouped convolutions; 1x1 filters read the input's pixels, input
+    depths that are multiples of 4 read the taps in place, others copy two im2col columns of
+    taps (rounded up to a multiple of 4) to the stack when they fit, else to arena scratch (so
+    only those, without `allowed` scratch, take the reference kernel)."""
     if len(w_shape) != 4 or len(in_shape) != 4:
-        return False, 0
+        return False, PATH_COLS, 0
     _, k_h, k_w, k_c = (int(d) for d in w_shape)
     if not USE_FAST_KERNELS or k_c != int(in_shape[3]):
-        return False, 0
+        return False, PATH_COLS, 0
     if k_h == 1 and k_w == 1:
-        return True, 0
-    return allowed, 2 * k_h * k_w * k_c if allowed else 0
+        return True, PATH_COLS, 0
+    if k_c % 4 == 0:
+        return True, PATH_LINES, 0
+    cols = 2 * _round4(k_h * k_w * k_c)
+    if cols <= STACK_BYTES:
+        return True, PATH_IM2COL, 0
+    return allowed, PATH_IM2COL, cols if allowed else 0
+
+
+def _round4(n: int) -> int:
+    return (n + 3) // 4 * 4
+
+
+def _conv2d_weights(op, ctx, w: np.ndarray, path: int) -> str:
+    """tk_conv2d_s8's filter table: pair-blocked, each channel's taps followed by zero weights up
+    to a multiple of 4 on the im2col path (its columns are that long)."""
+    out_c, k_h, k_w, in_c = w.shape
+    w2d = w.reshape(out_c, -1)
+    taps = w2d.shape[1]
+    kw = _round4(taps) if path == PATH_IM2COL else taps
+    padded = np.zeros((out_c, kw), np.int8)
+    padded[:, :taps] = w2d
+    pad = f" + {kw - taps} zero taps" if kw > taps else ""
+    return ctx.const(op, "w", "int8_t", pair_blocked(padded),
+                     f"filter t{op.inputs[1]} [{out_c}][{k_h}][{k_w}][{in_c}]{pad} pair-blocked: "
+                     f"per pair of output channels, 4 taps of one then the same 4 of the other "
+                     f"(conv2d_s8.h)")
 
 
 def conv2d_scratch(op, graph, allowed: bool) -> int:
@@ -168,7 +200,7 @@ def conv2d_scratch(op, graph, allowed: bool) -> int:
     w, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[0]]
     if inp.dtype != "int8":
         return 0        # int16: tk_conv2d_s16 needs none
-    return _conv2d_kernel(w.shape, inp.shape, allowed)[1]
+    return _conv2d_kernel(w.shape, inp.shape, allowed)[2]
 
 
 _FOLDED_WHAT = ("folded bias per output channel: {b} + input_offset * sum of the channel's "
@@ -197,19 +229,17 @@ def lower_conv2d(op, ctx):
     fields = {**g, "k_h": k_h, "k_w": k_w, "k_c": k_c}
     macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c
     x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
-    fast, scratch_bytes = _conv2d_kernel(w.shape, inp.shape, ctx.scratch_allowed(op))
+    fast, path, scratch_bytes = _conv2d_kernel(w.shape, inp.shape, ctx.scratch_allowed(op))
     if fast:
         w2d = w.data.reshape(out_c, -1)
+        fields["path"] = path
         fields.update(_fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max,
                                          acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
         del fields["k_c"]       # = in_c; tk_conv2d_s8 does not read it
         p = ctx.params(op, "tk_conv2d_params", nest_conv_fields(fields))
         fb = _folded_bias(bias, w2d, fields["input_offset"])
         scratch = ctx.scratch(op, scratch_bytes, "int8_t") if scratch_bytes else "0"
-        f = ctx.const(op, "w", "int8_t", pair_blocked(w2d),
-                      f"filter t{op.inputs[1]} [{out_c}][{k_h}][{k_w}][{in_c}] pair-blocked: per "
-                      f"pair of output channels, 4 taps of one then the same 4 of the other "
-                      f"(conv2d_s8.h)")
+        f = _conv2d_weights(op, ctx, w.data, path)
         fbias = ctx.const(op, "fbias", "int32_t", fb, _FOLDED_WHAT.format(b=_bias_name(op)))
         ctx.call(op, "tk_conv2d_s8", [p, x, f, fbias, y, scratch], ["conv2d_s8.c"], macs=macs)
     else:

@@ -1,0 +1,250 @@
+/* CONV_2D int8 fast kernel, its inner blocks (included by conv2d_s8.c only): the 2-pixel x
+ * 2-channel multiply-accumulate over pair-blocked weights (conv2d_s8.h) in its three builds (the
+ * DSP extension in assembly, the same through the C models of tk_simd.h, portable C), and the
+ * output stage of such a block.
+ *
+ * Raw sums: every block sums x * w over at most 2^16 taps (the compiler's limit), |x * w| <= 2^14,
+ * so |sum| < 2^31 whatever the order; the folded bias is added at the end with wrap-around, which
+ * gives TFLM's int32 accumulator bit for bit. */
+#ifndef TK_CONV2D_S8_CORE_H
+#define TK_CONV2D_S8_CORE_H
+#include "conv2d_s8.h"
+
+/* n groups of four taps of two pixels (*a0, *a1: four bytes each per group) against two
+ * channels' pair-blocked weights (*w: eight bytes per group), added to the four raw sums; the
+ * pointers are advanced past what was read. n >= 1. */
+static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8_t **w, int32_t n,
+                                int32_t *s00, int32_t *s01, int32_t *s10, int32_t *s11) {
+    const int8_t *p0 = *a0, *p1 = *a1, *pw = *w;
+    int32_t c00 = *s00, c01 = *s01, c10 = *s10, c11 = *s11;
+#if TK_NN_SIMD && defined(TK_DSP_EMULATE_SIMD)
+    /* per group: four loads, eight SXTB16, eight SMLAD (both words of a product split alike) */
+    for (; n > 0; --n, p0 += 4, p1 += 4, pw += 8) {
+        const uint32_t x0 = tk_ld4(p0), x1 = tk_ld4(p1);
+        const uint32_t x0e = tk_sxtb16(x0), x0o = tk_sxtb16_ror8(x0);
+        const uint32_t x1e = tk_sxtb16(x1), x1o = tk_sxtb16_ror8(x1);
+        const uint32_t u = tk_ld4(pw), v = tk_ld4(pw + 4);
+        const uint32_t ue = tk_sxtb16(u), uo = tk_sxtb16_ror8(u);
+        const uint32_t ve = tk_sxtb16(v), vo = tk_sxtb16_ror8(v);
+        c00 = tk_smlad(x0o, uo, tk_smlad(x0e, ue, c00));
+        c10 = tk_smlad(x1o, uo, tk_smlad(x1e, ue, c10));
+        c01 = tk_smlad(x0o, vo, tk_smlad(x0e, ve, c01));
+        c11 = tk_smlad(x1o, vo, tk_smlad(x1e, ve, c11));
+    }
+#elif TK_NN_SIMD
+    /* the same in assembly: fourteen live registers, more than gcc keeps without spilling;
+     * unrolled twice, entered in the middle when n is odd */
+    uint32_t x0, x1, t0, t1, u, ue;
+#define TK_MAC2x2_BODY                          \
+        "ldr    %[x0], [%[p0]], #4\n\t"         \
+        "ldr    %[x1], [%[p1]], #4\n\t"         \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[t0], %[x0]\n\t"               \
+        "sxtb16 %[x0], %[x0], ror #8\n\t"       \
+        "sxtb16 %[t1], %[x1]\n\t"               \
+        "sxtb16 %[x1], %[x1], ror #8\n\t"       \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c00], %[t0], %[ue], %[c00]\n\t" \
+        "smlad  %[c00], %[x0], %[u], %[c00]\n\t"  \
+        "smlad  %[c10], %[t1], %[ue], %[c10]\n\t" \
+        "smlad  %[c10], %[x1], %[u], %[c10]\n\t"  \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c01], %[t0], %[ue], %[c01]\n\t" \
+        "smlad  %[c01], %[x0], %[u], %[c01]\n\t"  \
+        "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
+        "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
+    __asm__ volatile(
+        "adds   %[n], %[n], #1\n\t"
+        "lsrs   %[n], %[n], #1\n\t"
+        "bcc    2f\n"
+        "1:\n\t"
+        TK_MAC2x2_BODY
+        "2:\n\t"
+        TK_MAC2x2_BODY
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [p0] "+r"(p0), [p1] "+r"(p1), [pw] "+r"(pw), [n] "+r"(n),
+          [c00] "+r"(c00), [c01] "+r"(c01), [c10] "+r"(c10), [c11] "+r"(c11),
+          [x0] "=&r"(x0), [x1] "=&r"(x1), [t0] "=&r"(t0), [t1] "=&r"(t1), [u] "=&r"(u),
+          [ue] "=&r"(ue)
+        :
+        : "cc", "memory");
+#undef TK_MAC2x2_BODY
+#else
+    for (; n > 0; --n, p0 += 4, p1 += 4, pw += 8) {
+        for (int32_t j = 0; j < 4; ++j) {
+            const int32_t x0 = p0[j], x1 = p1[j], u = pw[j], v = pw[4 + j];
+            c00 += x0 * u;
+            c01 += x0 * v;
+            c10 += x1 * u;
+            c11 += x1 * v;
+        }
+    }
+#endif
+    *a0 = p0, *a1 = p1, *w = pw;
+    *s00 = c00, *s01 = c01, *s10 = c10, *s11 = c11;
+}
+
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+#define TK_CONV_ASM 1
+/* All channel pairs of two pixels in one assembly loop, for the fast, wide output stage (every
+ * channel's tk_requant_fast exact, clamp [-128, 127]): per pair, the raw sums start at the
+ * folded biases, run over `lines` lines of 4 * n4 taps (the line of pixel 1 at a fixed distance
+ * from pixel 0's; after each line both pointers move on by `gap`), and go through
+ * tk_out_fw_s8. The fields are read and advanced by the assembly at these byte offsets. */
+typedef struct {
+    const int8_t *a0, *a1;    /* 0, 4: the pixels' first taps */
+    const int32_t *fb;        /* 8: the pair's two folded biases, advanced by 8 */
+    const int32_t *rq;        /* 12: its {m, e1} x 2, advanced by 16 */
+    int8_t *o0, *o1;          /* 16, 20: its outputs, advanced by 2 */
+    int32_t n4;               /* 24: groups of four taps per line, >= 1 */
+    int32_t pairs;            /* 28: channel pairs left, >= 1 */
+    int32_t k1;               /* 32: tk_out_stage k1 */
+    int32_t gap;              /* 36: bytes from a line's end to the next line's start */
+    uint32_t end;             /* 40: a0 + lines * (4 * n4 + gap), as a number */
+} tk_conv_blk;
+
+/* one output: the raw sum plus bias in c, {m, e1} in m, e; k1 in k */
+#define TK_CONV_OUT(c, m, e, k)                     \
+        "lsls   %[" c "], %[" c "], #1\n\t"         \
+        "smmulr %[" c "], %[" c "], %[" m "]\n\t"   \
+        "sub    %[" c "], %[" c "], %[" c "], lsr #31\n\t" \
+        "asrs   %[" c "], %[" c "], %[" e "]\n\t"   \
+        "add    %[" c "], %[" c "], %[" k "]\n\t"   \
+        "ssat   %[" c "], #8, %[" c "], asr #1\n\t"
+#define TK_CONV_MAC_BODY                        \
+        "ldr    %[x0], [%[p0]], #4\n\t"         \
+        "ldr    %[x1], [%[p1]], #4\n\t"         \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[t0], %[x0]\n\t"               \
+        "sxtb16 %[x0], %[x0], ror #8\n\t"       \
+        "sxtb16 %[t1], %[x1]\n\t"               \
+        "sxtb16 %[x1], %[x1], ror #8\n\t"       \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c00], %[t0], %[ue], %[c00]\n\t" \
+        "smlad  %[c00], %[x0], %[u], %[c00]\n\t"  \
+        "smlad  %[c10], %[t1], %[ue], %[c10]\n\t" \
+        "smlad  %[c10], %[x1], %[u], %[c10]\n\t"  \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c01], %[t0], %[ue], %[c01]\n\t" \
+        "smlad  %[c01], %[x0], %[u], %[c01]\n\t"  \
+        "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
+        "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
+
+/* b->pairs channel pairs; w: the first pair's weights; returns the weights after the last. */
+static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, int32_t lines) {
+    const int8_t *pw = w, *p0, *p1;
+    int32_t n, c00, c01, c10, c11;
+    uint32_t x0, x1, t0, t1, u, ue;
+    tk_conv_blk *volatile bp = b;
+#define TK_CONV_PAIR_HEAD                               \
+        "1:\n\t"                                        \
+        "ldr    %[u], %[bp]\n\t"                        \
+        "ldrd   %[p0], %[p1], [%[u], #0]\n\t"           \
+        "ldr    %[t0], [%[u], #8]\n\t"                  \
+        "ldrd   %[c00], %[c01], [%[t0]], #8\n\t"        \
+        "str    %[t0], [%[u], #8]\n\t"                  \
+        "mov    %[c10], %[c00]\n\t"                     \
+        "mov    %[c11], %[c01]\n\t"                     \
+        "2:\n\t"                                        \
+        "ldr    %[n], [%[u], #24]\n\t"                  \
+        "adds   %[n], %[n], #1\n\t"                     \
+        "lsrs   %[n], %[n], #1\n\t"                     \
+        "bcc    4f\n"                                   \
+        "3:\n\t"                                        \
+        TK_CONV_MAC_BODY                                \
+        "4:\n\t"                                        \
+        TK_CONV_MAC_BODY                                \
+        "subs   %[n], %[n], #1\n\t"                     \
+        "bne    3b\n\t"                                 \
+        "ldr    %[u], %[bp]\n\t"
+#define TK_CONV_PAIR_TAIL                               \
+        "ldr    %[t0], [%[u], #12]\n\t"                 \
+        "ldrd   %[x0], %[x1], [%[t0]], #8\n\t"          \
+        "ldrd   %[p0], %[p1], [%[t0]], #8\n\t"          \
+        "str    %[t0], [%[u], #12]\n\t"                 \
+        "ldr    %[t1], [%[u], #32]\n\t"                 \
+        TK_CONV_OUT("c00", "x0", "x1", "t1")            \
+        TK_CONV_OUT("c10", "x0", "x1", "t1")            \
+        TK_CONV_OUT("c01", "p0", "p1", "t1")            \
+        TK_CONV_OUT("c11", "p0", "p1", "t1")            \
+        "ldrd   %[x0], %[x1], [%[u], #16]\n\t"          \
+        "strb   %[c00], [%[x0]], #1\n\t"                \
+        "strb   %[c01], [%[x0]], #1\n\t"                \
+        "strb   %[c10], [%[x1]], #1\n\t"                \
+        "strb   %[c11], [%[x1]], #1\n\t"                \
+        "strd   %[x0], %[x1], [%[u], #16]\n\t"          \
+        "ldr    %[n], [%[u], #28]\n\t"                  \
+        "subs   %[n], %[n], #1\n\t"                     \
+        "str    %[n], [%[u], #28]\n\t"                  \
+        "bne    1b\n\t"
+#define TK_CONV_OPERANDS                                                                    \
+        : [p0] "=&r"(p0), [p1] "=&r"(p1), [pw] "+r"(pw), [n] "=&r"(n),                      \
+          [c00] "=&r"(c00), [c01] "=&r"(c01), [c10] "=&r"(c10), [c11] "=&r"(c11),           \
+          [x0] "=&r"(x0), [x1] "=&r"(x1), [t0] "=&r"(t0), [t1] "=&r"(t1), [u] "=&r"(u),     \
+          [ue] "=&r"(ue)                                                                    \
+        : [bp] "m"(bp)                                                                      \
+        : "cc", "memory"
+    if (lines == 1) {
+        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_PAIR_TAIL TK_CONV_OPERANDS);
+    } else {
+        __asm__ volatile(TK_CONV_PAIR_HEAD
+                         "ldr    %[t0], [%[u], #36]\n\t"
+                         "add    %[p0], %[p0], %[t0]\n\t"
+                         "add    %[p1], %[p1], %[t0]\n\t"
+                         "ldr    %[t0], [%[u], #40]\n\t"
+                         "cmp    %[p0], %[t0]\n\t"
+                         "bne    2b\n\t"
+                         TK_CONV_PAIR_TAIL TK_CONV_OPERANDS);
+    }
+#undef TK_CONV_PAIR_HEAD
+#undef TK_CONV_PAIR_TAIL
+#undef TK_CONV_OPERANDS
+    (void)p0, (void)p1, (void)n, (void)c00, (void)c01, (void)c10, (void)c11;
+    (void)x0, (void)x1, (void)t0, (void)t1, (void)u, (void)ue;
+    return pw;
+}
+#undef TK_CONV_OUT
+#endif
+
+/* The 2x2 block's four outputs from its raw sums: channels oc, oc+1 (their folded biases fb[0],
+ * fb[1]; rq points at oc's pair of words) of the two pixels. */
+static inline void tk_conv_out2x2(const tk_out_stage *q, const int32_t *rq, int32_t oc,
+                                  const int32_t *fb, int32_t s00, int32_t s01, int32_t s10,
+                                  int32_t s11, int8_t *o0, int8_t *o1) {
+    s00 = tk_add_wrap_s32(fb[0], s00);
+    s10 = tk_add_wrap_s32(fb[0], s10);
+    s01 = tk_add_wrap_s32(fb[1], s01);
+    s11 = tk_add_wrap_s32(fb[1], s11);
+    if (q->fast && q->wide) {
+        const int32_t k1 = q->k1;
+        o0[0] = tk_out_fw_s8(s00, rq[0], rq[1], k1);
+        o1[0] = tk_out_fw_s8(s10, rq[0], rq[1], k1);
+        o0[1] = tk_out_fw_s8(s01, rq[2], rq[3], k1);
+        o1[1] = tk_out_fw_s8(s11, rq[2], rq[3], k1);
+    } else {
+        o0[0] = tk_out_s8(q, s00, oc);
+        o0[1] = tk_out_s8(q, s01, oc + 1);
+        o1[0] = tk_out_s8(q, s10, oc);
+        o1[1] = tk_out_s8(q, s11, oc + 1);
+    }
+}
+
+/* The raw sums of one channel's n weights in order (w) with two pixels' n bytes. */
+static inline void tk_dot1x2_s8(const int8_t *a0, const int8_t *a1, const int8_t *w, int32_t n,
+                                int32_t *s0, int32_t *s1) {
+    int32_t c0 = *s0, c1 = *s1;
+    for (int32_t k = 0; k < n; ++k) {
+        const int32_t u = w[k];
+        c0 += a0[k] * u;
+        c1 += a1[k] * u;
+    }
+    *s0 = c0, *s1 = c1;
+}
+#endif
