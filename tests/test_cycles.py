@@ -115,6 +115,11 @@ def test_tables_and_rows():
     assert TIMINGS["cortex-m4"].cost["load"] == 2 and TIMINGS["cortex-m7"].cost["load"] == 1
     with pytest.raises(RuntimeError, match="columns"):
         class_counts([1, 2], [3, 4])
+    from tinykiln.targets.cycles import timing_rows
+    rows = {r[0]: r for r in timing_rows()}
+    assert set(rows) == {*CLASSES, "taken"}
+    assert rows["div"][2] == "7 (2-12)" and rows["multiple"][2:4] == ("1 + N", "1 + N")
+    assert rows["load"][2:] == ("2", "2", "1", "2")
 
 
 def test_format_without_estimate():

@@ -5,8 +5,8 @@ class, the registers moved by load/store multiples and doubles, and the taken co
 per layer. This module turns those counts into an ESTIMATE of core cycles with a per-core table of
 documented instruction timings, assuming zero-wait-state memory (TCM or SRAM, no flash wait states,
 no cache misses, no bus contention) and no interrupts. QEMU does not model time: nothing here is
-measured. Only the Cortex-M4 table is ARM's own per-instruction table; see TIMINGS for the source
-of every figure and README_TEXT for what is approximate.
+measured. Only the Cortex-M4 table is Arm's own per-instruction table; TIMINGS names the source
+of every figure, timing_rows() prints the table (README, "Cycle estimates").
 """
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ class CoreTiming:
 
 _M4_COST = {"alu": 1, "load": 2, "ldst_pipelined": 1, "store": 2, "multiple": 1, "mul": 1,
             "dsp_mac": 1, "mul64": 1, "div": 7, "branch": 1, "fp_mac": 3, "fp_div": 14}
-_M4_SOURCE = ("Arm Cortex-M4 Technical Reference Manual (r0p1, ARM DDI 0439), Table 3-1 "
-              "'Cortex-M4 instruction set summary' and section 3.3.2 'Load/store timings'; FPU "
-              "timings from its FPU chapter ('FPU instruction set' table)")
+_M4_SOURCE = ("Arm Cortex-M4 Processor Technical Reference Manual r0p1 (Arm 100166, formerly "
+              "DDI 0439), section 3.3.1 Table 3-1 'Processor instruction set summary' and "
+              "section 3.3.2 'Load/store timings'; FPU timings from its FPU chapter")
 
 TIMINGS = {
     "cortex-m4": CoreTiming(
@@ -47,7 +47,7 @@ TIMINGS = {
         ranges={"div": "2-12", "P": "1-3"}, source=_M4_SOURCE),
     "cortex-m33": CoreTiming(
         "Cortex-M33", dict(_M4_COST), per_register=1, refill=2,
-        ranges={"div": "2-12 (M4 figure)", "P": "1-3 (M4 figure)"},
+        ranges={"div": "2-12 as M4", "P": "1-3 as M4"},
         source="no per-instruction table is published (Cortex-M33 TRM, Arm 100230); the core has "
                "the M4's 3-stage in-order pipeline and Arm's LLVM backend schedules cortex-m33 "
                "with its Cortex-M4 model (ARMScheduleM4.td): the M4 table is used"),
@@ -56,7 +56,8 @@ TIMINGS = {
                       "mul": 1, "dsp_mac": 1, "mul64": 1, "div": 7, "branch": 1, "fp_mac": 1,
                       "fp_div": 16},
         per_register=0.5, refill=1,
-        ranges={"div": "7 (LLVM latency)", "P": "0 predicted, about 4-6 mispredicted"},
+        ranges={"div": "not published; LLVM stalls 7", "P": "assumed for a predicted branch; "
+                                                                 "LLVM mispredict 4-6"},
         source="the Cortex-M7 TRM (ARM DDI 0489) describes the 6-stage dual-issue pipeline "
                "(two load pipes, one store pipe, one MAC pipe, branch prediction) but gives no "
                "per-instruction table; issue costs from Arm's LLVM scheduling model "
@@ -69,11 +70,13 @@ TIMINGS = {
                        "mul": 1, "dsp_mac": 1, "mul64": 1, "div": 7, "branch": 1, "fp_mac": 1,
                        "fp_div": 16},
         per_register=1, refill=2,
-        ranges={"div": "2-12 (M4 figure)", "P": "LLVM mispredict penalty 3"},
+        ranges={"div": "2-12 as M4", "P": "as M4; LLVM mispredict 3; none after LE"},
         source="Arm's LLVM scheduling model ARMScheduleM55.td ('a lot like the M4/M33'): scalar "
                "loads 2 cycles, stores 1, multiplies and MACs issue every cycle (result latency "
                "2, not modelled), only 16-bit pairs dual-issue (not modelled); MVE (Helium) "
-               "instructions are counted as 1 (two beats overlapped); division and P as M4"),
+               "instructions are counted as 1 (two beats overlapped); an LE loop-end branch "
+               "back is charged no refill (low-overhead loop cache, assumed); division and P "
+               "as M4"),
 }
 
 
@@ -116,13 +119,13 @@ def timing_rows() -> list[tuple[str, ...]]:
             t = TIMINGS[k]
             v = _num(t.cost[c])
             if c == "multiple":
-                v = f"{v} + {_num(t.per_register)}N"
+                v = f"{v} + {'' if t.per_register == 1 else _num(t.per_register)}N"
             if c in t.ranges:
-                v += f" (range {t.ranges[c]})"
+                v += f" ({t.ranges[c]})"
             cells.append(v)
         rows.append((c, what[c], *cells))
     rows.append(("taken", "added per taken branch / PC write (pipeline refill P)",
-                 *(f"{_num(TIMINGS[k].refill)} (P {TIMINGS[k].ranges['P']})" for k in cores)))
+                 *(f"{_num(TIMINGS[k].refill)} ({TIMINGS[k].ranges['P']})" for k in cores)))
     return rows
 
 
