@@ -2,7 +2,7 @@
 fully_connected_s8_g<G>[w].c): bit-exact with TFLM for every depth 1..33, one to many rows (not
 multiples of 4 too), with and without bias, per-tensor and per-channel weights, every activation,
 one and two batches, both weight layouts (int16-widened and int8), and next to the cases that stay
-on tk_fully_connected_s8 (depth 33, multipliers above 1). Host builds: portable and the
+on tk_fully_connected_s8 (multipliers above 1) or go to tk_fully_connected_s8_pairs (depth 33). Host builds: portable and the
 DSP-extension path with C models of the instructions; firmware: mps2-an386 runs the real
 assembly, sifive_e the portable path."""
 import numpy as np
@@ -76,8 +76,10 @@ def cases():
 
 
 def _expected_kernel(depth, out_rows, ws):
-    if ws == "big" or depth > 32:
+    if ws == "big":
         return "tk_fully_connected_s8"
+    if depth > 32:          # tests/test_ops_fc_fast.py
+        return "tk_fully_connected_s8_pairs"
     g = -(-depth // 4)
     widened = -(-out_rows // 4) * 4 * 4 * g <= SMALL_WIDEN_MAX
     return f"tk_fully_connected_s8_g{g}" + ("w" if widened else "")

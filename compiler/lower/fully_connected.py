@@ -24,19 +24,36 @@ def row_blocked(w2d: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.int8)
 
 
+def pair_words(w2d: np.ndarray) -> np.ndarray | None:
+    """[rows, depth] weights in the order of tk_fully_connected_s8_pairs
+    (fully_connected_s8_pairs.h), or None where a row pair does not fit that layout: a stored byte
+    b - 1 below -128, or a b row whose sum can reach 2^23 in magnitude."""
+    rows, depth = w2d.shape
+    d8, r2 = -(-depth // 8) * 8, rows + rows % 2
+    w = np.zeros((r2, d8), np.int64)
+    w[:rows, :depth] = w2d
+    a, b = w[0::2], w[1::2]
+    b = b - (a < 0)
+    if (b < -128).any() or 128 * np.abs(w[1::2]).sum(axis=1).max() >= (1 << 23):
+        return None
+    lanes = [0, 2, 1, 3, 4, 6, 5, 7]    # word j: inputs lanes[2j], lanes[2j + 1] of the group
+    a = a.reshape(r2 // 2, -1, 8)[:, :, lanes]
+    b = b.reshape(r2 // 2, -1, 8)[:, :, lanes]
+    return np.stack([a, b], axis=-1).reshape(-1).astype(np.int8)
+
+
 SMALL_MAX_DEPTH = 32   # tk_fully_connected_s8_g1 .. _g8 (TK_FC_SMALL_MAX_GROUPS)
 # the small kernel's weights go widened to int16 (no SXTB16 at run time: 13 instructions per 16
 # MACs in place of 21) up to this many weights, doubling their flash
 SMALL_WIDEN_MAX = 4096
+PAIRS_MAX_DEPTH = 1024  # tk_fully_connected_s8_pairs (TK_FC_PAIRS_MAX_DEPTH): its stack buffer
 MAX_DEPTH = 1 << 16    # |x * w| <= 2^14 and |offset * w| <= 2^15: the int32 sums cannot overflow
 
 
-def lower_fully_connected(op, ctx):
-    inp, w = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
-    if inp.dtype == "int16":
-        return lower_fully_connected_s16(op, ctx)
-    bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
-    out = ctx.tensor(op.outputs[0])
+def _checked_dims(op, ctx, tensors, bias_i):
+    """(output depth, accum depth, batches) of an int8 FULLY_CONNECTED whose operands the
+    kernels take, else the user's error."""
+    inp, w, out = tensors
     if inp.dtype != "int8" or w.dtype != "int8" or out.dtype != "int8":
         raise ctx.fail(op, "only int8 input, weights and output are supported")
     if not w.is_const:
@@ -66,6 +83,16 @@ def lower_fully_connected(op, ctx):
     if w.quant.per_channel and (len(w.quant.scale) != out_depth or w.quant.axis != 0):
         raise ctx.fail(op, f"per-channel weights must have {out_depth} scales along dimension "
                            f"0, one per row")
+    return out_depth, depth, batches
+
+
+def lower_fully_connected(op, ctx):
+    inp, w = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
+    if inp.dtype == "int16":
+        return lower_fully_connected_s16(op, ctx)
+    bias_i = op.inputs[2] if len(op.inputs) > 2 else -1
+    out = ctx.tensor(op.outputs[0])
+    out_depth, depth, batches = _checked_dims(op, ctx, (inp, w, out), bias_i)
     in_s, out_s = inp.quant.scale[0], out.quant.scale[0]
     if w.quant.per_channel:
         mults, shifts = zip(*(quantize_multiplier(float(in_s) * float(ws) / float(out_s))
@@ -89,6 +116,10 @@ def lower_fully_connected(op, ctx):
     rq, fast = requant_table(mults, shifts, bound)
     if fast and depth <= SMALL_MAX_DEPTH:
         return _lower_small(op, ctx, (batches, depth, out_depth), rq, folded, (act_min, act_max))
+    words = pair_words(wdata) if fast and depth <= PAIRS_MAX_DEPTH else None
+    if words is not None:
+        return _lower_pairs(op, ctx, (batches, depth, out_depth), (rq, words), folded,
+                            (act_min, act_max))
     p = ctx.params(op, "tk_fc_params", {
         "batches": batches, "accum_depth": depth, "output_depth": out_depth,
         "quant": {"output_offset": out.quant.zero_point[0], "act_min": act_min,
@@ -149,6 +180,38 @@ def _lower_small(op, ctx, dims, rq, folded, act):
     ctx.call(op, func,
              [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
              [func.removeprefix("tk_") + ".c"], macs=batches * depth * out_depth)
+
+
+def _lower_pairs(op, ctx, dims, rq_words, folded, act):
+    """tk_fully_connected_s8_pairs (fully_connected_s8_pairs.h): rows in pairs, one weight word
+    per two inputs and two rows, the fast requantization."""
+    batches, depth, out_depth = dims
+    rq, words = rq_words
+    per_channel = len(rq) > 2
+    if not per_channel:     # the assembly reads both rows' pairs at once
+        rq = np.tile(rq, 2)
+    bias = np.zeros(out_depth + out_depth % 2, np.int64)     # doubled, like the small kernel
+    bias[:out_depth] = (2 * folded.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)
+    out = ctx.tensor(op.outputs[0])
+    p = ctx.params(op, "tk_fc_pairs_params", {
+        "batches": batches, "accum_depth": depth, "output_depth": out_depth,
+        "rq": ctx.const(op, "rq", "int32_t", rq,
+                        requant_what(True, "one pair per output row" if per_channel
+                                     else "one pair for every row, twice")),
+        "per_channel": int(per_channel),
+        "folded_bias": ctx.const(op, "bias", "int32_t", bias.astype(np.int32),
+                                 f"twice the folded bias per output row (bias + input_offset * "
+                                 f"sum of the row's weights), wrapped to int32"
+                                 + (", one 0 to an even count" if out_depth % 2 else "")),
+        "k1": 1 + 2 * int(out.quant.zero_point[0]), "act_min": act[0], "act_max": act[1],
+    })
+    wts = ctx.const(op, "w", "int8_t", words,
+                    f"weights t{op.inputs[1]} [{out_depth}][{depth}] in row pairs, per eight "
+                    f"inputs four words of two inputs and both rows: a, b - [a < 0], a, "
+                    f"b - [a < 0] (fully_connected_s8_pairs.h)")
+    ctx.call(op, "tk_fully_connected_s8_pairs",
+             [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
+             ["fully_connected_s8_pairs.c"], macs=batches * depth * out_depth)
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
