@@ -200,6 +200,32 @@ static inline __attribute__((always_inline)) void tk_dw3_line(
     }
 }
 
+/* tk_dw3_line for stride 2: output i from x[2i .. 2i + 2] of each line */
+static inline __attribute__((always_inline)) void tk_dw3_line_s2(
+    const int16_t *r0, const int16_t *r1, const int16_t *r2, const uint32_t *w, int32_t fb,
+    int32_t n, int8_t *out, int32_t step, int32_t m, int32_t sh, int32_t k1, int32_t off,
+    int32_t lo, int32_t hi, const int32_t fast) {
+    const int16_t *r[3] = {r0, r1, r2};
+    for (int32_t i = 0; i < n; ++i, out += step) {
+#if TK_NN_SIMD
+        int32_t a = fb;
+        for (int32_t k = 0; k < 3; ++k) {
+            a = tk_smlad(tk_dw3_ld(r[k] + 2 * i), w[2 * k], a);
+            a = tk_dw3_smlabt(tk_dw3_ld(r[k] + 2 * i + 2), w[2 * k + 1], a);
+        }
+#else
+        int32_t sum = 0;
+        for (int32_t k = 0; k < 3; ++k) {
+            const int16_t *x = r[k] + 2 * i;
+            sum += x[0] * tk_dw3_lo((int32_t)w[2 * k]) + x[1] * tk_dw3_hi((int32_t)w[2 * k]) +
+                   x[2] * tk_dw3_hi((int32_t)w[2 * k + 1]);
+        }
+        const int32_t a = tk_add_wrap_s32(fb, sum);
+#endif
+        out[0] = tk_dw3_out(a, m, sh, k1, off, lo, hi, fast);
+    }
+}
+
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
 /* What the assembly loop reads (and its count, which it decrements) */
 typedef struct {
@@ -273,6 +299,64 @@ static void tk_dw3_blocks(tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
         : "cc", "memory");
 }
 
+/* tk_dw3_blocks for stride 2: four outputs from x[2i .. 2i + 8] per block, five words a row */
+#define TK_DW3_AROW2(wo, xo)                             \
+    "ldrd   %[wa], %[wb], [%[wp], #" #wo "]\n\t"         \
+    "ldr    %[A], [%[p], %[" #xo "]]\n\t"                \
+    "ldr    %[B], [%[p], %[" #xo "4]]\n\t"               \
+    "smlad  %[a0], %[A], %[wa], %[a0]\n\t"               \
+    "smlabt %[a0], %[B], %[wb], %[a0]\n\t"               \
+    "ldr    %[A], [%[p], %[" #xo "8]]\n\t"               \
+    "smlad  %[a1], %[B], %[wa], %[a1]\n\t"               \
+    "smlabt %[a1], %[A], %[wb], %[a1]\n\t"               \
+    "ldr    %[B], [%[p], %[" #xo "12]]\n\t"              \
+    "smlad  %[a2], %[A], %[wa], %[a2]\n\t"               \
+    "smlabt %[a2], %[B], %[wb], %[a2]\n\t"               \
+    "ldr    %[A], [%[p], %[" #xo "16]]\n\t"              \
+    "smlad  %[a3], %[B], %[wa], %[a3]\n\t"               \
+    "smlabt %[a3], %[A], %[wb], %[a3]\n\t"
+
+static void tk_dw3_blocks_s2(tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
+    int32_t a0, a1, a2, a3;
+    uint32_t A, B, C, wa, wb;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[a0], [%[wp], #24]\n\t"
+        "mov    %[a1], %[a0]\n\t"
+        "mov    %[a2], %[a0]\n\t"
+        "mov    %[a3], %[a0]\n\t"
+        TK_DW3_AROW2(0, s0)
+        TK_DW3_AROW2(8, s1)
+        TK_DW3_AROW2(16, s2)
+        "adds   %[p], %[p], #16\n\t"
+        "ldrd   %[A], %[B], [%[wp], #28]\n\t"
+        "ldrd   %[C], %[wa], [%[wp], #36]\n\t"
+        TK_DW3_ARQ(a0)
+        TK_DW3_ARQ(a1)
+        TK_DW3_ARQ(a2)
+        TK_DW3_ARQ(a3)
+        "strb   %[a0], [%[out]]\n\t"
+        "strb   %[a1], [%[out], %[wa]]\n\t"
+        "add    %[out], %[out], %[wa], lsl #1\n\t"
+        "strb   %[a2], [%[out]]\n\t"
+        "strb   %[a3], [%[out], %[wa]]\n\t"
+        "add    %[out], %[out], %[wa], lsl #1\n\t"
+        "ldr    %[wb], [%[wp], #44]\n\t"
+        "subs   %[wb], %[wb], #1\n\t"
+        "str    %[wb], [%[wp], #44]\n\t"
+        "bne    1b\n\t"
+        : [p] "+r"(p), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
+          [a3] "=&r"(a3), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [wa] "=&r"(wa),
+          [wb] "=&r"(wb)
+        : [wp] "r"(blk), [s0] "i"(0), [s04] "i"(4), [s08] "i"(8), [s012] "i"(12),
+          [s016] "i"(16),
+          [s1] "i"(2 * TK_DW3_LEN), [s14] "i"(2 * TK_DW3_LEN + 4), [s18] "i"(2 * TK_DW3_LEN + 8),
+          [s112] "i"(2 * TK_DW3_LEN + 12), [s116] "i"(2 * TK_DW3_LEN + 16),
+          [s2] "i"(4 * TK_DW3_LEN), [s24] "i"(4 * TK_DW3_LEN + 4), [s28] "i"(4 * TK_DW3_LEN + 8),
+          [s212] "i"(4 * TK_DW3_LEN + 12), [s216] "i"(4 * TK_DW3_LEN + 16)
+        : "cc", "memory");
+}
+
 /* The output at p's first position alone (a line's last one or two) */
 static void tk_dw3_one(const tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
     int32_t a0;
@@ -301,26 +385,36 @@ static void tk_dw3_one(const tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
         : "memory");
 }
 
-/* A whole output line of one channel in assembly: blocks of four, then the last one to three
- * (one or two alone, three as one more block into a buffer, whose reads stay within n + 4) */
-static void tk_dw3_line_asm(tk_dw3_blk *b, int32_t n, const int16_t *ring, int8_t *y) {
+/* A whole output line of one channel in assembly, stride s: blocks of four, then the last one
+ * to three (one or two alone, three as one more block into a buffer, whose reads stay within
+ * the filled s * n + 4) */
+static void tk_dw3_line_asm(tk_dw3_blk *b, int32_t n, int32_t s, const int16_t *ring,
+                            int8_t *y) {
     const int32_t full = n & ~3, rest = n & 3, step = b->step;
     if (full) {
         b->blocks = full >> 2;
-        tk_dw3_blocks(b, ring, y);
+        if (s == 1) {
+            tk_dw3_blocks(b, ring, y);
+        } else {
+            tk_dw3_blocks_s2(b, ring, y);
+        }
     }
     if (rest == 3) {
         int8_t tmp[4];
         b->step = 1;
         b->blocks = 1;
-        tk_dw3_blocks(b, ring + full, tmp);
+        if (s == 1) {
+            tk_dw3_blocks(b, ring + full, tmp);
+        } else {
+            tk_dw3_blocks_s2(b, ring + 2 * full, tmp);
+        }
         b->step = step;
         y[full * step] = tmp[0];
         y[(full + 1) * step] = tmp[1];
         y[(full + 2) * step] = tmp[2];
     } else if (rest) {
-        tk_dw3_one(b, ring + full, y + full * step);
-        if (rest == 2) tk_dw3_one(b, ring + full + 1, y + (full + 1) * step);
+        tk_dw3_one(b, ring + s * full, y + full * step);
+        if (rest == 2) tk_dw3_one(b, ring + s * (full + 1), y + (full + 1) * step);
     }
 }
 
@@ -349,15 +443,22 @@ static void tk_dw3_blk_make(const tk_dw3_params *p, const uint32_t *w, int32_t f
 #endif
 
 /* Output line o's n outputs of one channel (filter words w, folded bias fb) in C from its ring,
- * whose slot k holds padded input line j with j % 3 == k (so filter row a reads slot (o + a) % 3) */
+ * whose slot k holds padded input line j with j % 3 == k: filter row a reads slot (ph + a) % 3,
+ * ph = (stride * o) % 3 */
 static void tk_dw3_out_line(const tk_dw3_params *p, const uint32_t *w, int32_t fb, int32_t c,
-                            int32_t o, int32_t n, const int16_t *ring, int8_t *y) {
-    const int32_t step = p->out_pos, ph = o % 3;
+                            int32_t ph, int32_t n, const int16_t *ring, int8_t *y) {
+    const int32_t step = p->out_pos;
     const int32_t m = p->rq[2 * c], sh = p->rq[2 * c + 1];
     const int32_t off = p->output_offset, k1 = 1 + 2 * off, lo = p->act_min, hi = p->act_max;
     const int16_t *r0 = ring + ph * TK_DW3_LEN, *r1 = ring + (ph == 2 ? 0 : ph + 1) * TK_DW3_LEN,
                   *r2 = ring + (ph == 0 ? 2 : ph - 1) * TK_DW3_LEN;
-    if (p->rq_fast) {
+    if (p->stride == 2) {
+        if (p->rq_fast) {
+            tk_dw3_line_s2(r0, r1, r2, w, fb, n, y, step, m, sh, k1, off, lo, hi, 1);
+        } else {
+            tk_dw3_line_s2(r0, r1, r2, w, fb, n, y, step, m, sh, k1, off, lo, hi, 0);
+        }
+    } else if (p->rq_fast) {
         tk_dw3_line(r0, r1, r2, w, fb, 0, n, y, step, m, sh, k1, off, lo, hi, 1);
     } else {
         tk_dw3_line(r0, r1, r2, w, fb, 0, n, y, step, m, sh, k1, off, lo, hi, 0);
@@ -365,11 +466,12 @@ static void tk_dw3_out_line(const tk_dw3_params *p, const uint32_t *w, int32_t f
 }
 
 /* One chunk (n outputs from position i0 on) of every output line of the g channels (1 or 4)
- * from channel c */
+ * from channel c. Padded input line j (input line j - pad_line) is widened into slot j % 3 of
+ * each channel's ring; output line o reads lines s * o .. s * o + 2. */
 static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32_t *filter,
                          const int32_t *fbias, int32_t c, int32_t g, int32_t i0, int32_t n,
                          int8_t *out, int16_t *ring) {
-    const int32_t p0 = i0 - p->pad_pos, len = (n + 5) & ~1;
+    const int32_t s = p->stride, p0 = s * i0 - p->pad_pos, len = (s * n + 5) & ~1;
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
     tk_dw3_blk blk[4][3];
     const int asm_ok = p->rq_fast && p->act_min == -128 && p->act_max == 127;
@@ -380,24 +482,24 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
 #endif
     img += c;
     out += i0 * p->out_pos + c;
-    tk_dw3_fill(p, img, -p->pad_line, p0, len, g, ring);
-    tk_dw3_fill(p, img, 1 - p->pad_line, p0, len, g, ring + TK_DW3_LEN);
-    int32_t slot = 2;           /* where padded input line o + 2 goes */
+    int32_t next = 0, slot = 0;     /* the next padded line to widen, and its slot */
     for (int32_t o = 0; o < p->lines_out; ++o) {
-        tk_dw3_fill(p, img, o + 2 - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
-        slot = slot == 2 ? 0 : slot + 1;
+        for (; next <= s * o + 2; ++next) {
+            tk_dw3_fill(p, img, next - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
+            slot = slot == 2 ? 0 : slot + 1;
+        }
+        const int32_t ph = (s * o) % 3;
         int8_t *y = out + o * p->out_line;
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
         if (asm_ok) {
-            const int32_t ph = o % 3;
             for (int32_t j = 0; j < g; ++j) {
-                tk_dw3_line_asm(&blk[j][ph], n, ring + j * TK_DW3_RING, y + j);
+                tk_dw3_line_asm(&blk[j][ph], n, s, ring + j * TK_DW3_RING, y + j);
             }
             continue;
         }
 #endif
         for (int32_t j = 0; j < g; ++j) {
-            tk_dw3_out_line(p, filter + 6 * (c + j), fbias[c + j], c + j, o, n,
+            tk_dw3_out_line(p, filter + 6 * (c + j), fbias[c + j], c + j, ph, n,
                             ring + j * TK_DW3_RING, y + j);
         }
     }
@@ -412,10 +514,11 @@ void tk_depthwise3x3_s8(const tk_dw3_params *p, const int8_t *input, const int32
         int8_t *out = output + b * p->out_image;
         for (int32_t c = 0; c < p->channels;) {
             const int32_t g = p->channels - c >= 4 ? 4 : 1;
-            for (int32_t i0 = 0; i0 < p->pos_out; i0 += TK_DW3_CHUNK) {
+            const int32_t chunk = TK_DW3_CHUNK / p->stride;
+            for (int32_t i0 = 0; i0 < p->pos_out; i0 += chunk) {
                 const int32_t left = p->pos_out - i0;
-                tk_dw3_chunk(p, img, w, folded_bias, c, g, i0,
-                             left < TK_DW3_CHUNK ? left : TK_DW3_CHUNK, out, ring);
+                tk_dw3_chunk(p, img, w, folded_bias, c, g, i0, left < chunk ? left : chunk, out,
+                             ring);
             }
             c += g;
         }

@@ -1,4 +1,4 @@
-/* DEPTHWISE_CONV_2D int8, 3x3 filter, stride 1, no dilation, depth multiplier 1: the line kernel
+/* DEPTHWISE_CONV_2D int8, 3x3 filter, stride 1 or 2, no dilation, depth multiplier 1: the line kernel
  * tk_depthwise3x3_s8 (depthwise3x3_s8.c), bit-exact with TFLM
  * reference_integer_ops::DepthwiseConvPerChannel.
  *
@@ -7,20 +7,22 @@
  * line of one channel is widened once into an int16 line buffer on the stack (three of them in a
  * ring, each serving three output lines), with the input zero point at padding positions; two
  * neighbouring outputs then take six dual multiply-accumulates per filter row (SMLAD, SMLABT,
- * SMLATB) from two word loads. With the compiler's folded bias (bias + input_offset * sum of the
+ * SMLATB) from two word loads (stride 2: four from two and a half). With the compiler's folded bias (bias + input_offset * sum of the
  * channel's nine weights, mod 2^32) a padding tap, holding the zero point, adds nothing, as TFLM's
  * skipped taps do. Lines longer than TK_DW3_CHUNK outputs are done in chunks. */
 #ifndef TK_DEPTHWISE3X3_S8_H
 #define TK_DEPTHWISE3X3_S8_H
 #include "tk_nn.h"
 
-/* outputs of a line per chunk: the stack holds 12 * (TK_DW3_CHUNK + 4) int16 */
+/* outputs of a line per chunk (stride 2: half as many): the stack holds 12 * (TK_DW3_CHUNK + 4)
+ * int16 */
 #define TK_DW3_CHUNK 32
 
 typedef struct {
     int32_t batches, channels;
+    int32_t stride;                    /* 1 or 2, along and across the lines alike */
     int32_t lines_in, pos_in;          /* input lines and positions along a line */
-    int32_t lines_out, pos_out;        /* output likewise (SAME: equal to the input's) */
+    int32_t lines_out, pos_out;        /* output likewise */
     int32_t pad_line, pad_pos;         /* leading padding (0 or 1) across and along the lines */
     int32_t in_line, in_pos;           /* input bytes between lines / positions (channels apart) */
     int32_t out_line, out_pos;         /* output bytes likewise */

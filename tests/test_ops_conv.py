@@ -189,8 +189,9 @@ SIMD_EMULATION = ["-DTK_DSP_EMULATE_SIMD"]
 
 
 def _dw3x3(c) -> bool:
-    """Whether a depthwise case goes to the 3x3 stride-1 line kernel"""
-    return c["k"] == (3, 3) and c["s"] == (1, 1) and c["d"] == (1, 1) and c["dm"] == 1
+    """Whether a depthwise case goes to the 3x3 line kernel (stride 1 or 2)"""
+    return (c["k"] == (3, 3) and c["s"] in ((1, 1), (2, 2)) and c["d"] == (1, 1)
+            and c["dm"] == 1)
 
 
 @pytest.mark.parametrize("fast,cflags", [(True, []), (True, SIMD_EMULATION), (False, [])],

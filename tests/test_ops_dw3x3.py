@@ -1,6 +1,7 @@
-"""DEPTHWISE_CONV_2D 3x3 stride 1's line kernel (depthwise3x3_s8.c) against TFLM, bit-exact: its
-own case table (lines as rows and, for tall images, as columns; line lengths 1 to 3 past a
-multiple of the 4-output assembly block, and past the 64-output chunk; SAME and VALID; clamped
+"""DEPTHWISE_CONV_2D 3x3's line kernel (depthwise3x3_s8.c, strides 1 and 2) against TFLM,
+bit-exact: its own case table (lines as rows and, for tall images, as columns; line lengths 1 to
+3 past a multiple of the 4-output assembly block, and past the chunk; SAME with leading padding
+0 and 1, and VALID; clamped
 activations and the slow requantization that keep the C path; batches), in the host build, the
 emulated DSP-extension build, and as firmware on mps2-an386 (the real SMLAD / SMLABT / SMLATB
 assembly), whose exact instruction count must stay below 0.62x the group kernel's. Run as a script it
@@ -40,6 +41,14 @@ CASES = [dict(_D, op="dw", k=(3, 3), dm=1, **c) for c in [
     dict(name="edge_multipliers", x=(1, 6, 8, 16), w="edge"),
     dict(name="per_tensor_batch3", x=(3, 5, 6, 4), w="pt", bias=False),
     dict(name="n1_to_1", x=(1, 4, 8, 3), act="RELU_N1_TO_1"),
+    # stride 2: SAME with leading padding 0 (even sizes) and 1 (odd), VALID, chunks of 16
+    dict(name="s2_even_pad0", x=(1, 8, 10, 4), s=(2, 2), zp=(-128, -128)),
+    dict(name="s2_odd_pad1", x=(1, 9, 11, 5), s=(2, 2), act="RELU"),
+    dict(name="s2_valid_tall", x=(1, 19, 6, 4), s=(2, 2), pad="VALID", zp=(3, -128)),
+    dict(name="s2_rest3_w13", x=(1, 5, 13, 8), s=(2, 2), zp=(-128, -128)),
+    dict(name="s2_chunked_w70", x=(1, 3, 70, 4), s=(2, 2), zp=(-128, 5)),
+    dict(name="s2_edge_mult", x=(1, 6, 9, 16), s=(2, 2), w="edge"),
+    dict(name="s2_w1", x=(1, 7, 1, 3), s=(2, 2)),
 ]]
 
 

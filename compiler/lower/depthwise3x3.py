@@ -1,4 +1,4 @@
-"""DEPTHWISE_CONV_2D int8, 3x3, stride 1, depth multiplier 1: the line kernel
+"""DEPTHWISE_CONV_2D int8, 3x3, stride 1 or 2, depth multiplier 1: the line kernel
 tk_depthwise3x3_s8 (depthwise3x3_s8.c). Not a family of its own: conv.py's lowering hands it the
 ops it covers, with their quantization fields and folded bias already computed.
 
@@ -13,8 +13,9 @@ import numpy as np
 def dw3x3_applies(fields: dict) -> bool:
     """Whether the line kernel covers the op whose flat conv fields these are."""
     f = fields
-    return (f["k_h"] == 3 and f["k_w"] == 3 and f["stride_h"] == 1 and f["stride_w"] == 1
-            and f["dil_h"] == 1 and f["dil_w"] == 1 and f["pad_h"] in (0, 1)
+    return (f["k_h"] == 3 and f["k_w"] == 3 and f["stride_h"] == f["stride_w"]
+            and f["stride_h"] in (1, 2) and f["dil_h"] == 1 and f["dil_w"] == 1
+            and f["pad_h"] in (0, 1)
             and f["pad_w"] in (0, 1) and f["in_c"] == f["out_c"])
 
 
@@ -43,7 +44,7 @@ def lower_dw3x3(op, ctx, fields: dict, w2d, fb, fb_what: str, macs: int) -> None
         geo = {"lines_in": f["in_w"], "pos_in": f["in_h"], "lines_out": f["out_w"],
                "pos_out": f["out_h"], "pad_line": f["pad_w"], "pad_pos": f["pad_h"],
                "in_line": c, "in_pos": row_bytes, "out_line": c, "out_pos": out_row}
-    params = {"batches": f["batches"], "channels": c, **geo,
+    params = {"batches": f["batches"], "channels": c, "stride": f["stride_h"], **geo,
               "in_image": f["in_h"] * row_bytes, "out_image": f["out_h"] * out_row,
               "input_zp": -f["input_offset"], "output_offset": f["output_offset"],
               "act_min": f["act_min"], "act_max": f["act_max"], "rq": f["rq"],
