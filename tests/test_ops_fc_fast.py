@@ -5,7 +5,7 @@ weights, with and without bias, every fused activation, extreme zero points and 
 127, rows whose sums reach the layout's 2^23 bound), and next to the cases the compiler leaves on
 tk_fully_connected_s8 (a stored byte below -128, a row sum past the bound, depth 1025, left
 shifts). Host builds: portable and the DSP-extension path through C models of the instructions;
-firmware: mps2-an386 runs the assembly, sifive_e the portable path. Run as a script it prints
+firmware: mps2-an386, -an500 and -an505 run the assembly, sifive_e the portable path. Run as a script it prints
 ad01's instruction count on mps2-an386."""
 from __future__ import annotations
 
@@ -138,9 +138,11 @@ def test_fc_pairs_bit_exact_on_host(cases, cflags):
 
 
 @pytest.mark.parametrize("board", [pytest.param(b, marks=_tools_for(b))
-                                   for b in ("mps2-an386", "sifive_e")])
+                                   for b in ("mps2-an386", "mps2-an500", "mps2-an505",
+                                             "sifive_e")])
 def test_fc_pairs_bit_exact_on_board(cases, board, tmp_path):
-    """As firmware under QEMU: on mps2-an386 the assembly loops, 10 input rows."""
+    """As firmware under QEMU, 10 input rows: the assembly on the M4, M7 and M33, the portable
+    path on RISC-V."""
     from tinykiln.targets.board import get_board
     from tinykiln.targets.firmware import build_firmware
     from tinykiln.targets.qemu import run_firmware
