@@ -239,14 +239,17 @@ TK_FCP_INLINE void tk_fcp_run(const tk_fc_pairs_params *p, const int8_t *input,
     }
 }
 #else
-/* portable: each word's int16 halves (256 b + a, one aligned halfword load where the weights are
- * 4-byte aligned, every pair block a multiple of 16 bytes) and its bytes 0 and 2 (a); two row
- * pairs per pass (np = 2) share each input load */
+/* portable: each int16 value h = 256 b + a (w: its first byte, at an even offset into the int16
+ * table) and a, its low byte; two row pairs per pass (np = 2) share each input load */
 TK_FCP_INLINE int32_t tk_fcp_half(const int8_t *w) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (int16_t)(uint16_t)((uint8_t)w[0] | (uint16_t)((uint8_t)w[1] << 8));
-#else
     return *(const int16_t *)(const void *)w;
+}
+
+TK_FCP_INLINE int32_t tk_fcp_low(const int8_t *w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (int8_t)(uint8_t)((uint16_t)tk_fcp_half(w) & 0xFFu);
+#else
+    return w[0];                        /* the first byte of a little-endian int16 */
 #endif
 }
 
@@ -260,10 +263,10 @@ TK_FCP_INLINE void tk_fcp_quads(const int8_t *x, const int8_t *w, int32_t n, int
     uint32_t f0 = f[0], f1 = f[1];
     for (; n > 0; --n, x += 4, w += 8, v += 8) {
 #define TK_FCP_IN(xv, k)                                            \
-        e0 += (xv) * w[k];                                          \
+        e0 += (xv) * tk_fcp_low(w + (k));                           \
         f0 += (uint32_t)((xv) * tk_fcp_half(w + (k)));              \
         if (np > 1) {                                               \
-            e1 += (xv) * v[k];                                      \
+            e1 += (xv) * tk_fcp_low(v + (k));                       \
             f1 += (uint32_t)((xv) * tk_fcp_half(v + (k)));          \
         }
         const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
@@ -317,10 +320,11 @@ TK_FCP_INLINE void tk_fcp_run(const tk_fc_pairs_params *p, const int8_t *input,
 #endif
 
 void tk_fully_connected_s8_pairs(const tk_fc_pairs_params *p, const int8_t *input,
-                                 const int8_t *weights, int8_t *output) {
+                                 const int16_t *weights, int8_t *output) {
+    const int8_t *const w = (const int8_t *)weights;        /* read as bytes and words */
     if (p->act_min == -128 && p->act_max == 127) {      /* full range: one saturation */
-        tk_fcp_run(p, input, weights, output, 1);
+        tk_fcp_run(p, input, w, output, 1);
     } else {
-        tk_fcp_run(p, input, weights, output, 0);
+        tk_fcp_run(p, input, w, output, 0);
     }
 }

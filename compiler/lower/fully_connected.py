@@ -25,21 +25,18 @@ def row_blocked(w2d: np.ndarray) -> np.ndarray:
 
 
 def pair_words(w2d: np.ndarray) -> np.ndarray | None:
-    """[rows, depth] weights in the order of tk_fully_connected_s8_pairs
-    (fully_connected_s8_pairs.h), or None where a row pair does not fit that layout: a stored byte
-    b - 1 below -128, or a b row whose sum can reach 2^23 in magnitude."""
+    """[rows, depth] weights as the int16 values 256 * b + a of tk_fully_connected_s8_pairs
+    (fully_connected_s8_pairs.h), or None where a row pair does not fit that layout: a value
+    below -32768 (b = -128 with a < 0), or a b row whose sum can reach 2^23 in magnitude."""
     rows, depth = w2d.shape
     d8, r2 = -(-depth // 8) * 8, rows + rows % 2
     w = np.zeros((r2, d8), np.int64)
     w[:rows, :depth] = w2d
-    a, b = w[0::2], w[1::2]
-    b = b - (a < 0)
-    if (b < -128).any() or 128 * np.abs(w[1::2]).sum(axis=1).max() >= (1 << 23):
+    h = 256 * w[1::2] + w[0::2]
+    if h.min() < -(1 << 15) or 128 * np.abs(w[1::2]).sum(axis=1).max() >= (1 << 23):
         return None
     lanes = [0, 2, 1, 3, 4, 6, 5, 7]    # word j: inputs lanes[2j], lanes[2j + 1] of the group
-    a = a.reshape(r2 // 2, -1, 8)[:, :, lanes]
-    b = b.reshape(r2 // 2, -1, 8)[:, :, lanes]
-    return np.stack([a, b], axis=-1).reshape(-1).astype(np.int8)
+    return h.reshape(r2 // 2, -1, 8)[:, :, lanes].reshape(-1).astype(np.int16)
 
 
 SMALL_MAX_DEPTH = 32   # tk_fully_connected_s8_g1 .. _g8 (TK_FC_SMALL_MAX_GROUPS)
@@ -205,10 +202,10 @@ def _lower_pairs(op, ctx, dims, rq_words, folded, act):
                                  + (", one 0 to an even count" if out_depth % 2 else "")),
         "k1": 1 + 2 * int(out.quant.zero_point[0]), "act_min": act[0], "act_max": act[1],
     })
-    wts = ctx.const(op, "w", "int8_t", words,
-                    f"weights t{op.inputs[1]} [{out_depth}][{depth}] in row pairs, per eight "
-                    f"inputs four words of two inputs and both rows: a, b - [a < 0], a, "
-                    f"b - [a < 0] (fully_connected_s8_pairs.h)")
+    wts = ctx.const(op, "w", "int16_t", words,
+                    f"weights t{op.inputs[1]} [{out_depth}][{depth}] in row pairs (a, b): per "
+                    f"eight inputs d, the values 256 * b[d] + a[d] in the order d = 0, 2, 1, 3, "
+                    f"4, 6, 5, 7 (fully_connected_s8_pairs.h)")
     ctx.call(op, "tk_fully_connected_s8_pairs",
              [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
              ["fully_connected_s8_pairs.c"], macs=batches * depth * out_depth)
