@@ -12,23 +12,25 @@
  * word and weight word loaded feeds two multiply-accumulate steps. */
 #include "conv2d_s8_core.h"
 
+/* The last channel oc (odd out_c) of two pixels: its KW weights w in order. */
+TK_CONV_NOINLINE static void tk_conv_odd(const tk_out_stage *q, int32_t oc, const int8_t *a0,
+                                         const int8_t *a1, int32_t KW, const int8_t *w,
+                                         const int32_t *fb, int8_t *o0, int8_t *o1) {
+    int32_t s0 = 0, s1 = 0;
+    tk_dot1x2_s8(a0, a1, w, KW, &s0, &s1);
+    o0[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s0), oc);
+    o1[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s1), oc);
+}
+
 /* Two pixels whose taps are contiguous columns a0, a1 (KW bytes: the input for 1x1 filters, or
  * im2col columns) against all out_c filters; a1/o1 may equal a0/o0. The pair blocks follow each
  * other, so the weight pointer simply runs on from one pair to the next. */
-__attribute__((noinline)) static void tk_conv_cols2(const tk_out_stage *q, int32_t out_c,
-                                                   const int8_t *a0, const int8_t *a1, int32_t KW,
-                                                   const int8_t *filter, const int32_t *fb,
-                                                   int8_t *o0, int8_t *o1) {
+TK_CONV_NOINLINE static void tk_conv_cols2(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
+                                           const int8_t *a1, int32_t KW, const int8_t *filter,
+                                           const int32_t *fb, int8_t *o0, int8_t *o1) {
     const int32_t KW4 = KW & ~3;
     const int8_t *w = filter;
     int32_t oc = 0;
-#if TK_CONV_ASM
-    if (q->fast && q->wide && out_c >= 2 && KW4 == KW && KW > 0) {
-        tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, KW >> 2, out_c >> 1, q->k1, 0, 0};
-        w = tk_conv_pairs_asm(&b, w, 1);
-        oc = out_c & ~1;
-    }
-#endif
     for (; oc + 2 <= out_c; oc += 2) {
         int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
         const int8_t *p0 = a0, *p1 = a1;
@@ -42,12 +44,32 @@ __attribute__((noinline)) static void tk_conv_cols2(const tk_out_stage *q, int32
         }
         tk_conv_out2x2(q, q->rq + 2 * oc, oc, fb + oc, s00, s01, s10, s11, o0 + oc, o1 + oc);
     }
-    if (oc < out_c) {                       /* odd last channel: its KW weights in order */
-        int32_t s0 = 0, s1 = 0;
-        tk_dot1x2_s8(a0, a1, w, KW, &s0, &s1);
-        o0[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s0), oc);
-        o1[oc] = tk_out_s8(q, tk_add_wrap_s32(fb[oc], s1), oc);
+    if (oc < out_c) tk_conv_odd(q, oc, a0, a1, KW, w, fb, o0, o1);
+}
+
+#if TK_CONV_ASM
+static inline tk_conv_blk tk_conv_blk_make(const tk_out_stage *q, int32_t out_c,
+                                           const int8_t *a0, const int8_t *a1, int32_t n4,
+                                           const int32_t *fb, int8_t *o0, int8_t *o1) {
+    const tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, n4, out_c >> 1, q->k1, 0, 0,
+                           (uint8_t)q->lo * 0x01010101u, (uint8_t)q->hi * 0x01010101u};
+    return b;
+}
+#endif
+
+/* tk_conv_cols2, in the assembly loop where it applies */
+TK_CONV_NOINLINE static void tk_conv_cols(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
+                                          const int8_t *a1, int32_t KW, const int8_t *filter,
+                                          const int32_t *fb, int8_t *o0, int8_t *o1) {
+#if TK_CONV_ASM
+    if (q->fast && out_c >= 2 && (KW & 3) == 0 && KW > 0) {
+        tk_conv_blk b = tk_conv_blk_make(q, out_c, a0, a1, KW >> 2, fb, o0, o1);
+        const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide);
+        if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, KW, w, fb, o0, o1);
+        return;
     }
+#endif
+    tk_conv_cols2(q, out_c, a0, a1, KW, filter, fb, o0, o1);
 }
 
 /* ---- TK_CONV_LINES: the taps read in place */
@@ -59,6 +81,15 @@ typedef struct {
     int32_t row_step;       /* input bytes from one kernel row to the next: dil_h * W * C */
     int32_t col_step;       /* from one line of a row to the next (nj = kw): dil_w * C */
 } tk_conv_geo;
+
+static tk_conv_geo tk_conv_geo_make(const tk_conv2d_params *p) {
+    const int32_t C = p->input.c, kw = p->filter.w;
+    const int32_t nj = p->geom.dil_w == 1 || kw == 1 ? 1 : kw;
+    const tk_conv_geo g = {p->input.h, p->input.w, C, p->filter.h, kw, p->geom.dil_h,
+                           p->geom.dil_w, nj, nj == 1 ? kw * C : C,
+                           p->geom.dil_h * p->input.w * C, p->geom.dil_w * C};
+    return g;
+}
 
 typedef struct {
     const int8_t *img;      /* the pixel's image (batch) */
@@ -128,11 +159,11 @@ static void tk_conv_runs(const tk_span *a, const tk_span *b, int32_t lb, const i
 }
 
 /* Two pixels, either with taps in the padding. */
-__attribute__((noinline)) static void tk_conv_border2(const tk_out_stage *q, const tk_conv_geo *g,
-                                                     int32_t out_c, const tk_conv_px *px0,
-                                                     const tk_conv_px *px1, const int8_t *filter,
-                                                     const int32_t *fb, const int8_t *zrow,
-                                                     int8_t *o0, int8_t *o1) {
+TK_CONV_NOINLINE static void tk_conv_border2(const tk_out_stage *q, const tk_conv_geo *g,
+                                             int32_t out_c, const tk_conv_px *px0,
+                                             const tk_conv_px *px1, const int8_t *filter,
+                                             const int32_t *fb, const int8_t *zrow, int8_t *o0,
+                                             int8_t *o1) {
     const int8_t *w = filter;
     for (int32_t oc = 0; oc < out_c; oc += 2) {
         const int32_t two = oc + 2 <= out_c;
@@ -156,19 +187,20 @@ __attribute__((noinline)) static void tk_conv_border2(const tk_out_stage *q, con
 }
 
 /* Two pixels whose windows lie inside the input, at a0 and a1 (their first taps). */
-__attribute__((noinline)) static void tk_conv_lines2(const tk_out_stage *q, const tk_conv_geo *g,
-                                                    int32_t out_c, const int8_t *a0,
-                                                    const int8_t *a1, const int8_t *filter,
-                                                    const int32_t *fb, int8_t *o0, int8_t *o1) {
+TK_CONV_NOINLINE static void tk_conv_lines2(const tk_out_stage *q, const tk_conv_geo *g,
+                                            int32_t out_c, const int8_t *a0, const int8_t *a1,
+                                            const int8_t *filter, const int32_t *fb, int8_t *o0,
+                                            int8_t *o1) {
     const int8_t *w = filter;
     const int32_t kh = g->kh, nj = g->nj, n4 = g->lb >> 2;
     const int32_t row_step = g->row_step, col_step = g->col_step;
     int32_t oc = 0;
 #if TK_CONV_ASM
-    if (q->fast && q->wide && out_c >= 2 && nj == 1) {
-        tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, n4, out_c >> 1, q->k1, row_step - g->lb,
-                         (uint32_t)(uintptr_t)a0 + (uint32_t)(kh * row_step)};
-        w = tk_conv_pairs_asm(&b, w, kh);
+    if (q->fast && out_c >= 2 && nj == 1) {
+        tk_conv_blk b = tk_conv_blk_make(q, out_c, a0, a1, n4, fb, o0, o1);
+        b.gap = row_step - g->lb;
+        b.end = (uint32_t)(uintptr_t)a0 + (uint32_t)(kh * row_step);
+        w = tk_conv_pairs_asm(&b, w, kh, !q->wide);
         oc = out_c & ~1;
     }
 #endif
@@ -211,31 +243,41 @@ static inline void tk_fill_small(int8_t *d, int8_t v, int32_t n) {
     for (int32_t i = 0; i < n; ++i) d[i] = v;
 }
 
-/* The K input bytes seen by output pixel px, in filter order [k_h][k_w][in_c], into dst. */
-static void tk_conv_patch(const tk_conv2d_params *p, const tk_conv_px *px, int8_t *dst) {
-    const int32_t C = p->input.c, row_bytes = p->filter.w * C;
-    const int8_t zp = (int8_t)(-p->quant.input_offset);
-    int8_t *d = dst;
-    for (int32_t ky = 0; ky < p->filter.h; ++ky, d += row_bytes) {
-        const int32_t iy = px->iy0 + p->geom.dil_h * ky;
-        if (iy < 0 || iy >= p->input.h) {
-            tk_fill_small(d, zp, row_bytes);
+/* tk_conv_patch for a window with taps in the padding (or dilated in width) */
+TK_CONV_NOINLINE static void tk_conv_patch_border(const tk_conv_geo *g, const tk_conv_px *px,
+                                                  int8_t zp, int8_t *d) {
+    const int32_t C = g->C, kw = g->kw, R = kw * C;
+    for (int32_t ky = 0; ky < g->kh; ++ky, d += R) {
+        const int32_t iy = px->iy0 + g->dil_h * ky;
+        if (iy < 0 || iy >= g->H) {
+            tk_fill_small(d, zp, R);
             continue;
         }
-        const int8_t *src = px->img + iy * p->input.w * C;
-        const int32_t ix0 = px->ix0;
-        if (p->geom.dil_w == 1 && ix0 >= 0 && ix0 + p->filter.w <= p->input.w) {
-            tk_copy_small(d, src + ix0 * C, row_bytes);     /* the whole row inside */
-            continue;
-        }
-        for (int32_t kx = 0; kx < p->filter.w; ++kx) {
-            const int32_t ix = ix0 + p->geom.dil_w * kx;
-            if (ix < 0 || ix >= p->input.w) {
+        const int8_t *src = px->img + iy * g->W * C;
+        for (int32_t kx = 0; kx < kw; ++kx) {
+            const int32_t ix = px->ix0 + g->dil_w * kx;
+            if (ix < 0 || ix >= g->W) {
                 tk_fill_small(d + kx * C, zp, C);
             } else {
                 tk_copy_small(d + kx * C, src + ix * C, C);
             }
         }
+    }
+}
+
+/* The K input bytes seen by output pixel px, in filter order [k_h][k_w][in_c], into d. */
+static inline void tk_conv_patch(const tk_conv_geo *g, const tk_conv_px *px, int8_t zp,
+                                 int8_t *d) {
+    const int32_t iy0 = px->iy0, ix0 = px->ix0, kh = g->kh, R = g->kw * g->C;
+    if (g->dil_w == 1 && ix0 >= 0 && ix0 + g->kw <= g->W && iy0 >= 0 &&
+        iy0 + (kh - 1) * g->dil_h < g->H) {             /* the whole window inside */
+        const int8_t *src = px->img + (iy0 * g->W + ix0) * g->C;
+        const int32_t step = g->row_step;
+        for (int32_t ky = 0, off = 0; ky < kh; ++ky, d += R, off += step) {
+            tk_copy_small(d, src + off, R);
+        }
+    } else {
+        tk_conv_patch_border(g, px, zp, d);
     }
 }
 
@@ -276,13 +318,10 @@ static const int8_t *tk_conv_at(const tk_conv2d_params *p, const tk_conv_px *px)
     return px->img + (px->iy0 * p->input.w + px->ix0) * p->input.c;
 }
 
-static void tk_conv_lines(const tk_conv2d_params *p, const tk_out_stage *q, const int8_t *input,
-                          const int8_t *filter, const int32_t *fb, int8_t *output) {
-    const int32_t C = p->input.c, kw = p->filter.w;
-    const int32_t nj = p->geom.dil_w == 1 || kw == 1 ? 1 : kw;
-    const tk_conv_geo g = {p->input.h, p->input.w, C, p->filter.h, kw, p->geom.dil_h,
-                           p->geom.dil_w, nj, nj == 1 ? kw * C : C,
-                           p->geom.dil_h * p->input.w * C, p->geom.dil_w * C};
+TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_out_stage *q,
+                                           const int8_t *input, const int8_t *filter,
+                                           const int32_t *fb, int8_t *output) {
+    const tk_conv_geo g = tk_conv_geo_make(p);
     int8_t zrow[TK_CONV_ZROW];
     tk_fill_small(zrow, (int8_t)(-p->quant.input_offset), TK_CONV_ZROW);
     const int32_t out_c = p->output.c;
@@ -300,29 +339,42 @@ static void tk_conv_lines(const tk_conv2d_params *p, const tk_out_stage *q, cons
 }
 
 /* cols: two columns of KP bytes (their last KP - K bytes, weighted 0, are zeroed once) */
-static void tk_conv_im2col(const tk_conv2d_params *p, const tk_out_stage *q, const int8_t *input,
-                           const int8_t *filter, const int32_t *fb, int8_t *output,
-                           int8_t *cols) {
+TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_out_stage *q,
+                                            const int8_t *input, const int8_t *filter,
+                                            const int32_t *fb, int8_t *output, int8_t *cols) {
     const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
     const int32_t out_c = p->output.c;
+    const tk_conv_geo g = tk_conv_geo_make(p);
+    const int8_t zp = (int8_t)(-p->quant.input_offset);
     memset(cols, 0, (size_t)(2 * KP));
     tk_walk it = {0, 0, 0, 0};
     tk_conv_px px[2];
     for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
-        tk_conv_patch(p, &px[0], cols);
-        if (n == 2) tk_conv_patch(p, &px[1], cols + KP);
-        tk_conv_cols2(q, out_c, cols, n == 2 ? cols + KP : cols, KP, filter, fb, output,
-                      n == 2 ? output + out_c : output);
+        tk_conv_patch(&g, &px[0], zp, cols);
+        if (n == 2) tk_conv_patch(&g, &px[1], zp, cols + KP);
+        tk_conv_cols(q, out_c, cols, n == 2 ? cols + KP : cols, KP, filter, fb, output,
+                     n == 2 ? output + out_c : output);
     }
 }
 
-__attribute__((noinline)) static void tk_conv_im2col_stack(const tk_conv2d_params *p,
-                                                          const tk_out_stage *q,
-                                                          const int8_t *input,
-                                                          const int8_t *filter,
-                                                          const int32_t *fb, int8_t *output) {
+TK_CONV_NOINLINE static void tk_conv_im2col_stack(const tk_conv2d_params *p, const tk_out_stage *q,
+                                                  const int8_t *input, const int8_t *filter,
+                                                  const int32_t *fb, int8_t *output) {
     int8_t cols[TK_CONV_STACK_BYTES];   /* 2 * KP <= TK_CONV_STACK_BYTES (the compiler's check) */
     tk_conv_im2col(p, q, input, filter, fb, output, cols);
+}
+
+/* 1x1 filters: the input pixels are the columns */
+TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out_stage *q,
+                                         const int8_t *input, const int8_t *filter,
+                                         const int32_t *fb, int8_t *output) {
+    const int32_t out_c = p->output.c;
+    tk_walk it = {0, 0, 0, 0};
+    tk_conv_px px[2];
+    for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
+        tk_conv_cols(q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c, filter,
+                     fb, output, n == 2 ? output + out_c : output);
+    }
 }
 
 void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
@@ -337,13 +389,7 @@ void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *
         } else {
             tk_conv_im2col_stack(p, &q, input, filter, folded_bias, output);
         }
-    } else {                                /* 1x1: the input pixels are the columns */
-        const int32_t out_c = p->output.c;
-        tk_walk it = {0, 0, 0, 0};
-        tk_conv_px px[2];
-        for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
-            tk_conv_cols2(&q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c,
-                          filter, folded_bias, output, n == 2 ? output + out_c : output);
-        }
+    } else {
+        tk_conv_1x1(p, &q, input, filter, folded_bias, output);
     }
 }

@@ -28,7 +28,7 @@
 #include "tk_nn.h"
 
 enum { TK_CONV_COLS = 0, TK_CONV_LINES = 1, TK_CONV_IM2COL = 2 };
-#define TK_CONV_STACK_BYTES 320     /* the largest stack im2col buffer (two columns) */
+#define TK_CONV_STACK_BYTES 256     /* the largest stack im2col buffer (two columns) */
 #define TK_CONV_ZROW 64             /* the zero-point line of TK_CONV_LINES, a multiple of 4 */
 
 typedef struct {

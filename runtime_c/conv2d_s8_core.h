@@ -10,6 +10,9 @@
 #define TK_CONV2D_S8_CORE_H
 #include "conv2d_s8.h"
 
+/* the kernel's parts stay separate functions: smaller stack frames on the way to the inner loop */
+#define TK_CONV_NOINLINE __attribute__((noinline))
+
 /* n groups of four taps of two pixels (*a0, *a1: four bytes each per group) against two
  * channels' pair-blocked weights (*w: eight bytes per group), added to the four raw sums; the
  * pointers are advanced past what was read. n >= 1. */
@@ -90,11 +93,12 @@ static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8
 
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
 #define TK_CONV_ASM 1
-/* All channel pairs of two pixels in one assembly loop, for the fast, wide output stage (every
- * channel's tk_requant_fast exact, clamp [-128, 127]): per pair, the raw sums start at the
- * folded biases, run over `lines` lines of 4 * n4 taps (the line of pixel 1 at a fixed distance
- * from pixel 0's; after each line both pointers move on by `gap`), and go through
- * tk_out_fw_s8. The fields are read and advanced by the assembly at these byte offsets. */
+/* All channel pairs of two pixels in one assembly loop, for the fast output stage (every
+ * channel's tk_requant_fast exact): per pair, the raw sums start at the folded biases, run over
+ * `lines` lines of 4 * n4 taps (after each line both pixels' pointers move on by `gap`), and go
+ * through tk_out_fw_s8; with `clamp` the four bytes are then clamped to [lo, hi] at once (SSUB8
+ * sets a flag per byte, SEL picks). The fields are read and advanced by the assembly at these
+ * byte offsets. */
 typedef struct {
     const int8_t *a0, *a1;    /* 0, 4: the pixels' first taps */
     const int32_t *fb;        /* 8: the pair's two folded biases, advanced by 8 */
@@ -105,6 +109,7 @@ typedef struct {
     int32_t k1;               /* 32: tk_out_stage k1 */
     int32_t gap;              /* 36: bytes from a line's end to the next line's start */
     uint32_t end;             /* 40: a0 + lines * (4 * n4 + gap), as a number */
+    uint32_t lo4, hi4;        /* 44, 48: the clamp's bounds, each in all four bytes */
 } tk_conv_blk;
 
 /* one output: the raw sum plus bias in c, {m, e1} in m, e; k1 in k */
@@ -138,7 +143,8 @@ typedef struct {
         "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
 
 /* b->pairs channel pairs; w: the first pair's weights; returns the weights after the last. */
-static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, int32_t lines) {
+static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, int32_t lines,
+                                              int32_t clamp) {
     const int8_t *pw = w, *p0, *p1;
     int32_t n, c00, c01, c10, c11;
     uint32_t x0, x1, t0, t1, u, ue;
@@ -174,16 +180,37 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
         TK_CONV_OUT("c10", "x0", "x1", "t1")            \
         TK_CONV_OUT("c01", "p0", "p1", "t1")            \
         TK_CONV_OUT("c11", "p0", "p1", "t1")            \
-        "ldrd   %[x0], %[x1], [%[u], #16]\n\t"          \
+        "ldrd   %[x0], %[x1], [%[u], #16]\n\t"
+#define TK_CONV_PAIR_STORE                              \
         "strb   %[c00], [%[x0]], #1\n\t"                \
         "strb   %[c01], [%[x0]], #1\n\t"                \
         "strb   %[c10], [%[x1]], #1\n\t"                \
-        "strb   %[c11], [%[x1]], #1\n\t"                \
+        "strb   %[c11], [%[x1]], #1\n\t"
+#define TK_CONV_PAIR_CLAMP_STORE                        \
+        "bfi    %[c00], %[c01], #8, #8\n\t"             \
+        "bfi    %[c00], %[c10], #16, #8\n\t"            \
+        "bfi    %[c00], %[c11], #24, #8\n\t"            \
+        "ldrd   %[p0], %[p1], [%[u], #44]\n\t"          \
+        "ssub8  %[t0], %[c00], %[p0]\n\t"               \
+        "sel    %[c00], %[c00], %[p0]\n\t"              \
+        "ssub8  %[t0], %[c00], %[p1]\n\t"               \
+        "sel    %[c00], %[p1], %[c00]\n\t"              \
+        "strh   %[c00], [%[x0]], #2\n\t"                \
+        "lsrs   %[c00], %[c00], #16\n\t"                \
+        "strh   %[c00], [%[x1]], #2\n\t"
+#define TK_CONV_PAIR_NEXT                               \
         "strd   %[x0], %[x1], [%[u], #16]\n\t"          \
         "ldr    %[n], [%[u], #28]\n\t"                  \
         "subs   %[n], %[n], #1\n\t"                     \
         "str    %[n], [%[u], #28]\n\t"                  \
         "bne    1b\n\t"
+#define TK_CONV_NEXT_LINE                               \
+        "ldr    %[t0], [%[u], #36]\n\t"                 \
+        "add    %[p0], %[p0], %[t0]\n\t"                \
+        "add    %[p1], %[p1], %[t0]\n\t"                \
+        "ldr    %[t0], [%[u], #40]\n\t"                 \
+        "cmp    %[p0], %[t0]\n\t"                       \
+        "bne    2b\n\t"
 #define TK_CONV_OPERANDS                                                                    \
         : [p0] "=&r"(p0), [p1] "=&r"(p1), [pw] "+r"(pw), [n] "=&r"(n),                      \
           [c00] "=&r"(c00), [c01] "=&r"(c01), [c10] "=&r"(c10), [c11] "=&r"(c11),           \
@@ -191,20 +218,25 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
           [ue] "=&r"(ue)                                                                    \
         : [bp] "m"(bp)                                                                      \
         : "cc", "memory"
-    if (lines == 1) {
-        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_PAIR_TAIL TK_CONV_OPERANDS);
+    if (lines == 1 && !clamp) {
+        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_PAIR_TAIL TK_CONV_PAIR_STORE
+                         TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
+    } else if (lines == 1) {
+        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_PAIR_TAIL TK_CONV_PAIR_CLAMP_STORE
+                         TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
+    } else if (!clamp) {
+        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
+                         TK_CONV_PAIR_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     } else {
-        __asm__ volatile(TK_CONV_PAIR_HEAD
-                         "ldr    %[t0], [%[u], #36]\n\t"
-                         "add    %[p0], %[p0], %[t0]\n\t"
-                         "add    %[p1], %[p1], %[t0]\n\t"
-                         "ldr    %[t0], [%[u], #40]\n\t"
-                         "cmp    %[p0], %[t0]\n\t"
-                         "bne    2b\n\t"
-                         TK_CONV_PAIR_TAIL TK_CONV_OPERANDS);
+        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
+                         TK_CONV_PAIR_CLAMP_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     }
 #undef TK_CONV_PAIR_HEAD
 #undef TK_CONV_PAIR_TAIL
+#undef TK_CONV_PAIR_STORE
+#undef TK_CONV_PAIR_CLAMP_STORE
+#undef TK_CONV_PAIR_NEXT
+#undef TK_CONV_NEXT_LINE
 #undef TK_CONV_OPERANDS
     (void)p0, (void)p1, (void)n, (void)c00, (void)c01, (void)c10, (void)c11;
     (void)x0, (void)x1, (void)t0, (void)t1, (void)u, (void)ue;

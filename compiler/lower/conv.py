@@ -149,7 +149,7 @@ def _fast_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max, bound
 
 # tk_conv2d_s8's paths (conv2d_s8.h): where an output pixel's taps are read from
 PATH_COLS, PATH_LINES, PATH_IM2COL = 0, 1, 2
-STACK_BYTES = 320       # TK_CONV_STACK_BYTES: the largest im2col buffer on the kernel's stack
+STACK_BYTES = 256       # TK_CONV_STACK_BYTES: the largest im2col buffer on the kernel's stack
 
 
 def _conv2d_kernel(w_shape, in_shape, allowed: bool) -> tuple[bool, int, int]:
