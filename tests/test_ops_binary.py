@@ -444,6 +444,32 @@ def test_int8_add_sub_mul_variants(cflags, tables, monkeypatch):
     assert sum(len(np.unique(r)) > 3 for r in ref) > len(ref) // 2
 
 
+def test_int8_add_tables_shared_by_small_ops():
+    """Small ADDs whose inputs are quantized alike (an unrolled recurrent cell's steps) share one
+    pair of tables, so together they reach TABLE_MIN_ELEMENTS and are tabulated (emitted once);
+    an ADD with its own quantization and as few elements computes its inputs. Bit-exact."""
+    import tinykiln.lower.elementwise as ew
+    b, rng, rows = ModelBuilder("add_shared"), np.random.default_rng(5), []
+    n_shared = -(-ew.TABLE_MIN_ELEMENTS // 24)
+    for k in range(n_shared + 1):
+        s2 = 0.07 if k < n_shared else 0.09        # the last one differs in input 2
+        x = b.input((1, 24), scale=0.05, zero_point=3)
+        y = b.input((1, 24), scale=s2, zero_point=-7)
+        o = b.tensor((1, 24), scale=0.1 + 0.01 * k, zero_point=1)
+        b.op("ADD", [x, y], [o], fused_activation_function="NONE")
+        b.output(o)
+        rows += [rng.integers(-128, 128, (20, 1, 24), dtype=np.int8) for _ in range(2)]
+    buf = b.build()
+    c = compile_graph(parse_tflite(buf))
+    variants = [int(v) for v in re.findall(r"\.variant = (\d+)", c.files["model.c"])]
+    assert [v < 10 for v in variants] == [True] * n_shared + [False]
+    assert len(re.findall(r"input 1 of the int8 ADD", c.files["model.c"])) == 1
+    ref = tflm_run(buf, rows, n_shared + 1)
+    with HostBuild(c, sanitize=True) as hb:
+        out = hb.run(rows)
+    assert all((o.reshape(r.shape) == r).all() for o, r in zip(out, ref))
+
+
 @pytest.mark.parametrize("tables", [False, True], ids=["computed", "tables"])
 def test_int8_add_sub_mul_variants_on_board(tables, tmp_path, monkeypatch):
     """The same cases built for Cortex-M4 (SMMULR, SSAT) and run under QEMU, against TFLM."""

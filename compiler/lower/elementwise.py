@@ -112,10 +112,35 @@ def ew_variant(op, ctx, out: dict, swap: bool = False) -> dict:
     return {"out": out, "variant": 9 if kind == 3 else 3 * kind + mode, "rows": rows}
 
 
-# int8 ADD/SUB ops of at least this many output elements look their inputs' rescaled values up
-# in two 256-entry int32 tables (2 KB of flash, at most 16 bytes per output element, for about 8
-# fewer instructions per element on Cortex-M4); smaller ones compute them (tk_ew_in2, ew_s8.h)
+# int8 ADD/SUB ops look their inputs' rescaled values up in two 256-entry int32 tables (2 KB of
+# flash, for about 8 fewer instructions per element on Cortex-M4) when the ops sharing those tables
+# (the same op kind and input quantization: identical tables are emitted once, as in an unrolled
+# recurrent cell's time steps) have at least this many output elements in all, at most 16 bytes
+# of table per element; others compute them (tk_ew_in2, ew_s8.h)
 TABLE_MIN_ELEMENTS = 128
+
+
+def _table_key(graph, op) -> tuple:
+    a, b = (graph.tensors[i] for i in op.inputs[:2])
+    return (op.opcode, float(a.quant.scale[0]), int(a.quant.zero_point[0]),
+            float(b.quant.scale[0]), int(b.quant.zero_point[0]))
+
+
+def table_elements(op, ctx) -> int:
+    """Output elements of all the int8 ADD/SUB ops whose input tables equal op's."""
+    g = ctx.graph
+    totals = getattr(ctx, "_ew_table_elements", None)
+    if totals is None:
+        totals = {}
+        for o in g.ops:
+            if (o.opcode in ("ADD", "SUB") and len(o.inputs) >= 2 and min(o.inputs[:2]) >= 0
+                    and o.outputs and g.tensors[o.outputs[0]].dtype == "int8"
+                    and all(g.tensors[i].quant is not None and len(g.tensors[i].quant.scale)
+                            for i in o.inputs[:2])):
+                key = _table_key(g, o)
+                totals[key] = totals.get(key, 0) + g.tensors[o.outputs[0]].num_elements
+        ctx._ew_table_elements = totals
+    return totals.get(_table_key(g, op), ctx.tensor(op.outputs[0]).num_elements)
 
 
 def input_stage(zero_point: int, m: int, shift: int, sign: int) -> tuple[list[int], dict | None]:
@@ -153,7 +178,7 @@ def lower_add_s8(op, ctx, fields: dict, sign: int):
     swap = not halves[0]
     first, second = (1, 0) if swap else (0, 1)
     sgn, off = (1, sign)[first], fn[f"input{first + 1}_offset"]
-    table = (ctx.tensor(op.outputs[0]).num_elements >= TABLE_MIN_ELEMENTS or not any(halves)
+    table = (table_elements(op, ctx) >= TABLE_MIN_ELEMENTS or not any(halves)
              or stages[second][1] is None
              or stages[first][0] != [sgn * (x + off) << 20 for x in range(-128, 128)])
     swap = swap and not table
