@@ -57,18 +57,28 @@ static inline tk_conv_blk tk_conv_blk_make(const tk_out_stage *q, int32_t out_c,
 }
 #endif
 
-/* tk_conv_cols2, in the assembly loop where it applies */
+/* tk_conv_cols2, in the assembly loop where it applies; with `wide` (4 * KW bytes, 4-byte
+ * aligned) the columns are widened first (tk_conv_widen) for the shorter inner loop. */
 TK_CONV_NOINLINE static void tk_conv_cols(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
                                           const int8_t *a1, int32_t KW, const int8_t *filter,
-                                          const int32_t *fb, int8_t *o0, int8_t *o1) {
+                                          const int32_t *fb, int8_t *o0, int8_t *o1,
+                                          uint32_t *wide) {
 #if TK_CONV_ASM
     if (q->fast && out_c >= 2 && (KW & 3) == 0 && KW > 0) {
-        tk_conv_blk b = tk_conv_blk_make(q, out_c, a0, a1, KW >> 2, fb, o0, o1);
-        const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide);
+        const int8_t *c0 = a0, *c1 = a1;
+        if (wide) {
+            tk_conv_widen(a0, KW >> 2, wide);
+            tk_conv_widen(a1, KW >> 2, wide + (KW >> 1));
+            c0 = (const int8_t *)wide;
+            c1 = (const int8_t *)(wide + (KW >> 1));
+        }
+        tk_conv_blk b = tk_conv_blk_make(q, out_c, c0, c1, KW >> 2, fb, o0, o1);
+        const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, wide != 0);
         if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, KW, w, fb, o0, o1);
         return;
     }
 #endif
+    (void)wide;
     tk_conv_cols2(q, out_c, a0, a1, KW, filter, fb, o0, o1);
 }
 
@@ -200,7 +210,7 @@ TK_CONV_NOINLINE static void tk_conv_lines2(const tk_out_stage *q, const tk_conv
         tk_conv_blk b = tk_conv_blk_make(q, out_c, a0, a1, n4, fb, o0, o1);
         b.gap = row_step - g->lb;
         b.end = (uint32_t)(uintptr_t)a0 + (uint32_t)(kh * row_step);
-        w = tk_conv_pairs_asm(&b, w, kh, !q->wide);
+        w = tk_conv_pairs_asm(&b, w, kh, !q->wide, 0);
         oc = out_c & ~1;
     }
 #endif
@@ -341,7 +351,8 @@ TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_o
 /* cols: two columns of KP bytes (their last KP - K bytes, weighted 0, are zeroed once) */
 TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_out_stage *q,
                                             const int8_t *input, const int8_t *filter,
-                                            const int32_t *fb, int8_t *output, int8_t *cols) {
+                                            const int32_t *fb, int8_t *output, int8_t *cols,
+                                            uint32_t *wide) {
     const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
     const int32_t out_c = p->output.c;
     const tk_conv_geo g = tk_conv_geo_make(p);
@@ -353,15 +364,18 @@ TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_
         tk_conv_patch(&g, &px[0], zp, cols);
         if (n == 2) tk_conv_patch(&g, &px[1], zp, cols + KP);
         tk_conv_cols(q, out_c, cols, n == 2 ? cols + KP : cols, KP, filter, fb, output,
-                     n == 2 ? output + out_c : output);
+                     n == 2 ? output + out_c : output, wide);
     }
 }
 
 TK_CONV_NOINLINE static void tk_conv_im2col_stack(const tk_conv2d_params *p, const tk_out_stage *q,
                                                   const int8_t *input, const int8_t *filter,
                                                   const int32_t *fb, int8_t *output) {
-    int8_t cols[TK_CONV_STACK_BYTES];   /* 2 * KP <= TK_CONV_STACK_BYTES (the compiler's check) */
-    tk_conv_im2col(p, q, input, filter, fb, output, cols);
+    /* 2 * KP <= TK_CONV_STACK_BYTES (the compiler's check); widened too when 6 * KP fit */
+    uint32_t buf[TK_CONV_WIDE_BYTES / 4];
+    const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
+    uint32_t *wide = TK_CONV_ASM && 6 * KP <= TK_CONV_WIDE_BYTES ? buf + KP / 2 : 0;
+    tk_conv_im2col(p, q, input, filter, fb, output, (int8_t *)buf, wide);
 }
 
 /* 1x1 filters: the input pixels are the columns */
@@ -371,9 +385,15 @@ TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out
     const int32_t out_c = p->output.c;
     tk_walk it = {0, 0, 0, 0};
     tk_conv_px px[2];
+#if TK_CONV_ASM
+    uint32_t buf[TK_CONV_WIDE_BYTES / 4];
+    uint32_t *wide = 4 * p->input.c <= TK_CONV_WIDE_BYTES ? buf : 0;
+#else
+    uint32_t *wide = 0;
+#endif
     for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
         tk_conv_cols(q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c, filter,
-                     fb, output, n == 2 ? output + out_c : output);
+                     fb, output, n == 2 ? output + out_c : output, wide);
     }
 }
 
@@ -385,7 +405,7 @@ void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *
         tk_conv_lines(p, &q, input, filter, folded_bias, output);
     } else if (p->path == TK_CONV_IM2COL) {
         if (scratch) {
-            tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch);
+            tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch, 0);
         } else {
             tk_conv_im2col_stack(p, &q, input, filter, folded_bias, output);
         }

@@ -93,6 +93,7 @@ static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8
 
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
 #define TK_CONV_ASM 1
+#define TK_CONV_WIDE_BYTES 320      /* the stack buffer of widened columns */
 /* All channel pairs of two pixels in one assembly loop, for the fast output stage (every
  * channel's tk_requant_fast exact): per pair, the raw sums start at the folded biases, run over
  * `lines` lines of 4 * n4 taps (after each line both pixels' pointers move on by `gap`), and go
@@ -142,14 +143,36 @@ typedef struct {
         "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
         "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
 
-/* b->pairs channel pairs; w: the first pair's weights; returns the weights after the last. */
+/* The same for taps widened beforehand (tk_conv_widen): per group of four taps a pixel has two
+ * words, its taps 0, 2 and 1, 3 as int16 pairs, read at once (LDRD; 4-byte aligned): sixteen
+ * instructions per group instead of twenty. */
+#define TK_CONV_MAC16_BODY                      \
+        "ldrd   %[x0], %[t0], [%[p0]], #8\n\t"  \
+        "ldrd   %[x1], %[t1], [%[p1]], #8\n\t"  \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c00], %[x0], %[ue], %[c00]\n\t" \
+        "smlad  %[c00], %[t0], %[u], %[c00]\n\t"  \
+        "smlad  %[c10], %[x1], %[ue], %[c10]\n\t" \
+        "smlad  %[c10], %[t1], %[u], %[c10]\n\t"  \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c01], %[x0], %[ue], %[c01]\n\t" \
+        "smlad  %[c01], %[t0], %[u], %[c01]\n\t"  \
+        "smlad  %[c11], %[x1], %[ue], %[c11]\n\t" \
+        "smlad  %[c11], %[t1], %[u], %[c11]\n\t"
+
+/* b->pairs channel pairs; w: the first pair's weights; returns the weights after the last.
+ * x16: a0, a1 are widened columns (one line). */
 static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, int32_t lines,
-                                              int32_t clamp) {
+                                              int32_t clamp, int32_t x16) {
     const int8_t *pw = w, *p0, *p1;
     int32_t n, c00, c01, c10, c11;
     uint32_t x0, x1, t0, t1, u, ue;
     tk_conv_blk *volatile bp = b;
-#define TK_CONV_PAIR_HEAD                               \
+#define TK_CONV_PAIR_HEAD(BODY)                         \
         "1:\n\t"                                        \
         "ldr    %[u], %[bp]\n\t"                        \
         "ldrd   %[p0], %[p1], [%[u], #0]\n\t"           \
@@ -164,9 +187,9 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
         "lsrs   %[n], %[n], #1\n\t"                     \
         "bcc    4f\n"                                   \
         "3:\n\t"                                        \
-        TK_CONV_MAC_BODY                                \
+        BODY                                            \
         "4:\n\t"                                        \
-        TK_CONV_MAC_BODY                                \
+        BODY                                            \
         "subs   %[n], %[n], #1\n\t"                     \
         "bne    3b\n\t"                                 \
         "ldr    %[u], %[bp]\n\t"
@@ -218,17 +241,23 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
           [ue] "=&r"(ue)                                                                    \
         : [bp] "m"(bp)                                                                      \
         : "cc", "memory"
-    if (lines == 1 && !clamp) {
-        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_PAIR_TAIL TK_CONV_PAIR_STORE
+    if (x16 && !clamp) {
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC16_BODY) TK_CONV_PAIR_TAIL
+                         TK_CONV_PAIR_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
+    } else if (x16) {
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC16_BODY) TK_CONV_PAIR_TAIL
+                         TK_CONV_PAIR_CLAMP_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
+    } else if (lines == 1 && !clamp) {
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC_BODY) TK_CONV_PAIR_TAIL TK_CONV_PAIR_STORE
                          TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     } else if (lines == 1) {
-        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_PAIR_TAIL TK_CONV_PAIR_CLAMP_STORE
-                         TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC_BODY) TK_CONV_PAIR_TAIL
+                         TK_CONV_PAIR_CLAMP_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     } else if (!clamp) {
-        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC_BODY) TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
                          TK_CONV_PAIR_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     } else {
-        __asm__ volatile(TK_CONV_PAIR_HEAD TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC_BODY) TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
                          TK_CONV_PAIR_CLAMP_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     }
 #undef TK_CONV_PAIR_HEAD
@@ -243,6 +272,22 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
     return pw;
 }
 #undef TK_CONV_OUT
+#undef TK_CONV_MAC_BODY
+#undef TK_CONV_MAC16_BODY
+
+/* n4 groups of four int8 taps to the widened form of TK_CONV_MAC16_BODY */
+static inline void tk_conv_widen(const int8_t *x, int32_t n4, uint32_t *d) {
+    for (; n4 > 0; --n4, x += 4, d += 2) {
+        const uint32_t v = tk_ld4(x);
+        d[0] = tk_sxtb16(v);
+        d[1] = tk_sxtb16_ror8(v);
+    }
+}
+#endif
+
+#ifndef TK_CONV_ASM
+#define TK_CONV_ASM 0
+#define TK_CONV_WIDE_BYTES TK_CONV_STACK_BYTES
 #endif
 
 /* The 2x2 block's four outputs from its raw sums: channels oc, oc+1 (their folded biases fb[0],
