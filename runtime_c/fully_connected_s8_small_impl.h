@@ -36,7 +36,9 @@ TK_FCS_INLINE int8_t tk_fcs_out(int32_t acc2, const int32_t *rq, int32_t k1, int
 
 #if TK_NN_SIMD
 typedef struct {
-    uint32_t eo[2 * TK_FC_SMALL_MAX_GROUPS];   /* per group: even lanes, odd lanes */
+    /* per group: even lanes, odd lanes; after the G groups, four words of the assembly block
+     * loop's state (tk_fcs_blocks16) */
+    uint32_t eo[2 * TK_FC_SMALL_MAX_GROUPS + 4];
 } tk_fcs_x;
 
 /* 2x[0 .. D-1] zero-padded to 4G values (4G - 3 <= D <= 4G), each group as even and odd lanes; x
@@ -136,6 +138,91 @@ TK_FCS_INLINE void tk_fcs_block(const tk_fcs_x *v, const int8_t **pw, int32_t G,
     *pb = b;
     s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
 }
+
+/* Every full block of four rows with widened weights, the output stage included, in assembly:
+ * per block four biases (LDM), G groups of one LDRD of input lanes and four rows' LDRD + 2 SMLAD,
+ * then per row LDRD of {multiplier, e1}, SMMULR, the rounding, SSAT (and the clamp) and STRB.
+ * The state words v->eo[2G ..] = {k1, end of the full blocks' outputs, act_min, act_max}. */
+#define TK_FCS_OUT(s, clamp)                            \
+    "ldrd   %[u0], %[u1], [%[prq]], #8\n\t"             \
+    "smmulr %[" #s "], %[" #s "], %[u0]\n\t"            \
+    "sub    %[" #s "], %[" #s "], %[" #s "], lsr #31\n\t" \
+    "asr    %[" #s "], %[" #s "], %[u1]\n\t"            \
+    "add    %[" #s "], %[" #s "], %[xe]\n\t"            \
+    "ssat   %[" #s "], #8, %[" #s "], asr #1\n\t"       \
+    clamp                                               \
+    "strb   %[" #s "], [%[po]], #1\n\t"
+#define TK_FCS_CLAMP(s)                                 \
+    "ldrd   %[u0], %[u1], [%[px], #8]\n\t"              \
+    "cmp    %[" #s "], %[u0]\n\t"                       \
+    "it     lt\n\t"                                     \
+    "movlt  %[" #s "], %[u0]\n\t"                       \
+    "cmp    %[" #s "], %[u1]\n\t"                       \
+    "it     gt\n\t"                                     \
+    "movgt  %[" #s "], %[u1]\n\t"
+/* one group, unrolled by the preprocessor (not .rept: GCC sizes an asm statement by its lines,
+ * and places literal pools by that size) */
+#define TK_FCS_GRP                                                              \
+    "ldrd   %[xe], %[xo], [%[px]], #8\n\t"                                      \
+    TK_FCS_ROW16(s0) TK_FCS_ROW16(s1) TK_FCS_ROW16(s2) TK_FCS_ROW16(s3)
+#define TK_FCS_GRP2 TK_FCS_GRP TK_FCS_GRP
+#define TK_FCS_GRP4 TK_FCS_GRP2 TK_FCS_GRP2
+#define TK_FCS_BLOCKS(groups, c0, c1, c2, c3)                                   \
+    "1:\n\t"                                                                    \
+    "ldm    %[pb]!, {%[s0], %[s1], %[s2], %[s3]}\n\t"                           \
+    groups                                                                      \
+    "ldr    %[xe], [%[px]]\n\t"                                                 \
+    TK_FCS_OUT(s0, c0) TK_FCS_OUT(s1, c1) TK_FCS_OUT(s2, c2) TK_FCS_OUT(s3, c3) \
+    "ldr    %[xo], [%[px], #4]\n\t"                                             \
+    "sub    %[px], %[px], %[G8]\n\t"                                            \
+    "cmp    %[po], %[xo]\n\t"                                                   \
+    "bne    1b\n\t"
+TK_FCS_INLINE void tk_fcs_blocks16(tk_fcs_x *v, const int8_t **pw, const int32_t **pb,
+                                   const int32_t **prq, int8_t **pout, int32_t G, int wide) {
+    register const int8_t *w __asm__("r0") = *pw;
+    register const uint32_t *px __asm__("r1") = v->eo;
+    register int32_t s0 __asm__("r2"), s1 __asm__("r3"), s2 __asm__("r4"), s3 __asm__("r5");
+    register uint32_t xe __asm__("r6"), xo __asm__("r8"), u0 __asm__("r9"), u1 __asm__("r10");
+    register const int32_t *b __asm__("r11") = *pb;
+    register const int32_t *rq __asm__("r12") = *prq;
+    register int8_t *out __asm__("lr") = *pout;
+#define TK_FCS_OPERANDS                                                                     \
+    : [pw] "+r"(w), [px] "+r"(px), [pb] "+r"(b), [prq] "+r"(rq), [po] "+r"(out),           \
+      [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [xe] "=&r"(xe),       \
+      [xo] "=&r"(xo), [u0] "=&r"(u0), [u1] "=&r"(u1)                                        \
+    : [G8] "i"(8 * G)                                                                       \
+    : "cc", "memory"
+#define TK_FCS_CASE(n, groups)                                                              \
+    case n:                                                                                 \
+        if (wide) {                                                                         \
+            __asm__ volatile(TK_FCS_BLOCKS(groups, "", "", "", "") TK_FCS_OPERANDS);        \
+        } else {                                                                            \
+            __asm__ volatile(TK_FCS_BLOCKS(groups, TK_FCS_CLAMP(s0), TK_FCS_CLAMP(s1),      \
+                                           TK_FCS_CLAMP(s2), TK_FCS_CLAMP(s3))              \
+                             TK_FCS_OPERANDS);                                              \
+        }                                                                                   \
+        break;
+    switch (G) {                        /* a constant in each kernel: one case remains */
+        TK_FCS_CASE(1, TK_FCS_GRP)
+        TK_FCS_CASE(2, TK_FCS_GRP2)
+        TK_FCS_CASE(3, TK_FCS_GRP2 TK_FCS_GRP)
+        TK_FCS_CASE(4, TK_FCS_GRP4)
+        TK_FCS_CASE(5, TK_FCS_GRP4 TK_FCS_GRP)
+        TK_FCS_CASE(6, TK_FCS_GRP4 TK_FCS_GRP2)
+        TK_FCS_CASE(7, TK_FCS_GRP4 TK_FCS_GRP2 TK_FCS_GRP)
+        default:
+        TK_FCS_CASE(8, TK_FCS_GRP4 TK_FCS_GRP4)
+    }
+#undef TK_FCS_CASE
+#undef TK_FCS_OPERANDS
+    *pw = w, *pb = b, *prq = rq, *pout = out;
+}
+#undef TK_FCS_BLOCKS
+#undef TK_FCS_GRP4
+#undef TK_FCS_GRP2
+#undef TK_FCS_GRP
+#undef TK_FCS_CLAMP
+#undef TK_FCS_OUT
 #undef TK_FCS_ROW8
 #undef TK_FCS_ROW16
 #endif
@@ -188,6 +275,17 @@ TK_FCS_INLINE void tk_fcs_run(const tk_fc_small_params *p, const int8_t *input,
         const int8_t *w = weights;
         const int32_t *bias = bias0, *rq = rq0;
         int32_t s[4];
+#if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
+        if (x16 && out != end) {
+            v.eo[2 * G] = (uint32_t)k1;
+            v.eo[2 * G + 1] = (uint32_t)(uintptr_t)end;
+            if (!wide) {                /* (constants there: a literal pool too far off) */
+                v.eo[2 * G + 2] = (uint32_t)lo;
+                v.eo[2 * G + 3] = (uint32_t)hi;
+            }
+            tk_fcs_blocks16(&v, &w, &bias, &rq, &out, G, wide);
+        }
+#endif
         for (; out != end; out += 4, rq += 8) {
             tk_fcs_block(&v, &w, G, x16, &bias, s);
             out[0] = tk_fcs_out(s[0], rq, k1, lo, hi, wide);
