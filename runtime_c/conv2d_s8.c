@@ -294,24 +294,40 @@ static inline void tk_conv_patch(const tk_conv_geo *g, const tk_conv_px *px, int
 /* ---- the pixel walk */
 
 /* The output pixels in order (batch, row, column), two at a time: px[0], px[1] (the same pixel
- * twice at the end of an odd count); returns how many are real (0 when done). */
+ * twice at the end of an odd count); tk_conv_next2 returns how many are real (0 when done). */
 typedef struct {
-    int32_t i, b, oy, ox;
+    const int8_t *img;              /* the current pixel's image (one past the last at the end) */
+    int32_t left;                   /* pixels left */
+    int32_t iy0, ix0;               /* the current pixel's window corner */
+    int32_t sh, sw, ph, pw;         /* strides, leading padding */
+    int32_t ix_end, iy_end;         /* ix0, iy0 one past the last output column, row */
+    int32_t img_bytes;
 } tk_walk;
 
-static int32_t tk_conv_next2(const tk_conv2d_params *p, const int8_t *input, tk_walk *it,
-                             tk_conv_px px[2]) {
-    const int32_t npix = p->input.n * p->output.h * p->output.w;
+static void tk_walk_init(tk_walk *it, const tk_conv2d_params *p, const int8_t *input) {
+    it->img = input;
+    it->left = p->input.n * p->output.h * p->output.w;
+    it->sh = p->geom.stride_h, it->sw = p->geom.stride_w;
+    it->ph = p->geom.pad_h, it->pw = p->geom.pad_w;
+    it->iy0 = -it->ph, it->ix0 = -it->pw;
+    it->ix_end = p->output.w * it->sw - it->pw;
+    it->iy_end = p->output.h * it->sh - it->ph;
+    it->img_bytes = p->input.h * p->input.w * p->input.c;
+}
+
+static inline int32_t tk_conv_next2(tk_walk *it, tk_conv_px px[2]) {
     int32_t n = 0;
-    for (; n < 2 && it->i < npix; ++n, ++it->i) {
-        px[n].img = input + it->b * p->input.h * p->input.w * p->input.c;
-        px[n].iy0 = it->oy * p->geom.stride_h - p->geom.pad_h;
-        px[n].ix0 = it->ox * p->geom.stride_w - p->geom.pad_w;
-        if (++it->ox == p->output.w) {
-            it->ox = 0;
-            if (++it->oy == p->output.h) {
-                it->oy = 0;
-                ++it->b;
+    for (; n < 2 && it->left > 0; ++n, --it->left) {
+        px[n].img = it->img;
+        px[n].iy0 = it->iy0;
+        px[n].ix0 = it->ix0;
+        it->ix0 += it->sw;
+        if (it->ix0 == it->ix_end) {
+            it->ix0 = -it->pw;
+            it->iy0 += it->sh;
+            if (it->iy0 == it->iy_end) {
+                it->iy0 = -it->ph;
+                it->img += it->img_bytes;
             }
         }
     }
@@ -332,18 +348,28 @@ TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_o
                                            const int8_t *input, const int8_t *filter,
                                            const int32_t *fb, int8_t *output) {
     const tk_conv_geo g = tk_conv_geo_make(p);
-    int8_t zrow[TK_CONV_ZROW];
-    tk_fill_small(zrow, (int8_t)(-p->quant.input_offset), TK_CONV_ZROW);
-    const int32_t out_c = p->output.c;
-    tk_walk it = {0, 0, 0, 0};
+    const int8_t zp = (int8_t)(-p->quant.input_offset);
+    const int32_t K = g.kh * g.kw * g.C, out_c = p->output.c;
+    /* pixel pairs with taps in the padding: two im2col columns when they fit, else the runs of
+     * tk_conv_border2 with a zero-point line (the first TK_CONV_ZROW bytes) */
+    uint32_t buf[TK_CONV_WIDE_BYTES / 4];
+    int8_t *cols = 2 * K <= TK_CONV_WIDE_BYTES ? (int8_t *)buf : 0;
+    if (!cols) tk_fill_small((int8_t *)buf, zp, TK_CONV_ZROW);
+    tk_walk it;
     tk_conv_px px[2];
-    for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
+    tk_walk_init(&it, p, input);
+    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
         int8_t *o1 = n == 2 ? output + out_c : output;
         if (tk_conv_inside(p, &px[0]) && tk_conv_inside(p, &px[1])) {
             tk_conv_lines2(q, &g, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), filter,
                            fb, output, o1);
+        } else if (cols) {
+            tk_conv_patch(&g, &px[0], zp, cols);
+            tk_conv_patch(&g, &px[1], zp, cols + K);
+            tk_conv_cols(q, out_c, cols, cols + K, K, filter, fb, output, o1, 0);
         } else {
-            tk_conv_border2(q, &g, out_c, &px[0], &px[1], filter, fb, zrow, output, o1);
+            tk_conv_border2(q, &g, out_c, &px[0], &px[1], filter, fb, (const int8_t *)buf,
+                            output, o1);
         }
     }
 }
@@ -358,9 +384,10 @@ TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_
     const tk_conv_geo g = tk_conv_geo_make(p);
     const int8_t zp = (int8_t)(-p->quant.input_offset);
     memset(cols, 0, (size_t)(2 * KP));
-    tk_walk it = {0, 0, 0, 0};
+    tk_walk it;
     tk_conv_px px[2];
-    for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
+    tk_walk_init(&it, p, input);
+    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
         tk_conv_patch(&g, &px[0], zp, cols);
         if (n == 2) tk_conv_patch(&g, &px[1], zp, cols + KP);
         tk_conv_cols(q, out_c, cols, n == 2 ? cols + KP : cols, KP, filter, fb, output,
@@ -383,15 +410,16 @@ TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out
                                          const int8_t *input, const int8_t *filter,
                                          const int32_t *fb, int8_t *output) {
     const int32_t out_c = p->output.c;
-    tk_walk it = {0, 0, 0, 0};
+    tk_walk it;
     tk_conv_px px[2];
+    tk_walk_init(&it, p, input);
 #if TK_CONV_ASM
     uint32_t buf[TK_CONV_WIDE_BYTES / 4];
     uint32_t *wide = 4 * p->input.c <= TK_CONV_WIDE_BYTES ? buf : 0;
 #else
     uint32_t *wide = 0;
 #endif
-    for (int32_t n; (n = tk_conv_next2(p, input, &it, px)) > 0; output += n * out_c) {
+    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
         tk_conv_cols(q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c, filter,
                      fb, output, n == 2 ? output + out_c : output, wide);
     }

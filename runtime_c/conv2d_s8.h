@@ -10,8 +10,9 @@
  *                     pixel's K = filter.h * filter.w * input.c taps come from is `path`:
  *     TK_CONV_COLS   1x1 filters: the input itself (no scratch).
  *     TK_CONV_LINES  input.c a multiple of 4: read in place, a kernel row (or, dilated in width,
- *                    a tap) at a time; taps in the padding are read from a small zero-point line
- *                    on the stack (TK_CONV_ZROW bytes). No scratch.
+ *                    a tap) at a time; pixels with taps in the padding go through two im2col
+ *                    columns on the stack when they fit (2 K <= 320 bytes), else read the
+ *                    padding taps from a small zero-point line (TK_CONV_ZROW bytes). No scratch.
  *     TK_CONV_IM2COL two im2col columns of KP = K rounded up to a multiple of 4 bytes, in
  *                    `scratch` (arena, 2 * KP bytes) or, when scratch is 0, on the stack (then
  *                    2 * KP <= TK_CONV_STACK_BYTES, which the compiler checks).
