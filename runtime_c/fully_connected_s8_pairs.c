@@ -7,9 +7,10 @@
  * DSP path: one batch's input split once into int16 lanes on the stack (SXTB16: per eight
  * inputs (x0, x2), (x1, x3), (x4, x6), (x5, x7)); per group of eight inputs and row pair, one LDM
  * of four input words, one LDM of four weight words, then per word SMLAD, SXTB16, SMLAD: 14
- * instructions per 16 multiply-accumulates, the group loop unrolled four times.
+ * instructions per 16 multiply-accumulates, the group loop unrolled eight times.
  * Portable path: the same words read as int16 halves (256 b + a) and their low bytes (a). */
 #include "fully_connected_s8_pairs.h"
+#include "fully_connected_s8_mve.h"
 
 #include <string.h>
 
@@ -86,8 +87,19 @@ TK_FCP_INLINE void tk_fcp_dot(const uint32_t *xb, int32_t G, const int8_t **pw, 
     "ldm    %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"               \
     "ldm    %[pw]!, {%[u0], %[u1], %[u2], %[u3]}\n\t"               \
     TK_FCP_WORD(x0, u0) TK_FCP_WORD(x1, u1) TK_FCP_WORD(x2, u2) TK_FCP_WORD(x3, u3)
-/* the same in assembly: fixed registers (LDM lists ascend), the group loop unrolled four times
- * and entered by TBB at G mod 4 groups from its end; lr holds the input's end */
+/* G groups from px on, lr at their end: the loop unrolled eight times, entered by TBB (index
+ * x0 = G mod 8) at G mod 8 groups from its end */
+#define TK_FCP_LOOP                                                                 \
+    "tbb    [pc, %[x0]]\n\t"                                                        \
+    "0:\n\t"                                                                        \
+    ".byte  (1f - 0b) / 2, (8f - 0b) / 2, (7f - 0b) / 2, (6f - 0b) / 2\n\t"         \
+    ".byte  (5f - 0b) / 2, (4f - 0b) / 2, (3f - 0b) / 2, (2f - 0b) / 2\n\t"         \
+    "1:\n\t" TK_FCP_GROUP "2:\n\t" TK_FCP_GROUP "3:\n\t" TK_FCP_GROUP               \
+    "4:\n\t" TK_FCP_GROUP "5:\n\t" TK_FCP_GROUP "6:\n\t" TK_FCP_GROUP               \
+    "7:\n\t" TK_FCP_GROUP "8:\n\t" TK_FCP_GROUP                                     \
+    "cmp    %[px], lr\n\t"                                                          \
+    "bne    1b\n\t"
+/* the same in assembly: fixed registers (LDM lists ascend); lr holds the input's end */
 TK_FCP_INLINE void tk_fcp_dot(const uint32_t *xb, int32_t G, const int8_t **pw, int32_t *pe,
                               int32_t *pf) {
     register const int8_t *w __asm__("r0") = *pw;
@@ -97,19 +109,11 @@ TK_FCP_INLINE void tk_fcp_dot(const uint32_t *xb, int32_t G, const int8_t **pw, 
     register int32_t e __asm__("r11") = G;
     register int32_t f __asm__("r12");
     __asm__ volatile(
-        "and    %[x0], %[e], #3\n\t"
+        "and    %[x0], %[e], #7\n\t"
         "add    lr, %[px], %[e], lsl #4\n\t"
         "mov    %[e], #0\n\t"
         "mov    %[f], #0\n\t"
-        "tbb    [pc, %[x0]]\n\t"
-        "0:\n\t"
-        ".byte  (1f - 0b) / 2, (4f - 0b) / 2, (3f - 0b) / 2, (2f - 0b) / 2\n\t"
-        "1:\n\t" TK_FCP_GROUP
-        "2:\n\t" TK_FCP_GROUP
-        "3:\n\t" TK_FCP_GROUP
-        "4:\n\t" TK_FCP_GROUP
-        "cmp    %[px], lr\n\t"
-        "bne    1b\n\t"
+        TK_FCP_LOOP
         : [pw] "+r"(w), [px] "+r"(px), [e] "+r"(e), [f] "=&r"(f), [x0] "=&r"(x0),
           [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [u0] "=&r"(u0), [u1] "=&r"(u1),
           [u2] "=&r"(u2), [u3] "=&r"(u3)
@@ -129,17 +133,11 @@ TK_FCP_INLINE void tk_fcp_dot(const uint32_t *xb, int32_t G, const int8_t **pw, 
     "movgt  %[" #r "], %[u2]\n\t"
 #define TK_FCP_ROWS(clamp)                                                          \
     "mov    lr, %[e]\n\t"                                                           \
-    "5:\n\t"                                                                        \
+    "9:\n\t"                                                                        \
     "ldrd   %[px], %[x0], [lr, #24]\n\t"                                            \
     "mov    %[e], #0\n\t"                                                           \
     "mov    %[f], #0\n\t"                                                           \
-    "tbb    [pc, %[x0]]\n\t"                                                        \
-    "0:\n\t"                                                                        \
-    ".byte  (1f - 0b) / 2, (4f - 0b) / 2, (3f - 0b) / 2, (2f - 0b) / 2\n\t"         \
-    "1:\n\t" TK_FCP_GROUP "2:\n\t" TK_FCP_GROUP "3:\n\t" TK_FCP_GROUP               \
-    "4:\n\t" TK_FCP_GROUP                                                           \
-    "cmp    %[px], lr\n\t"                                                          \
-    "bne    1b\n\t"                                                                 \
+    TK_FCP_LOOP                                                                     \
     "ldm    lr, {%[px], %[x0], %[x1], %[x2]}\n\t"   /* bias, rq, out, k1 */         \
     "ldrd   %[x3], %[u0], [%[px]], #8\n\t"                                          \
     "sub    %[f], %[f], %[e]\n\t"                                                   \
@@ -163,7 +161,7 @@ TK_FCP_INLINE void tk_fcp_dot(const uint32_t *xb, int32_t G, const int8_t **pw, 
     "add    %[x0], %[x0], %[u1]\n\t"                                                \
     "stm    lr, {%[px], %[x0], %[x1]}\n\t"                                          \
     "cmp    %[x1], %[u2]\n\t"                                                       \
-    "bne    5b\n\t"
+    "bne    9b\n\t"
 
 /* every full row pair of one batch; st: the state words, at the end of the input lanes */
 TK_FCP_INLINE const int8_t *tk_fcp_pairs(const int8_t *weights, const uint32_t *st, int wide) {
@@ -190,6 +188,7 @@ TK_FCP_INLINE const int8_t *tk_fcp_pairs(const int8_t *weights, const uint32_t *
 }
 #undef TK_FCP_ROWS
 #undef TK_FCP_CLAMP
+#undef TK_FCP_LOOP
 #undef TK_FCP_GROUP
 #undef TK_FCP_WORD
 #endif
@@ -225,7 +224,7 @@ TK_FCP_INLINE void tk_fcp_run(const tk_fc_pairs_params *p, const int8_t *input,
             st[TK_FCP_STEP] = (uint32_t)(8 * step);
             st[TK_FCP_END] = (uint32_t)(uintptr_t)(out + paired);
             st[TK_FCP_XB] = (uint32_t)(uintptr_t)xb;
-            st[TK_FCP_ENTRY] = (uint32_t)(G & 3);
+            st[TK_FCP_ENTRY] = (uint32_t)(G & 7);
             st[TK_FCP_LO] = (uint32_t)lo;
             st[TK_FCP_HI] = (uint32_t)hi;
             w = tk_fcp_pairs(w, st, wide);
@@ -321,6 +320,10 @@ TK_FCP_INLINE void tk_fcp_run(const tk_fc_pairs_params *p, const int8_t *input,
 
 void tk_fully_connected_s8_pairs(const tk_fc_pairs_params *p, const int8_t *input,
                                  const int16_t *weights, int8_t *output) {
+#if TK_MVE
+    tk_fc_pairs_mve(p, input, weights, output);
+    return;
+#endif
     const int8_t *const w = (const int8_t *)weights;        /* read as bytes and words */
     if (p->act_min == -128 && p->act_max == 127) {      /* full range: one saturation */
         tk_fcp_run(p, input, w, output, 1);

@@ -1,12 +1,13 @@
 """FULLY_CONNECTED int8 on tk_fully_connected_s8_pairs (fully_connected_s8_pairs.c: two rows per
 pass from one weight word per two inputs, 33 <= depth <= 1024): bit-exact with TFLM on depths not
-a multiple of 4, 8 or 32, odd row counts, one to three batches, per-tensor and per-channel
-weights, with and without bias, every fused activation, extreme zero points and weights (-128 and
-127, rows whose sums reach the layout's 2^23 bound), and next to the cases the compiler leaves on
-tk_fully_connected_s8 (a stored byte below -128, a row sum past the bound, depth 1025, left
-shifts). Host builds: portable and the DSP-extension path through C models of the instructions;
-firmware: mps2-an386, -an500 and -an505 run the assembly, sifive_e the portable path. Run as a script it prints
-ad01's instruction count on mps2-an386."""
+a multiple of 4, 8 or 32 (every entry into the eight-fold unrolled loop over groups of eight
+inputs), odd row counts, one to three batches, per-tensor and per-channel weights, with and
+without bias, every fused activation, extreme zero points and weights (-128 where the layout
+holds it, rows whose sums reach its 2^23 bound), and next to the cases the compiler leaves on
+tk_fully_connected_s8 (a value below -32768, a row sum past the bound, depth 1025, left shifts).
+Host builds: portable and the DSP-extension path through C models of the instructions;
+firmware: mps2-an386, -an500 and -an505 run the assembly, sifive_e the portable path. Run as a
+script it prints ad01's instruction count per layer on mps2-an386."""
 from __future__ import annotations
 
 import sys
@@ -35,7 +36,11 @@ CASES = [
     ("d37_r1", 1, 37, 1, "pc", True, "RELU6", 5, 7, PAIRS),
     ("d40_r3_b3", 3, 40, 3, "pt", True, "NONE", 127, 127, PAIRS),
     ("d45_r7_n1", 1, 45, 7, "pc", False, "RELU_N1_TO_1", -3, 0, PAIRS),
+    ("d52_r10", 1, 52, 10, "pt", True, "NONE", -20, 5, PAIRS),
     ("d63_r13", 2, 63, 13, "pc", True, "RELU", 12, -100, PAIRS),
+    ("d80_r4_relu6", 1, 80, 4, "pc", False, "RELU6", 127, -128, PAIRS),
+    ("d86_r5", 1, 86, 5, "pt", True, "RELU", 40, 60, PAIRS),
+    ("d95_r2", 3, 95, 2, "pc", True, "NONE", -100, -1, PAIRS),
     ("d64_r64", 1, 64, 64, "pt", True, "NONE", -128, 127, PAIRS),
     ("d100_r9_nobias", 1, 100, 9, "pc", False, "NONE", 0, -128, PAIRS),
     ("d127_r16", 2, 127, 16, "pt", True, "RELU6", 64, -20, PAIRS),
