@@ -1,6 +1,7 @@
 """CONV_2D int8's fast kernel without arena scratch (tk_conv2d_s8, conv2d_s8.h): its three paths
-(1x1 columns; taps read in place for input depths that are multiples of 4, padding from a
-zero-point line; im2col columns on the stack for other depths) on a case table against TFLM,
+(1x1 columns; taps read in place for input depths that are multiples of 4, border pixels
+through stack im2col columns or, for deep filters, runs with a zero-point line; im2col columns
+on the stack for other depths) on a case table against TFLM,
 bit-exact: the model compiled as the planner leaves it (no scratch that would grow the arena),
 on the host (portable C and the DSP-extension path through the C models of the instructions,
 under ASan+UBSan) and as firmware on mps2-an386 (the real instructions and the assembly loops).
@@ -36,14 +37,19 @@ COLS, LINES, IM2COL = conv_lowering.PATH_COLS, conv_lowering.PATH_LINES, conv_lo
 _D = dict(s=(1, 1), d=(1, 1), pad="SAME", act="NONE", zp=(-3, -128), w="pc", bias=True)
 CASES = [dict(_D, **c) for c in [
     # in place (input depth a multiple of 4): interior pixel pairs in the assembly loop (wide
-    # clamp, fast requantization), borders in runs from the input and the zero-point line
+    # clamp, fast requantization), borders through two im2col columns on the stack
     dict(name="l3x3_c16", x=(1, 9, 10, 16), k=(3, 3), oc=16, act="RELU", path=LINES),
     dict(name="l3x3_c8_s2_odd_oc", x=(1, 9, 9, 8), k=(3, 3), oc=7, s=(2, 2), path=LINES),
     dict(name="l3x3_c4_valid", x=(1, 6, 7, 4), k=(3, 3), oc=6, pad="VALID", zp=(127, 3),
          path=LINES),
     dict(name="l5x5_c12_relu6", x=(1, 7, 6, 12), k=(5, 5), oc=5, act="RELU6", zp=(-128, 9),
          path=LINES),
+    # ... more than 160 taps: borders in runs from the input and the zero-point line
     dict(name="l3x3_c64_zrow_chunks", x=(1, 4, 5, 64), k=(3, 3), oc=4, zp=(-128, 0), path=LINES),
+    dict(name="l3x3_c32_dil_w2_runs", x=(1, 7, 9, 32), k=(3, 3), oc=5, d=(1, 2), path=LINES),
+    dict(name="l5x5_c16_s2_relu6_runs", x=(1, 7, 8, 16), k=(5, 5), oc=3, s=(2, 2), act="RELU6",
+         path=LINES),
+    dict(name="l3x3_c48_odd_px_runs", x=(1, 3, 3, 48), k=(3, 3), oc=6, act="RELU", path=LINES),
     dict(name="l3x3_c4_dil2", x=(1, 9, 8, 4), k=(3, 3), oc=5, d=(2, 2), path=LINES),
     dict(name="l3x3_c8_dil_h3", x=(1, 11, 6, 8), k=(3, 3), oc=4, d=(3, 1), s=(1, 2), path=LINES),
     dict(name="l2x3_c4_dil_w2", x=(1, 5, 9, 4), k=(2, 3), oc=3, d=(1, 2), path=LINES),
