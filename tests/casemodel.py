@@ -52,5 +52,5 @@ class CaseModel:
         self.b.output(t)
         self.names.append(name)
 
-    def check(self):
-        return assert_cases_match_tflm(self.b.build(), self.rows, self.names)
+    def check(self, cflags=()):
+        return assert_cases_match_tflm(self.b.build(), self.rows, self.names, cflags)

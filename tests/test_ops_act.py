@@ -156,6 +156,17 @@ def test_matches_tflm(family):
     assert m.check() > 0
 
 
+def test_unary_table_word_path():
+    """On the DSP cores the int8 table lookup takes four values per word: every unary case, and
+    lengths that leave one to three values after the words, through the C models of that path."""
+    m = _Model()
+    _unary(m)
+    for n in (5, 6, 255):
+        x = np.resize(np.arange(-128, 128, dtype=np.int8), (2, 1, n))
+        m.case(f"logistic_len{n}", "LOGISTIC", x, (0.1, 0), (1, n), (1 / 256, -128))
+    assert m.check(cflags=["-DTK_DSP_EMULATE_SIMD"]) > 0
+
+
 @pytest.mark.parametrize("case", REJECTED, ids=lambda c: f"{c[0]}-{c[4]}")
 def test_rejected(case):
     opc, (idt, isc, izp), (odt, osc, ozp), options, phrase = case

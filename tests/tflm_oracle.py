@@ -57,16 +57,18 @@ def tflm_arena(model_path: str) -> dict:
     return out
 
 
-def assert_cases_match_tflm(model: bytes, rows: list[np.ndarray], names: list[str]) -> int:
+def assert_cases_match_tflm(model: bytes, rows: list[np.ndarray], names: list[str],
+                            cflags=()) -> int:
     """A model of independent single-op cases (output k belongs to case names[k]): compiled by
-    tinykiln, run on the host under ASan/UBSan, and compared with TFLM byte for byte (NaN-safe
-    for float outputs). Fails naming the cases that differ; returns the bytes compared."""
+    tinykiln, run on the host under ASan/UBSan (with extra `cflags`, e.g. the C models of the DSP
+    path), and compared with TFLM byte for byte (NaN-safe for float outputs). Fails naming the
+    cases that differ; returns the bytes compared."""
     from tinykiln.compile import compile_graph
     from tinykiln.targets.hostrun import HostBuild
     from tinykiln.frontend.tflite_import import parse_tflite
     ref = tflm_run(model, rows, len(names))
     c = compile_graph(parse_tflite(model))
-    with HostBuild(c, sanitize=True) as hb:
+    with HostBuild(c, sanitize=True, extra_cflags=list(cflags)) as hb:
         out = hb.run(rows)
     bad = {}
     for name, o, r in zip(names, out, ref):

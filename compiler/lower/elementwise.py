@@ -117,7 +117,7 @@ def ew_variant(op, ctx, out: dict, swap: bool = False) -> dict:
 # (the same op kind and input quantization: identical tables are emitted once, as in an unrolled
 # recurrent cell's time steps) have at least this many output elements in all, at most 16 bytes
 # of table per element; others compute them (tk_ew_in2, ew_s8.h)
-TABLE_MIN_ELEMENTS = 128
+TABLE_MIN_ELEMENTS = 256
 
 
 def _table_key(graph, op) -> tuple:
