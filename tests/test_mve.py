@@ -1,0 +1,128 @@
+"""Helium (MVE) kernels (runtime_c/*_mve.h over tk_mve.h) against TFLM: FULLY_CONNECTED on
+tk_fully_connected_s8_pairs's table (fully_connected_s8_mve.h) for depths that are and are not
+multiples of 8, row counts that fill three-pair passes, leave one or two pairs or an odd row,
+several batches, chunks of more than 24 pairs, per-tensor and per-channel weights, every
+activation, extreme zero points. Host: the Helium path through the C models of the
+instructions (-DTK_MVE_EMULATE, ASan/UBSan); firmware: mps3-an547 (Cortex-M55) under QEMU runs
+the real instructions. Also kws_ref_model and ad01 on mps3-an547, bit-exact with TFLM."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelgen import ModelBuilder
+from test_firmware import _tools_for
+from tflm_oracle import tflm_run
+from tinykiln.compile import compile_graph
+from tinykiln.frontend.tflite_import import parse_tflite
+from tinykiln.targets.hostrun import HostBuild
+
+N_ROWS = 24
+PAIRS = "tk_fully_connected_s8_pairs"
+MVE_CFLAGS = ["-DTK_MVE_EMULATE", "-DTK_DSP_EMULATE_SIMD"]
+MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+
+# name, batches, depth, rows, per-channel, bias, activation, input zero point, output zero point
+FC_CASES = [
+    ("d33_r5", 1, 33, 5, True, True, "NONE", 100, -50),
+    ("d40_r6", 2, 40, 6, False, True, "RELU", -128, -128),
+    ("d64_r12", 1, 64, 12, True, False, "NONE", 0, 3),
+    ("d63_r13_b3", 3, 63, 13, True, True, "RELU6", 12, -100),
+    ("d128_r128", 1, 128, 128, True, True, "NONE", -128, 127),
+    ("d136_r2", 1, 136, 2, False, True, "RELU_N1_TO_1", 5, 0),
+    ("d255_r50", 2, 255, 50, True, False, "NONE", -77, 33),
+    ("d640_r9", 1, 640, 9, True, True, "RELU", 89, 96),
+    ("d1023_r7", 1, 1023, 7, False, True, "NONE", -1, 2),
+]
+
+
+def _fc_model(seed=4455):
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder()
+    xs = []
+    for _, n, depth, rows, pc, bias, act, izp, ozp in FC_CASES:
+        x = b.input((n, depth), scale=0.05, zero_point=izp)
+        xr = rng.integers(-128, 128, (N_ROWS, n, depth), dtype=np.int8)
+        xr[0], xr[1] = -128, 127
+        xs.append(xr)
+        lim = 91 if depth > 700 else 128
+        w = rng.integers(1 - lim, lim, (rows, depth)).astype(np.int8)
+        out_scale = 0.05 * 0.004 * np.sqrt(depth) * 74 * 74 / 40
+        scales = rng.uniform(0.3, 3.0, rows) * 0.004 if pc else np.array([0.004])
+        ins = [x, b.const(w, scale=scales, zero_point=[0] * len(scales), axis=0)]
+        if bias:
+            ins.append(b.const(rng.integers(-75000, 75000, rows).astype(np.int32),
+                               zero_point=[0] * rows,
+                               scale=0.05 * np.broadcast_to(scales, (rows,))))
+        else:
+            ins.append(-1)
+        y = b.tensor((n, rows), scale=out_scale, zero_point=ozp)
+        b.op("FULLY_CONNECTED", ins, [y], fused_activation_function=act)
+        b.output(y)
+    return b.build(), xs
+
+
+@pytest.fixture(scope="module")
+def fc_cases():
+    buf, xs = _fc_model()
+    return buf, xs, tflm_run(buf, xs, len(FC_CASES))
+
+
+def _compare(outs, ref):
+    bad = {c[0]: int((o.reshape(r.shape) != r).sum())
+           for c, o, r in zip(FC_CASES, outs, ref) if (o.reshape(r.shape) != r).any()}
+    assert not bad, f"differing bytes per case: {bad}"
+
+
+def test_fc_cases_take_the_pairs_kernel(fc_cases):
+    buf, _, ref = fc_cases
+    c = compile_graph(parse_tflite(buf))
+    assert [layer["kernel"] for layer in c.report["layers"]] == [PAIRS] * len(FC_CASES)
+    for case, r in zip(FC_CASES, ref):
+        assert len(np.unique(r)) > 2 or case[6] == "RELU_N1_TO_1", case[0]
+
+
+def test_fc_mve_emulated_on_host(fc_cases):
+    buf, xs, ref = fc_cases
+    c = compile_graph(parse_tflite(buf))
+    with HostBuild(c, sanitize=True, extra_cflags=MVE_CFLAGS) as hb:
+        outs = hb.run(xs)
+    _compare(outs, ref)
+
+
+def _run_an547(buf, xs, tmp_path, profile=False):
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    c = compile_graph(parse_tflite(buf))
+    brd = get_board("mps3-an547")
+    build_firmware(c, brd, tmp_path / "fw")
+    return run_firmware(tmp_path / "fw", brd, c.graph, xs, profile=profile)
+
+
+@pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
+def test_fc_mve_on_m55(fc_cases, board, tmp_path):
+    buf, xs, ref = fc_cases
+    xs, ref = [r[:6] for r in xs], [r[:6] for r in ref]
+    _compare(_run_an547(buf, xs, tmp_path).outputs, ref)
+
+
+@pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
+@pytest.mark.parametrize("model,limit", [("ad01_int8", 100_000), ("kws_ref_model", 4_800_000)])
+def test_real_models_on_m55(model, limit, board, tmp_path):
+    """Bit-exact with TFLM on mps3-an547, and the instruction count (exact, repeatable) below
+    a bound that the Helium fully-connected kernel keeps (ad01: 265,395 before it)."""
+    path = MODELS / f"{model}.tflite"
+    if not path.exists():
+        pytest.skip(f"{path} is not there")
+    buf = path.read_bytes()
+    g = parse_tflite(buf)
+    x = np.random.default_rng(7).integers(-128, 128, (1, *g.tensors[g.inputs[0]].shape),
+                                          dtype=np.int8)
+    res = _run_an547(buf, [x], tmp_path, profile=True)
+    ref = tflm_run(buf, [x])[0]
+    assert (res.outputs[0].reshape(ref.shape) == ref).all()
+    total = res.profile["instructions"]
+    assert total < limit, total
