@@ -57,13 +57,13 @@ static inline tk_conv_blk tk_conv_blk_make(const tk_out_stage *q, int32_t out_c,
 }
 #endif
 
+#if TK_CONV_ASM
 /* tk_conv_cols2, in the assembly loop where it applies; with `wide` (4 * KW bytes, 4-byte
  * aligned) the columns are widened first (tk_conv_widen) for the shorter inner loop. */
 TK_CONV_NOINLINE static void tk_conv_cols(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
                                           const int8_t *a1, int32_t KW, const int8_t *filter,
                                           const int32_t *fb, int8_t *o0, int8_t *o1,
                                           uint32_t *wide) {
-#if TK_CONV_ASM
     if (q->fast && out_c >= 2 && (KW & 3) == 0 && KW > 0) {
         const int8_t *c0 = a0, *c1 = a1;
         if (wide) {
@@ -77,10 +77,12 @@ TK_CONV_NOINLINE static void tk_conv_cols(const tk_out_stage *q, int32_t out_c, 
         if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, KW, w, fb, o0, o1);
         return;
     }
-#endif
-    (void)wide;
     tk_conv_cols2(q, out_c, a0, a1, KW, filter, fb, o0, o1);
 }
+#else
+#define tk_conv_cols(q, out_c, a0, a1, KW, filter, fb, o0, o1, wide) \
+    tk_conv_cols2(q, out_c, a0, a1, KW, filter, fb, o0, o1)
+#endif
 
 /* ---- TK_CONV_LINES: the taps read in place */
 
@@ -379,6 +381,7 @@ TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_
                                             const int8_t *input, const int8_t *filter,
                                             const int32_t *fb, int8_t *output, int8_t *cols,
                                             uint32_t *wide) {
+    (void)wide;                         /* unused without the assembly loop */
     const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
     const int32_t out_c = p->output.c;
     const tk_conv_geo g = tk_conv_geo_make(p);
@@ -416,8 +419,6 @@ TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out
 #if TK_CONV_ASM
     uint32_t buf[TK_CONV_WIDE_BYTES / 4];
     uint32_t *wide = 4 * p->input.c <= TK_CONV_WIDE_BYTES ? buf : 0;
-#else
-    uint32_t *wide = 0;
 #endif
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
         tk_conv_cols(q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c, filter,

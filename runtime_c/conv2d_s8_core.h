@@ -77,15 +77,22 @@ static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8
         : "cc", "memory");
 #undef TK_MAC2x2_BODY
 #else
-    for (; n > 0; --n, p0 += 4, p1 += 4, pw += 8) {
-        for (int32_t j = 0; j < 4; ++j) {
-            const int32_t x0 = p0[j], x1 = p1[j], u = pw[j], v = pw[4 + j];
-            c00 += x0 * u;
-            c01 += x0 * v;
-            c10 += x1 * u;
-            c11 += x1 * v;
+    /* unrolled by hand (gcc -O2 keeps a four-step inner loop as a loop), indexed like this:
+     * one add fewer per group than advancing both pixels' pointers */
+#define TK_MAC2x2_TAP(j)                                            \
+        {                                                           \
+            const int32_t x0 = p0[k + j], x1 = p1[k + j], u = pw[j], v = pw[4 + j]; \
+            c00 += x0 * u;                                          \
+            c01 += x0 * v;                                          \
+            c10 += x1 * u;                                          \
+            c11 += x1 * v;                                          \
         }
+    const int32_t n4 = 4 * n;
+    for (int32_t k = 0; k < n4; k += 4, pw += 8) {
+        TK_MAC2x2_TAP(0) TK_MAC2x2_TAP(1) TK_MAC2x2_TAP(2) TK_MAC2x2_TAP(3)
     }
+    p0 += n4, p1 += n4;
+#undef TK_MAC2x2_TAP
 #endif
     *a0 = p0, *a1 = p1, *w = pw;
     *s00 = c00, *s01 = c01, *s10 = c10, *s11 = c11;
@@ -93,7 +100,6 @@ static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8
 
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
 #define TK_CONV_ASM 1
-#define TK_CONV_WIDE_BYTES 320      /* the stack buffer of widened columns */
 /* All channel pairs of two pixels in one assembly loop, for the fast output stage (every
  * channel's tk_requant_fast exact): per pair, the raw sums start at the folded biases, run over
  * `lines` lines of 4 * n4 taps (after each line both pixels' pointers move on by `gap`), and go
@@ -287,14 +293,17 @@ static inline void tk_conv_widen(const int8_t *x, int32_t n4, uint32_t *d) {
 
 #ifndef TK_CONV_ASM
 #define TK_CONV_ASM 0
-#define TK_CONV_WIDE_BYTES TK_CONV_STACK_BYTES
 #endif
+
+/* The stack buffer of the 1x1 and im2col paths' widened columns (assembly builds) and of the
+ * in-place path's border columns; at least TK_CONV_STACK_BYTES. */
+#define TK_CONV_WIDE_BYTES 320
 
 /* The 2x2 block's four outputs from its raw sums: channels oc, oc+1 (their folded biases fb[0],
  * fb[1]; rq points at oc's pair of words) of the two pixels. */
-static inline void tk_conv_out2x2(const tk_out_stage *q, const int32_t *rq, int32_t oc,
-                                  const int32_t *fb, int32_t s00, int32_t s01, int32_t s10,
-                                  int32_t s11, int8_t *o0, int8_t *o1) {
+static inline __attribute__((always_inline)) void tk_conv_out2x2(
+    const tk_out_stage *q, const int32_t *rq, int32_t oc, const int32_t *fb, int32_t s00,
+    int32_t s01, int32_t s10, int32_t s11, int8_t *o0, int8_t *o1) {
     s00 = tk_add_wrap_s32(fb[0], s00);
     s10 = tk_add_wrap_s32(fb[0], s10);
     s01 = tk_add_wrap_s32(fb[1], s01);
