@@ -26,6 +26,13 @@ MIN_STACK = 1024            # bytes: main, the console and the deepest kernel's 
 # appears in generated files, so it is kept to these characters
 BOARD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 QEMU_MACHINE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# qemu_args: extra QEMU options and their values for a machine that needs them (virt: -bios none);
+# the options tinykiln sets itself (machine, image, console, semihosting, counting) are refused
+QEMU_ARG = re.compile(r"-?[A-Za-z0-9_=,.+:/-]+")
+QEMU_OWN_OPTIONS = ("-M", "-machine", "-kernel", "-serial", "-monitor", "-display", "-nographic",
+                    "-semihosting", "-semihosting-config", "-icount", "-plugin", "-chardev",
+                    "-device", "-drive", "-append", "-initrd", "-S", "-s", "-gdb", "-daemonize",
+                    "-D", "-d")
 # extra_cflags reach gcc through SCons, which runs commands through a shell and expands '$'
 CFLAG = re.compile(r"-[A-Za-z0-9_=,.+:/-]+")
 FLOAT_ABIS = ("soft", "softfp", "hard")
@@ -61,6 +68,7 @@ class Board:
     extra_cflags: tuple[str, ...] = field(default_factory=tuple)
     console: Console | None = None
     boot2: str = "none"             # a key of BOOT2_KINDS, or "none"
+    qemu_args: tuple[str, ...] = field(default_factory=tuple)   # after -M qemu_machine
 
     @property
     def family(self) -> CpuFamily:
@@ -85,7 +93,7 @@ class Board:
 # ---- loading and validation
 
 _TOP = {"description", "arch", "cpu", "fpu", "float_abi", "clock_hz", "flash", "ram", "console",
-        "exit", "qemu_machine", "stack_bytes", "extra_cflags", "boot2"}
+        "exit", "qemu_machine", "stack_bytes", "extra_cflags", "boot2", "qemu_args"}
 
 
 def _region(f: Fields, key: str) -> Region:
@@ -155,6 +163,7 @@ def load_board_file(path: str | Path) -> Board:
                                       f"'.', '_' and '-')")
     if machine and exit_ != "semihosting":
         raise f.error("exit", "must be \"semihosting\" for a board run under QEMU (qemu_machine is set)")
+    qemu_args = _qemu_args(f, machine)
     extra = f.get("extra_cflags", list, [])
     for i, x in enumerate(extra):
         if not isinstance(x, str):
@@ -165,7 +174,23 @@ def load_board_file(path: str | Path) -> Board:
     clock_hz = f.get_int("clock_hz", 1, MAX_CLOCK_HZ, what=" Hz")
     return Board(path.stem, path, desc, arch, cpu, fpu, float_abi, clock_hz,
                  flash, ram, console.kind, console.address, exit_, machine, stack, tuple(extra),
-                 console, boot2)
+                 console, boot2, qemu_args)
+
+
+def _qemu_args(f: Fields, machine: str) -> tuple[str, ...]:
+    args = f.get("qemu_args", list, [])
+    if args and not machine:
+        raise f.error("qemu_args", "is set but qemu_machine is not (only emulated boards run QEMU)")
+    for i, x in enumerate(args):
+        if not isinstance(x, str):
+            raise f.error(f"qemu_args[{i}]", "must be a string")
+        if not QEMU_ARG.fullmatch(x):
+            raise f.error(f"qemu_args[{i}]", f"is {x!r}; an option or value holds only letters, "
+                                             f"digits and _ = , . + : / - (no spaces)")
+        if x.startswith("-") and x.lstrip("-") in {o.lstrip("-") for o in QEMU_OWN_OPTIONS}:
+            raise f.error(f"qemu_args[{i}]", f"is {x!r}, an option tinykiln sets itself or that "
+                                             f"would change how the image runs")
+    return tuple(args)
 
 
 def board_dir() -> Path:

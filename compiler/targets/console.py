@@ -10,7 +10,7 @@ from .chips import MAX_CLOCK_HZ, U32
 from .fields import Fields
 
 CONSOLE_KINDS = ("none", "cmsdk_uart", "pl011", "nrf51_uart", "nrf52_uarte", "stm32_usart_sr",
-                 "stm32_usart_isr", "stm32_lpuart", "sifive_uart")
+                 "stm32_usart_isr", "stm32_lpuart", "sifive_uart", "ns16550")
 # The C driver (templates/firmware/console_<driver>.c) of kinds that share a register layout.
 CONSOLE_DRIVERS = {"stm32_lpuart": "stm32_usart_isr"}
 # Console bring-up (templates/firmware/console_setup_<setup>.c): the chip family's clocks and pin

@@ -69,8 +69,8 @@ def plugin_path() -> Path:
 
 
 def qemu_command(board: Board, elf: Path, profile_args: str | None = None) -> list[str]:
-    cmd = [qemu_binary(board), "-M", board.qemu_machine, "-display", "none", "-monitor", "none",
-           "-serial", "stdio", "-semihosting-config", "enable=on,target=native",
+    cmd = [qemu_binary(board), "-M", board.qemu_machine, *board.qemu_args, "-display", "none",
+           "-monitor", "none", "-serial", "stdio", "-semihosting-config", "enable=on,target=native",
            "-kernel", str(elf)]
     if profile_args:
         cmd += ["-icount", "shift=0", "-plugin", profile_args]
