@@ -390,6 +390,22 @@ TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_
     tk_walk it;
     tk_conv_px px[2];
     tk_walk_init(&it, p, input);
+#if TK_CONV_ASM
+    if (wide && q->fast && out_c >= 2) {    /* both columns widened in one go, wide after cols */
+        tk_conv_blk b = tk_conv_blk_make(q, out_c, (const int8_t *)wide,
+                                         (const int8_t *)(wide + KP / 2), KP >> 2, fb, 0, 0);
+        for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
+            tk_conv_patch(&g, &px[0], zp, cols);
+            tk_conv_patch(&g, &px[1], zp, cols + KP);
+            tk_conv_widen(cols, KP >> 1, wide);
+            int8_t *o1 = n == 2 ? output + out_c : output;
+            b.fb = fb, b.rq = q->rq, b.pairs = out_c >> 1, b.o0 = output, b.o1 = o1;
+            const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
+            if (out_c & 1) tk_conv_odd(q, out_c - 1, cols, cols + KP, KP, w, fb, output, o1);
+        }
+        return;
+    }
+#endif
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
         tk_conv_patch(&g, &px[0], zp, cols);
         if (n == 2) tk_conv_patch(&g, &px[1], zp, cols + KP);

@@ -281,13 +281,21 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
 #undef TK_CONV_MAC_BODY
 #undef TK_CONV_MAC16_BODY
 
-/* n4 groups of four int8 taps to the widened form of TK_CONV_MAC16_BODY */
+/* n4 >= 1 groups of four int8 taps to the widened form of TK_CONV_MAC16_BODY (d 4-byte
+ * aligned) */
 static inline void tk_conv_widen(const int8_t *x, int32_t n4, uint32_t *d) {
-    for (; n4 > 0; --n4, x += 4, d += 2) {
-        const uint32_t v = tk_ld4(x);
-        d[0] = tk_sxtb16(v);
-        d[1] = tk_sxtb16_ror8(v);
-    }
+    uint32_t v, e, o;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[v], [%[x]], #4\n\t"
+        "sxtb16 %[e], %[v]\n\t"
+        "sxtb16 %[o], %[v], ror #8\n\t"
+        "strd   %[e], %[o], [%[d]], #8\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [x] "+r"(x), [d] "+r"(d), [n] "+r"(n4), [v] "=&r"(v), [e] "=&r"(e), [o] "=&r"(o)
+        :
+        : "cc", "memory");
 }
 #endif
 
