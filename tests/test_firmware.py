@@ -485,8 +485,8 @@ def test_profile_repeatable(ad01, ad01_io, an386_image):
     prof = p1.profile
     assert [L["op"] for L in prof["layers"]] == list(range(10))
     assert sum(L["instructions"] for L in prof["layers"]) == prof["instructions"]
-    # ad01 is 264,192 MACs; a scalar int8 loop takes more than one instruction per MAC
-    assert prof["macs"] == 264192 and 0.05 < prof["macs_per_instruction"] < 1.0
+    # ad01 is 264,192 MACs; on the M4 its FC kernel takes 14 instructions per 16 MACs at best
+    assert prof["macs"] == 264192 and 0.05 < prof["macs_per_instruction"] < 1.2
 
 
 def _inject(ad01, board, old: str, new: str) -> dict:
