@@ -99,8 +99,12 @@ TK_FCP_INLINE void tk_fcp_dot(const uint32_t *xb, int32_t G, const int8_t **pw, 
     "7:\n\t" TK_FCP_GROUP "8:\n\t" TK_FCP_GROUP                                     \
     "cmp    %[px], lr\n\t"                                                          \
     "bne    1b\n\t"
-/* the same in assembly: fixed registers (LDM lists ascend); lr holds the input's end */
-TK_FCP_INLINE void tk_fcp_dot(const uint32_t *xb, int32_t G, const int8_t **pw, int32_t *pe,
+/* the same in assembly: fixed registers (LDM lists ascend); lr holds the input's end. Only an
+ * odd last row takes it: one copy of its code (not inlined) */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tk_fcp_dot(const uint32_t *xb, int32_t G, const int8_t **pw, int32_t *pe,
                               int32_t *pf) {
     register const int8_t *w __asm__("r0") = *pw;
     register const uint32_t *px __asm__("r1") = xb;
