@@ -42,6 +42,7 @@ TK_FCP_INLINE uint32_t tk_fcp_hi2(int32_t e, int32_t f) {
  * not read past D) */
 static void tk_fcp_split(const int8_t *x, int32_t D, uint32_t *xb) {
     const int32_t D8 = D & ~7;
+#if defined(TK_DSP_EMULATE_SIMD)
     for (int32_t d = 0; d < D8; d += 8, xb += 4) {
         const uint32_t u = tk_ld4(x + d), v = tk_ld4(x + d + 4);
         xb[0] = tk_sxtb16(u);
@@ -49,6 +50,31 @@ static void tk_fcp_split(const int8_t *x, int32_t D, uint32_t *xb) {
         xb[2] = tk_sxtb16(v);
         xb[3] = tk_sxtb16_ror8(v);
     }
+#else
+    if (D8 > 0) {                       /* the same: two LDR (any alignment), one STM */
+        register const int8_t *px __asm__("r0") = x;
+        register uint32_t *pb __asm__("r1") = xb;
+        register const int8_t *end __asm__("r2") = x + D8;
+        register uint32_t a0 __asm__("r3"), a1 __asm__("r4"), a2 __asm__("r5"),
+            a3 __asm__("r6");
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr    %[a1], [%[px]], #4\n\t"
+            "ldr    %[a3], [%[px]], #4\n\t"
+            "sxtb16 %[a0], %[a1]\n\t"
+            "sxtb16 %[a1], %[a1], ror #8\n\t"
+            "sxtb16 %[a2], %[a3]\n\t"
+            "sxtb16 %[a3], %[a3], ror #8\n\t"
+            "stm    %[pb]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+            "cmp    %[px], %[end]\n\t"
+            "bne    1b\n\t"
+            : [px] "+r"(px), [pb] "+r"(pb), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
+              [a3] "=&r"(a3)
+            : [end] "r"(end)
+            : "cc", "memory");
+        xb = pb;
+    }
+#endif
     if (D8 < D) {
         int8_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         memcpy(t, x + D8, (size_t)(D - D8));
