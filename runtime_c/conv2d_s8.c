@@ -252,6 +252,10 @@ static inline void tk_copy_small(int8_t *d, const int8_t *s, int32_t n) {
 }
 
 static inline void tk_fill_small(int8_t *d, int8_t v, int32_t n) {
+    if (n >= 16) {
+        memset(d, v, (size_t)n);
+        return;
+    }
     for (int32_t i = 0; i < n; ++i) d[i] = v;
 }
 
@@ -266,6 +270,14 @@ TK_CONV_NOINLINE static void tk_conv_patch_border(const tk_conv_geo *g, const tk
             continue;
         }
         const int8_t *src = px->img + iy * g->W * C;
+        if (g->dil_w == 1) {        /* taps [kx0, kx1) inside: one copy between two fills */
+            const int32_t kx0 = TK_MIN(px->ix0 < 0 ? -px->ix0 : 0, kw);
+            const int32_t kx1 = TK_MAX(TK_MIN(kw, g->W - px->ix0), kx0);
+            tk_fill_small(d, zp, kx0 * C);
+            if (kx1 > kx0) tk_copy_small(d + kx0 * C, src + (px->ix0 + kx0) * C, (kx1 - kx0) * C);
+            tk_fill_small(d + kx1 * C, zp, (kw - kx1) * C);
+            continue;
+        }
         for (int32_t kx = 0; kx < kw; ++kx) {
             const int32_t ix = px->ix0 + g->dil_w * kx;
             if (ix < 0 || ix >= g->W) {
