@@ -172,11 +172,11 @@ def test_deep_odd_depth_uses_arena_scratch_only_when_free():
             _assert_equal(hb.run(rows), ref, ["i9x9_c3"])
 
 
-def _firmware(buf: bytes, xs: list):
+def _firmware(buf: bytes, xs: list, grow: bool = False):
     from tinykiln.targets.board import get_board
     from tinykiln.targets.firmware import build_firmware
     from tinykiln.targets.qemu import run_firmware
-    c = compile_graph(parse_tflite(buf))
+    c = compile_graph(parse_tflite(buf), scratch_may_grow_arena=grow)
     b = get_board("mps2-an386")
     with tempfile.TemporaryDirectory(prefix="tk-conv-fast-") as d:
         build_firmware(c, b, Path(d) / "fw")
@@ -195,6 +195,11 @@ def test_cases_bit_exact_on_cortex_m4(table_model):
     buf, rows, ref = table_model
     out, _ = _firmware(buf, [r[:6] for r in rows])
     _assert_equal(out, [r[:6] for r in ref], [k["name"] for k in CASES])
+    # im2col columns in arena scratch (when the planner allows it), odd channel count
+    buf, rows, ref = _one_case_model(dict(name="i9x9_c3", x=(1, 10, 9, 3), k=(9, 9), oc=5,
+                                          act="RELU"))
+    out, _ = _firmware(buf, rows, grow=True)
+    _assert_equal(out, ref, ["i9x9_c3 with arena scratch"])
 
 
 def bench_model() -> bytes:
