@@ -58,31 +58,43 @@ static inline tk_conv_blk tk_conv_blk_make(const tk_out_stage *q, int32_t out_c,
 #endif
 
 #if TK_CONV_ASM
-/* tk_conv_cols2, in the assembly loop where it applies; with `wide` (4 * KW bytes, 4-byte
- * aligned) the columns are widened first (tk_conv_widen) for the shorter inner loop. */
+/* tk_conv_cols2 in the assembly loop (tk_conv_pair_cols decides); with `wide` (4 * KW bytes,
+ * 4-byte aligned) the columns are widened first (tk_conv_widen) for the shorter inner loop. */
 TK_CONV_NOINLINE static void tk_conv_cols(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
                                           const int8_t *a1, int32_t KW, const int8_t *filter,
                                           const int32_t *fb, int8_t *o0, int8_t *o1,
                                           uint32_t *wide) {
-    if (q->fast && out_c >= 2 && (KW & 3) == 0 && KW > 0) {
-        const int8_t *c0 = a0, *c1 = a1;
-        if (wide) {
-            tk_conv_widen(a0, KW >> 2, wide);
-            tk_conv_widen(a1, KW >> 2, wide + (KW >> 1));
-            c0 = (const int8_t *)wide;
-            c1 = (const int8_t *)(wide + (KW >> 1));
-        }
-        tk_conv_blk b = tk_conv_blk_make(q, out_c, c0, c1, KW >> 2, fb, o0, o1);
-        const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, wide != 0);
-        if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, KW, w, fb, o0, o1);
+    const int8_t *c0 = a0, *c1 = a1;
+    if (wide) {
+        tk_conv_widen(a0, KW >> 2, wide);
+        tk_conv_widen(a1, KW >> 2, wide + (KW >> 1));
+        c0 = (const int8_t *)wide;
+        c1 = (const int8_t *)(wide + (KW >> 1));
+    }
+    tk_conv_blk b = tk_conv_blk_make(q, out_c, c0, c1, KW >> 2, fb, o0, o1);
+    const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, wide != 0);
+    if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, KW, w, fb, o0, o1);
+}
+#endif
+
+/* Whether the assembly loop takes the columns: the fast requantization, whole groups of 4. */
+static inline int32_t tk_conv_asm_ok(const tk_out_stage *q, int32_t out_c, int32_t KW) {
+    return TK_CONV_ASM && q->fast && out_c >= 2 && (KW & 3) == 0 && KW > 0;
+}
+
+/* tk_conv_cols2 or tk_conv_cols, called from here (one frame deep, not two) */
+static inline void tk_conv_pair_cols(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
+                                     const int8_t *a1, int32_t KW, const int8_t *filter,
+                                     const int32_t *fb, int8_t *o0, int8_t *o1, uint32_t *wide) {
+#if TK_CONV_ASM
+    if (tk_conv_asm_ok(q, out_c, KW)) {
+        tk_conv_cols(q, out_c, a0, a1, KW, filter, fb, o0, o1, wide);
         return;
     }
+#endif
+    (void)wide;
     tk_conv_cols2(q, out_c, a0, a1, KW, filter, fb, o0, o1);
 }
-#else
-#define tk_conv_cols(q, out_c, a0, a1, KW, filter, fb, o0, o1, wide) \
-    tk_conv_cols2(q, out_c, a0, a1, KW, filter, fb, o0, o1)
-#endif
 
 /* ---- TK_CONV_LINES: the taps read in place */
 
@@ -92,6 +104,7 @@ typedef struct {
     int32_t lb;             /* bytes per line: kw * C or C, a multiple of 4 */
     int32_t row_step;       /* input bytes from one kernel row to the next: dil_h * W * C */
     int32_t col_step;       /* from one line of a row to the next (nj = kw): dil_w * C */
+    int32_t out_c;
 } tk_conv_geo;
 
 static tk_conv_geo tk_conv_geo_make(const tk_conv2d_params *p) {
@@ -99,7 +112,7 @@ static tk_conv_geo tk_conv_geo_make(const tk_conv2d_params *p) {
     const int32_t nj = p->geom.dil_w == 1 || kw == 1 ? 1 : kw;
     const tk_conv_geo g = {p->input.h, p->input.w, C, p->filter.h, kw, p->geom.dil_h,
                            p->geom.dil_w, nj, nj == 1 ? kw * C : C,
-                           p->geom.dil_h * p->input.w * C, p->geom.dil_w * C};
+                           p->geom.dil_h * p->input.w * C, p->geom.dil_w * C, p->output.c};
     return g;
 }
 
@@ -358,6 +371,18 @@ static const int8_t *tk_conv_at(const tk_conv2d_params *p, const tk_conv_px *px)
     return px->img + (px->iy0 * p->input.w + px->ix0) * p->input.c;
 }
 
+/* Two pixels through two im2col columns of K bytes at cols (a separate function: the copies'
+ * registers stay out of tk_conv_lines' frame) */
+TK_CONV_NOINLINE static void tk_conv_border_cols(const tk_out_stage *q, const tk_conv_geo *g,
+                                                 const tk_conv_px px[2], int8_t zp, int8_t *cols,
+                                                 const int8_t *filter, const int32_t *fb,
+                                                 int8_t *o0, int8_t *o1) {
+    const int32_t K = g->kh * g->kw * g->C;
+    tk_conv_patch(g, &px[0], zp, cols);
+    tk_conv_patch(g, &px[1], zp, cols + K);
+    tk_conv_pair_cols(q, g->out_c, cols, cols + K, K, filter, fb, o0, o1, 0);
+}
+
 TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_out_stage *q,
                                            const int8_t *input, const int8_t *filter,
                                            const int32_t *fb, int8_t *output) {
@@ -378,9 +403,7 @@ TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_o
             tk_conv_lines2(q, &g, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), filter,
                            fb, output, o1);
         } else if (cols) {
-            tk_conv_patch(&g, &px[0], zp, cols);
-            tk_conv_patch(&g, &px[1], zp, cols + K);
-            tk_conv_cols(q, out_c, cols, cols + K, K, filter, fb, output, o1, 0);
+            tk_conv_border_cols(q, &g, px, zp, cols, filter, fb, output, o1);
         } else {
             tk_conv_border2(q, &g, out_c, &px[0], &px[1], filter, fb, (const int8_t *)buf,
                             output, o1);
@@ -391,9 +414,7 @@ TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_o
 /* cols: two columns of KP bytes (their last KP - K bytes, weighted 0, are zeroed once) */
 TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_out_stage *q,
                                             const int8_t *input, const int8_t *filter,
-                                            const int32_t *fb, int8_t *output, int8_t *cols,
-                                            uint32_t *wide) {
-    (void)wide;                         /* unused without the assembly loop */
+                                            const int32_t *fb, int8_t *output, int8_t *cols) {
     const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
     const int32_t out_c = p->output.c;
     const tk_conv_geo g = tk_conv_geo_make(p);
@@ -402,38 +423,56 @@ TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_
     tk_walk it;
     tk_conv_px px[2];
     tk_walk_init(&it, p, input);
-#if TK_CONV_ASM
-    if (wide && q->fast && out_c >= 2) {    /* both columns widened in one go, wide after cols */
-        tk_conv_blk b = tk_conv_blk_make(q, out_c, (const int8_t *)wide,
-                                         (const int8_t *)(wide + KP / 2), KP >> 2, fb, 0, 0);
-        for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
-            tk_conv_patch(&g, &px[0], zp, cols);
-            tk_conv_patch(&g, &px[1], zp, cols + KP);
-            tk_conv_widen(cols, KP >> 1, wide);
-            int8_t *o1 = n == 2 ? output + out_c : output;
-            b.fb = fb, b.rq = q->rq, b.pairs = out_c >> 1, b.o0 = output, b.o1 = o1;
-            const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
-            if (out_c & 1) tk_conv_odd(q, out_c - 1, cols, cols + KP, KP, w, fb, output, o1);
-        }
-        return;
-    }
-#endif
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
         tk_conv_patch(&g, &px[0], zp, cols);
         if (n == 2) tk_conv_patch(&g, &px[1], zp, cols + KP);
-        tk_conv_cols(q, out_c, cols, n == 2 ? cols + KP : cols, KP, filter, fb, output,
-                     n == 2 ? output + out_c : output, wide);
+        tk_conv_pair_cols(q, out_c, cols, n == 2 ? cols + KP : cols, KP, filter, fb, output,
+                          n == 2 ? output + out_c : output, 0);
     }
 }
+
+#if TK_CONV_ASM
+/* tk_conv_im2col with both columns widened in one go into `wide` (4 KP bytes, after them) and
+ * the channel pairs in the assembly loop (tk_conv_asm_ok holds) */
+TK_CONV_NOINLINE static void tk_conv_im2col_wide(const tk_conv2d_params *p,
+                                                 const tk_out_stage *q, const int8_t *input,
+                                                 const int8_t *filter, const int32_t *fb,
+                                                 int8_t *output, int8_t *cols, uint32_t *wide) {
+    const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
+    const int32_t out_c = p->output.c;
+    const tk_conv_geo g = tk_conv_geo_make(p);
+    const int8_t zp = (int8_t)(-p->quant.input_offset);
+    memset(cols, 0, (size_t)(2 * KP));
+    tk_walk it;
+    tk_conv_px px[2];
+    tk_walk_init(&it, p, input);
+    tk_conv_blk b = tk_conv_blk_make(q, out_c, (const int8_t *)wide,
+                                     (const int8_t *)(wide + KP / 2), KP >> 2, fb, 0, 0);
+    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
+        tk_conv_patch(&g, &px[0], zp, cols);
+        tk_conv_patch(&g, &px[1], zp, cols + KP);
+        tk_conv_widen(cols, KP >> 1, wide);
+        int8_t *o1 = n == 2 ? output + out_c : output;
+        b.fb = fb, b.rq = q->rq, b.pairs = out_c >> 1, b.o0 = output, b.o1 = o1;
+        const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
+        if (out_c & 1) tk_conv_odd(q, out_c - 1, cols, cols + KP, KP, w, fb, output, o1);
+    }
+}
+#endif
 
 TK_CONV_NOINLINE static void tk_conv_im2col_stack(const tk_conv2d_params *p, const tk_out_stage *q,
                                                   const int8_t *input, const int8_t *filter,
                                                   const int32_t *fb, int8_t *output) {
     /* 2 * KP <= TK_CONV_STACK_BYTES (the compiler's check); widened too when 6 * KP fit */
-    uint32_t buf[TK_CONV_WIDE_BYTES / 4];
+    uint32_t buf[TK_CONV_STACK_BYTES / 4];
+#if TK_CONV_ASM
     const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
-    uint32_t *wide = TK_CONV_ASM && 6 * KP <= TK_CONV_WIDE_BYTES ? buf + KP / 2 : 0;
-    tk_conv_im2col(p, q, input, filter, fb, output, (int8_t *)buf, wide);
+    if (6 * KP <= TK_CONV_STACK_BYTES && tk_conv_asm_ok(q, p->output.c, KP)) {
+        tk_conv_im2col_wide(p, q, input, filter, fb, output, (int8_t *)buf, buf + KP / 2);
+        return;
+    }
+#endif
+    tk_conv_im2col(p, q, input, filter, fb, output, (int8_t *)buf);
 }
 
 /* 1x1 filters: the input pixels are the columns */
@@ -445,12 +484,14 @@ TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out
     tk_conv_px px[2];
     tk_walk_init(&it, p, input);
 #if TK_CONV_ASM
-    uint32_t buf[TK_CONV_WIDE_BYTES / 4];
-    uint32_t *wide = 4 * p->input.c <= TK_CONV_WIDE_BYTES ? buf : 0;
+    uint32_t buf[TK_CONV_STACK_BYTES / 4];
+    uint32_t *wide = 4 * p->input.c <= TK_CONV_STACK_BYTES ? buf : 0;
+#else
+    uint32_t *wide = 0;
 #endif
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
-        tk_conv_cols(q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c, filter,
-                     fb, output, n == 2 ? output + out_c : output, wide);
+        tk_conv_pair_cols(q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c,
+                          filter, fb, output, n == 2 ? output + out_c : output, wide);
     }
 }
 
@@ -462,7 +503,7 @@ void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *
         tk_conv_lines(p, &q, input, filter, folded_bias, output);
     } else if (p->path == TK_CONV_IM2COL) {
         if (scratch) {
-            tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch, 0);
+            tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch);
         } else {
             tk_conv_im2col_stack(p, &q, input, filter, folded_bias, output);
         }

@@ -8,16 +8,21 @@
  *                     mod 2^32); `filter` is pair-blocked by the compiler (below) and the
  *                     requantization comes from `rq`, not `multiplier`/`shift`. Where each output
  *                     pixel's K = filter.h * filter.w * input.c taps come from is `path`:
- *     TK_CONV_COLS   1x1 filters: the input itself (no scratch).
+ *     TK_CONV_COLS   1x1 filters: the input itself.
  *     TK_CONV_LINES  input.c a multiple of 4: read in place, a kernel row (or, dilated in width,
  *                    a tap) at a time; pixels with taps in the padding go through two im2col
- *                    columns on the stack when they fit (2 K <= 320 bytes), else read the
- *                    padding taps from a small zero-point line (TK_CONV_ZROW bytes). No scratch.
+ *                    columns on the stack when they fit (2 K <= 288 bytes), else read the
+ *                    padding taps from a small zero-point line (TK_CONV_ZROW bytes).
  *     TK_CONV_IM2COL two im2col columns of KP = K rounded up to a multiple of 4 bytes, in
  *                    `scratch` (arena, 2 * KP bytes) or, when scratch is 0, on the stack (then
  *                    2 * KP <= TK_CONV_STACK_BYTES, which the compiler checks).
  *                    Padding taps hold the input zero point (they add w * (zp + input_offset) = 0
  *                    like TFLM's skipped taps); the KP - K pad taps have weight 0.
+ *   Only TK_CONV_IM2COL beyond the stack buffer needs `scratch`; the others take 0. On cores
+ *   with the DSP extension the channel pairs of two pixels run in one assembly loop (the fast
+ *   requantization, conv2d_s8_core.h), on columns widened to int16 pairs first where the
+ *   stack buffer holds them (1x1 up to 64 input channels, stack im2col up to 40 taps). Stack:
+ *   at most about 820 bytes on any path (Cortex-M4, gcc -O2).
  * Pair-blocked filter (KW taps per channel: K, or KP for TK_CONV_IM2COL, the pad weights 0; KW4 =
  * KW rounded down to a multiple of 4): output channels 2j and 2j+1 occupy the 2 KW bytes at
  * filter + 2j KW, first for each group of four taps k = 4g..4g+3 < KW4 the four weights of

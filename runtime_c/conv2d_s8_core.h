@@ -303,9 +303,9 @@ static inline void tk_conv_widen(const int8_t *x, int32_t n4, uint32_t *d) {
 #define TK_CONV_ASM 0
 #endif
 
-/* The stack buffer of the 1x1 and im2col paths' widened columns (assembly builds) and of the
- * in-place path's border columns; at least TK_CONV_STACK_BYTES. */
-#define TK_CONV_WIDE_BYTES 320
+/* The stack buffer of the in-place path's border columns (the 1x1 and im2col paths' is
+ * TK_CONV_STACK_BYTES) */
+#define TK_CONV_WIDE_BYTES 288
 
 /* The 2x2 block's four outputs from its raw sums: channels oc, oc+1 (their folded biases fb[0],
  * fb[1]; rq points at oc's pair of words) of the two pixels. */
