@@ -51,7 +51,7 @@ TK_CONV_NOINLINE static void tk_conv_cols2(const tk_out_stage *q, int32_t out_c,
 static inline tk_conv_blk tk_conv_blk_make(const tk_out_stage *q, int32_t out_c,
                                            const int8_t *a0, const int8_t *a1, int32_t n4,
                                            const int32_t *fb, int8_t *o0, int8_t *o1) {
-    const tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, n4, out_c >> 1, q->k1, 0, 0,
+    const tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, n4 + 1, out_c >> 1, q->k1, 0, 0,
                            (uint8_t)q->lo * 0x01010101u, (uint8_t)q->hi * 0x01010101u};
     return b;
 }

@@ -102,16 +102,16 @@ static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8
 #define TK_CONV_ASM 1
 /* All channel pairs of two pixels in one assembly loop, for the fast output stage (every
  * channel's tk_requant_fast exact): per pair, the raw sums start at the folded biases, run over
- * `lines` lines of 4 * n4 taps (after each line both pixels' pointers move on by `gap`), and go
- * through tk_out_fw_s8; with `clamp` the four bytes are then clamped to [lo, hi] at once (SSUB8
- * sets a flag per byte, SEL picks). The fields are read and advanced by the assembly at these
+ * `lines` lines of n4 groups of four taps (after each line both pixels' pointers move on by
+ * `gap`), and go through tk_out_fw_s8; with `clamp` the four bytes are then clamped to [lo, hi]
+ * at once (SSUB8 sets a flag per byte, SEL picks). The fields are read and advanced by the assembly at these
  * byte offsets. */
 typedef struct {
     const int8_t *a0, *a1;    /* 0, 4: the pixels' first taps */
     const int32_t *fb;        /* 8: the pair's two folded biases, advanced by 8 */
     const int32_t *rq;        /* 12: its {m, e1} x 2, advanced by 16 */
     int8_t *o0, *o1;          /* 16, 20: its outputs, advanced by 2 */
-    int32_t n4;               /* 24: groups of four taps per line, >= 1 */
+    int32_t n4p;              /* 24: groups of four taps per line (>= 1), plus 1 */
     int32_t pairs;            /* 28: channel pairs left, >= 1 */
     int32_t k1;               /* 32: tk_out_stage k1 */
     int32_t gap;              /* 36: bytes from a line's end to the next line's start */
@@ -189,7 +189,6 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
         "mov    %[c11], %[c01]\n\t"                     \
         "2:\n\t"                                        \
         "ldr    %[n], [%[u], #24]\n\t"                  \
-        "adds   %[n], %[n], #1\n\t"                     \
         "lsrs   %[n], %[n], #1\n\t"                     \
         "bcc    4f\n"                                   \
         "3:\n\t"                                        \
