@@ -104,8 +104,8 @@ static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8
  * channel's tk_requant_fast exact): per pair, the raw sums start at the folded biases, run over
  * `lines` lines of n4 groups of four taps (after each line both pixels' pointers move on by
  * `gap`), and go through tk_out_fw_s8; with `clamp` the four bytes are then clamped to [lo, hi]
- * at once (SSUB8 sets a flag per byte, SEL picks). The fields are read and advanced by the assembly at these
- * byte offsets. */
+ * at once (SSUB8 sets a flag per byte, SEL picks). The fields are read and advanced by the
+ * assembly at these byte offsets. */
 typedef struct {
     const int8_t *a0, *a1;    /* 0, 4: the pixels' first taps */
     const int32_t *fb;        /* 8: the pair's two folded biases, advanced by 8 */
