@@ -4,6 +4,7 @@
  * zero point (so x + input_offset = 0 there); |x * w| <= 2^14, so the nine-term sum fits int32 and
  * only the bias is added with wrap-around, as the dual multiply-accumulates wrap. */
 #include "depthwise3x3_s8.h"
+#include "depthwise3x3_s8_mve.h"
 
 /* Line buffers: TK_DW3_CHUNK outputs read TK_DW3_CHUNK + 2 inputs, and the last pair of an odd
  * count reads one more; rounded up to whole words. A group of up to four channels has a ring of
@@ -507,6 +508,9 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
 
 void tk_depthwise3x3_s8(const tk_dw3_params *p, const int8_t *input, const int32_t *filter,
                         const int32_t *folded_bias, int8_t *output) {
+#if TK_MVE
+    if (tk_dw3_mve(p, input, filter, folded_bias, output)) return;
+#endif
     int16_t ring[4 * TK_DW3_RING] __attribute__((aligned(4)));
     const uint32_t *w = (const uint32_t *)filter;
     for (int32_t b = 0; b < p->batches; ++b) {

@@ -86,6 +86,33 @@ TK_MVE_INLINE int32_t tk_vmladavaq_s16(int32_t acc, tk_s16x8 a, tk_s16x8 b) {
 TK_MVE_INLINE int32_t tk_vmladavaq_p_s8(int32_t acc, tk_s8x16 a, tk_s8x16 b, tk_pred m) {
     return vmladavaq_p_s8(acc, a, b, m);
 }
+TK_MVE_INLINE tk_s16x8 tk_vldrbq_gather_offset_z_s16(const int8_t *p, tk_u16x8 o, tk_pred m) {
+    return vldrbq_gather_offset_z_s16(p, o, m);
+}
+TK_MVE_INLINE void tk_vstrbq_p_s16(int8_t *p, tk_s16x8 v, tk_pred m) { vstrbq_p_s16(p, v, m); }
+TK_MVE_INLINE void tk_vstrbq_scatter_offset_s16(int8_t *p, tk_u16x8 o, tk_s16x8 v) {
+    vstrbq_scatter_offset_s16(p, o, v);
+}
+TK_MVE_INLINE void tk_vstrbq_scatter_offset_s32(int8_t *p, tk_u32x4 o, tk_s32x4 v) {
+    vstrbq_scatter_offset_s32(p, o, v);
+}
+TK_MVE_INLINE tk_pred tk_vctp16q(uint32_t n) { return vctp16q(n); }
+TK_MVE_INLINE void tk_vstrbq_scatter_offset_p_s16(int8_t *p, tk_u16x8 o, tk_s16x8 v, tk_pred m) {
+    vstrbq_scatter_offset_p_s16(p, o, v, m);
+}
+TK_MVE_INLINE void tk_vstrbq_s8(int8_t *p, tk_s8x16 v) { vstrbq_s8(p, v); }
+TK_MVE_INLINE tk_s8x16 tk_vdupq_n_s8(int8_t a) { return vdupq_n_s8(a); }
+TK_MVE_INLINE int32_t tk_vmladavq_s8(tk_s8x16 a, tk_s8x16 b) { return vmladavq_s8(a, b); }
+TK_MVE_INLINE tk_s32x4 tk_vqaddq_s32(tk_s32x4 a, tk_s32x4 b) { return vqaddq_s32(a, b); }
+TK_MVE_INLINE tk_s32x4 tk_vshlq_r_s32(tk_s32x4 a, int32_t b) { return vshlq_r_s32(a, b); }
+TK_MVE_INLINE tk_s32x4 tk_vrshlq_n_s32(tk_s32x4 a, int32_t b) { return vrshlq_n_s32(a, b); }
+/* {a, b, c, d} from four core registers (two VMOV Qd[2], Qd[0], Rt, Rt2) */
+TK_MVE_INLINE tk_s32x4 tk_vmov4_s32(int32_t a, int32_t b, int32_t c, int32_t d) {
+    tk_s32x4 v;
+    __asm__("vmov %q0[2], %q0[0], %1, %3\n\tvmov %q0[3], %q0[1], %2, %4"
+            : "=w"(v) : "r"(a), "r"(b), "r"(c), "r"(d));
+    return v;
+}
 /* {even words, odd words} of p[0..7] (VLD20, VLD21) */
 TK_MVE_INLINE void tk_vld2q_s32(const int32_t *p, tk_s32x4 *even, tk_s32x4 *odd) {
     const int32x4x2_t v = vld2q_s32(p);
@@ -285,6 +312,57 @@ TK_MVE_INLINE int32_t tk_vmladavaq_p_s8(int32_t acc, tk_s8x16 a, tk_s8x16 b, tk_
     int64_t s = acc;
     for (int i = 0; i < 16; ++i) s += tk_pred_on(m, i) ? a.v[i] * b.v[i] : 0;
     return tk_wrap32(s);
+}
+TK_MVE_INLINE tk_s16x8 tk_vldrbq_gather_offset_z_s16(const int8_t *p, tk_u16x8 o, tk_pred m) {
+    tk_s16x8 r;
+    for (int i = 0; i < 8; ++i) r.v[i] = tk_pred_on(m, 2 * i) ? p[o.v[i]] : 0;
+    return r;
+}
+/* the low byte of each int16 lane (VSTRB.16) */
+TK_MVE_INLINE void tk_vstrbq_p_s16(int8_t *p, tk_s16x8 v, tk_pred m) {
+    for (int i = 0; i < 8; ++i) {
+        if (tk_pred_on(m, 2 * i)) p[i] = (int8_t)(uint8_t)((uint16_t)v.v[i] & 0xFFu);
+    }
+}
+TK_MVE_INLINE void tk_vstrbq_scatter_offset_s16(int8_t *p, tk_u16x8 o, tk_s16x8 v) {
+    for (int i = 0; i < 8; ++i) p[o.v[i]] = (int8_t)(uint8_t)((uint16_t)v.v[i] & 0xFFu);
+}
+TK_MVE_INLINE void tk_vstrbq_scatter_offset_p_s16(int8_t *p, tk_u16x8 o, tk_s16x8 v, tk_pred m) {
+    for (int i = 0; i < 8; ++i) {
+        if (tk_pred_on(m, 2 * i)) p[o.v[i]] = (int8_t)(uint8_t)((uint16_t)v.v[i] & 0xFFu);
+    }
+}
+TK_MVE_INLINE void tk_vstrbq_s8(int8_t *p, tk_s8x16 v) { memcpy(p, v.v, 16); }
+TK_MVE_INLINE tk_s8x16 tk_vdupq_n_s8(int8_t a) {
+    tk_s8x16 r;
+    memset(r.v, a, 16);
+    return r;
+}
+TK_MVE_INLINE void tk_vstrbq_scatter_offset_s32(int8_t *p, tk_u32x4 o, tk_s32x4 v) {
+    tk_vstrbq_scatter_offset_p_s32(p, o, v, 0xFFFFu);
+}
+TK_MVE_INLINE tk_pred tk_vctp16q(uint32_t n) {
+    return (tk_pred)(n >= 8 ? 0xFFFFu : (1u << (2 * n)) - 1u);
+}
+TK_MVE_INLINE int32_t tk_vmladavq_s8(tk_s8x16 a, tk_s8x16 b) { return tk_vmladavaq_s8(0, a, b); }
+/* saturating add (VQADD) */
+TK_MVE_INLINE tk_s32x4 tk_vqaddq_s32(tk_s32x4 a, tk_s32x4 b) {
+    for (int i = 0; i < 4; ++i) {
+        const int64_t s = (int64_t)a.v[i] + b.v[i];
+        a.v[i] = s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
+    }
+    return a;
+}
+/* every lane shifted by the signed bottom byte of b (VSHL / VRSHL Qda, Rm) */
+TK_MVE_INLINE tk_s32x4 tk_vshlq_r_s32(tk_s32x4 a, int32_t b) {
+    return tk_vshlq_s32(a, tk_vdupq_n_s32(b));
+}
+TK_MVE_INLINE tk_s32x4 tk_vrshlq_n_s32(tk_s32x4 a, int32_t b) {
+    return tk_vrshlq_s32(a, tk_vdupq_n_s32(b));
+}
+TK_MVE_INLINE tk_s32x4 tk_vmov4_s32(int32_t a, int32_t b, int32_t c, int32_t d) {
+    tk_s32x4 r = {{a, b, c, d}};
+    return r;
 }
 TK_MVE_INLINE void tk_vld2q_s32(const int32_t *p, tk_s32x4 *even, tk_s32x4 *odd) {
     for (int i = 0; i < 4; ++i) even->v[i] = p[2 * i], odd->v[i] = p[2 * i + 1];

@@ -4,7 +4,10 @@ multiples of 8, row counts that fill three-pair passes, leave one or two pairs o
 several batches, chunks of more than 24 pairs, per-tensor and per-channel weights, every
 activation, extreme zero points. Host: the Helium path through the C models of the
 instructions (-DTK_MVE_EMULATE, ASan/UBSan); firmware: mps3-an547 (Cortex-M55) under QEMU runs
-the real instructions. Also kws_ref_model and ad01 on mps3-an547, bit-exact with TFLM."""
+the real instructions. DEPTHWISE_CONV_2D 3x3 (depthwise3x3_s8_mve.h) on the line kernel's case
+table (test_ops_dw3x3.py) and its own: chunks of the byte plane at strides 1 and 2, and a
+geometry too tall for its 8-bit gather offsets (the DSP path runs). Also kws_ref_model and ad01
+on mps3-an547, bit-exact with TFLM."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,6 +17,8 @@ import pytest
 
 from modelgen import ModelBuilder
 from test_firmware import _tools_for
+from test_ops_conv import _D, _add_case
+from test_ops_dw3x3 import CASES as DW3_CASES
 from tflm_oracle import tflm_run
 from tinykiln.compile import compile_graph
 from tinykiln.frontend.tflite_import import parse_tflite
@@ -23,6 +28,12 @@ N_ROWS = 24
 PAIRS = "tk_fully_connected_s8_pairs"
 MVE_CFLAGS = ["-DTK_MVE_EMULATE", "-DTK_DSP_EMULATE_SIMD"]
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+DW3 = "tk_depthwise3x3_s8"
+DW3_MVE_CASES = DW3_CASES + [dict(_D, op="dw", k=(3, 3), dm=1, **c) for c in [
+    dict(name="mve_chunks_s1", x=(1, 40, 50, 3), zp=(5, -7)),
+    dict(name="mve_chunks_s2", x=(1, 40, 50, 2), s=(2, 2), act="RELU6", zp=(-128, 9)),
+    dict(name="mve_too_tall", x=(1, 90, 92, 1), zp=(-20, 0)),
+]]
 
 # name, batches, depth, rows, per-channel, bias, activation, input zero point, output zero point
 FC_CASES = [
@@ -110,10 +121,12 @@ def test_fc_mve_on_m55(fc_cases, board, tmp_path):
 
 
 @pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
-@pytest.mark.parametrize("model,limit", [("ad01_int8", 100_000), ("kws_ref_model", 4_800_000)])
-def test_real_models_on_m55(model, limit, board, tmp_path):
+@pytest.mark.parametrize("model,limit,dw_limit", [("ad01_int8", 100_000, 0),
+                                                  ("kws_ref_model", 3_800_000, 80_000)])
+def test_real_models_on_m55(model, limit, dw_limit, board, tmp_path):
     """Bit-exact with TFLM on mps3-an547, and the instruction count (exact, repeatable) below
-    a bound that the Helium fully-connected kernel keeps (ad01: 265,395 before it)."""
+    a bound that the Helium kernels keep (ad01: 265,395 before the fully-connected one; kws's
+    depthwise layers: 228,745 each before theirs)."""
     path = MODELS / f"{model}.tflite"
     if not path.exists():
         pytest.skip(f"{path} is not there")
@@ -126,3 +139,43 @@ def test_real_models_on_m55(model, limit, board, tmp_path):
     assert (res.outputs[0].reshape(ref.shape) == ref).all()
     total = res.profile["instructions"]
     assert total < limit, total
+    dw = [L["instructions"] for L in res.profile["layers"] if L["opcode"] == "DEPTHWISE_CONV_2D"]
+    assert all(n < dw_limit for n in dw) and (len(dw) == 4) == (model == "kws_ref_model"), dw
+
+
+@pytest.fixture(scope="module")
+def dw3_cases():
+    rng = np.random.default_rng(31)
+    b = ModelBuilder("dw3_mve_cases")
+    for c in DW3_MVE_CASES:
+        _add_case(b, c, rng)
+    buf = b.build()
+    g = parse_tflite(buf)
+    xs = [rng.integers(-128, 128, (8, *g.tensors[t].shape), dtype=np.int8) for t in g.inputs]
+    for x in xs:
+        x[0], x[1] = -128, 127
+    return buf, xs, tflm_run(buf, xs, n_outputs=len(DW3_MVE_CASES))
+
+
+def _compare_dw3(outs, ref):
+    bad = {c["name"]: int((o.reshape(r.shape) != r).sum())
+           for c, o, r in zip(DW3_MVE_CASES, outs, ref) if (o.reshape(r.shape) != r).any()}
+    assert not bad, f"differing bytes per case: {bad}"
+
+
+def test_dw3_mve_emulated_on_host(dw3_cases):
+    buf, xs, ref = dw3_cases
+    c = compile_graph(parse_tflite(buf))
+    assert [layer["kernel"] for layer in c.report["layers"]] == [DW3] * len(DW3_MVE_CASES)
+    with HostBuild(c, sanitize=True, extra_cflags=MVE_CFLAGS) as hb:
+        outs = hb.run(xs)
+    _compare_dw3(outs, ref)
+    for case, r in zip(DW3_MVE_CASES, ref):
+        assert len(np.unique(r)) > 2 or case["act"] == "RELU_N1_TO_1", case["name"]
+
+
+@pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
+def test_dw3_mve_on_m55(dw3_cases, board, tmp_path):
+    buf, xs, ref = dw3_cases
+    xs, ref = [x[:3] for x in xs], [r[:3] for r in ref]
+    _compare_dw3(_run_an547(buf, xs, tmp_path).outputs, ref)

@@ -1,0 +1,350 @@
+/* DEPTHWISE_CONV_2D int8 3x3 on Helium (MVE): tk_dw3_mve runs tk_depthwise3x3_s8's work (same
+ * params, filter words and folded bias, depthwise3x3_s8.h) on the M55, channel by channel.
+ *
+ * A chunk of up to n outputs along the lines needs np = s (n - 1) + 3 padded positions of the
+ * L = s (lines_out - 1) + 3 padded lines (s the stride). One channel's values for them are
+ * copied into a byte plane P, position-major: P[q L + l] holds padded line l at padded position
+ * q (the zero point where that is padding; it is written once per chunk, the channels then fill
+ * only the inside, eight positions of a line at a time: one VLDRB.S16 gather from the NHWC
+ * tensor and one VSTRB.16 scatter). Output i of output line o reads the nine bytes at
+ * P + (s i + k) L + s o + a: one VLDRB.8 gather with the constant offsets a + k L in lanes
+ * 3 k + a (the other lanes read offset 0 and meet zero weights) and one VMLADAV.S8 with the
+ * channel's weight vector. Four outputs go into a vector (VMOV) for TFLM's requantization: the
+ * folded bias, the left shift, VQRDMULH (TFLM's SaturatingRoundingDoublingHighMul), the rounding
+ * division by 2^e (VQADD of -1 for negative values, then VRSHL), the output offset, the clamp,
+ * and a scatter store of the four bytes. With the folded bias a padding tap (the zero point)
+ * adds nothing, as TFLM's skipped taps do; the nine-term sum fits int32 and the bias is added
+ * with wrap-around, as the C kernel does. rq_fast's {m, e1} is TFLM's shift -e1 - 1.
+ * Nothing is read outside the input (predicated gathers of positions inside the image) or
+ * the params' arrays; every byte of P that a gather reads was written. */
+#ifndef TK_DEPTHWISE3X3_S8_MVE_H
+#define TK_DEPTHWISE3X3_S8_MVE_H
+#include "depthwise3x3_s8.h"
+#include "tk_mve.h"
+
+#if TK_MVE
+
+#define TK_DWM_PLANE 2048   /* bytes of P on the stack */
+
+/* one channel's constants, and the op's */
+typedef struct {
+    tk_s8x16 w;                     /* w[a][k] in lane 3 k + a, zero above lane 8 */
+    int32_t fb, m, left, e;
+} tk_dwm_ch;
+typedef struct {
+    tk_s32x4 lo, hi;
+    tk_u32x4 ob;                    /* output lane offsets 0, step, 2 step, 3 step */
+    tk_u8x16 o0, o1;                /* tap offsets in P for an output and for the next one */
+    int32_t off, step, sl;          /* sl = s L: P bytes between neighbouring outputs */
+} tk_dwm_op;
+
+/* four accumulators (folded bias not yet added) to outputs at out (the first n, 1 <= n), the
+ * shift forms resolved by `general` (0: no left shift and e > 0) */
+TK_MVE_INLINE void tk_dwm_out4(const tk_dwm_op *q, const tk_dwm_ch *k, int32_t a, int32_t b,
+                               int32_t c, int32_t d, int8_t *out, int32_t n,
+                               const int general) {
+    tk_s32x4 v = tk_vaddq_n_s32(tk_vmov4_s32(a, b, c, d), k->fb);
+    if (general && k->left) v = tk_vshlq_r_s32(v, k->left);
+    v = tk_vqrdmulhq_n_s32(v, k->m);
+    if (!general || k->e) v = tk_vrshlq_n_s32(tk_vqaddq_s32(v, tk_vshrq_n_s32(v, 31)), -k->e);
+    v = tk_vminq_s32(tk_vmaxq_s32(tk_vaddq_n_s32(v, q->off), q->lo), q->hi);
+    if (n >= 4) {
+        tk_vstrbq_scatter_offset_s32(out, q->ob, v);
+    } else {
+        tk_vstrbq_scatter_offset_p_s32(out, q->ob, v, tk_vctp32q((uint32_t)n));
+    }
+}
+
+/* n outputs of one output line from P + s o (base), written from out */
+TK_MVE_INLINE void tk_dwm_line(const tk_dwm_op *qp, const tk_dwm_ch *kp, const int8_t *base,
+                               int32_t n, int8_t *out, const int general) {
+    const tk_dwm_op q = *qp;        /* in registers: the byte stores could alias *qp, *kp */
+    const tk_dwm_ch k = *kp;
+    const int32_t sl2 = 2 * q.sl, step4 = 4 * q.step;
+    for (; n > 0; n -= 4, base += 2 * sl2, out += step4) {
+        const tk_s8x16 x0 = tk_vldrbq_gather_offset_s8(base, q.o0);
+        const tk_s8x16 x1 = tk_vldrbq_gather_offset_s8(base, q.o1);
+        const tk_s8x16 x2 = tk_vldrbq_gather_offset_s8(base + sl2, q.o0);
+        const tk_s8x16 x3 = tk_vldrbq_gather_offset_s8(base + sl2, q.o1);
+        tk_dwm_out4(&q, &k, tk_vmladavq_s8(x0, k.w), tk_vmladavq_s8(x1, k.w),
+                    tk_vmladavq_s8(x2, k.w), tk_vmladavq_s8(x3, k.w), out, n, general);
+    }
+}
+
+#if !defined(TK_MVE_EMULATE)
+/* Every output line of one channel in assembly (requantization with `general` 0): what it reads,
+ * in order (byte offsets in the comments of the code) */
+typedef struct {
+    tk_s8x16 w;
+    tk_u8x16 o0, o1;
+    tk_u32x4 ob;
+    tk_s32x4 lo, hi;
+    int32_t fb, m, neg_e, off, sl2, step4, groups, tail, lines, line_p, out_line, pad;
+} tk_dwm_blk;
+void tk_dwm_chan_mve(const int8_t *P, int8_t *out, const tk_dwm_blk *b);
+/* four outputs from base r0 (and r0 + 2 s L) to out r2; r3 or r1 (`t`) is scratch */
+#define TK_DWM_G4(t)                          \
+    "vldrb.u8 q0, [r0, q6]\n\t"               \
+    "add " t ", r0, r8\n\t"                   \
+    "vldrb.u8 q1, [r0, q5]\n\t"               \
+    "vmladav.s8 r4, q0, q7\n\t"               \
+    "vldrb.u8 q0, [" t ", q6]\n\t"            \
+    "vmladav.s8 r6, q1, q7\n\t"               \
+    "vldrb.u8 q1, [" t ", q5]\n\t"            \
+    "vmladav.s8 r10, q0, q7\n\t"              \
+    "vmladav.s8 r12, q1, q7\n\t"              \
+    "vmov q0[2], q0[0], r4, r10\n\t"          \
+    "vmov q0[3], q0[1], r6, r12\n\t"          \
+    "vadd.i32 q0, q0, r5\n\t"                 \
+    "vqrdmulh.s32 q0, q0, r7\n\t"             \
+    "vshr.s32 q1, q0, #31\n\t"                \
+    "vqadd.s32 q0, q0, q1\n\t"                \
+    "vrshl.s32 q0, r9\n\t"                    \
+    "vadd.i32 q0, q0, r11\n\t"                \
+    "vmax.s32 q0, q0, q3\n\t"                 \
+    "vmin.s32 q0, q0, q2\n\t"
+__asm__(
+    ".pushsection .text.tk_dwm_chan_mve, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global tk_dwm_chan_mve\n\t"
+    ".type tk_dwm_chan_mve, %function\n\t"
+    ".thumb_func\n"
+    "tk_dwm_chan_mve:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "vpush {d8-d15}\n\t"
+    "sub sp, #16\n\t"                   /* line's P, line's out, lines left, b */
+    "vldrw.u32 q7, [r2]\n\t"
+    "vldrw.u32 q6, [r2, #16]\n\t"
+    "vldrw.u32 q5, [r2, #32]\n\t"
+    "vldrw.u32 q4, [r2, #48]\n\t"
+    "vldrw.u32 q3, [r2, #64]\n\t"
+    "vldrw.u32 q2, [r2, #80]\n\t"
+    "ldrd r5, r7, [r2, #96]\n\t"        /* fb, m */
+    "ldrd r9, r11, [r2, #104]\n\t"      /* -e, off */
+    "ldr r8, [r2, #112]\n\t"            /* 2 s L */
+    "ldr r3, [r2, #128]\n\t"            /* lines */
+    "strd r0, r1, [sp]\n\t"
+    "strd r3, r2, [sp, #8]\n"
+    "2:\n\t"
+    "ldr r3, [sp, #12]\n\t"
+    "ldrd r0, r2, [sp]\n\t"
+    "ldr r1, [r3, #116]\n\t"            /* 4 step */
+    "ldr r3, [r3, #120]\n\t"            /* groups */
+    "wls lr, r3, 3f\n"
+    "1:\n\t" TK_DWM_G4("r3")
+    "vstrb.32 q0, [r2, q4]\n\t"
+    "add r0, r0, r8, lsl #1\n\t"
+    "add r2, r2, r1\n\t"
+    "le lr, 1b\n"
+    "3:\n\t"
+    "ldr r3, [sp, #12]\n\t"
+    "ldr r3, [r3, #124]\n\t"            /* tail: 0..3 outputs */
+    "cbz r3, 4f\n\t"
+    "vctp.32 r3\n\t" TK_DWM_G4("r1")
+    "vpst\n\t"
+    "vstrbt.32 q0, [r2, q4]\n"
+    "4:\n\t"
+    "ldr r3, [sp, #12]\n\t"
+    "ldrd r0, r2, [sp]\n\t"
+    "ldr r1, [r3, #132]\n\t"            /* s: P bytes per output line */
+    "add r0, r0, r1\n\t"
+    "ldr r1, [r3, #136]\n\t"            /* output bytes per line */
+    "add r2, r2, r1\n\t"
+    "strd r0, r2, [sp]\n\t"
+    "ldr r1, [sp, #8]\n\t"
+    "subs r1, #1\n\t"
+    "str r1, [sp, #8]\n\t"
+    "bne 2b\n\t"
+    "add sp, #16\n\t"
+    "vpop {d8-d15}\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size tk_dwm_chan_mve, . - tk_dwm_chan_mve\n\t"
+    ".popsection\n");
+#undef TK_DWM_G4
+
+/* P's inside for one channel in assembly: what it reads, in order */
+typedef struct {
+    tk_u16x8 oin, opl;
+    int32_t in8, pl8, groups, tail, lines, in_line;
+} tk_dwm_fblk;
+void tk_dwm_fill_mve(const int8_t *x, int8_t *d, const tk_dwm_fblk *f);
+__asm__(
+    ".pushsection .text.tk_dwm_fill_mve, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global tk_dwm_fill_mve\n\t"
+    ".type tk_dwm_fill_mve, %function\n\t"
+    ".thumb_func\n"
+    "tk_dwm_fill_mve:\n\t"
+    "push {r4-r8, lr}\n\t"
+    "vldrw.u32 q0, [r2]\n\t"
+    "vldrw.u32 q1, [r2, #16]\n\t"
+    "ldrd r3, r4, [r2, #32]\n\t"        /* 8 in_pos, 8 L */
+    "ldrd r5, r6, [r2, #40]\n\t"        /* groups of eight positions, the rest */
+    "ldrd r7, r12, [r2, #48]\n\t"       /* lines, in_line */
+    "vctp.16 r6\n"
+    "1:\n\t"
+    "mov r2, r0\n\t"
+    "mov r8, r1\n\t"
+    "wls lr, r5, 3f\n"
+    "2:\n\t"
+    "vldrb.s16 q2, [r2, q0]\n\t"
+    "vstrb.16 q2, [r8, q1]\n\t"
+    "add r2, r2, r3\n\t"
+    "add r8, r8, r4\n\t"
+    "le lr, 2b\n"
+    "3:\n\t"
+    "cbz r6, 4f\n\t"
+    "vpstt\n\t"
+    "vldrbt.s16 q2, [r2, q0]\n\t"
+    "vstrbt.16 q2, [r8, q1]\n"
+    "4:\n\t"
+    "add r0, r0, r12\n\t"
+    "adds r1, #1\n\t"
+    "subs r7, #1\n\t"
+    "bne 1b\n\t"
+    "pop {r4-r8, pc}\n\t"
+    ".size tk_dwm_fill_mve, . - tk_dwm_fill_mve\n\t"
+    ".popsection\n");
+#endif
+
+/* channel c's constants; w[a][k] (a across the lines, k along them) from its filter words */
+static void tk_dwm_ch_make(const tk_dw3_params *p, const int32_t *filter, const int32_t *fbias,
+                           int32_t c, tk_dwm_ch *k) {
+    int8_t t[16];
+    memset(t, 0, sizeof t);
+    const uint32_t *w = (const uint32_t *)filter + 6 * c;
+    for (int32_t a = 0; a < 3; ++a) {
+        t[a] = (int8_t)(int16_t)(uint16_t)(w[2 * a] & 0xFFFFu);
+        t[3 + a] = (int8_t)(int16_t)(uint16_t)(w[2 * a] >> 16);
+        t[6 + a] = (int8_t)(int16_t)(uint16_t)(w[2 * a + 1] >> 16);
+    }
+    k->w = tk_vldrbq_s8(t);
+    const int32_t r = p->rq[2 * c + 1], shift = p->rq_fast ? -r - 1 : r;
+    k->m = p->rq[2 * c];
+    k->left = shift > 0 ? shift : 0;
+    k->e = shift < 0 ? -shift : 0;
+    k->fb = fbias[c];
+}
+
+#if defined(TK_MVE_EMULATE)
+/* P's inside for the channel at img (its first byte): input positions q0 + lo .. q0 + hi - 1
+ * at padded positions lo .. hi - 1, of input lines 0 .. l1 - 1 (those below padded line L) */
+static void tk_dwm_fill(const tk_dw3_params *p, const int8_t *img, int32_t q0, int32_t lo,
+                        int32_t hi, int32_t l1, int32_t L, tk_u16x8 oin, tk_u16x8 opl,
+                        int8_t *P) {
+    const int32_t in8 = 8 * p->in_pos, pl8 = 8 * L;
+    for (int32_t l = 0; l < l1; ++l) {
+        const int8_t *x = img + l * p->in_line + (q0 + lo) * p->in_pos;
+        int8_t *d = P + lo * L + l + p->pad_line;
+        for (int32_t left = hi - lo; left > 0; left -= 8, x += in8, d += pl8) {
+            const tk_pred m = tk_vctp16q((uint32_t)left);
+            tk_vstrbq_scatter_offset_p_s16(d, opl, tk_vldrbq_gather_offset_z_s16(x, oin, m), m);
+        }
+    }
+}
+#endif
+
+/* the op's constants; 0 if its geometry does not fit the 8- and 16-bit offsets or the plane */
+static int tk_dwm_op_make(const tk_dw3_params *p, int32_t L, int32_t *chunk, tk_dwm_op *q) {
+    const int32_t s = p->stride;
+    if (L * (s + 2) + 2 > 255 || 7 * (int64_t)p->in_pos > 65535) return 0;
+    /* np + 3 s positions (the last pass's unstored outputs read up to 3 s past np) */
+    const int32_t n = (TK_DWM_PLANE / L - 3 - 3 * s) / s + 1;
+    if (n < 4) return 0;
+    *chunk = n;
+    uint8_t o[16];
+    memset(o, 0, sizeof o);
+    for (int32_t j = 0; j < 9; ++j) o[j] = (uint8_t)((j % 3) + (j / 3) * L);
+    q->o0 = tk_u8x16_of(o);
+    for (int32_t j = 0; j < 9; ++j) o[j] = (uint8_t)(o[j] + s * L);
+    q->o1 = tk_u8x16_of(o);
+    q->off = p->output_offset;
+    q->step = p->out_pos;
+    q->sl = s * L;
+    q->lo = tk_vdupq_n_s32(p->act_min);
+    q->hi = tk_vdupq_n_s32(p->act_max);
+    const uint32_t ob[4] = {0, (uint32_t)p->out_pos, 2u * (uint32_t)p->out_pos,
+                            3u * (uint32_t)p->out_pos};
+    q->ob = tk_u32x4_of(ob);
+    return 1;
+}
+
+/* one chunk (outputs i0 .. i0 + n - 1 of every output line) of every channel of one image */
+static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32_t *filter,
+                         const int32_t *fbias, const int8_t *img, int32_t i0, int32_t n,
+                         int32_t L, int8_t *P, int8_t *out) {
+    const int32_t s = p->stride, np = s * (n - 1) + 3, q0 = s * i0 - p->pad_pos;
+    int32_t lo = -q0, hi = p->pos_in - q0;
+    lo = lo < 0 ? 0 : (lo > np ? np : lo);
+    hi = hi < lo ? lo : (hi > np ? np : hi);
+    const tk_s8x16 z = tk_vdupq_n_s8((int8_t)p->input_zp);
+    for (int32_t j = 0; j < TK_DWM_PLANE; j += 16) tk_vstrbq_s8(P + j, z);
+    uint16_t oi[8], op[8];
+    for (int32_t j = 0; j < 8; ++j) {
+        oi[j] = (uint16_t)(j * p->in_pos);
+        op[j] = (uint16_t)(j * L);
+    }
+    const tk_u16x8 oin = tk_u16x8_of(oi), opl = tk_u16x8_of(op);
+    const int general = !p->rq_fast;
+    const int32_t l1 = L - p->pad_line < p->lines_in ? L - p->pad_line : p->lines_in;
+    tk_dwm_ch k;
+    out += i0 * p->out_pos;
+#if !defined(TK_MVE_EMULATE)
+    tk_dwm_fblk f;
+    f.oin = oin, f.opl = opl, f.in8 = 8 * p->in_pos, f.pl8 = 8 * L;
+    f.groups = (hi - lo) >> 3, f.tail = (hi - lo) & 7, f.lines = l1, f.in_line = p->in_line;
+    tk_dwm_blk blk;
+    blk.o0 = q->o0, blk.o1 = q->o1, blk.ob = q->ob, blk.lo = q->lo, blk.hi = q->hi;
+    blk.off = q->off, blk.sl2 = 2 * q->sl, blk.step4 = 4 * q->step;
+    blk.groups = n >> 2, blk.tail = n & 3, blk.lines = p->lines_out, blk.line_p = s;
+    blk.out_line = p->out_line, blk.pad = 0;
+#endif
+    for (int32_t c = 0; c < p->channels; ++c) {
+        tk_dwm_ch_make(p, filter, fbias, c, &k);
+#if !defined(TK_MVE_EMULATE)
+        if (hi > lo && l1 > 0) {
+            tk_dwm_fill_mve(img + c + (q0 + lo) * p->in_pos, P + lo * L + p->pad_line, &f);
+        }
+        if (!general) {
+            blk.w = k.w, blk.fb = k.fb, blk.m = k.m, blk.neg_e = -k.e;
+            tk_dwm_chan_mve(P, out + c, &blk);
+            continue;
+        }
+#else
+        tk_dwm_fill(p, img + c, q0, lo, hi, l1, L, oin, opl, P);
+#endif
+        for (int32_t o = 0; o < p->lines_out; ++o) {
+            int8_t *y = out + o * p->out_line + c;
+            if (general) {
+                tk_dwm_line(q, &k, P + s * o, n, y, 1);
+            } else {
+                tk_dwm_line(q, &k, P + s * o, n, y, 0);
+            }
+        }
+    }
+}
+
+/* 1 when done; 0 when the geometry does not fit (the caller's path runs instead) */
+static int tk_dw3_mve(const tk_dw3_params *p, const int8_t *input, const int32_t *filter,
+                      const int32_t *fbias, int8_t *output) {
+    const int32_t L = p->stride * (p->lines_out - 1) + 3;
+    int32_t chunk;
+    tk_dwm_op q;
+    if (!tk_dwm_op_make(p, L, &chunk, &q)) return 0;
+    int8_t P[TK_DWM_PLANE] __attribute__((aligned(16)));
+    for (int32_t b = 0; b < p->batches; ++b) {
+        for (int32_t i0 = 0; i0 < p->pos_out; i0 += chunk) {
+            const int32_t n = p->pos_out - i0 < chunk ? p->pos_out - i0 : chunk;
+            tk_dwm_chunk(p, &q, filter, fbias, input + b * p->in_image, i0, n, L, P,
+                         output + b * p->out_image);
+        }
+    }
+    return 1;
+}
+
+#endif /* TK_MVE */
+#endif
