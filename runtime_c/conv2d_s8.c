@@ -183,21 +183,31 @@ static void tk_conv_runs(const tk_span *a, const tk_span *b, int32_t lb, const i
     }
 }
 
-/* Two pixels, either with taps in the padding. */
+/* Two pixels, either with taps in the padding. `spans` has room for TK_CONV_SPANS lines of both
+ * pixels (9 on 32-bit targets): with no more lines than that they are found once, not for every
+ * channel pair. */
+#define TK_CONV_SPANS ((TK_CONV_WIDE_BYTES - TK_CONV_ZROW) / (2 * sizeof(tk_span)))
 TK_CONV_NOINLINE static void tk_conv_border2(const tk_out_stage *q, const tk_conv_geo *g,
                                              int32_t out_c, const tk_conv_px *px0,
                                              const tk_conv_px *px1, const int8_t *filter,
-                                             const int32_t *fb, const int8_t *zrow, int8_t *o0,
-                                             int8_t *o1) {
+                                             const int32_t *fb, const int8_t *zrow,
+                                             tk_span *spans, int8_t *o0, int8_t *o1) {
     const int8_t *w = filter;
+    const int32_t lines = g->kh * g->nj, once = lines <= (int32_t)TK_CONV_SPANS;
+    for (int32_t l = 0; once && l < lines; ++l) {
+        tk_conv_span(g, px0, l / g->nj, l % g->nj, &spans[2 * l]);
+        tk_conv_span(g, px1, l / g->nj, l % g->nj, &spans[2 * l + 1]);
+    }
     for (int32_t oc = 0; oc < out_c; oc += 2) {
         const int32_t two = oc + 2 <= out_c;
         int32_t s[4] = {0, 0, 0, 0};
-        for (int32_t ky = 0; ky < g->kh; ++ky) {
-            for (int32_t j = 0; j < g->nj; ++j) {
+        for (int32_t l = 0; l < lines; ++l) {
+            if (once) {
+                tk_conv_runs(&spans[2 * l], &spans[2 * l + 1], g->lb, zrow, &w, s, two);
+            } else {
                 tk_span a, b;
-                tk_conv_span(g, px0, ky, j, &a);
-                tk_conv_span(g, px1, ky, j, &b);
+                tk_conv_span(g, px0, l / g->nj, l % g->nj, &a);
+                tk_conv_span(g, px1, l / g->nj, l % g->nj, &b);
                 tk_conv_runs(&a, &b, g->lb, zrow, &w, s, two);
             }
         }
@@ -390,8 +400,12 @@ TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_o
     const int8_t zp = (int8_t)(-p->quant.input_offset);
     const int32_t K = g.kh * g.kw * g.C, out_c = p->output.c;
     /* pixel pairs with taps in the padding: two im2col columns when they fit, else the runs of
-     * tk_conv_border2 with a zero-point line (the first TK_CONV_ZROW bytes) */
-    uint32_t buf[TK_CONV_WIDE_BYTES / 4];
+     * tk_conv_border2 with a zero-point line (the first TK_CONV_ZROW bytes) and its spans */
+    union {
+        uint32_t w[TK_CONV_WIDE_BYTES / 4];
+        tk_span align;                  /* the spans after the zero-point line are aligned */
+    } u;
+    uint32_t *buf = u.w;
     int8_t *cols = 2 * K <= TK_CONV_WIDE_BYTES ? (int8_t *)buf : 0;
     if (!cols) tk_fill_small((int8_t *)buf, zp, TK_CONV_ZROW);
     tk_walk it;
@@ -406,7 +420,7 @@ TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_o
             tk_conv_border_cols(q, &g, px, zp, cols, filter, fb, output, o1);
         } else {
             tk_conv_border2(q, &g, out_c, &px[0], &px[1], filter, fb, (const int8_t *)buf,
-                            output, o1);
+                            (tk_span *)(void *)(buf + TK_CONV_ZROW / 4), output, o1);
         }
     }
 }

@@ -119,6 +119,23 @@ def table_model():
     return buf, rows, tflm_run(buf, rows, len(CASES))
 
 
+def _compile(buf: bytes, grow: bool = False, arena_im2col: bool = False):
+    """The model compiled; arena_im2col False keeps every in-place convolution in place (the
+    border runs of deep filters are exercised), grow True gives every op the scratch it asks
+    for (the deep in-place ones then take arena im2col columns)."""
+    old = conv_lowering.ARENA_IM2COL
+    conv_lowering.ARENA_IM2COL = arena_im2col
+    try:
+        return compile_graph(parse_tflite(buf), scratch_may_grow_arena=grow)
+    finally:
+        conv_lowering.ARENA_IM2COL = old
+
+
+def _deep(c: dict) -> bool:
+    """An in-place case whose border columns do not fit the stack: arena im2col when allowed."""
+    return c["path"] == LINES and 2 * c["k"][0] * c["k"][1] * c["x"][3] > conv_lowering.BORDER_COLS
+
+
 def _paths(model_c: str) -> list[int]:
     return [int(m) for m in re.findall(r"tk_op\d+_params = \{.*?\.path = (\d+),", model_c,
                                        re.S)]
@@ -131,7 +148,7 @@ def _assert_equal(out, ref, names):
 
 
 def test_paths_need_no_scratch(table_model):
-    c = compile_graph(parse_tflite(table_model[0]))
+    c = _compile(table_model[0])
     assert [layer["kernel"] for layer in c.report["layers"]] == ["tk_conv2d_s8"] * len(CASES)
     assert _paths(c.files["model.c"]) == [k["path"] for k in CASES]
     assert c.lowered.scratch == {}
@@ -142,13 +159,29 @@ def test_paths_need_no_scratch(table_model):
         assert len(np.unique(r)) > 2, k["name"]
 
 
+def test_deep_in_place_takes_arena_columns_only_where_the_planner_allows(table_model):
+    """By default a deep in-place case (border columns too large for the stack) takes arena
+    im2col columns, but only where the planner has room: the arena stays at its lower bound."""
+    for grow in (False, True):
+        c = _compile(table_model[0], grow=grow, arena_im2col=True)
+        want = [IM2COL if _deep(k) and (grow or i in c.lowered.scratch) else k["path"]
+                for i, k in enumerate(CASES)]
+        assert _paths(c.files["model.c"]) == want
+        assert set(c.lowered.scratch) == {i for i, k in enumerate(CASES) if want[i] != k["path"]}
+        if grow:
+            assert len(c.lowered.scratch) == sum(_deep(k) for k in CASES) >= 4
+        else:
+            assert c.report["arena_bytes"] == c.report["arena_lower_bound"]
+
+
 @pytest.mark.parametrize("cflags", [[], ["-DTK_DSP_EMULATE_SIMD"]], ids=["portable", "simd"])
 def test_cases_bit_exact_on_host(table_model, cflags):
     buf, rows, ref = table_model
-    c = compile_graph(parse_tflite(buf))
-    with HostBuild(c, sanitize=True, extra_cflags=cflags) as hb:
-        out = hb.run(rows)
-    _assert_equal(out, ref, [k["name"] for k in CASES])
+    for grow in (False, True):      # deep in-place cases: border runs, then arena columns
+        with HostBuild(_compile(buf, grow=grow, arena_im2col=grow), sanitize=True,
+                       extra_cflags=cflags) as hb:
+            out = hb.run(rows)
+        _assert_equal(out, ref, [k["name"] for k in CASES])
 
 
 def _one_case_model(case: dict, seed: int = 3):
@@ -172,11 +205,11 @@ def test_deep_odd_depth_uses_arena_scratch_only_when_free():
             _assert_equal(hb.run(rows), ref, ["i9x9_c3"])
 
 
-def _firmware(buf: bytes, xs: list, grow: bool = False):
+def _firmware(buf: bytes, xs: list, grow: bool = False, arena_im2col: bool = True):
     from tinykiln.targets.board import get_board
     from tinykiln.targets.firmware import build_firmware
     from tinykiln.targets.qemu import run_firmware
-    c = compile_graph(parse_tflite(buf), scratch_may_grow_arena=grow)
+    c = _compile(buf, grow, arena_im2col)
     b = get_board("mps2-an386")
     with tempfile.TemporaryDirectory(prefix="tk-conv-fast-") as d:
         build_firmware(c, b, Path(d) / "fw")
@@ -193,8 +226,9 @@ def _arm_marks(f):
 @_arm_marks
 def test_cases_bit_exact_on_cortex_m4(table_model):
     buf, rows, ref = table_model
-    out, _ = _firmware(buf, [r[:6] for r in rows])
-    _assert_equal(out, [r[:6] for r in ref], [k["name"] for k in CASES])
+    for grow in (False, True):      # deep in-place cases: border runs, then arena columns
+        out, _ = _firmware(buf, [r[:6] for r in rows], grow=grow, arena_im2col=grow)
+        _assert_equal(out, [r[:6] for r in ref], [k["name"] for k in CASES])
     # im2col columns in arena scratch (when the planner allows it), odd channel count
     buf, rows, ref = _one_case_model(dict(name="i9x9_c3", x=(1, 10, 9, 3), k=(9, 9), oc=5,
                                           act="RELU"))
