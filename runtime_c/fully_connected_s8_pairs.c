@@ -229,7 +229,9 @@ TK_FCP_INLINE void tk_fcp_run(const tk_fc_pairs_params *p, const int8_t *input,
     const int32_t k1 = p->k1, lo = p->act_min, hi = p->act_max, batches = p->batches;
     const int32_t step = p->per_channel ? 2 : 0;
     const int32_t *const rq0 = p->rq, *const bias0 = p->folded_bias;
-    uint32_t xb[TK_FC_PAIRS_MAX_DEPTH / 2 + TK_FCP_STATE];
+    uint32_t xb[4 * G + TK_FCP_STATE];     /* 2 bytes per input: at most 2 KB + 40 B (the
+                                             * compiler takes this kernel up to
+                                             * TK_FC_PAIRS_MAX_DEPTH inputs) */
     for (int32_t b = 0; b < batches; ++b) {
         tk_fcp_split(input + b * D, D, xb);
         int8_t *out = output + b * rows;
