@@ -142,6 +142,7 @@ static inline void tk_fcm3_dot(const int8_t *x, const int16_t *w0, int32_t D8, i
 #endif
 
 /* sums[0..1] += (e, f) of one row pair over G full groups (the last one to three pairs) */
+#if defined(TK_MVE_EMULATE)
 static void tk_fcm1_dot(const int8_t *x, const int16_t *w0, int32_t G, int32_t *sums) {
     const tk_u16x8 offs = tk_u16x8_of(tk_fcm_offs);
     const tk_s16x8 low = tk_vdupq_n_s16(0xFF);
@@ -149,6 +150,39 @@ static void tk_fcm1_dot(const int8_t *x, const int16_t *w0, int32_t G, int32_t *
     for (; G > 0; --G, x += 8) TK_FCM_GROUP(x, TK_FCM_PAIR(0););
     sums[0] = e0, sums[1] = f0;
 }
+#else
+/* the same in assembly (r0 x, r1 w0, r2 G, r3 sums) */
+void tk_fcm1_dot(const int8_t *x, const int16_t *w0, int32_t G, int32_t *sums);
+__asm__(
+    ".pushsection .text.tk_fcm1_dot, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".type tk_fcm1_dot, %function\n\t"
+    ".thumb_func\n"
+    "tk_fcm1_dot:\n\t"
+    "push {r4-r6, lr}\n\t"
+    "ldrd r4, r6, [r3]\n\t"
+    "adr r5, 8f\n\t"
+    "vldrh.u16 q3, [r5]\n\t"
+    "wls lr, r2, 2f\n"
+    "1:\n\t"
+    "vldrb.s16 q0, [r0, q3]\n\t"
+    "vldrb.u16 q1, [r0, q3]\n\t"
+    "adds r0, #8\n\t"
+    "vldrh.16 q2, [r1], #16\n\t"
+    "vmladava.s16 r6, q0, q2\n\t"
+    "vmladava.s8 r4, q1, q2\n\t"
+    "le lr, 1b\n"
+    "2:\n\t"
+    "strd r4, r6, [r3]\n\t"
+    "pop {r4-r6, pc}\n\t"
+    ".p2align 2\n"
+    "8:\n\t"
+    ".short 0, 2, 1, 3, 4, 6, 5, 7\n\t"
+    ".size tk_fcm1_dot, . - tk_fcm1_dot\n\t"
+    ".popsection\n");
+#endif
 
 /* (e, f) of n pairs from the table at w (pair stride D8 halfwords) into sums[2n] */
 static void tk_fcm_sums(const int8_t *x, int32_t D, const int16_t *w, int32_t n,
@@ -156,7 +190,8 @@ static void tk_fcm_sums(const int8_t *x, int32_t D, const int16_t *w, int32_t n,
     const int32_t D8 = (D + 7) & ~7, G = D >> 3;
     int8_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};     /* the last partial group, zero-padded */
     memcpy(t, x + 8 * G, (size_t)(D & 7));
-    for (int32_t k = 0; k < 2 * n; ++k) sums[k] = 0;
+    const tk_s32x4 zero = tk_vdupq_n_s32(0);
+    for (int32_t k = 0; k < 2 * ((n + 3) & ~3); k += 4) tk_vstrwq_s32(sums + k, zero);
     const int32_t T = n / 3;
     if (T && G) tk_fcm3_dot(x, w, D8, G, sums, T);
     for (int32_t i = 0; (D & 7) && i < T; ++i) {
@@ -173,7 +208,7 @@ static void tk_fcm_sums(const int8_t *x, int32_t D, const int16_t *w, int32_t n,
 /* the output stage's constants, copied out of the params (int8 stores may alias them) */
 typedef struct {
     const int32_t *rq, *bias;
-    int32_t per_channel, k1;
+    int32_t per_channel, k1, lo_s, hi_s;
     tk_s32x4 lo, hi;
     tk_u32x4 ob, orq;       /* lane offsets: bias and output 0 2 4 6, rq 0 4 8 12 (or 0) */
 } tk_fcm_stage;
@@ -196,12 +231,98 @@ TK_MVE_INLINE void tk_fcm_out(const tk_fcm_stage *q, int32_t r0, int32_t n, tk_s
     tk_vstrbq_scatter_offset_p_s32(out + r0, q->ob, h, in);
 }
 
-#define TK_FCM_CHUNK 24     /* row pairs per chunk of sums on the stack (192 bytes) */
+#if !defined(TK_MVE_EMULATE)
+/* tk_fcm_out for eight rows r0 .. r0 + 7 (four pairs) at a time in assembly, `groups` >= 1 of
+ * them from the chunk's sums: VLD2 of (e, f), VLD2 of the doubled biases (even rows, odd rows),
+ * VLD4 of the rq pairs (m and e1 of the even rows, of the odd rows; per-tensor: duplicated),
+ * both halves through the output stage, VMOVNT interleaving them as int16 lanes, and one
+ * VSTRB.16 of the eight bytes. What it reads, in order: */
+typedef struct {
+    const int32_t *rq, *bias;       /* at row r0 (rq: at 0 per-tensor) */
+    int32_t per_channel, k1, lo, hi;
+} tk_fcm_oblk;
+void tk_fcm_out8_mve(const int32_t *sums, int32_t groups, int8_t *out, const tk_fcm_oblk *b);
+#define TK_FCM_HALF(acc, m, e, t)                \
+    "vrmulh.s32 " acc ", " acc ", " m "\n\t"    \
+    "vshr.s32 " t ", " acc ", #31\n\t"           \
+    "vadd.i32 " acc ", " acc ", " t "\n\t"      \
+    "vneg.s32 " t ", " e "\n\t"                 \
+    "vshl.s32 " acc ", " acc ", " t "\n\t"      \
+    "vadd.i32 " acc ", " acc ", r7\n\t"         \
+    "vshr.s32 " acc ", " acc ", #1\n\t"         \
+    "vmax.s32 " acc ", " acc ", q6\n\t"         \
+    "vmin.s32 " acc ", " acc ", q7\n\t"
+__asm__(
+    ".pushsection .text.tk_fcm_out8_mve, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global tk_fcm_out8_mve\n\t"
+    ".type tk_fcm_out8_mve, %function\n\t"
+    ".thumb_func\n"
+    "tk_fcm_out8_mve:\n\t"
+    "push {r4-r9, lr}\n\t"
+    "vpush {d8-d15}\n\t"
+    "ldrd r4, r5, [r3]\n\t"             /* rq, bias */
+    "ldrd r6, r7, [r3, #8]\n\t"         /* per_channel, k1 */
+    "ldrd r8, r9, [r3, #16]\n\t"        /* lo, hi */
+    "vdup.32 q6, r8\n\t"
+    "vdup.32 q7, r9\n\t"
+    "ldrd r8, r9, [r4]\n\t"             /* per-tensor m, e1 */
+    "dls lr, r1\n"
+    "1:\n\t"
+    "vld20.32 {q0, q1}, [r0]\n\t"
+    "vld21.32 {q0, q1}, [r0]!\n\t"
+    "vsub.i32 q1, q1, q0\n\t"
+    "vshr.s32 q1, q1, #7\n\t"
+    "vadd.i32 q0, q0, q0\n\t"
+    "vld20.32 {q2, q3}, [r5]\n\t"
+    "vld21.32 {q2, q3}, [r5]!\n\t"
+    "vadd.i32 q0, q0, q2\n\t"
+    "vadd.i32 q1, q1, q3\n\t"
+    "cbz r6, 2f\n\t"
+    "vld40.32 {q2, q3, q4, q5}, [r4]\n\t"
+    "vld41.32 {q2, q3, q4, q5}, [r4]\n\t"
+    "vld42.32 {q2, q3, q4, q5}, [r4]\n\t"
+    "vld43.32 {q2, q3, q4, q5}, [r4]!\n\t"
+    "b 3f\n"
+    "2:\n\t"
+    "vdup.32 q2, r8\n\t"
+    "vdup.32 q3, r9\n\t"
+    "vmov q4, q2\n\t"
+    "vmov q5, q3\n"
+    "3:\n\t"
+    TK_FCM_HALF("q0", "q2", "q3", "q2")
+    TK_FCM_HALF("q1", "q4", "q5", "q4")
+    "vmovnt.i32 q0, q1\n\t"
+    "vstrb.16 q0, [r2], #8\n\t"
+    "le lr, 1b\n\t"
+    "vpop {d8-d15}\n\t"
+    "pop {r4-r9, pc}\n\t"
+    ".size tk_fcm_out8_mve, . - tk_fcm_out8_mve\n\t"
+    ".popsection\n");
+#undef TK_FCM_HALF
+#endif
+
+#define TK_FCM_CHUNK 96     /* row pairs per chunk of sums on the stack (768 bytes) */
 
 /* rows 2 i .. 2 (i + n) - 1 from the chunk's sums (four pairs at a time) */
 static void tk_fcm_rows(const tk_fcm_stage *q, const int32_t *sums, int32_t i, int32_t n,
                         int32_t rows, int8_t *out) {
-    for (int32_t k = 0; k < n; k += 4, sums += 8) {
+    int32_t k = 0;
+#if !defined(TK_MVE_EMULATE)
+    int32_t full = (rows - 2 * i) >> 3;         /* groups of eight rows that all exist */
+    full = full < (n >> 2) ? full : n >> 2;
+    if (full > 0) {
+        tk_fcm_oblk b;
+        b.rq = q->rq + (q->per_channel ? 4 * i : 0), b.bias = q->bias + 2 * i;
+        b.per_channel = q->per_channel, b.k1 = q->k1, b.lo = q->lo_s, b.hi = q->hi_s;
+        tk_fcm_out8_mve(sums, full, out + 2 * i, &b);
+        k = 4 * full;
+        sums += 8 * full;
+    }
+#endif
+    for (; k < n; k += 4, sums += 8) {
         tk_s32x4 e, f;
         tk_vld2q_s32(sums, &e, &f);
         const int32_t r0 = 2 * (i + k), left = rows - r0;
@@ -220,8 +341,9 @@ static void tk_fc_pairs_mve(const tk_fc_pairs_params *p, const int8_t *input,
     tk_fcm_stage q;
     q.rq = p->rq, q.bias = p->folded_bias, q.per_channel = p->per_channel, q.k1 = p->k1;
     q.lo = tk_vdupq_n_s32(p->act_min), q.hi = tk_vdupq_n_s32(p->act_max);
+    q.lo_s = p->act_min, q.hi_s = p->act_max;
     q.ob = tk_u32x4_of(ob_l), q.orq = tk_u32x4_of(p->per_channel ? rq_l : z_l);
-    int32_t sums[2 * TK_FCM_CHUNK] = {0};     /* lanes past a chunk's pairs stay unused */
+    int32_t sums[2 * TK_FCM_CHUNK];   /* zeroed per chunk up to a multiple of four pairs */
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * D;
         int8_t *out = output + b * rows;

@@ -46,6 +46,8 @@ FC_CASES = [
     ("d255_r50", 2, 255, 50, True, False, "NONE", -77, 33),
     ("d640_r9", 1, 640, 9, True, True, "RELU", 89, 96),
     ("d1023_r7", 1, 1023, 7, False, True, "NONE", -1, 2),
+    ("d72_r20_pt", 2, 72, 20, False, True, "RELU6", -3, 7),
+    ("d48_r200", 1, 48, 200, True, True, "NONE", 9, -9),
 ]
 
 
