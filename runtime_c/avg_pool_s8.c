@@ -1,8 +1,12 @@
 /* AVERAGE_POOL_2D int8 (TFLM reference_integer_ops::AveragePool): the mean over the part of the
  * window inside the input (padding is not counted), rounded half away from zero. */
 #include "avg_pool_s8.h"
+#include "avg_pool_s8_mve.h"
 
 void tk_avg_pool_s8(const tk_pool_params *p, const int8_t *input, int8_t *output) {
+#if TK_MVE
+    if (tk_avg_pool_mve(p, input, output)) return;
+#endif
     const int32_t depth = p->input.c;
     const int32_t row = p->input.w * depth;
     for (int32_t b = 0; b < p->input.n; ++b) {

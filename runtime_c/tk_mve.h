@@ -97,6 +97,9 @@ TK_MVE_INLINE void tk_vstrbq_scatter_offset_s32(int8_t *p, tk_u32x4 o, tk_s32x4 
     vstrbq_scatter_offset_s32(p, o, v);
 }
 TK_MVE_INLINE tk_pred tk_vctp16q(uint32_t n) { return vctp16q(n); }
+TK_MVE_INLINE tk_s16x8 tk_vldrbq_z_s16(const int8_t *p, tk_pred m) { return vldrbq_z_s16(p, m); }
+TK_MVE_INLINE tk_s16x8 tk_vaddq_s16(tk_s16x8 a, tk_s16x8 b) { return vaddq_s16(a, b); }
+TK_MVE_INLINE void tk_vstrhq_s16(int16_t *p, tk_s16x8 v) { vstrhq_s16(p, v); }
 TK_MVE_INLINE void tk_vstrbq_scatter_offset_p_s16(int8_t *p, tk_u16x8 o, tk_s16x8 v, tk_pred m) {
     vstrbq_scatter_offset_p_s16(p, o, v, m);
 }
@@ -333,6 +336,16 @@ TK_MVE_INLINE void tk_vstrbq_scatter_offset_p_s16(int8_t *p, tk_u16x8 o, tk_s16x
     }
 }
 TK_MVE_INLINE void tk_vstrbq_s8(int8_t *p, tk_s8x16 v) { memcpy(p, v.v, 16); }
+TK_MVE_INLINE tk_s16x8 tk_vldrbq_z_s16(const int8_t *p, tk_pred m) {
+    tk_s16x8 r;
+    for (int i = 0; i < 8; ++i) r.v[i] = tk_pred_on(m, 2 * i) ? p[i] : 0;
+    return r;
+}
+TK_MVE_INLINE tk_s16x8 tk_vaddq_s16(tk_s16x8 a, tk_s16x8 b) {
+    for (int i = 0; i < 8; ++i) a.v[i] = (int16_t)(uint16_t)((uint32_t)a.v[i] + (uint32_t)b.v[i]);
+    return a;
+}
+TK_MVE_INLINE void tk_vstrhq_s16(int16_t *p, tk_s16x8 v) { memcpy(p, v.v, 16); }
 TK_MVE_INLINE tk_s8x16 tk_vdupq_n_s8(int8_t a) {
     tk_s8x16 r;
     memset(r.v, a, 16);

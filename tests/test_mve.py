@@ -6,7 +6,9 @@ activation, extreme zero points. Host: the Helium path through the C models of t
 instructions (-DTK_MVE_EMULATE, ASan/UBSan); firmware: mps3-an547 (Cortex-M55) under QEMU runs
 the real instructions. DEPTHWISE_CONV_2D 3x3 (depthwise3x3_s8_mve.h) on the line kernel's case
 table (test_ops_dw3x3.py) and its own: chunks of the byte plane at strides 1 and 2, and a
-geometry too tall for its 8-bit gather offsets (the DSP path runs). Also kws_ref_model and ad01
+geometry too tall for its 8-bit gather offsets (the DSP path runs). AVERAGE_POOL_2D
+(avg_pool_s8_mve.h): channel counts that are and are not multiples of 16, clipped SAME windows,
+every activation, a window of more than 256 pixels (the C kernel runs). Also kws_ref_model and ad01
 on mps3-an547, bit-exact with TFLM."""
 from __future__ import annotations
 
@@ -181,3 +183,58 @@ def test_dw3_mve_on_m55(dw3_cases, board, tmp_path):
     buf, xs, ref = dw3_cases
     xs, ref = [x[:3] for x in xs], [r[:3] for r in ref]
     _compare_dw3(_run_an547(buf, xs, tmp_path).outputs, ref)
+
+
+# input shape, filter (h, w), stride (h, w), padding, activation, zero point
+POOL_CASES = [
+    ((1, 25, 5, 64), (25, 5), (25, 5), "VALID", "NONE", -128),
+    ((1, 8, 8, 19), (2, 2), (2, 2), "VALID", "RELU", 3),
+    ((2, 7, 9, 40), (3, 3), (1, 1), "SAME", "NONE", 0),
+    ((1, 7, 9, 5), (3, 2), (2, 3), "SAME", "RELU6", -50),
+    ((1, 16, 16, 16), (16, 16), (16, 16), "VALID", "NONE", 127),
+    ((1, 10, 6, 33), (4, 3), (3, 2), "SAME", "RELU_N1_TO_1", 10),
+    ((1, 17, 17, 3), (17, 17), (1, 1), "VALID", "NONE", -7),
+]
+
+
+@pytest.fixture(scope="module")
+def pool_cases():
+    rng = np.random.default_rng(77)
+    b = ModelBuilder("avg_pool_mve_cases")
+    xs = []
+    for shape, (fh, fw), (sh, sw), padding, act, z in POOL_CASES:
+        x = b.input(shape, scale=0.05, zero_point=z)
+        n, h, w, c = shape
+        oh = (h + sh - 1) // sh if padding == "SAME" else (h - fh + sh) // sh
+        ow = (w + sw - 1) // sw if padding == "SAME" else (w - fw + sw) // sw
+        y = b.tensor((n, oh, ow, c), scale=0.05, zero_point=z)
+        b.op("AVERAGE_POOL_2D", [x], [y], padding=padding, stride_h=sh, stride_w=sw,
+             filter_height=fh, filter_width=fw, fused_activation_function=act)
+        b.output(y)
+        xr = rng.integers(-128, 128, (6, *shape), dtype=np.int8)
+        xr[0], xr[1] = -128, 127
+        xr[2] = rng.integers(-3, 3, shape)       # sums near zero: both rounding directions
+        xs.append(xr)
+    buf = b.build()
+    return buf, xs, tflm_run(buf, xs, len(POOL_CASES))
+
+
+def _compare_pool(outs, ref):
+    bad = {k: int((o.reshape(r.shape) != r).sum())
+           for k, (o, r) in enumerate(zip(outs, ref)) if (o.reshape(r.shape) != r).any()}
+    assert not bad, f"differing bytes per case: {bad}"
+
+
+def test_avg_pool_mve_emulated_on_host(pool_cases):
+    buf, xs, ref = pool_cases
+    c = compile_graph(parse_tflite(buf))
+    assert [layer["kernel"] for layer in c.report["layers"]] == ["tk_avg_pool_s8"] * len(ref)
+    with HostBuild(c, sanitize=True, extra_cflags=MVE_CFLAGS) as hb:
+        outs = hb.run(xs)
+    _compare_pool(outs, ref)
+
+
+@pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
+def test_avg_pool_mve_on_m55(pool_cases, board, tmp_path):
+    buf, xs, ref = pool_cases
+    _compare_pool(_run_an547(buf, xs, tmp_path).outputs, ref)
