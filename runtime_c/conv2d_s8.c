@@ -55,9 +55,7 @@ static inline tk_conv_blk tk_conv_blk_make(const tk_out_stage *q, int32_t out_c,
                            (uint8_t)q->lo * 0x01010101u, (uint8_t)q->hi * 0x01010101u};
     return b;
 }
-#endif
 
-#if TK_CONV_ASM
 /* tk_conv_cols2 in the assembly loop (tk_conv_pair_cols decides); with `wide` (4 * KW bytes,
  * 4-byte aligned) the columns are widened first (tk_conv_widen) for the shorter inner loop. */
 TK_CONV_NOINLINE static void tk_conv_cols(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
