@@ -28,13 +28,13 @@
 
 /* one channel's constants, and the op's */
 typedef struct {
-    tk_s8x16 w;                     /* w[a][k] in lane 3 k + a, zero above lane 8 */
+    tk_s8x16 w0, w1;                /* w[a][k] in lane 3 k + a (w1: 3 (k + s) + a), else 0 */
     int32_t fb, m, left, e;
 } tk_dwm_ch;
 typedef struct {
     tk_s32x4 lo, hi;
     tk_u32x4 ob;                    /* output lane offsets 0, step, 2 step, 3 step */
-    tk_u8x16 o0, o1;                /* tap offsets in P for an output and for the next one */
+    tk_u8x16 o;                     /* lane 3 k + a: a + k L, the taps of two outputs */
     int32_t off, step, sl;          /* sl = s L: P bytes between neighbouring outputs */
 } tk_dwm_op;
 
@@ -62,37 +62,34 @@ TK_MVE_INLINE void tk_dwm_line(const tk_dwm_op *qp, const tk_dwm_ch *kp, const i
     const tk_dwm_ch k = *kp;
     const int32_t sl2 = 2 * q.sl, step4 = 4 * q.step;
     for (; n > 0; n -= 4, base += 2 * sl2, out += step4) {
-        const tk_s8x16 x0 = tk_vldrbq_gather_offset_s8(base, q.o0);
-        const tk_s8x16 x1 = tk_vldrbq_gather_offset_s8(base, q.o1);
-        const tk_s8x16 x2 = tk_vldrbq_gather_offset_s8(base + sl2, q.o0);
-        const tk_s8x16 x3 = tk_vldrbq_gather_offset_s8(base + sl2, q.o1);
-        tk_dwm_out4(&q, &k, tk_vmladavq_s8(x0, k.w), tk_vmladavq_s8(x1, k.w),
-                    tk_vmladavq_s8(x2, k.w), tk_vmladavq_s8(x3, k.w), out, n, general);
+        const tk_s8x16 x0 = tk_vldrbq_gather_offset_s8(base, q.o);
+        const tk_s8x16 x2 = tk_vldrbq_gather_offset_s8(base + sl2, q.o);
+        tk_dwm_out4(&q, &k, tk_vmladavq_s8(x0, k.w0), tk_vmladavq_s8(x0, k.w1),
+                    tk_vmladavq_s8(x2, k.w0), tk_vmladavq_s8(x2, k.w1), out, n, general);
     }
 }
 
 #if !defined(TK_MVE_EMULATE)
 /* Every output line of one channel in assembly (requantization with `general` 0): what it reads,
- * in order (byte offsets in the comments of the code) */
+ * in order (byte offsets in the comments of the code). Per line: `groups` passes of four outputs,
+ * then `tail` (0..3) more with a predicated store; P and out then move by dp and dout. */
 typedef struct {
-    tk_s8x16 w;
-    tk_u8x16 o0, o1;
+    tk_s8x16 w0, w1;
+    tk_u8x16 o;
     tk_u32x4 ob;
     tk_s32x4 lo, hi;
-    int32_t fb, m, neg_e, off, sl2, step4, groups, tail, lines, line_p, out_line, pad;
+    int32_t fb, m, neg_e, off, sl2, step4, lines, groups, tail, dp, dout, pad;
 } tk_dwm_blk;
 void tk_dwm_chan_mve(const int8_t *P, int8_t *out, const tk_dwm_blk *b);
-/* four outputs from base r0 (and r0 + 2 s L) to out r2; r3 or r1 (`t`) is scratch */
-#define TK_DWM_G4(t)                          \
+/* four outputs from base r0 (and r0 + 2 s L, in r3) to out r2 */
+#define TK_DWM_G4                             \
     "vldrb.u8 q0, [r0, q6]\n\t"               \
-    "add " t ", r0, r8\n\t"                   \
-    "vldrb.u8 q1, [r0, q5]\n\t"               \
+    "add r3, r0, r8\n\t"                      \
     "vmladav.s8 r4, q0, q7\n\t"               \
-    "vldrb.u8 q0, [" t ", q6]\n\t"            \
-    "vmladav.s8 r6, q1, q7\n\t"               \
-    "vldrb.u8 q1, [" t ", q5]\n\t"            \
-    "vmladav.s8 r10, q0, q7\n\t"              \
-    "vmladav.s8 r12, q1, q7\n\t"              \
+    "vmladav.s8 r6, q0, q5\n\t"               \
+    "vldrb.u8 q1, [r3, q6]\n\t"               \
+    "vmladav.s8 r10, q1, q7\n\t"              \
+    "vmladav.s8 r12, q1, q5\n\t"              \
     "vmov q0[2], q0[0], r4, r10\n\t"          \
     "vmov q0[3], q0[1], r6, r12\n\t"          \
     "vadd.i32 q0, q0, r5\n\t"                 \
@@ -114,50 +111,48 @@ __asm__(
     "tk_dwm_chan_mve:\n\t"
     "push {r4-r11, lr}\n\t"
     "vpush {d8-d15}\n\t"
-    "sub sp, #16\n\t"                   /* line's P, line's out, lines left, b */
+    "sub sp, #24\n\t"                   /* lines left, groups, tail, dp, dout */
     "vldrw.u32 q7, [r2]\n\t"
-    "vldrw.u32 q6, [r2, #16]\n\t"
-    "vldrw.u32 q5, [r2, #32]\n\t"
+    "vldrw.u32 q5, [r2, #16]\n\t"
+    "vldrw.u32 q6, [r2, #32]\n\t"
     "vldrw.u32 q4, [r2, #48]\n\t"
     "vldrw.u32 q3, [r2, #64]\n\t"
     "vldrw.u32 q2, [r2, #80]\n\t"
     "ldrd r5, r7, [r2, #96]\n\t"        /* fb, m */
     "ldrd r9, r11, [r2, #104]\n\t"      /* -e, off */
+    "ldrd r4, r6, [r2, #120]\n\t"       /* lines, groups */
+    "strd r4, r6, [sp]\n\t"
+    "ldrd r4, r6, [r2, #128]\n\t"       /* tail, dp */
+    "strd r4, r6, [sp, #8]\n\t"
+    "ldr r4, [r2, #136]\n\t"            /* dout */
+    "str r4, [sp, #16]\n\t"
     "ldr r8, [r2, #112]\n\t"            /* 2 s L */
-    "ldr r3, [r2, #128]\n\t"            /* lines */
-    "strd r0, r1, [sp]\n\t"
-    "strd r3, r2, [sp, #8]\n"
+    "ldr r4, [r2, #116]\n\t"            /* 4 step */
+    "mov r2, r1\n\t"
+    "mov r1, r4\n"
     "2:\n\t"
-    "ldr r3, [sp, #12]\n\t"
-    "ldrd r0, r2, [sp]\n\t"
-    "ldr r1, [r3, #116]\n\t"            /* 4 step */
-    "ldr r3, [r3, #120]\n\t"            /* groups */
+    "ldr r3, [sp, #4]\n\t"
     "wls lr, r3, 3f\n"
-    "1:\n\t" TK_DWM_G4("r3")
+    "1:\n\t" TK_DWM_G4
     "vstrb.32 q0, [r2, q4]\n\t"
     "add r0, r0, r8, lsl #1\n\t"
     "add r2, r2, r1\n\t"
     "le lr, 1b\n"
     "3:\n\t"
-    "ldr r3, [sp, #12]\n\t"
-    "ldr r3, [r3, #124]\n\t"            /* tail: 0..3 outputs */
+    "ldr r3, [sp, #8]\n\t"
     "cbz r3, 4f\n\t"
-    "vctp.32 r3\n\t" TK_DWM_G4("r1")
+    "vctp.32 r3\n\t" TK_DWM_G4
     "vpst\n\t"
     "vstrbt.32 q0, [r2, q4]\n"
     "4:\n\t"
-    "ldr r3, [sp, #12]\n\t"
-    "ldrd r0, r2, [sp]\n\t"
-    "ldr r1, [r3, #132]\n\t"            /* s: P bytes per output line */
-    "add r0, r0, r1\n\t"
-    "ldr r1, [r3, #136]\n\t"            /* output bytes per line */
-    "add r2, r2, r1\n\t"
-    "strd r0, r2, [sp]\n\t"
-    "ldr r1, [sp, #8]\n\t"
-    "subs r1, #1\n\t"
-    "str r1, [sp, #8]\n\t"
+    "ldrd r4, r6, [sp, #12]\n\t"
+    "add r0, r0, r4\n\t"
+    "add r2, r2, r6\n\t"
+    "ldr r3, [sp]\n\t"
+    "subs r3, #1\n\t"
+    "str r3, [sp]\n\t"
     "bne 2b\n\t"
-    "add sp, #16\n\t"
+    "add sp, #24\n\t"
     "vpop {d8-d15}\n\t"
     "pop {r4-r11, pc}\n\t"
     ".size tk_dwm_chan_mve, . - tk_dwm_chan_mve\n\t"
@@ -214,15 +209,16 @@ __asm__(
 /* channel c's constants; w[a][k] (a across the lines, k along them) from its filter words */
 static void tk_dwm_ch_make(const tk_dw3_params *p, const int32_t *filter, const int32_t *fbias,
                            int32_t c, tk_dwm_ch *k) {
-    int8_t t[16];
+    int8_t t[32];
     memset(t, 0, sizeof t);
     const uint32_t *w = (const uint32_t *)filter + 6 * c;
     for (int32_t a = 0; a < 3; ++a) {
-        t[a] = (int8_t)(int16_t)(uint16_t)(w[2 * a] & 0xFFFFu);
-        t[3 + a] = (int8_t)(int16_t)(uint16_t)(w[2 * a] >> 16);
-        t[6 + a] = (int8_t)(int16_t)(uint16_t)(w[2 * a + 1] >> 16);
+        t[8 + a] = (int8_t)(int16_t)(uint16_t)(w[2 * a] & 0xFFFFu);
+        t[8 + 3 + a] = (int8_t)(int16_t)(uint16_t)(w[2 * a] >> 16);
+        t[8 + 6 + a] = (int8_t)(int16_t)(uint16_t)(w[2 * a + 1] >> 16);
     }
-    k->w = tk_vldrbq_s8(t);
+    k->w0 = tk_vldrbq_s8(t + 8);
+    k->w1 = tk_vldrbq_s8(t + 8 - 3 * p->stride);
     const int32_t r = p->rq[2 * c + 1], shift = p->rq_fast ? -r - 1 : r;
     k->m = p->rq[2 * c];
     k->left = shift > 0 ? shift : 0;
@@ -258,10 +254,8 @@ static int tk_dwm_op_make(const tk_dw3_params *p, int32_t L, int32_t *chunk, tk_
     *chunk = n;
     uint8_t o[16];
     memset(o, 0, sizeof o);
-    for (int32_t j = 0; j < 9; ++j) o[j] = (uint8_t)((j % 3) + (j / 3) * L);
-    q->o0 = tk_u8x16_of(o);
-    for (int32_t j = 0; j < 9; ++j) o[j] = (uint8_t)(o[j] + s * L);
-    q->o1 = tk_u8x16_of(o);
+    for (int32_t j = 0; j < 9 + 3 * s; ++j) o[j] = (uint8_t)((j % 3) + (j / 3) * L);
+    q->o = tk_u8x16_of(o);
     q->off = p->output_offset;
     q->step = p->out_pos;
     q->sl = s * L;
@@ -298,10 +292,11 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
     f.oin = oin, f.opl = opl, f.in8 = 8 * p->in_pos, f.pl8 = 8 * L;
     f.groups = (hi - lo) >> 3, f.tail = (hi - lo) & 7, f.lines = l1, f.in_line = p->in_line;
     tk_dwm_blk blk;
-    blk.o0 = q->o0, blk.o1 = q->o1, blk.ob = q->ob, blk.lo = q->lo, blk.hi = q->hi;
+    blk.o = q->o, blk.ob = q->ob, blk.lo = q->lo, blk.hi = q->hi;
     blk.off = q->off, blk.sl2 = 2 * q->sl, blk.step4 = 4 * q->step;
-    blk.groups = n >> 2, blk.tail = n & 3, blk.lines = p->lines_out, blk.line_p = s;
-    blk.out_line = p->out_line, blk.pad = 0;
+    blk.lines = p->lines_out, blk.groups = n >> 2, blk.tail = n & 3;
+    blk.dp = s - (n >> 2) * 4 * q->sl, blk.dout = p->out_line - (n >> 2) * 4 * q->step;
+    blk.pad = 0;
 #endif
     for (int32_t c = 0; c < p->channels; ++c) {
         tk_dwm_ch_make(p, filter, fbias, c, &k);
@@ -310,7 +305,7 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
             tk_dwm_fill_mve(img + c + (q0 + lo) * p->in_pos, P + lo * L + p->pad_line, &f);
         }
         if (!general) {
-            blk.w = k.w, blk.fb = k.fb, blk.m = k.m, blk.neg_e = -k.e;
+            blk.w0 = k.w0, blk.w1 = k.w1, blk.fb = k.fb, blk.m = k.m, blk.neg_e = -k.e;
             tk_dwm_chan_mve(P, out + c, &blk);
             continue;
         }
