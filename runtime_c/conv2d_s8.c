@@ -51,7 +51,8 @@ TK_CONV_NOINLINE static void tk_conv_cols2(const tk_out_stage *q, int32_t out_c,
 static inline tk_conv_blk tk_conv_blk_make(const tk_out_stage *q, int32_t out_c,
                                            const int8_t *a0, const int8_t *a1, int32_t n4,
                                            const int32_t *fb, int8_t *o0, int8_t *o1) {
-    const tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, n4 + 1, out_c >> 1, q->k1, 0, 0,
+    const tk_conv_blk b = {a0, a1, fb, q->rq, o0, o1, n4 + 1,
+                           (uint32_t)(uintptr_t)(q->rq + 4 * (out_c >> 1)), q->k1, 0, 0,
                            (uint8_t)q->lo * 0x01010101u, (uint8_t)q->hi * 0x01010101u};
     return b;
 }
@@ -465,7 +466,7 @@ TK_CONV_NOINLINE static void tk_conv_im2col_wide(const tk_conv2d_params *p,
         tk_conv_patch(&g, &px[1], zp, cols + KP);
         tk_conv_widen(cols, KP >> 1, wide);
         int8_t *o1 = n == 2 ? output + out_c : output;
-        b.fb = fb, b.rq = q->rq, b.pairs = out_c >> 1, b.o0 = output, b.o1 = o1;
+        b.fb = fb, b.rq = q->rq, b.o0 = output, b.o1 = o1;
         const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
         if (out_c & 1) tk_conv_odd(q, out_c - 1, cols, cols + KP, KP, w, fb, output, o1);
     }

@@ -112,7 +112,7 @@ typedef struct {
     const int32_t *rq;        /* 12: its {m, e1} x 2, advanced by 16 */
     int8_t *o0, *o1;          /* 16, 20: its outputs, advanced by 2 */
     int32_t n4p;              /* 24: groups of four taps per line (>= 1), plus 1 */
-    int32_t pairs;            /* 28: channel pairs left, >= 1 */
+    uint32_t rq_end;          /* 28: rq after the last pair (>= 1 pair), as a number */
     int32_t k1;               /* 32: tk_out_stage k1 */
     int32_t gap;              /* 36: bytes from a line's end to the next line's start */
     uint32_t end;             /* 40: a0 + lines * (4 * n4 + gap), as a number */
@@ -170,7 +170,8 @@ typedef struct {
         "smlad  %[c11], %[x1], %[ue], %[c11]\n\t" \
         "smlad  %[c11], %[t1], %[u], %[c11]\n\t"
 
-/* b->pairs channel pairs; w: the first pair's weights; returns the weights after the last.
+/* The channel pairs up to b->rq_end; w: the first pair's weights; returns the weights after the
+ * last.
  * x16: a0, a1 are widened columns (one line). */
 static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, int32_t lines,
                                               int32_t clamp, int32_t x16) {
@@ -219,9 +220,9 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
         "bfi    %[c00], %[c10], #16, #8\n\t"            \
         "bfi    %[c00], %[c11], #24, #8\n\t"            \
         "ldrd   %[p0], %[p1], [%[u], #44]\n\t"          \
-        "ssub8  %[t0], %[c00], %[p0]\n\t"               \
+        "ssub8  %[ue], %[c00], %[p0]\n\t"               \
         "sel    %[c00], %[c00], %[p0]\n\t"              \
-        "ssub8  %[t0], %[c00], %[p1]\n\t"               \
+        "ssub8  %[ue], %[c00], %[p1]\n\t"               \
         "sel    %[c00], %[p1], %[c00]\n\t"              \
         "strh   %[c00], [%[x0]], #2\n\t"                \
         "lsrs   %[c00], %[c00], #16\n\t"                \
@@ -229,8 +230,7 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
 #define TK_CONV_PAIR_NEXT                               \
         "strd   %[x0], %[x1], [%[u], #16]\n\t"          \
         "ldr    %[n], [%[u], #28]\n\t"                  \
-        "subs   %[n], %[n], #1\n\t"                     \
-        "str    %[n], [%[u], #28]\n\t"                  \
+        "cmp    %[t0], %[n]\n\t"                        \
         "bne    1b\n\t"
 #define TK_CONV_NEXT_LINE                               \
         "ldr    %[t0], [%[u], #36]\n\t"                 \
