@@ -1,8 +1,9 @@
 /* DEPTHWISE_CONV_2D int8 3x3 on Helium (MVE): tk_dw3_mve runs tk_depthwise3x3_s8's work (same
  * params, filter words and folded bias, depthwise3x3_s8.h) on the M55, channel by channel.
  *
- * A chunk of up to n outputs along the lines needs np = s (n - 1) + 3 padded positions of the
- * L = s (lines_out - 1) + 3 padded lines (s the stride). One channel's values for them are
+ * A band of up to TK_DWM_BAND output lines and a chunk of up to n outputs along them need
+ * L = s (lines - 1) + 3 padded lines and np = s (n - 1) + 3 padded positions (s the stride),
+ * n as large as the plane allows. One channel's values for them are
  * copied into a byte plane P, position-major: P[q L + l] holds padded line l at padded position
  * q (the zero point where that is padding; it is written once per chunk, the channels then fill
  * only the inside, eight positions of a line at a time: one VLDRB.S16 gather from the NHWC
@@ -12,7 +13,8 @@
  * channel's weight vector. Four outputs go into a vector (VMOV) for TFLM's requantization: the
  * folded bias, the left shift, VQRDMULH (TFLM's SaturatingRoundingDoublingHighMul), the rounding
  * division by 2^e (VQADD of -1 for negative values, then VRSHL), the output offset, the clamp,
- * and a scatter store of the four bytes. With the folded bias a padding tap (the zero point)
+ * and a scatter store of the four bytes (two outputs per gather: lanes 3 k + a hold the taps of
+ * outputs i and i + 1, k = 0 .. 2 + s, and two weight vectors pick them). With the folded bias a padding tap (the zero point)
  * adds nothing, as TFLM's skipped taps do; the nine-term sum fits int32 and the bias is added
  * with wrap-around, as the C kernel does. rq_fast's {m, e1} is TFLM's shift -e1 - 1.
  * Nothing is read outside the input (predicated gathers of positions inside the image) or
@@ -25,6 +27,7 @@
 #if TK_MVE
 
 #define TK_DWM_PLANE 2048   /* bytes of P on the stack */
+#define TK_DWM_BAND 20      /* output lines per band at stride 2; 40 at stride 1 */
 
 /* one channel's constants, and the op's */
 typedef struct {
@@ -228,14 +231,14 @@ static void tk_dwm_ch_make(const tk_dw3_params *p, const int32_t *filter, const 
 
 #if defined(TK_MVE_EMULATE)
 /* P's inside for the channel at img (its first byte): input positions q0 + lo .. q0 + hi - 1
- * at padded positions lo .. hi - 1, of input lines 0 .. l1 - 1 (those below padded line L) */
+ * at padded positions lo .. hi - 1, of input lines la .. la + nl - 1 at band lines dl .. */
 static void tk_dwm_fill(const tk_dw3_params *p, const int8_t *img, int32_t q0, int32_t lo,
-                        int32_t hi, int32_t l1, int32_t L, tk_u16x8 oin, tk_u16x8 opl,
-                        int8_t *P) {
+                        int32_t hi, int32_t la, int32_t nl, int32_t dl, int32_t L, tk_u16x8 oin,
+                        tk_u16x8 opl, int8_t *P) {
     const int32_t in8 = 8 * p->in_pos, pl8 = 8 * L;
-    for (int32_t l = 0; l < l1; ++l) {
-        const int8_t *x = img + l * p->in_line + (q0 + lo) * p->in_pos;
-        int8_t *d = P + lo * L + l + p->pad_line;
+    for (int32_t l = 0; l < nl; ++l) {
+        const int8_t *x = img + (la + l) * p->in_line + (q0 + lo) * p->in_pos;
+        int8_t *d = P + lo * L + dl + l;
         for (int32_t left = hi - lo; left > 0; left -= 8, x += in8, d += pl8) {
             const tk_pred m = tk_vctp16q((uint32_t)left);
             tk_vstrbq_scatter_offset_p_s16(d, opl, tk_vldrbq_gather_offset_z_s16(x, oin, m), m);
@@ -244,14 +247,11 @@ static void tk_dwm_fill(const tk_dw3_params *p, const int8_t *img, int32_t q0, i
 }
 #endif
 
-/* the op's constants; 0 if its geometry does not fit the 8- and 16-bit offsets or the plane */
-static int tk_dwm_op_make(const tk_dw3_params *p, int32_t L, int32_t *chunk, tk_dwm_op *q) {
+/* the band's constants (L <= 2 TK_DWM_BAND + 1: the tap offsets fit 8 bits, n >= 4) */
+static void tk_dwm_op_make(const tk_dw3_params *p, int32_t L, int32_t *chunk, tk_dwm_op *q) {
     const int32_t s = p->stride;
-    if (L * (s + 2) + 2 > 255 || 7 * (int64_t)p->in_pos > 65535) return 0;
     /* np + 3 s positions (the last pass's unstored outputs read up to 3 s past np) */
-    const int32_t n = (TK_DWM_PLANE / L - 3 - 3 * s) / s + 1;
-    if (n < 4) return 0;
-    *chunk = n;
+    *chunk = (TK_DWM_PLANE / L - 3 - 3 * s) / s + 1;
     uint8_t o[16];
     memset(o, 0, sizeof o);
     for (int32_t j = 0; j < 9 + 3 * s; ++j) o[j] = (uint8_t)((j % 3) + (j / 3) * L);
@@ -264,19 +264,22 @@ static int tk_dwm_op_make(const tk_dw3_params *p, int32_t L, int32_t *chunk, tk_
     const uint32_t ob[4] = {0, (uint32_t)p->out_pos, 2u * (uint32_t)p->out_pos,
                             3u * (uint32_t)p->out_pos};
     q->ob = tk_u32x4_of(ob);
-    return 1;
 }
 
-/* one chunk (outputs i0 .. i0 + n - 1 of every output line) of every channel of one image */
+/* one chunk (outputs i0 .. i0 + n - 1 of output lines o0 .. o0 + lines - 1) of every channel
+ * of one image */
 static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32_t *filter,
-                         const int32_t *fbias, const int8_t *img, int32_t i0, int32_t n,
-                         int32_t L, int8_t *P, int8_t *out) {
+                         const int32_t *fbias, const int8_t *img, int32_t o0, int32_t lines,
+                         int32_t i0, int32_t n, int8_t *P, int8_t *out) {
     const int32_t s = p->stride, np = s * (n - 1) + 3, q0 = s * i0 - p->pad_pos;
+    const int32_t L = s * (lines - 1) + 3, lb = s * o0 - p->pad_line;   /* band line 0 */
     int32_t lo = -q0, hi = p->pos_in - q0;
     lo = lo < 0 ? 0 : (lo > np ? np : lo);
     hi = hi < lo ? lo : (hi > np ? np : hi);
+    const int32_t la = lb > 0 ? lb : 0;                 /* input lines la .. la + nl - 1 */
+    const int32_t nl = (lb + L < p->lines_in ? lb + L : p->lines_in) - la;
     const tk_s8x16 z = tk_vdupq_n_s8((int8_t)p->input_zp);
-    for (int32_t j = 0; j < TK_DWM_PLANE; j += 16) tk_vstrbq_s8(P + j, z);
+    for (int32_t j = 0; j < (np + 3 * s) * L; j += 16) tk_vstrbq_s8(P + j, z);
     uint16_t oi[8], op[8];
     for (int32_t j = 0; j < 8; ++j) {
         oi[j] = (uint16_t)(j * p->in_pos);
@@ -284,25 +287,25 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
     }
     const tk_u16x8 oin = tk_u16x8_of(oi), opl = tk_u16x8_of(op);
     const int general = !p->rq_fast;
-    const int32_t l1 = L - p->pad_line < p->lines_in ? L - p->pad_line : p->lines_in;
     tk_dwm_ch k;
-    out += i0 * p->out_pos;
+    out += o0 * p->out_line + i0 * p->out_pos;
 #if !defined(TK_MVE_EMULATE)
     tk_dwm_fblk f;
     f.oin = oin, f.opl = opl, f.in8 = 8 * p->in_pos, f.pl8 = 8 * L;
-    f.groups = (hi - lo) >> 3, f.tail = (hi - lo) & 7, f.lines = l1, f.in_line = p->in_line;
+    f.groups = (hi - lo) >> 3, f.tail = (hi - lo) & 7, f.lines = nl, f.in_line = p->in_line;
     tk_dwm_blk blk;
     blk.o = q->o, blk.ob = q->ob, blk.lo = q->lo, blk.hi = q->hi;
     blk.off = q->off, blk.sl2 = 2 * q->sl, blk.step4 = 4 * q->step;
-    blk.lines = p->lines_out, blk.groups = n >> 2, blk.tail = n & 3;
+    blk.lines = lines, blk.groups = n >> 2, blk.tail = n & 3;
     blk.dp = s - (n >> 2) * 4 * q->sl, blk.dout = p->out_line - (n >> 2) * 4 * q->step;
     blk.pad = 0;
 #endif
     for (int32_t c = 0; c < p->channels; ++c) {
         tk_dwm_ch_make(p, filter, fbias, c, &k);
 #if !defined(TK_MVE_EMULATE)
-        if (hi > lo && l1 > 0) {
-            tk_dwm_fill_mve(img + c + (q0 + lo) * p->in_pos, P + lo * L + p->pad_line, &f);
+        if (hi > lo && nl > 0) {
+            tk_dwm_fill_mve(img + c + la * p->in_line + (q0 + lo) * p->in_pos,
+                            P + lo * L + la - lb, &f);
         }
         if (!general) {
             blk.w0 = k.w0, blk.w1 = k.w1, blk.fb = k.fb, blk.m = k.m, blk.neg_e = -k.e;
@@ -310,9 +313,9 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
             continue;
         }
 #else
-        tk_dwm_fill(p, img + c, q0, lo, hi, l1, L, oin, opl, P);
+        tk_dwm_fill(p, img + c, q0, lo, hi, la, nl, la - lb, L, oin, opl, P);
 #endif
-        for (int32_t o = 0; o < p->lines_out; ++o) {
+        for (int32_t o = 0; o < lines; ++o) {
             int8_t *y = out + o * p->out_line + c;
             if (general) {
                 tk_dwm_line(q, &k, P + s * o, n, y, 1);
@@ -323,19 +326,24 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
     }
 }
 
-/* 1 when done; 0 when the geometry does not fit (the caller's path runs instead) */
+/* 1 when done; 0 when the input positions are too far apart for 16-bit gather offsets (the
+ * caller's path runs instead) */
 static int tk_dw3_mve(const tk_dw3_params *p, const int8_t *input, const int32_t *filter,
                       const int32_t *fbias, int8_t *output) {
-    const int32_t L = p->stride * (p->lines_out - 1) + 3;
-    int32_t chunk;
-    tk_dwm_op q;
-    if (!tk_dwm_op_make(p, L, &chunk, &q)) return 0;
+    if (7 * (int64_t)p->in_pos > 65535) return 0;
+    const int32_t s = p->stride, band = s == 1 ? 2 * TK_DWM_BAND : TK_DWM_BAND;
     int8_t P[TK_DWM_PLANE] __attribute__((aligned(16)));
     for (int32_t b = 0; b < p->batches; ++b) {
-        for (int32_t i0 = 0; i0 < p->pos_out; i0 += chunk) {
-            const int32_t n = p->pos_out - i0 < chunk ? p->pos_out - i0 : chunk;
-            tk_dwm_chunk(p, &q, filter, fbias, input + b * p->in_image, i0, n, L, P,
-                         output + b * p->out_image);
+        for (int32_t o0 = 0; o0 < p->lines_out; o0 += band) {
+            const int32_t lines = p->lines_out - o0 < band ? p->lines_out - o0 : band;
+            int32_t chunk;
+            tk_dwm_op q;
+            tk_dwm_op_make(p, s * (lines - 1) + 3, &chunk, &q);
+            for (int32_t i0 = 0; i0 < p->pos_out; i0 += chunk) {
+                const int32_t n = p->pos_out - i0 < chunk ? p->pos_out - i0 : chunk;
+                tk_dwm_chunk(p, &q, filter, fbias, input + b * p->in_image, o0, lines, i0, n,
+                             P, output + b * p->out_image);
+            }
         }
     }
     return 1;

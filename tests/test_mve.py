@@ -5,8 +5,8 @@ several batches, chunks of more than 24 pairs, per-tensor and per-channel weight
 activation, extreme zero points. Host: the Helium path through the C models of the
 instructions (-DTK_MVE_EMULATE, ASan/UBSan); firmware: mps3-an547 (Cortex-M55) under QEMU runs
 the real instructions. DEPTHWISE_CONV_2D 3x3 (depthwise3x3_s8_mve.h) on the line kernel's case
-table (test_ops_dw3x3.py) and its own: chunks of the byte plane at strides 1 and 2, and a
-geometry too tall for its 8-bit gather offsets (the DSP path runs). AVERAGE_POOL_2D
+table (test_ops_dw3x3.py) and its own: chunks of the byte plane along the lines and bands across
+them, at strides 1 and 2, lines as rows and as columns. AVERAGE_POOL_2D
 (avg_pool_s8_mve.h): channel counts that are and are not multiples of 16, clipped SAME windows,
 every activation, a window of more than 256 pixels (the C kernel runs). Also kws_ref_model and ad01
 on mps3-an547, bit-exact with TFLM."""
@@ -34,7 +34,9 @@ DW3 = "tk_depthwise3x3_s8"
 DW3_MVE_CASES = DW3_CASES + [dict(_D, op="dw", k=(3, 3), dm=1, **c) for c in [
     dict(name="mve_chunks_s1", x=(1, 40, 50, 3), zp=(5, -7)),
     dict(name="mve_chunks_s2", x=(1, 40, 50, 2), s=(2, 2), act="RELU6", zp=(-128, 9)),
-    dict(name="mve_too_tall", x=(1, 90, 92, 1), zp=(-20, 0)),
+    dict(name="mve_bands_s1", x=(1, 90, 92, 1), zp=(-20, 0)),
+    dict(name="mve_bands_s2", x=(1, 50, 60, 2), s=(2, 2), zp=(11, -128), act="RELU"),
+    dict(name="mve_bands_cols", x=(1, 100, 45, 1), zp=(-128, 4)),
 ]]
 
 # name, batches, depth, rows, per-channel, bias, activation, input zero point, output zero point
