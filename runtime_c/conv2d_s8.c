@@ -445,6 +445,30 @@ TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_
 }
 
 #if TK_CONV_ASM
+static inline int32_t tk_conv_inside_g(const tk_conv_geo *g, const tk_conv_px *px) {
+    return px->ix0 >= 0 && px->ix0 + (g->kw - 1) * g->dil_w < g->W && px->iy0 >= 0 &&
+           px->iy0 + (g->kh - 1) * g->dil_h < g->H;
+}
+
+/* A 3x3 filter on 3 input channels, its window inside: the 27 taps (and a 28th of weight 0)
+ * widened straight from the three input rows r0..r2 of 9 bytes, each group of four taps put
+ * together from at most two rows without reading past either: (r0[0..3]) (r0[4..7])
+ * (r0[8] r1[0..2]) (r1[3..6]) (r1[7..8] r2[0..1]) (r2[2..5]) (r2[6..8] 0). */
+static inline void tk_conv_widen_333(const tk_conv_geo *g, const tk_conv_px *px, uint32_t *d) {
+    const int8_t *r0 = px->img + (px->iy0 * g->W + px->ix0) * 3;
+    const int8_t *r1 = r0 + g->row_step, *r2 = r1 + g->row_step;
+    uint16_t h1, h2;
+    memcpy(&h1, r1 + 7, 2);
+    memcpy(&h2, r2, 2);
+    const uint32_t v[7] = {tk_ld4(r0), tk_ld4(r0 + 4), (uint8_t)r0[8] | tk_ld4(r1) << 8,
+                           tk_ld4(r1 + 3), (uint32_t)h1 | (uint32_t)h2 << 16, tk_ld4(r2 + 2),
+                           tk_ld4(r2 + 5) >> 8};
+    for (int32_t i = 0; i < 7; ++i) {
+        d[2 * i] = tk_sxtb16(v[i]);
+        d[2 * i + 1] = tk_sxtb16_ror8(v[i]);
+    }
+}
+
 /* tk_conv_im2col with both columns widened in one go into `wide` (4 KP bytes, after them) and
  * the channel pairs in the assembly loop (tk_conv_asm_ok holds) */
 TK_CONV_NOINLINE static void tk_conv_im2col_wide(const tk_conv2d_params *p,
@@ -461,10 +485,16 @@ TK_CONV_NOINLINE static void tk_conv_im2col_wide(const tk_conv2d_params *p,
     tk_walk_init(&it, p, input);
     tk_conv_blk b = tk_conv_blk_make(q, out_c, (const int8_t *)wide,
                                      (const int8_t *)(wide + KP / 2), KP >> 2, fb, 0, 0);
+    const int32_t stem = g.kh == 3 && g.kw == 3 && g.C == 3 && g.dil_w == 1 && !(out_c & 1);
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
-        tk_conv_patch(&g, &px[0], zp, cols);
-        tk_conv_patch(&g, &px[1], zp, cols + KP);
-        tk_conv_widen(cols, KP >> 1, wide);
+        if (stem && tk_conv_inside_g(&g, &px[0]) && tk_conv_inside_g(&g, &px[1])) {
+            tk_conv_widen_333(&g, &px[0], wide);
+            tk_conv_widen_333(&g, &px[1], wide + KP / 2);
+        } else {
+            tk_conv_patch(&g, &px[0], zp, cols);
+            tk_conv_patch(&g, &px[1], zp, cols + KP);
+            tk_conv_widen(cols, KP >> 1, wide);
+        }
         int8_t *o1 = n == 2 ? output + out_c : output;
         b.fb = fb, b.rq = q->rq, b.o0 = output, b.o1 = o1;
         const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */

@@ -64,6 +64,8 @@ CASES = [dict(_D, **c) for c in [
          path=IM2COL),
     dict(name="i3x3_c3_s2_relu6", x=(1, 9, 8, 3), k=(3, 3), oc=5, s=(2, 2), act="RELU6",
          path=IM2COL),
+    dict(name="i3x3_c3_s2_stem_batch2", x=(2, 9, 10, 3), k=(3, 3), oc=6, s=(2, 2), act="RELU6",
+         zp=(-1, -128), path=IM2COL),
     dict(name="i5x5_c5_largest", x=(1, 9, 9, 5), k=(5, 5), oc=4, s=(2, 2), path=IM2COL),
     dict(name="i3x3_c5_dil2", x=(1, 8, 7, 5), k=(3, 3), oc=3, d=(2, 2), path=IM2COL),
     dict(name="i2x2_c1_valid_pt", x=(1, 5, 6, 1), k=(2, 2), oc=9, pad="VALID", w="pt",
