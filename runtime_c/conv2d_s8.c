@@ -30,19 +30,40 @@ TK_CONV_NOINLINE static void tk_conv_cols2(const tk_out_stage *q, int32_t out_c,
                                            const int32_t *fb, int8_t *o0, int8_t *o1) {
     const int32_t KW4 = KW & ~3;
     const int8_t *w = filter;
+    const int32_t *rq = q->rq;
     int32_t oc = 0;
-    for (; oc + 2 <= out_c; oc += 2) {
+    for (; oc + 2 <= out_c; oc += 2, rq += 4) {
         int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+#if TK_NN_SIMD
         const int8_t *p0 = a0, *p1 = a1;
         if (KW4) tk_mac2x2_s8(&p0, &p1, &w, KW4 >> 2, &s00, &s01, &s10, &s11);
         for (int32_t k = KW4; k < KW; ++k, w += 2) {
             const int32_t x0 = *p0++, x1 = *p1++;
+#else
+        /* written out here: gcc allocates registers better than through tk_mac2x2_s8 */
+        int32_t k = 0;
+#define TK_MAC2x2(j, du, dv)                                        \
+        {                                                           \
+            const int32_t x0 = a0[k + j], x1 = a1[k + j];           \
+            const int32_t u = w[du], v = w[dv];                     \
+            s00 += x0 * u;                                          \
+            s01 += x0 * v;                                          \
+            s10 += x1 * u;                                          \
+            s11 += x1 * v;                                          \
+        }
+        for (; k < KW4; k += 4, w += 8) {
+            TK_MAC2x2(0, 0, 4) TK_MAC2x2(1, 1, 5) TK_MAC2x2(2, 2, 6) TK_MAC2x2(3, 3, 7)
+        }
+#undef TK_MAC2x2
+        for (; k < KW; ++k, w += 2) {
+            const int32_t x0 = a0[k], x1 = a1[k];
+#endif
             s00 += x0 * w[0];
             s01 += x0 * w[1];
             s10 += x1 * w[0];
             s11 += x1 * w[1];
         }
-        tk_conv_out2x2(q, q->rq + 2 * oc, oc, fb + oc, s00, s01, s10, s11, o0 + oc, o1 + oc);
+        tk_conv_out2x2(q, rq, oc, fb + oc, s00, s01, s10, s11, o0 + oc, o1 + oc);
     }
     if (oc < out_c) tk_conv_odd(q, oc, a0, a1, KW, w, fb, o0, o1);
 }
