@@ -238,10 +238,11 @@ def test_cases_bit_exact_on_cortex_m4(table_model):
     _assert_equal(out, ref, ["i9x9_c3 with arena scratch"])
 
 
-def bench_model() -> bytes:
-    """A 3x3 16->16 CONV_2D (SAME, RELU) at 32x32: its im2col scratch would grow the arena."""
+def bench_model(x=(1, 32, 32, 16), oc: int = 16) -> bytes:
+    """A 3x3 CONV_2D (SAME, RELU), by default 16->16 at 32x32: im2col scratch would grow the
+    arena."""
     b = ModelBuilder("conv3x3_bench")
-    add_case(b, dict(_D, name="bench", x=(1, 32, 32, 16), k=(3, 3), oc=16, act="RELU"),
+    add_case(b, dict(_D, name="bench", x=x, k=(3, 3), oc=oc, act="RELU", zp=(-1, -128)),
              np.random.default_rng(5), [], n_rows=2)
     return b.build()
 
@@ -271,6 +272,8 @@ def test_speed_without_scratch_and_on_kws():
 
 def main() -> int:
     for name, buf in (("3x3 16->16 at 32x32, no scratch", bench_model()),
+                      ("3x3 3->16 stem at 32x32", bench_model((1, 32, 32, 3), 16)),
+                      ("3x3 32->32 at 16x16, no scratch", bench_model((1, 16, 16, 32), 32)),
                       ("kws_ref_model", shared_model("kws_ref_model.tflite").read_bytes())):
         for op, ins, macs in conv_layers(buf):
             print(f"{name} op {op}: {ins:,} instructions, {macs / ins:.3f} MACs/instr")
