@@ -4,6 +4,7 @@
  * the innermost dim are walked with each input's stride a constant (1, or 0 for an input
  * broadcast along it) and the output stage's mode a constant, so the loops specialize. */
 #include "add_s8.h"
+#include "ew_s8_mve.h"
 
 #define TK_AINLINE static inline __attribute__((always_inline))
 #define TK_NOINLINE static __attribute__((noinline))
@@ -108,6 +109,13 @@ TK_NOINLINE void add_v18(const tk_add8_params *p, const int8_t *a,
 
 void tk_add_s8(const tk_add8_params *p, const int8_t *input1, const int8_t *input2,
                int8_t *output) {
+#if TK_MVE
+    int32_t sa, sb;
+    if (p->rows > 0 && tk_ew8_strides(p->variant, &sa, &sb)) {
+        tk_add8_mve(p, input1, input2, output, sa, sb);
+        return;
+    }
+#endif
     switch (p->variant) {
     case 1: add_v1(p, input1, input2, output); break;
     case 2: add_v2(p, input1, input2, output); break;

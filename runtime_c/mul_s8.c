@@ -2,6 +2,7 @@
  * inputs requantized by s1 * s2 / s_out. Rows walked as add_s8.c walks them; the doubling the
  * output stage wants is folded into input 2's correction, 2 * b + 2 * offset. */
 #include "mul_s8.h"
+#include "ew_s8_mve.h"
 
 #define TK_AINLINE static inline __attribute__((always_inline))
 #define TK_NOINLINE static __attribute__((noinline))
@@ -75,6 +76,13 @@ TK_NOINLINE void mul_v8(const tk_mul8_params *p, const int8_t *a,
 
 void tk_mul_s8(const tk_mul8_params *p, const int8_t *input1, const int8_t *input2,
                int8_t *output) {
+#if TK_MVE
+    int32_t sa, sb;
+    if (p->rows > 0 && tk_ew8_strides(p->variant, &sa, &sb)) {
+        tk_mul8_mve(p, input1, input2, output, sa, sb);
+        return;
+    }
+#endif
     switch (p->variant) {
     case 1: mul_v1(p, input1, input2, output); break;
     case 2: mul_v2(p, input1, input2, output); break;

@@ -53,6 +53,7 @@ TK_MVE_INLINE tk_s32x4 tk_vldrwq_gather_shifted_offset_z_s32(const int32_t *p, t
     return vldrwq_gather_shifted_offset_z_s32(p, o, m);
 }
 TK_MVE_INLINE void tk_vstrbq_p_s32(int8_t *p, tk_s32x4 v, tk_pred m) { vstrbq_p_s32(p, v, m); }
+TK_MVE_INLINE void tk_vstrbq_s32(int8_t *p, tk_s32x4 v) { vstrbq_s32(p, v); }
 TK_MVE_INLINE void tk_vstrbq_scatter_offset_p_s32(int8_t *p, tk_u32x4 o, tk_s32x4 v, tk_pred m) {
     vstrbq_scatter_offset_p_s32(p, o, v, m);
 }
@@ -97,6 +98,12 @@ TK_MVE_INLINE void tk_vstrbq_scatter_offset_s32(int8_t *p, tk_u32x4 o, tk_s32x4 
     vstrbq_scatter_offset_s32(p, o, v);
 }
 TK_MVE_INLINE tk_pred tk_vctp16q(uint32_t n) { return vctp16q(n); }
+TK_MVE_INLINE tk_s32x4 tk_vldrbq_z_s32(const int8_t *p, tk_pred m) { return vldrbq_z_s32(p, m); }
+TK_MVE_INLINE tk_s32x4 tk_vldrwq_gather_shifted_offset_s32(const int32_t *p, tk_s32x4 o) {
+    return vldrwq_gather_shifted_offset_s32(p, vreinterpretq_u32_s32(o));
+}
+TK_MVE_INLINE tk_s32x4 tk_vmulq_s32(tk_s32x4 a, tk_s32x4 b) { return vmulq_s32(a, b); }
+TK_MVE_INLINE tk_s32x4 tk_vmulq_n_s32(tk_s32x4 a, int32_t b) { return vmulq_n_s32(a, b); }
 TK_MVE_INLINE tk_s16x8 tk_vldrbq_z_s16(const int8_t *p, tk_pred m) { return vldrbq_z_s16(p, m); }
 TK_MVE_INLINE tk_s16x8 tk_vaddq_s16(tk_s16x8 a, tk_s16x8 b) { return vaddq_s16(a, b); }
 TK_MVE_INLINE void tk_vstrhq_s16(int16_t *p, tk_s16x8 v) { vstrhq_s16(p, v); }
@@ -197,6 +204,7 @@ TK_MVE_INLINE void tk_vstrbq_scatter_offset_p_s32(int8_t *p, tk_u32x4 o, tk_s32x
     }
 }
 TK_MVE_INLINE void tk_vstrwq_s32(int32_t *p, tk_s32x4 v) { memcpy(p, v.v, 16); }
+TK_MVE_INLINE void tk_vstrbq_s32(int8_t *p, tk_s32x4 v) { tk_vstrbq_p_s32(p, v, 0xFFFFu); }
 TK_MVE_INLINE tk_pred tk_vctp8q(uint32_t n) {
     return (tk_pred)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
 }
@@ -376,6 +384,24 @@ TK_MVE_INLINE tk_s32x4 tk_vrshlq_n_s32(tk_s32x4 a, int32_t b) {
 TK_MVE_INLINE tk_s32x4 tk_vmov4_s32(int32_t a, int32_t b, int32_t c, int32_t d) {
     tk_s32x4 r = {{a, b, c, d}};
     return r;
+}
+TK_MVE_INLINE tk_s32x4 tk_vldrbq_z_s32(const int8_t *p, tk_pred m) {
+    tk_s32x4 r;
+    for (int i = 0; i < 4; ++i) r.v[i] = tk_pred_on(m, 4 * i) ? p[i] : 0;
+    return r;
+}
+/* p[o] per lane, o >= 0 (VLDRW.U32 gather, offsets shifted by 2) */
+TK_MVE_INLINE tk_s32x4 tk_vldrwq_gather_shifted_offset_s32(const int32_t *p, tk_s32x4 o) {
+    tk_s32x4 r;
+    for (int i = 0; i < 4; ++i) r.v[i] = p[(uint32_t)o.v[i]];
+    return r;
+}
+TK_MVE_INLINE tk_s32x4 tk_vmulq_s32(tk_s32x4 a, tk_s32x4 b) {
+    for (int i = 0; i < 4; ++i) a.v[i] = tk_wrap32((int64_t)a.v[i] * b.v[i]);
+    return a;
+}
+TK_MVE_INLINE tk_s32x4 tk_vmulq_n_s32(tk_s32x4 a, int32_t b) {
+    return tk_vmulq_s32(a, tk_vdupq_n_s32(b));
 }
 TK_MVE_INLINE void tk_vld2q_s32(const int32_t *p, tk_s32x4 *even, tk_s32x4 *odd) {
     for (int i = 0; i < 4; ++i) even->v[i] = p[2 * i], odd->v[i] = p[2 * i + 1];

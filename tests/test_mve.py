@@ -8,7 +8,9 @@ the real instructions. DEPTHWISE_CONV_2D 3x3 (depthwise3x3_s8_mve.h) on the line
 table (test_ops_dw3x3.py) and its own: chunks of the byte plane along the lines and bands across
 them, at strides 1 and 2, lines as rows and as columns. AVERAGE_POOL_2D
 (avg_pool_s8_mve.h): channel counts that are and are not multiples of 16, clipped SAME windows,
-every activation, a window of more than 256 pixels (the C kernel runs). Also kws_ref_model and ad01
+every activation, a window of more than 256 pixels (the C kernel runs). ADD, SUB and MUL
+(ew_s8_mve.h): test_ops_misc.py's table and larger ops (the ADD tables, rows of odd lengths,
+broadcasts along and across the innermost dim). Also kws_ref_model and ad01
 on mps3-an547, bit-exact with TFLM."""
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from modelgen import ModelBuilder
 from test_firmware import _tools_for
 from test_ops_conv import _D, _add_case
 from test_ops_dw3x3 import CASES as DW3_CASES
+from test_ops_misc import ELEMENTWISE, _Model
 from tflm_oracle import tflm_run
 from tinykiln.compile import compile_graph
 from tinykiln.frontend.tflite_import import parse_tflite
@@ -240,3 +243,46 @@ def test_avg_pool_mve_emulated_on_host(pool_cases):
 def test_avg_pool_mve_on_m55(pool_cases, board, tmp_path):
     buf, xs, ref = pool_cases
     _compare_pool(_run_an547(buf, xs, tmp_path).outputs, ref)
+
+
+# op, shape1, shape2 (or ("const", shape)), output shape, (scale, zp) of input 1, input 2 and
+# the output, activation (test_ops_misc.py's format); these have 256 elements or more: tables
+EW_CASES = ELEMENTWISE + [
+    ("ADD", (1, 9, 9, 7), (1, 9, 9, 7), (1, 9, 9, 7), (0.05, -3), (0.07, 5), (0.1, 0), "NONE"),
+    ("ADD", (1, 8, 8, 17), (1, 1, 1, 17), (1, 8, 8, 17), (0.02, 10), (0.09, -7), (0.1, 3),
+     "RELU6"),
+    ("ADD", (1, 6, 6, 9), (1, 6, 6, 1), (1, 6, 6, 9), (0.04, -128), (0.03, 127), (0.05, -128),
+     "RELU"),
+    ("SUB", (2, 10, 13), (2, 10, 13), (2, 10, 13), (0.05, 1), (0.06, -1), (0.08, 2), "NONE"),
+    ("SUB", (1, 5, 7), (1, 5, 7), (1, 5, 7), (0.05, 1), (0.02, -9), (0.04, 2), "RELU"),
+    ("MUL", (1, 7, 9, 5), (1, 7, 9, 5), (1, 7, 9, 5), (0.05, -3), (0.04, 8), (0.02, 1), "NONE"),
+    ("MUL", (3, 1, 11), (3, 5, 1), (3, 5, 11), (0.1, 0), (0.1, 7), (0.05, -4), "RELU6"),
+]
+
+
+def _ew_model():
+    m = _Model(seed=91, rows=6)
+    for k, (opc, s1, s2, so, q1, q2, qo, act) in enumerate(EW_CASES):
+        a, b = m.operand(s1, *q1), m.operand(s2, *q2)
+        y = m.b.tensor(so, scale=qo[0], zero_point=qo[1])
+        m.b.op(opc, [a, b], [y], fused_activation_function=act)
+        m.output(y, f"{opc.lower()}{k}")
+    return m
+
+
+def test_ew_mve_emulated_on_host():
+    m = _ew_model()
+    c = compile_graph(parse_tflite(m.b.build()))
+    variants = [layer.get("kernel") for layer in c.report["layers"]]
+    assert variants.count("tk_add_s8") >= 15 and variants.count("tk_mul_s8") >= 9, variants
+    m.check(MVE_CFLAGS)
+
+
+@pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
+def test_ew_mve_on_m55(board, tmp_path):
+    m = _ew_model()
+    buf = m.b.build()
+    ref = tflm_run(buf, m.rows, len(m.names))
+    outs = _run_an547(buf, m.rows, tmp_path).outputs
+    bad = [n for n, o, r in zip(m.names, outs, ref) if (o.reshape(r.shape) != r).any()]
+    assert not bad, bad
