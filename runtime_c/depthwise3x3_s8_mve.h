@@ -26,7 +26,7 @@
 
 #if TK_MVE
 
-#define TK_DWM_PLANE 2048   /* bytes of P on the stack */
+#define TK_DWM_PLANE 1024   /* bytes of P on the stack */
 #define TK_DWM_BAND 20      /* output lines per band at stride 2; 40 at stride 1 */
 
 /* one channel's constants, and the op's */
