@@ -548,8 +548,27 @@ TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out
     tk_conv_px px[2];
     tk_walk_init(&it, p, input);
 #if TK_CONV_ASM
+    const int32_t C = p->input.c;
     uint32_t buf[TK_CONV_STACK_BYTES / 4];
-    uint32_t *wide = 4 * p->input.c <= TK_CONV_STACK_BYTES ? buf : 0;
+    uint32_t *wide = 4 * C <= TK_CONV_STACK_BYTES ? buf : 0;
+    if (wide && tk_conv_asm_ok(q, out_c, C)) {  /* tk_conv_cols inlined: one block for all */
+        tk_conv_blk b = tk_conv_blk_make(q, out_c, (const int8_t *)wide,
+                                         (const int8_t *)(wide + C / 2), C >> 2, fb, 0, 0);
+        for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
+            const int8_t *a0 = tk_conv_at(p, &px[0]), *a1 = tk_conv_at(p, &px[1]);
+            if (a1 == a0 + C) {                 /* neighbours in memory: one widening */
+                tk_conv_widen(a0, C >> 1, wide);
+            } else {
+                tk_conv_widen(a0, C >> 2, wide);
+                tk_conv_widen(a1, C >> 2, wide + C / 2);
+            }
+            int8_t *o1 = n == 2 ? output + out_c : output;
+            b.fb = fb, b.rq = q->rq, b.o0 = output, b.o1 = o1;
+            const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
+            if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, C, w, fb, output, o1);
+        }
+        return;
+    }
 #else
     uint32_t *wide = 0;
 #endif

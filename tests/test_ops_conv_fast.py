@@ -74,6 +74,8 @@ CASES = [dict(_D, **c) for c in [
     # 1x1
     dict(name="p1x1_c16", x=(1, 5, 5, 16), k=(1, 1), oc=16, act="RELU", path=COLS),
     dict(name="p1x1_c6_s2_odd", x=(1, 7, 5, 6), k=(1, 1), oc=5, s=(2, 2), path=COLS),
+    dict(name="p1x1_c8_s2_odd_oc_relu6", x=(1, 7, 6, 8), k=(1, 1), oc=5, s=(2, 2),
+         act="RELU6", path=COLS),
 ]]
 
 
