@@ -3,6 +3,7 @@
  * tk_depthwise_conv2d_s8_ref is in depthwise_conv2d_s8_ref.c; both are declared in
  * depthwise_conv2d_s8.h. */
 #include "depthwise_conv2d_s8.h"
+#include "depthwise_conv2d_s8_mve.h"
 
 /* Depth multiplier 1. Each output pixel reads a k_h x k_w window of channel
  * vectors; padding taps count as the input zero point instead (they then contribute
@@ -156,6 +157,9 @@ static inline void tk_dw_range(int32_t i0, int32_t d, int32_t k, int32_t size, i
 
 void tk_depthwise_conv2d_s8(const tk_dwconv_params *p, const int8_t *input, const int8_t *filter,
                             const int32_t *folded_bias, int8_t *output) {
+#if TK_MVE
+    if (tk_dwg_mve(p, input, filter, folded_bias, output)) return;
+#endif
     const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
                                              p->quant.act_min, p->quant.act_max);
     const int32_t C = p->input.c;

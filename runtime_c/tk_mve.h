@@ -98,6 +98,9 @@ TK_MVE_INLINE void tk_vstrbq_scatter_offset_s32(int8_t *p, tk_u32x4 o, tk_s32x4 
     vstrbq_scatter_offset_s32(p, o, v);
 }
 TK_MVE_INLINE tk_pred tk_vctp16q(uint32_t n) { return vctp16q(n); }
+TK_MVE_INLINE tk_s8x16 tk_vldrbq_gather_offset_z_s8(const int8_t *p, tk_u8x16 o, tk_pred m) {
+    return vldrbq_gather_offset_z_s8(p, o, m);
+}
 TK_MVE_INLINE tk_s32x4 tk_vldrbq_z_s32(const int8_t *p, tk_pred m) { return vldrbq_z_s32(p, m); }
 TK_MVE_INLINE tk_s32x4 tk_vldrwq_gather_shifted_offset_s32(const int32_t *p, tk_s32x4 o) {
     return vldrwq_gather_shifted_offset_s32(p, vreinterpretq_u32_s32(o));
@@ -402,6 +405,11 @@ TK_MVE_INLINE tk_s32x4 tk_vmulq_s32(tk_s32x4 a, tk_s32x4 b) {
 }
 TK_MVE_INLINE tk_s32x4 tk_vmulq_n_s32(tk_s32x4 a, int32_t b) {
     return tk_vmulq_s32(a, tk_vdupq_n_s32(b));
+}
+TK_MVE_INLINE tk_s8x16 tk_vldrbq_gather_offset_z_s8(const int8_t *p, tk_u8x16 o, tk_pred m) {
+    tk_s8x16 r;
+    for (int i = 0; i < 16; ++i) r.v[i] = tk_pred_on(m, i) ? p[o.v[i]] : 0;
+    return r;
 }
 TK_MVE_INLINE void tk_vld2q_s32(const int32_t *p, tk_s32x4 *even, tk_s32x4 *odd) {
     for (int i = 0; i < 4; ++i) even->v[i] = p[2 * i], odd->v[i] = p[2 * i + 1];

@@ -10,7 +10,9 @@ them, at strides 1 and 2, lines as rows and as columns. AVERAGE_POOL_2D
 (avg_pool_s8_mve.h): channel counts that are and are not multiples of 16, clipped SAME windows,
 every activation, a window of more than 256 pixels (the C kernel runs). ADD, SUB and MUL
 (ew_s8_mve.h): test_ops_misc.py's table and larger ops (the ADD tables, rows of odd lengths,
-broadcasts along and across the innermost dim). Also kws_ref_model and ad01
+broadcasts along and across the innermost dim). DEPTHWISE_CONV_2D on the group kernel
+(depthwise_conv2d_s8_mve.h): test_ops_conv.py's depthwise cases and larger filters, strides,
+dilations, bands and chunks, and a filter of more than 32 taps (the C kernel runs). Also kws_ref_model and ad01
 on mps3-an547, bit-exact with TFLM."""
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import pytest
 
 from modelgen import ModelBuilder
 from test_firmware import _tools_for
+from test_ops_conv import CASES as CONV_CASES
 from test_ops_conv import _D, _add_case
 from test_ops_dw3x3 import CASES as DW3_CASES
 from test_ops_misc import ELEMENTWISE, _Model
@@ -286,3 +289,52 @@ def test_ew_mve_on_m55(board, tmp_path):
     outs = _run_an547(buf, m.rows, tmp_path).outputs
     bad = [n for n, o, r in zip(m.names, outs, ref) if (o.reshape(r.shape) != r).any()]
     assert not bad, bad
+
+
+DWG = "tk_depthwise_conv2d_s8"
+DWG_CASES = [c for c in CONV_CASES if c["op"] == "dw" and c["dm"] == 1] + [
+    dict(_D, op="dw", dm=1, **c) for c in [
+        dict(name="g5x5_same", x=(1, 9, 11, 6), k=(5, 5), zp=(7, -3)),
+        dict(name="g5x5_s2_relu6", x=(1, 12, 13, 5), k=(5, 5), s=(2, 2), act="RELU6"),
+        dict(name="g5x5_dil2_bands", x=(1, 40, 12, 3), k=(5, 5), d=(2, 2), zp=(-128, 5)),
+        dict(name="g5x5_bands_chunks", x=(1, 70, 20, 2), k=(5, 5), zp=(3, -128), act="RELU"),
+        dict(name="g3x3_s3", x=(1, 10, 17, 17), k=(3, 3), s=(3, 3)),
+        dict(name="g7x1_tall", x=(1, 30, 4, 4), k=(7, 1), zp=(-5, 9)),
+        dict(name="g6x6_c_kernel", x=(1, 8, 8, 2), k=(6, 6)),
+    ]]
+
+
+@pytest.fixture(scope="module")
+def dwg_cases():
+    rng = np.random.default_rng(57)
+    b = ModelBuilder("dwg_mve_cases")
+    for c in DWG_CASES:
+        _add_case(b, c, rng)
+    buf = b.build()
+    g = parse_tflite(buf)
+    xs = [rng.integers(-128, 128, (4, *g.tensors[t].shape), dtype=np.int8) for t in g.inputs]
+    for x in xs:
+        x[0], x[1] = -128, 127
+    return buf, xs, tflm_run(buf, xs, n_outputs=len(DWG_CASES))
+
+
+def _compare_dwg(outs, ref):
+    bad = {c["name"]: int((o.reshape(r.shape) != r).sum())
+           for c, o, r in zip(DWG_CASES, outs, ref) if (o.reshape(r.shape) != r).any()}
+    assert not bad, f"differing bytes per case: {bad}"
+
+
+def test_dwg_mve_emulated_on_host(dwg_cases):
+    buf, xs, ref = dwg_cases
+    c = compile_graph(parse_tflite(buf))
+    kernels = [layer["kernel"] for layer in c.report["layers"]]
+    assert kernels.count(DWG) >= 12, kernels
+    with HostBuild(c, sanitize=True, extra_cflags=MVE_CFLAGS) as hb:
+        outs = hb.run(xs)
+    _compare_dwg(outs, ref)
+
+
+@pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
+def test_dwg_mve_on_m55(dwg_cases, board, tmp_path):
+    buf, xs, ref = dwg_cases
+    _compare_dwg(_run_an547(buf, [x[:2] for x in xs], tmp_path).outputs, [r[:2] for r in ref])
