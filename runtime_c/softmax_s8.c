@@ -2,8 +2,13 @@
  * arithmetic it shares with the int16-output sibling (softmax_s8_s16.c) is in softmax_s8.h. */
 #define TK_SOFTMAX_KERNEL
 #include "softmax_s8.h"
+#include "softmax_s8_mve.h"
 
 void tk_softmax_s8(const tk_softmax_params *p, const int8_t *input, int8_t *output) {
+#if TK_MVE
+    tk_softmax_mve(p, input, output);
+    return;
+#endif
     for (int32_t r = 0; r < p->outer; ++r) {
         const int8_t *in = input + r * p->depth;
         int8_t *out = output + r * p->depth;

@@ -98,6 +98,14 @@ TK_MVE_INLINE void tk_vstrbq_scatter_offset_s32(int8_t *p, tk_u32x4 o, tk_s32x4 
     vstrbq_scatter_offset_s32(p, o, v);
 }
 TK_MVE_INLINE tk_pred tk_vctp16q(uint32_t n) { return vctp16q(n); }
+TK_MVE_INLINE tk_u32x4 tk_u32x4_of_s32(tk_s32x4 a) { return vreinterpretq_u32_s32(a); }
+TK_MVE_INLINE int8_t tk_vmaxvq_p_s8(int8_t a, tk_s8x16 v, tk_pred m) {
+    return vmaxvq_p_s8(a, v, m);
+}
+TK_MVE_INLINE int32_t tk_vaddvaq_p_s32(int32_t a, tk_s32x4 v, tk_pred m) {
+    return vaddvaq_p_s32(a, v, m);
+}
+#define tk_vrshrq_n_s32(a, n) vrshrq_n_s32((a), (n))
 TK_MVE_INLINE tk_s8x16 tk_vldrbq_gather_offset_z_s8(const int8_t *p, tk_u8x16 o, tk_pred m) {
     return vldrbq_gather_offset_z_s8(p, o, m);
 }
@@ -409,6 +417,26 @@ TK_MVE_INLINE tk_s32x4 tk_vmulq_n_s32(tk_s32x4 a, int32_t b) {
 TK_MVE_INLINE tk_s8x16 tk_vldrbq_gather_offset_z_s8(const int8_t *p, tk_u8x16 o, tk_pred m) {
     tk_s8x16 r;
     for (int i = 0; i < 16; ++i) r.v[i] = tk_pred_on(m, i) ? p[o.v[i]] : 0;
+    return r;
+}
+/* max(a, the active lanes) (VMAXV.S8, predicated) */
+TK_MVE_INLINE int8_t tk_vmaxvq_p_s8(int8_t a, tk_s8x16 v, tk_pred m) {
+    for (int i = 0; i < 16; ++i) a = tk_pred_on(m, i) && v.v[i] > a ? v.v[i] : a;
+    return a;
+}
+/* a + the active lanes, wrapping (VADDVA.S32, predicated) */
+TK_MVE_INLINE int32_t tk_vaddvaq_p_s32(int32_t a, tk_s32x4 v, tk_pred m) {
+    int64_t s = a;
+    for (int i = 0; i < 4; ++i) s += tk_pred_on(m, 4 * i) ? v.v[i] : 0;
+    return tk_wrap32(s);
+}
+/* rounding arithmetic shift right by n in 1..32 (VRSHR) */
+TK_MVE_INLINE tk_s32x4 tk_vrshrq_n_s32(tk_s32x4 a, int n) {
+    return tk_vrshlq_s32(a, tk_vdupq_n_s32(-n));
+}
+TK_MVE_INLINE tk_u32x4 tk_u32x4_of_s32(tk_s32x4 a) {
+    tk_u32x4 r;
+    memcpy(r.v, a.v, 16);
     return r;
 }
 TK_MVE_INLINE void tk_vld2q_s32(const int32_t *p, tk_s32x4 *even, tk_s32x4 *odd) {

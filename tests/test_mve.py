@@ -12,7 +12,8 @@ every activation, a window of more than 256 pixels (the C kernel runs). ADD, SUB
 (ew_s8_mve.h): test_ops_misc.py's table and larger ops (the ADD tables, rows of odd lengths,
 broadcasts along and across the innermost dim). DEPTHWISE_CONV_2D on the group kernel
 (depthwise_conv2d_s8_mve.h): test_ops_conv.py's depthwise cases and larger filters, strides,
-dilations, bands and chunks, and a filter of more than 32 taps (the C kernel runs). Also kws_ref_model and ad01
+dilations, bands and chunks, and a filter of more than 32 taps (the C kernel runs). SOFTMAX
+int8 (softmax_s8_mve.h): test_ops_act.py's int8 cases (rows of 1 to 1000, every beta). Also kws_ref_model and ad01
 on mps3-an547, bit-exact with TFLM."""
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from test_firmware import _tools_for
 from test_ops_conv import CASES as CONV_CASES
 from test_ops_conv import _D, _add_case
 from test_ops_dw3x3 import CASES as DW3_CASES
+from test_ops_act import SOFTMAX, SOFTMAX_ROWS
 from test_ops_misc import ELEMENTWISE, _Model
 from tflm_oracle import tflm_run
 from tinykiln.compile import compile_graph
@@ -338,3 +340,32 @@ def test_dwg_mve_emulated_on_host(dwg_cases):
 def test_dwg_mve_on_m55(dwg_cases, board, tmp_path):
     buf, xs, ref = dwg_cases
     _compare_dwg(_run_an547(buf, [x[:2] for x in xs], tmp_path).outputs, [r[:2] for r in ref])
+
+
+def _softmax_model():
+    m = _Model(seed=5, rows=SOFTMAX_ROWS)
+    rng = np.random.default_rng(7)
+    for k, (shape, qi, beta, odt) in enumerate(c for c in SOFTMAX if c[3] == "int8"):
+        x = rng.integers(-128, 128, (SOFTMAX_ROWS, *shape), dtype=np.int8)
+        x[0] = -128
+        x[0].reshape(-1, shape[-1])[:, -1] = 127
+        if shape[-1] < 512:                # TFLM's int8 kernel aborts on a sum of exps >= 512
+            x[1], x[2] = 127, -128
+            x[3] = rng.integers(100, 128, shape, dtype=np.int8)
+        m.case(f"softmax{k}", "SOFTMAX", x, qi, shape, (1 / 256, -128), "int8", beta=beta)
+    return m
+
+
+def test_softmax_mve_emulated_on_host():
+    _softmax_model().check(MVE_CFLAGS)
+
+
+@pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
+def test_softmax_mve_on_m55(board, tmp_path):
+    m = _softmax_model()
+    buf = m.b.build()
+    rows = [r[:4] for r in m.rows]
+    ref = tflm_run(buf, rows, len(m.names))
+    outs = _run_an547(buf, rows, tmp_path).outputs
+    bad = [n for n, o, r in zip(m.names, outs, ref) if (o.reshape(r.shape) != r).any()]
+    assert not bad, bad
