@@ -66,8 +66,9 @@ static inline void tk_dw3_inside(const tk_dw3_params *p, int32_t line, int32_t p
  * of input line `line`, the zero point outside the image, img pointing at the group's first
  * channel; channel j's values go to buf + j * TK_DW3_RING (word-aligned). Four channels are
  * gathered a word per position: two positions' words give each channel's pair of values. */
-static void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int32_t line, int32_t p0,
-                        int32_t n, int32_t g, int16_t *buf) {
+static __attribute__((noinline)) void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img,
+                                                  int32_t line, int32_t p0, int32_t n, int32_t g,
+                                                  int16_t *buf) {
     const uint32_t zp = (uint16_t)(int16_t)p->input_zp, zw = zp | zp << 16;
     const int32_t step = p->in_pos;
     int32_t lo, hi;
@@ -484,12 +485,12 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
     img += c;
     out += i0 * p->out_pos + c;
     int32_t next = 0, slot = 0;     /* the next padded line to widen, and its slot */
-    for (int32_t o = 0; o < p->lines_out; ++o) {
+    int32_t ph = 0;                 /* (s * o) % 3: the slot of output line o's first row */
+    for (int32_t o = 0; o < p->lines_out; ++o, ph = ph + s >= 3 ? ph + s - 3 : ph + s) {
         for (; next <= s * o + 2; ++next) {
             tk_dw3_fill(p, img, next - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
             slot = slot == 2 ? 0 : slot + 1;
         }
-        const int32_t ph = (s * o) % 3;
         int8_t *y = out + o * p->out_line;
 #if TK_NN_SIMD && !defined(TK_DSP_EMULATE_SIMD)
         if (asm_ok) {
