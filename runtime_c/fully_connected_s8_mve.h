@@ -134,9 +134,70 @@ __asm__(
     ".short 0, 2, 1, 3, 4, 6, 5, 7\n\t"
     ".size tk_fcm3_dot_mve, . - tk_fcm3_dot_mve\n\t"
     ".popsection\n");
+/* The same for contiguous triples (G a multiple of 4 and D8 = 8 G: a row pair's table ends
+ * where the next begins): r3 G / 4, the rows' pointers run on from triple to triple, and the
+ * triples end at w0 + 3 T stride */
+void tk_fcm3c_dot_mve(const int8_t *x, const int16_t *w0, int32_t stride, int32_t G4,
+                      int32_t *sums, int32_t T);
+__asm__(
+    ".pushsection .text.tk_fcm3c_dot_mve, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global tk_fcm3c_dot_mve\n\t"
+    ".type tk_fcm3c_dot_mve, %function\n\t"
+    ".thumb_func\n"
+    "tk_fcm3c_dot_mve:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "vpush {d8-d13}\n\t"
+    "sub sp, #8\n\t"                    /* x, the end of the triples */
+    "ldr r12, [sp, #92]\n\t"
+    "ldr r9, [sp, #96]\n\t"
+    "str r0, [sp]\n\t"
+    "mov r11, r2\n\t"
+    "add r9, r9, r9, lsl #1\n\t"
+    "mla r9, r9, r11, r1\n\t"
+    "str r9, [sp, #4]\n\t"
+    "mov r9, r3\n\t"
+    "mov r3, r1\n\t"
+    "add r5, r3, r11\n\t"
+    "add r7, r5, r11\n\t"
+    "mov r1, r0\n\t"
+    "adr r0, 8f\n\t"
+    "vldrh.u16 q3, [r0]\n\t"
+    "vmov.i16 q6, #8\n\t"
+    "vadd.i16 q4, q3, q6\n\t"
+    "vadd.i16 q5, q4, q6\n\t"
+    "vadd.i16 q6, q5, q6\n"
+    "5:\n\t"
+    "ldm r12, {r0, r2, r4, r6, r8, r10}\n\t"
+    "dls lr, r9\n"
+    "3:\n\t" TK_FCM_G("q3") TK_FCM_G("q4") TK_FCM_G("q5") TK_FCM_G("q6")
+    "adds r1, #32\n\t"
+    "le lr, 3b\n\t"
+    "stm r12!, {r0, r2, r4, r6, r8, r10}\n\t"
+    "ldr r1, [sp]\n\t"
+    "mov r3, r7\n\t"
+    "add r5, r3, r11\n\t"
+    "add r7, r5, r11\n\t"
+    "ldr r0, [sp, #4]\n\t"
+    "cmp r3, r0\n\t"
+    "bne 5b\n\t"
+    "add sp, #8\n\t"
+    "vpop {d8-d13}\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".p2align 2\n"
+    "8:\n\t"
+    ".short 0, 2, 1, 3, 4, 6, 5, 7\n\t"
+    ".size tk_fcm3c_dot_mve, . - tk_fcm3c_dot_mve\n\t"
+    ".popsection\n");
 #undef TK_FCM_G
 static inline void tk_fcm3_dot(const int8_t *x, const int16_t *w0, int32_t D8, int32_t G,
                                int32_t *sums, int32_t T) {
+    if ((G & 3) == 0 && D8 == 8 * G) {
+        tk_fcm3c_dot_mve(x, w0, 2 * D8, G >> 2, sums, T);
+        return;
+    }
     tk_fcm3_dot_mve(x, w0, 2 * D8, G, sums, T);
 }
 #endif
@@ -235,7 +296,8 @@ TK_MVE_INLINE void tk_fcm_out(const tk_fcm_stage *q, int32_t r0, int32_t n, tk_s
 /* tk_fcm_out for eight rows r0 .. r0 + 7 (four pairs) at a time in assembly, `groups` >= 1 of
  * them from the chunk's sums: VLD2 of (e, f), VLD2 of the doubled biases (even rows, odd rows),
  * VLD4 of the rq pairs (m and e1 of the even rows, of the odd rows; per-tensor: duplicated),
- * both halves through the output stage, VMOVNT interleaving them as int16 lanes, and one
+ * both halves through the output stage (((h >> e1) + k1) >> 1 as VRSHL by ~e1 = -(e1 + 1) plus
+ * the zero point: the floors compose), VMOVNT interleaving them as int16 lanes, and one
  * VSTRB.16 of the eight bytes. What it reads, in order: */
 typedef struct {
     const int32_t *rq, *bias;       /* at row r0 (rq: at 0 per-tensor) */
@@ -246,10 +308,9 @@ void tk_fcm_out8_mve(const int32_t *sums, int32_t groups, int8_t *out, const tk_
     "vrmulh.s32 " acc ", " acc ", " m "\n\t"    \
     "vshr.s32 " t ", " acc ", #31\n\t"           \
     "vadd.i32 " acc ", " acc ", " t "\n\t"      \
-    "vneg.s32 " t ", " e "\n\t"                 \
-    "vshl.s32 " acc ", " acc ", " t "\n\t"      \
+    "vmvn " t ", " e "\n\t"                     \
+    "vrshl.s32 " acc ", " acc ", " t "\n\t"     \
     "vadd.i32 " acc ", " acc ", r7\n\t"         \
-    "vshr.s32 " acc ", " acc ", #1\n\t"         \
     "vmax.s32 " acc ", " acc ", q6\n\t"         \
     "vmin.s32 " acc ", " acc ", q7\n\t"
 __asm__(
@@ -265,6 +326,8 @@ __asm__(
     "vpush {d8-d15}\n\t"
     "ldrd r4, r5, [r3]\n\t"             /* rq, bias */
     "ldrd r6, r7, [r3, #8]\n\t"         /* per_channel, k1 */
+    "subs r7, #1\n\t"
+    "asrs r7, r7, #1\n\t"               /* the output zero point */
     "ldrd r8, r9, [r3, #16]\n\t"        /* lo, hi */
     "vdup.32 q6, r8\n\t"
     "vdup.32 q7, r9\n\t"
