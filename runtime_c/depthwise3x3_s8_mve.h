@@ -14,9 +14,11 @@
  * folded bias, the left shift, VQRDMULH (TFLM's SaturatingRoundingDoublingHighMul), the rounding
  * division by 2^e (VQADD of -1 for negative values, then VRSHL), the output offset, the clamp,
  * and a scatter store of the four bytes (two outputs per gather: lanes 3 k + a hold the taps of
- * outputs i and i + 1, k = 0 .. 2 + s, and two weight vectors pick them). With the folded bias a padding tap (the zero point)
- * adds nothing, as TFLM's skipped taps do; the nine-term sum fits int32 and the bias is added
- * with wrap-around, as the C kernel does. rq_fast's {m, e1} is TFLM's shift -e1 - 1.
+ * outputs i and i + 1, k = 0 .. 2 + s, and two weight vectors pick them, gathered from the
+ * filter words). With the folded bias a padding tap (the zero point) adds nothing, as TFLM's
+ * skipped taps do; the nine-term sum fits int32 and the bias is added with wrap-around, as the
+ * C kernel does. rq_fast's {m, e1} is TFLM's shift -e1 - 1. The fill and the channel's output
+ * lines (rq_fast) are in assembly; the C intrinsics (and their C models on the host) otherwise.
  * Nothing is read outside the input (predicated gathers of positions inside the image) or
  * the params' arrays; every byte of P that a gather reads was written. */
 #ifndef TK_DEPTHWISE3X3_S8_MVE_H
@@ -299,20 +301,36 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
     blk.lines = lines, blk.groups = n >> 2, blk.tail = n & 3;
     blk.dp = s - (n >> 2) * 4 * q->sl, blk.dout = p->out_line - (n >> 2) * 4 * q->step;
     blk.pad = 0;
+    /* the weights straight from the filter words: w[a][k] is the low byte of halfword
+     * 4 a + (0, 1, 3)[k]; lane 3 k + a of w0, 3 (k + s) + a of w1 */
+    uint8_t ow[16], ow1[16];
+    for (int32_t j = 0; j < 16; ++j) {
+        const int32_t k0 = j / 3, k1 = (j - 3 * s) / 3, a = j % 3;
+        ow[j] = (uint8_t)(j < 9 ? 8 * a + 2 * (k0 == 0 ? 0 : (k0 == 1 ? 1 : 3)) : 0);
+        ow1[j] = (uint8_t)(j >= 3 * s && j < 9 + 3 * s
+                               ? 8 * a + 2 * (k1 == 0 ? 0 : (k1 == 1 ? 1 : 3)) : 0);
+    }
+    const tk_u8x16 vw0 = tk_u8x16_of(ow), vw1 = tk_u8x16_of(ow1);
+    const tk_pred pw0 = tk_vctp8q(9);
+    const tk_pred pw1 = (tk_pred)(tk_vctp8q((uint32_t)(9 + 3 * s)) & ~tk_vctp8q((uint32_t)(3 * s)));
 #endif
     for (int32_t c = 0; c < p->channels; ++c) {
-        tk_dwm_ch_make(p, filter, fbias, c, &k);
 #if !defined(TK_MVE_EMULATE)
         if (hi > lo && nl > 0) {
             tk_dwm_fill_mve(img + c + la * p->in_line + (q0 + lo) * p->in_pos,
                             P + lo * L + la - lb, &f);
         }
-        if (!general) {
-            blk.w0 = k.w0, blk.w1 = k.w1, blk.fb = k.fb, blk.m = k.m, blk.neg_e = -k.e;
+        if (!general) {             /* rq_fast: e = e1 + 1, -e = ~e1 */
+            const int8_t *fw = (const int8_t *)(filter + 6 * c);
+            blk.w0 = tk_vldrbq_gather_offset_z_s8(fw, vw0, pw0);
+            blk.w1 = tk_vldrbq_gather_offset_z_s8(fw, vw1, pw1);
+            blk.fb = fbias[c], blk.m = p->rq[2 * c], blk.neg_e = ~p->rq[2 * c + 1];
             tk_dwm_chan_mve(P, out + c, &blk);
             continue;
         }
+        tk_dwm_ch_make(p, filter, fbias, c, &k);
 #else
+        tk_dwm_ch_make(p, filter, fbias, c, &k);
         tk_dwm_fill(p, img + c, q0, lo, hi, la, nl, la - lb, L, oin, opl, P);
 #endif
         for (int32_t o = 0; o < lines; ++o) {
