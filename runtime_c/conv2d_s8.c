@@ -578,8 +578,13 @@ TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out
     }
 }
 
+#include "conv2d_s8_mve.h"     /* the Helium path (M55), on the pixel walk and columns above */
+
 void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                   const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
+#if TK_MVE
+    if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;
+#endif
     const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
                                              p->quant.act_min, p->quant.act_max);
     if (p->path == TK_CONV_LINES) {
