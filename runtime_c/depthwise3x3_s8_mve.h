@@ -249,11 +249,11 @@ static void tk_dwm_fill(const tk_dw3_params *p, const int8_t *img, int32_t q0, i
 }
 #endif
 
-/* the band's constants (L <= 2 TK_DWM_BAND + 1: the tap offsets fit 8 bits, n >= 4) */
+/* the band's constants (L <= 2 TK_DWM_BAND + 2: the tap offsets fit 8 bits, chunk >= 8) */
 static void tk_dwm_op_make(const tk_dw3_params *p, int32_t L, int32_t *chunk, tk_dwm_op *q) {
     const int32_t s = p->stride;
     /* np + 3 s positions (the last pass's unstored outputs read up to 3 s past np) */
-    *chunk = (TK_DWM_PLANE / L - 3 - 3 * s) / s + 1;
+    *chunk = ((TK_DWM_PLANE / L - 3 - 3 * s) / s + 1) & ~3;   /* no tail but the last */
     uint8_t o[16];
     memset(o, 0, sizeof o);
     for (int32_t j = 0; j < 9 + 3 * s; ++j) o[j] = (uint8_t)((j % 3) + (j / 3) * L);

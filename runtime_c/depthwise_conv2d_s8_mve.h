@@ -74,7 +74,7 @@ static int32_t tk_dwg_rows(const tk_dwconv_params *p, int32_t rows) {
 static int32_t tk_dwg_cols(const tk_dwconv_params *p, int32_t R) {
     const int32_t sw = p->geom.stride_w, kq = (p->filter.w - 1) * p->geom.dil_w + 1;
     const int32_t q = TK_DWG_PLANE / R - kq - 3 * sw;
-    return q < 0 ? 0 : q / sw + 1;
+    return q < 0 ? 0 : (q / sw + 1) & ~3;      /* a multiple of 4: no tail but the last */
 }
 
 /* channel c's weights and requantization into k (the op's fields already there) */
