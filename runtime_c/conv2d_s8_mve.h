@@ -24,117 +24,345 @@
 #if TK_MVE
 
 #define TK_CMV_WBUF 2048        /* bytes of decoded weight rows on the stack */
-#define TK_CMV_KMAX 512         /* taps per output pixel on this path (four rows fit) */
+#define TK_CMV_KMAX 384         /* taps per output pixel on this path (two columns on the stack) */
+#define TK_CMV_CAP 64           /* output channels per block at most (the stage table) */
 
+/* A block's output stage, per group of four channels g: t[12 g ..] = their folded biases, their
+ * multipliers, their shifts (fast: the VRSHL amount -(e1 + 1), else TFLM's shift); zeros past
+ * the block's channels. The group loop's state: */
 typedef struct {
-    const int32_t *rq, *fb;
-    int32_t fast, off;
-    tk_s32x4 lo, hi;
-    tk_u32x4 orq;                   /* gather offsets 0, 2, 4, 6 (words) */
-} tk_cmv_stage;
+    const int8_t *w;            /* 0: the block's rows, four by four: group g's 16 taps v at
+                                 * w + 64 (g n16 + v), one channel after the other */
+    const int32_t *t;           /* 4: the stage table */
+    int8_t *o0, *o1;            /* 8, 12: the two pixels' outputs at the block's first channel */
+    int32_t rem;                /* 16: channels of the block (stored: min(rem, 4) per group) */
+    int32_t off;                /* 20: output zero point */
+    int32_t n16;                /* 24: 16-tap vectors per column, >= 1 */
+    int32_t lo, hi;             /* 28, 32: activation clamp */
+    int32_t pairs;              /* 36: pixel pairs, >= 1: then x0, x1 step by xstep */
+    int32_t xstep, ostep;       /* 40, 44: bytes; o0, o1 step by ostep */
+} tk_cmv_blk;
 
-/* channel c's weights (pair-blocked, KW per channel) into row[0 .. KR): taps 0 .. K - 1, zeros */
+/* channel c's weights (pair-blocked, KW per channel) as 16-byte chunks at row + 64 v (row
+ * zeroed before): taps 0 .. K - 1 */
 static void tk_cmv_decode(const int8_t *filter, int32_t out_c, int32_t KW, int32_t K, int32_t c,
-                          int8_t *row, int32_t KR) {
+                          const tk_u8x16 offs[2], int8_t *row) {
     const int8_t *base = filter + (c & ~1) * KW;
-    const tk_s8x16 z = tk_vdupq_n_s8(0);
-    for (int32_t k = 0; k < KR; k += 16) tk_vstrbq_s8(row + k, z);
     if (c == out_c - 1 && !(c & 1)) {           /* an odd last channel: its weights in order */
         for (int32_t k = 0; k < K; k += 16) {
             const int32_t n = K - k < 16 ? K - k : 16;
-            tk_vstrbq_s8(row + k, tk_vldrbq_z_s8(base + k, tk_vctp8q((uint32_t)n)));
+            tk_vstrbq_s8(row + 4 * k, tk_vldrbq_z_s8(base + k, tk_vctp8q((uint32_t)n)));
         }
         return;
     }
     const int32_t h = c & 1, KW4 = KW & ~3, K4 = K < KW4 ? K : KW4;
-    uint8_t o[16];
-    for (int32_t j = 0; j < 16; ++j) o[j] = (uint8_t)((j >> 2) * 8 + (j & 3) + 4 * h);
-    const tk_u8x16 off = tk_u8x16_of(o);
+    const tk_u8x16 off = offs[h];
     for (int32_t k = 0; k < K4; k += 16) {
         const int32_t n = K4 - k < 16 ? K4 - k : 16;
-        tk_vstrbq_s8(row + k, tk_vldrbq_gather_offset_z_s8(base + 2 * k, off,
-                                                           tk_vctp8q((uint32_t)n)));
+        tk_vstrbq_s8(row + 4 * k, tk_vldrbq_gather_offset_z_s8(base + 2 * k, off,
+                                                               tk_vctp8q((uint32_t)n)));
     }
-    for (int32_t k = K4; k < K; ++k) row[k] = base[2 * KW4 + 2 * (k - KW4) + h];
+    for (int32_t k = K4; k < K; ++k) row[4 * (k & ~15) + (k & 15)] = base[2 * KW4 + 2 * (k - KW4) + h];
 }
 
-/* the four sums of column x against rows w, w + KR, w + 2 KR, w + 3 KR: K16 taps in full
- * vectors, then (tail != 0) one predicated vector at x + K16 */
-TK_MVE_INLINE tk_s32x4 tk_cmv_dot4(const int8_t *x, const int8_t *w, int32_t KR, int32_t K16,
-                                   tk_pred tail) {
-    const int8_t *w1 = w + KR, *w2 = w1 + KR, *w3 = w2 + KR;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (int32_t k = 0; k < K16; k += 16) {
-        const tk_s8x16 xv = tk_vldrbq_s8(x + k);
-        a0 = tk_vmladavaq_s8(a0, xv, tk_vldrbq_s8(w + k));
-        a1 = tk_vmladavaq_s8(a1, xv, tk_vldrbq_s8(w1 + k));
-        a2 = tk_vmladavaq_s8(a2, xv, tk_vldrbq_s8(w2 + k));
-        a3 = tk_vmladavaq_s8(a3, xv, tk_vldrbq_s8(w3 + k));
+/* channels c0 .. c0 + nb - 1 into the block: rows (n16 vectors per channel) and stage table t */
+static void tk_cmv_fill(const tk_conv2d_params *p, const int8_t *filter, const int32_t *fbias,
+                        int32_t K, int32_t n16, int32_t c0, int32_t nb, int8_t *rows,
+                        int32_t *t) {
+    const int32_t KW = p->path == TK_CONV_IM2COL ? (K + 3) & ~3 : K, nb4 = (nb + 3) & ~3;
+    const tk_s8x16 z = tk_vdupq_n_s8(0);
+    for (int32_t k = 0; k < nb4 * n16 * 16; k += 16) tk_vstrbq_s8(rows + k, z);
+    uint8_t o[32];          /* the gather offsets of 16 taps of a pair's first, second channel */
+    for (int32_t j = 0; j < 32; ++j) o[j] = (uint8_t)(((j & 15) >> 2) * 8 + (j & 3) + (j >> 4) * 4);
+    const tk_u8x16 offs[2] = {tk_u8x16_of(o), tk_u8x16_of(o + 16)};
+    for (int32_t i = 0; i < nb4; ++i) {
+        int32_t *g = t + 12 * (i >> 2) + (i & 3);
+        g[0] = g[4] = g[8] = 0;
+        if (i >= nb) continue;
+        const int32_t c = c0 + i, sh = p->rq[2 * c + 1];
+        tk_cmv_decode(filter, p->output.c, KW, K, c, offs, rows + (i >> 2) * n16 * 64 + 16 * (i & 3));
+        g[0] = fbias[c];
+        g[4] = p->rq[2 * c];
+        g[8] = p->rq_fast ? -sh - 1 : sh;
     }
-    if (tail) {
-        const tk_s8x16 xv = tk_vldrbq_z_s8(x + K16, tail);
-        a0 = tk_vmladavaq_s8(a0, xv, tk_vldrbq_s8(w + K16));
-        a1 = tk_vmladavaq_s8(a1, xv, tk_vldrbq_s8(w1 + K16));
-        a2 = tk_vmladavaq_s8(a2, xv, tk_vldrbq_s8(w2 + K16));
-        a3 = tk_vmladavaq_s8(a3, xv, tk_vldrbq_s8(w3 + K16));
+}
+
+/* the four sums of column x with group w's four channels (n16 vectors) */
+TK_MVE_INLINE tk_s32x4 tk_cmv_dot4(const int8_t *x, const int8_t *w, int32_t n16) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t v = 0; v < n16; ++v, x += 16, w += 64) {
+        const tk_s8x16 xv = tk_vldrbq_s8(x);
+        a0 = tk_vmladavaq_s8(a0, xv, tk_vldrbq_s8(w));
+        a1 = tk_vmladavaq_s8(a1, xv, tk_vldrbq_s8(w + 16));
+        a2 = tk_vmladavaq_s8(a2, xv, tk_vldrbq_s8(w + 32));
+        a3 = tk_vmladavaq_s8(a3, xv, tk_vldrbq_s8(w + 48));
     }
     return tk_vmov4_s32(a0, a1, a2, a3);
 }
 
-/* output channels oc .. oc + n - 1 (n in 1..4) of one pixel from their raw sums v, into out + oc */
-TK_MVE_INLINE void tk_cmv_out4(const tk_cmv_stage *q, int32_t oc, int32_t n, tk_s32x4 v,
-                               int8_t *out) {
-    const tk_pred in = tk_vctp32q((uint32_t)n);
-    const int32_t *rq = q->rq + 2 * oc;
-    const tk_s32x4 m = tk_vldrwq_gather_shifted_offset_z_s32(rq, q->orq, in);
-    const tk_s32x4 s = tk_vldrwq_gather_shifted_offset_z_s32(rq + 1, q->orq, in);
-    tk_s32x4 x = tk_vaddq_s32(v, tk_vldrwq_z_s32(q->fb + oc, in));
-    if (q->fast) {                  /* s = e1: ((h - [h < 0]) >> e1 + k1) >> 1, h = SMMULR(2x, m) */
-        tk_s32x4 h = tk_vrmulhq_s32(tk_vaddq_s32(x, x), m);
-        h = tk_vaddq_s32(h, tk_vshrq_n_s32(h, 31));
-        x = tk_vrshlq_s32(h, tk_vsubq_s32(tk_vdupq_n_s32(-1), s));
-    } else {                        /* s = shift: TFLM's MultiplyByQuantizedMultiplier */
-        const tk_s32x4 zero = tk_vdupq_n_s32(0), r = tk_vminq_s32(s, zero);
-        x = tk_vqrdmulhq_s32(tk_vshlq_s32(x, tk_vmaxq_s32(s, zero)), m);
-        x = tk_vqaddq_s32(x, tk_vandq_s32(tk_vshrq_n_s32(x, 31), tk_vshrq_n_s32(r, 31)));
-        x = tk_vrshlq_s32(x, r);
-    }
-    x = tk_vminq_s32(tk_vmaxq_s32(tk_vaddq_n_s32(x, q->off), q->lo), q->hi);
-    tk_vstrbq_p_s32(out + oc, x, in);
+/* the fast stage (tk_requant_fast) of four channels' raw sums v with table entry t, clamped */
+TK_MVE_INLINE tk_s32x4 tk_cmv_fast4(const tk_cmv_blk *b, const int32_t *t, tk_s32x4 v) {
+    const tk_s32x4 x = tk_vaddq_s32(v, tk_vldrwq_s32(t));
+    tk_s32x4 h = tk_vrmulhq_s32(tk_vaddq_s32(x, x), tk_vldrwq_s32(t + 4));
+    h = tk_vaddq_s32(h, tk_vshrq_n_s32(h, 31));
+    h = tk_vaddq_n_s32(tk_vrshlq_s32(h, tk_vldrwq_s32(t + 8)), b->off);
+    return tk_vminq_s32(tk_vmaxq_s32(h, tk_vdupq_n_s32(b->lo)), tk_vdupq_n_s32(b->hi));
 }
 
-/* one pixel's column x against the block's rows (channels c0 .. c0 + nb - 1) */
-TK_MVE_INLINE void tk_cmv_pixel(const tk_cmv_stage *q, const int8_t *x, const int8_t *rows,
-                                int32_t KR, int32_t K16, tk_pred tail, int32_t c0, int32_t nb,
-                                int8_t *out) {
-    for (int32_t g = 0; g < nb; g += 4, rows += 4 * KR) {
-        const tk_s32x4 v = tk_cmv_dot4(x, rows, KR, K16, tail);
-        tk_cmv_out4(q, c0 + g, nb - g < 4 ? nb - g : 4, v, out);
+/* the exact stage (TFLM's MultiplyByQuantizedMultiplier, any shift), clamped */
+TK_MVE_INLINE tk_s32x4 tk_cmv_exact4(const tk_cmv_blk *b, const int32_t *t, tk_s32x4 v) {
+    const tk_s32x4 zero = tk_vdupq_n_s32(0), s = tk_vldrwq_s32(t + 8), r = tk_vminq_s32(s, zero);
+    tk_s32x4 x = tk_vaddq_s32(v, tk_vldrwq_s32(t));
+    x = tk_vqrdmulhq_s32(tk_vshlq_s32(x, tk_vmaxq_s32(s, zero)), tk_vldrwq_s32(t + 4));
+    x = tk_vqaddq_s32(x, tk_vandq_s32(tk_vshrq_n_s32(x, 31), tk_vshrq_n_s32(r, 31)));
+    x = tk_vaddq_n_s32(tk_vrshlq_s32(x, r), b->off);
+    return tk_vminq_s32(tk_vmaxq_s32(x, tk_vdupq_n_s32(b->lo)), tk_vdupq_n_s32(b->hi));
+}
+
+/* every group of the block for two pixels' columns x0, x1 (o1 may equal o0), fast stage */
+#if defined(TK_MVE_EMULATE)
+static void tk_cmv_px2(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) {
+    for (int32_t i = 0; i < b->pairs; ++i, x0 += b->xstep, x1 += b->xstep) {
+        const int8_t *w = b->w;
+        const int32_t *t = b->t;
+        int8_t *o0 = b->o0 + i * b->ostep, *o1 = b->o1 + i * b->ostep;
+        for (int32_t rem = b->rem; rem > 0;
+             rem -= 4, t += 12, o0 += 4, o1 += 4, w += 64 * b->n16) {
+            const tk_pred in = tk_vctp32q((uint32_t)rem);
+            const tk_s32x4 y0 = tk_cmv_fast4(b, t, tk_cmv_dot4(x0, w, b->n16));
+            const tk_s32x4 y1 = tk_cmv_fast4(b, t, tk_cmv_dot4(x1, w, b->n16));
+            tk_vstrbq_p_s32(o0, y0, in);
+            tk_vstrbq_p_s32(o1, y1, in);
+        }
+    }
+}
+#else
+/* the same in assembly (r0 x0, r1 x1, r2 b): per group, eight accumulators in the even
+ * registers (r0 r2 r4 r6: pixel 0's channels, r8 r10 r12 lr: pixel 1's), the first vector
+ * without accumulating; per 16 taps two column loads, four row loads, eight VMLADAVA */
+void tk_cmv_px2_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
+#define TK_CMV_V(op)                        \
+    "vldrb.8 q0, [r1], #16\n\t"             \
+    "vldrb.8 q1, [r3], #16\n\t"             \
+    "vldrb.8 q2, [r5], #16\n\t"             \
+    "vldrb.8 q3, [r5], #16\n\t"             \
+    op " r0, q0, q2\n\t"                    \
+    op " r8, q1, q2\n\t"                    \
+    "vldrb.8 q4, [r5], #16\n\t"             \
+    op " r2, q0, q3\n\t"                    \
+    op " r10, q1, q3\n\t"                   \
+    "vldrb.8 q5, [r5], #16\n\t"             \
+    op " r4, q0, q4\n\t"                    \
+    op " r12, q1, q4\n\t"                   \
+    op " r6, q0, q5\n\t"                    \
+    op " lr, q1, q5\n\t"
+#define TK_CMV_FAST(q)                      \
+    "vadd.i32 " q ", " q ", q2\n\t"         \
+    "vadd.i32 " q ", " q ", " q "\n\t"      \
+    "vrmulh.s32 " q ", " q ", q3\n\t"       \
+    "vshr.s32 q5, " q ", #31\n\t"           \
+    "vadd.i32 " q ", " q ", q5\n\t"         \
+    "vrshl.s32 " q ", " q ", q4\n\t"        \
+    "vadd.i32 " q ", " q ", r6\n\t"         \
+    "vmax.s32 " q ", " q ", q6\n\t"         \
+    "vmin.s32 " q ", " q ", q7\n\t"
+__asm__(
+    ".pushsection .text.tk_cmv_px2_mve, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global tk_cmv_px2_mve\n\t"
+    ".type tk_cmv_px2_mve, %function\n\t"
+    ".thumb_func\n"
+    "tk_cmv_px2_mve:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "vpush {d8-d15}\n\t"
+    "sub sp, #48\n\t"   /* x0, x1, o0, o1, rem, off, pairs, xstep, ostep - 4 groups, rem0, w, t */
+    "strd r0, r1, [sp]\n\t"
+    "ldrd r3, r4, [r2, #8]\n\t"
+    "strd r3, r4, [sp, #8]\n\t"
+    "ldrd r3, r4, [r2, #16]\n\t"
+    "strd r3, r4, [sp, #16]\n\t"
+    "str r3, [sp, #36]\n\t"
+    "adds r3, #3\n\t"
+    "bic r3, r3, #3\n\t"                /* 4 groups */
+    "ldrd r4, r5, [r2, #36]\n\t"        /* pairs, xstep */
+    "strd r4, r5, [sp, #24]\n\t"
+    "ldr r4, [r2, #44]\n\t"
+    "subs r4, r4, r3\n\t"
+    "str r4, [sp, #32]\n\t"
+    "ldrd r5, r9, [r2]\n\t"             /* w, t */
+    "strd r5, r9, [sp, #40]\n\t"
+    "ldr r11, [r2, #24]\n\t"            /* n16 */
+    "ldrd r3, r4, [r2, #28]\n\t"
+    "vdup.32 q6, r3\n\t"
+    "vdup.32 q7, r4\n"
+    "1:\n\t"
+    "ldrd r1, r3, [sp]\n\t"
+    "subs r7, r11, #1\n\t"
+    TK_CMV_V("vmladav.s8")
+    "beq 3f\n"
+    "2:\n\t"
+    TK_CMV_V("vmladava.s8")
+    "subs r7, #1\n\t"
+    "bne 2b\n"
+    "3:\n\t"
+    "vmov q0[2], q0[0], r0, r4\n\t"
+    "vmov q0[3], q0[1], r2, r6\n\t"
+    "vmov q1[2], q1[0], r8, r12\n\t"
+    "vmov q1[3], q1[1], r10, lr\n\t"
+    "vldrw.32 q2, [r9], #16\n\t"
+    "vldrw.32 q3, [r9], #16\n\t"
+    "vldrw.32 q4, [r9], #16\n\t"
+    "ldrd r4, r6, [sp, #16]\n\t"        /* rem, off */
+    TK_CMV_FAST("q0")
+    TK_CMV_FAST("q1")
+    "ldrd r0, r2, [sp, #8]\n\t"
+    "vctp.32 r4\n\t"
+    "vpstt\n\t"
+    "vstrbt.32 q0, [r0]\n\t"
+    "vstrbt.32 q1, [r2]\n\t"
+    "adds r0, #4\n\t"
+    "adds r2, #4\n\t"
+    "strd r0, r2, [sp, #8]\n\t"
+    "subs r4, #4\n\t"
+    "str r4, [sp, #16]\n\t"
+    "bgt 1b\n\t"
+    "ldrd r0, r1, [sp]\n\t"             /* the next pair */
+    "ldrd r2, r3, [sp, #24]\n\t"        /* pairs, xstep */
+    "add r0, r3\n\t"
+    "add r1, r3\n\t"
+    "strd r0, r1, [sp]\n\t"
+    "ldrd r0, r1, [sp, #8]\n\t"
+    "ldr r3, [sp, #32]\n\t"
+    "add r0, r3\n\t"
+    "add r1, r3\n\t"
+    "strd r0, r1, [sp, #8]\n\t"
+    "ldr r4, [sp, #36]\n\t"
+    "str r4, [sp, #16]\n\t"
+    "ldrd r5, r9, [sp, #40]\n\t"
+    "subs r2, #1\n\t"
+    "str r2, [sp, #24]\n\t"
+    "bgt 1b\n\t"
+    "add sp, #48\n\t"
+    "vpop {d8-d15}\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size tk_cmv_px2_mve, . - tk_cmv_px2_mve\n\t"
+    ".popsection\n");
+#undef TK_CMV_V
+#undef TK_CMV_FAST
+#define tk_cmv_px2 tk_cmv_px2_mve
+#endif
+
+/* one pixel's column x against every group of the block, exact stage */
+static void tk_cmv_px1_exact(const int8_t *x, const tk_cmv_blk *b, int8_t *o) {
+    const int8_t *w = b->w;
+    const int32_t *t = b->t;
+    for (int32_t rem = b->rem; rem > 0; rem -= 4, t += 12, o += 4, w += 64 * b->n16) {
+        tk_vstrbq_p_s32(o, tk_cmv_exact4(b, t, tk_cmv_dot4(x, w, b->n16)),
+                        tk_vctp32q((uint32_t)rem));
     }
 }
 
-/* every output pixel against the block c0 .. c0 + nb - 1; col: a column of KR bytes (0: 1x1) */
-static void tk_cmv_block(const tk_conv2d_params *p, const tk_cmv_stage *q, const int8_t *input,
-                         const int8_t *rows, int32_t K, int32_t KR, int32_t c0, int32_t nb,
-                         int8_t *col, int8_t *output) {
+#if defined(TK_MVE_EMULATE)
+TK_MVE_INLINE void tk_cmv_vstrbq_p_s8(int8_t *p, tk_s8x16 v, tk_pred m) {
+    for (int i = 0; i < 16; ++i) {
+        if (tk_pred_on(m, i)) p[i] = v.v[i];
+    }
+}
+#else
+TK_MVE_INLINE void tk_cmv_vstrbq_p_s8(int8_t *p, tk_s8x16 v, tk_pred m) { vstrbq_p_s8(p, v, m); }
+#endif
+
+/* n bytes from src to d (n >= 1; 16-byte pieces, the last one predicated) */
+TK_MVE_INLINE void tk_cmv_copy(int8_t *d, const int8_t *src, int32_t n) {
+    for (; n > 16; n -= 16, d += 16, src += 16) tk_vstrbq_s8(d, tk_vldrbq_s8(src));
+    const tk_pred m = tk_vctp8q((uint32_t)n);
+    tk_cmv_vstrbq_p_s8(d, tk_vldrbq_z_s8(src, m), m);
+}
+
+/* tk_conv_patch for filters not dilated in width: the zero point where the window has taps in
+ * the padding (the whole column, KR bytes: the bytes past K meet zero weights), then the inside
+ * span of each kernel row inside the input, one predicated copy when it is at most 16 bytes */
+static void tk_cmv_patch(const tk_conv_geo *g, const tk_conv_px *px, int8_t zp, int32_t KR,
+                         int8_t *d) {
+    const int32_t C = g->C, R = g->kw * C, dh = g->dil_h, iy0 = px->iy0;
+    const int32_t kx0 = TK_MIN(px->ix0 < 0 ? -px->ix0 : 0, g->kw);
+    const int32_t kx1 = TK_MAX(TK_MIN(g->kw, g->W - px->ix0), kx0);
+    const int32_t ky0 = TK_MIN(iy0 < 0 ? (-iy0 + dh - 1) / dh : 0, g->kh);
+    const int32_t ky1 = TK_MAX(TK_MIN(g->kh, (g->H - iy0 + dh - 1) / dh), ky0);
+    if (kx0 > 0 || kx1 < g->kw || ky0 > 0 || ky1 < g->kh) {
+        const tk_s8x16 z = tk_vdupq_n_s8(zp);
+        for (int32_t k = 0; k < KR; k += 16) tk_vstrbq_s8(d + k, z);
+    }
+    if (kx1 == kx0) return;
+    const int32_t n = (kx1 - kx0) * C, step = g->row_step;
+    const int8_t *src = px->img + ((iy0 + ky0 * dh) * g->W + px->ix0 + kx0) * C;
+    d += ky0 * R + kx0 * C;
+    if (n <= 16) {
+        const tk_pred m = tk_vctp8q((uint32_t)n);
+        for (int32_t ky = ky0; ky < ky1; ++ky, d += R, src += step) {
+            tk_cmv_vstrbq_p_s8(d, tk_vldrbq_z_s8(src, m), m);
+        }
+        return;
+    }
+    for (int32_t ky = ky0; ky < ky1; ++ky, d += R, src += step) tk_cmv_copy(d, src, n);
+}
+
+/* pixel px's column: the input pixel itself (1x1 filters, K a multiple of 16), else copied into
+ * col (KR bytes: the 1x1 pixel's K bytes, or the im2col column) */
+TK_MVE_INLINE const int8_t *tk_cmv_col(const tk_conv2d_params *p, const tk_conv_geo *g,
+                                       const tk_conv_px *px, int32_t K, int32_t KR, int8_t zp,
+                                       int8_t *col) {
+    if (p->filter.h == 1 && p->filter.w == 1) {
+        const int8_t *x = tk_conv_at(p, px);
+        if (K & 15) tk_cmv_copy(col, x, K);     /* the bytes past K stay 0 */
+        return K & 15 ? col : x;
+    }
+    if (g->dil_w == 1) {
+        tk_cmv_patch(g, px, zp, KR, col);
+    } else {
+        tk_conv_patch(g, px, zp, col);          /* the bytes past K stay 0 */
+    }
+    return col;
+}
+
+/* every output pixel against the block (b: its rows, table, channel count; o0 at its first
+ * channel of the first pixel); cols: two columns of KR bytes, zeroed */
+static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_blk *b,
+                         int32_t K, int32_t KR, int8_t *cols) {
     const tk_conv_geo g = tk_conv_geo_make(p);
     const int8_t zp = (int8_t)(-p->quant.input_offset);
     const int32_t out_c = p->output.c;
-    const int32_t K16 = col ? KR : K & ~15;
-    const tk_pred tail = col || !(K & 15) ? 0 : tk_vctp8q((uint32_t)(K & 15));
+    int8_t *out = b->o0;
     tk_walk it;
     tk_conv_px px[2];
     tk_walk_init(&it, p, input);
-    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0;) {
-        for (int32_t i = 0; i < n; ++i, output += out_c) {
-            const int8_t *x = col;
-            if (col) {
-                tk_conv_patch(&g, &px[i], zp, col);
-            } else {
-                x = tk_conv_at(p, &px[i]);
+    if (p->rq_fast && p->filter.h == 1 && p->filter.w == 1 && !(K & 15) &&
+        p->geom.stride_h == 1 && p->geom.stride_w == 1 && it.left >= 2) {
+        /* the pixels follow each other in the input: all pairs in one call */
+        b->pairs = it.left >> 1, b->xstep = 2 * K, b->ostep = 2 * out_c;
+        b->o1 = out + out_c;
+        tk_cmv_px2(input, input + K, b);
+        if (!(it.left & 1)) return;
+        input += (it.left - 1) * K, out += (it.left - 1) * out_c;
+        b->o0 = b->o1 = out, b->pairs = 1;
+        tk_cmv_px2(input, input, b);
+        return;
+    }
+    b->pairs = 1;
+    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; out += n * out_c) {
+        const int8_t *x0 = tk_cmv_col(p, &g, &px[0], K, KR, zp, cols);
+        if (!p->rq_fast) {
+            tk_cmv_px1_exact(x0, b, out);
+            if (n == 2) {
+                tk_cmv_px1_exact(tk_cmv_col(p, &g, &px[1], K, KR, zp, cols), b, out + out_c);
             }
-            tk_cmv_pixel(q, x, rows, KR, K16, tail, c0, nb, output);
+            continue;
         }
+        const int8_t *x1 = n == 2 ? tk_cmv_col(p, &g, &px[1], K, KR, zp, cols + KR) : x0;
+        b->o0 = out, b->o1 = n == 2 ? out + out_c : out;
+        tk_cmv_px2(x0, x1, b);
     }
 }
 
@@ -143,30 +371,20 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
                          const int32_t *fbias, int8_t *output) {
     const int32_t K = p->filter.h * p->filter.w * p->input.c, out_c = p->output.c;
     if (K > TK_CMV_KMAX || K < 1) return 0;
-    const int32_t KW = p->path == TK_CONV_IM2COL ? (K + 3) & ~3 : K, KR = (K + 15) & ~15;
-    const int32_t cap = (TK_CMV_WBUF / KR) & ~3;
-    const int one = p->filter.h == 1 && p->filter.w == 1;
-    static const uint32_t orq[4] = {0, 2, 4, 6};
-    tk_cmv_stage q;
-    q.rq = p->rq, q.fb = fbias, q.fast = p->rq_fast, q.off = p->quant.output_offset;
-    q.lo = tk_vdupq_n_s32(p->quant.act_min), q.hi = tk_vdupq_n_s32(p->quant.act_max);
-    q.orq = tk_u32x4_of(orq);
+    const int32_t KR = (K + 15) & ~15, n16 = KR >> 4;
+    int32_t cap = (TK_CMV_WBUF / KR) & ~3;
+    cap = cap < TK_CMV_CAP ? cap : TK_CMV_CAP;
     int8_t rows[TK_CMV_WBUF] __attribute__((aligned(16)));
-    int8_t col[TK_CMV_KMAX] __attribute__((aligned(16)));
-    if (!one) {
-        for (int32_t k = 0; k < KR; k += 16) tk_vstrbq_s8(col + k, tk_vdupq_n_s8(0));
-    }
+    int8_t cols[2 * TK_CMV_KMAX] __attribute__((aligned(16)));
+    int32_t t[3 * TK_CMV_CAP] __attribute__((aligned(16)));
+    for (int32_t k = 0; k < 2 * KR; k += 16) tk_vstrbq_s8(cols + k, tk_vdupq_n_s8(0));
     for (int32_t c0 = 0; c0 < out_c; c0 += cap) {
         const int32_t nb = out_c - c0 < cap ? out_c - c0 : cap;
-        for (int32_t i = 0; i < ((nb + 3) & ~3); ++i) {
-            if (i < nb) {
-                tk_cmv_decode(filter, out_c, KW, K, c0 + i, rows + i * KR, KR);
-            } else {
-                for (int32_t k = 0; k < KR; k += 16) tk_vstrbq_s8(rows + i * KR + k,
-                                                                  tk_vdupq_n_s8(0));
-            }
-        }
-        tk_cmv_block(p, &q, input, rows, K, KR, c0, nb, one ? 0 : col, output);
+        tk_cmv_fill(p, filter, fbias, K, n16, c0, nb, rows, t);
+        tk_cmv_blk b;
+        b.w = rows, b.t = t, b.o0 = output + c0, b.o1 = 0, b.rem = nb, b.n16 = n16;
+        b.off = p->quant.output_offset, b.lo = p->quant.act_min, b.hi = p->quant.act_max;
+        tk_cmv_block(p, input, &b, K, KR, cols);
     }
     return 1;
 }
