@@ -77,22 +77,26 @@ TK_MVE_INLINE void tk_dwm_line(const tk_dwm_op *qp, const tk_dwm_ch *kp, const i
 #if !defined(TK_MVE_EMULATE)
 /* Every output line of one channel in assembly (requantization with `general` 0): what it reads,
  * in order (byte offsets in the comments of the code). Per line: `groups` passes of four outputs,
- * then `tail` (0..3) more with a predicated store; P and out then move by dp and dout. */
+ * then `tail` (0..3) more with a predicated store; P and out then move by dp and dout. Two
+ * variants: tk_dwm_chan_mve clamps to [lo, hi] (VMAX, VMIN); tk_dwm_chanfr_mve, for the full
+ * int8 range, saturates (VQMOVNB.S32, VQMOVNB.S16: the stored low byte of each lane is the
+ * int8 saturation) and so has a Q register left for o2 = o + 2 s L (one add fewer a pass). */
 typedef struct {
     tk_s8x16 w0, w1;
     tk_u8x16 o;
     tk_u32x4 ob;
     tk_s32x4 lo, hi;
+    tk_u8x16 o2;
     int32_t fb, m, neg_e, off, sl2, step4, lines, groups, tail, dp, dout, pad;
 } tk_dwm_blk;
 void tk_dwm_chan_mve(const int8_t *P, int8_t *out, const tk_dwm_blk *b);
-/* four outputs from base r0 (and r0 + 2 s L, in r3) to out r2 */
-#define TK_DWM_G4                             \
+void tk_dwm_chanfr_mve(const int8_t *P, int8_t *out, const tk_dwm_blk *b);
+/* four outputs from base r0 (outputs i, i + 1) and r0 + 2 s L (i + 2, i + 3) to out r2 */
+#define TK_DWM_G4(GATHER2, CLAMP)             \
     "vldrb.u8 q0, [r0, q6]\n\t"               \
-    "add r3, r0, r8\n\t"                      \
     "vmladav.s8 r4, q0, q7\n\t"               \
     "vmladav.s8 r6, q0, q5\n\t"               \
-    "vldrb.u8 q1, [r3, q6]\n\t"               \
+    GATHER2                                   \
     "vmladav.s8 r10, q1, q7\n\t"              \
     "vmladav.s8 r12, q1, q5\n\t"              \
     "vmov q0[2], q0[0], r4, r10\n\t"          \
@@ -103,66 +107,76 @@ void tk_dwm_chan_mve(const int8_t *P, int8_t *out, const tk_dwm_blk *b);
     "vqadd.s32 q0, q0, q1\n\t"                \
     "vrshl.s32 q0, r9\n\t"                    \
     "vadd.i32 q0, q0, r11\n\t"                \
-    "vmax.s32 q0, q0, q3\n\t"                 \
-    "vmin.s32 q0, q0, q2\n\t"
-__asm__(
-    ".pushsection .text.tk_dwm_chan_mve, \"ax\", %progbits\n\t"
-    ".syntax unified\n\t"
-    ".thumb\n\t"
-    ".p2align 2\n\t"
-    ".global tk_dwm_chan_mve\n\t"
-    ".type tk_dwm_chan_mve, %function\n\t"
-    ".thumb_func\n"
-    "tk_dwm_chan_mve:\n\t"
-    "push {r4-r11, lr}\n\t"
-    "vpush {d8-d15}\n\t"
-    "sub sp, #24\n\t"                   /* lines left, groups, tail, dp, dout */
-    "vldrw.u32 q7, [r2]\n\t"
-    "vldrw.u32 q5, [r2, #16]\n\t"
-    "vldrw.u32 q6, [r2, #32]\n\t"
-    "vldrw.u32 q4, [r2, #48]\n\t"
-    "vldrw.u32 q3, [r2, #64]\n\t"
-    "vldrw.u32 q2, [r2, #80]\n\t"
-    "ldrd r5, r7, [r2, #96]\n\t"        /* fb, m */
-    "ldrd r9, r11, [r2, #104]\n\t"      /* -e, off */
-    "ldrd r4, r6, [r2, #120]\n\t"       /* lines, groups */
-    "strd r4, r6, [sp]\n\t"
-    "ldrd r4, r6, [r2, #128]\n\t"       /* tail, dp */
-    "strd r4, r6, [sp, #8]\n\t"
-    "ldr r4, [r2, #136]\n\t"            /* dout */
-    "str r4, [sp, #16]\n\t"
-    "ldr r8, [r2, #112]\n\t"            /* 2 s L */
-    "ldr r4, [r2, #116]\n\t"            /* 4 step */
-    "mov r2, r1\n\t"
-    "mov r1, r4\n"
-    "2:\n\t"
-    "ldr r3, [sp, #4]\n\t"
-    "wls lr, r3, 3f\n"
-    "1:\n\t" TK_DWM_G4
-    "vstrb.32 q0, [r2, q4]\n\t"
-    "add r0, r0, r8, lsl #1\n\t"
-    "add r2, r2, r1\n\t"
-    "le lr, 1b\n"
-    "3:\n\t"
-    "ldr r3, [sp, #8]\n\t"
-    "cbz r3, 4f\n\t"
-    "vctp.32 r3\n\t" TK_DWM_G4
-    "vpst\n\t"
-    "vstrbt.32 q0, [r2, q4]\n"
-    "4:\n\t"
-    "ldrd r4, r6, [sp, #12]\n\t"
-    "add r0, r0, r4\n\t"
-    "add r2, r2, r6\n\t"
-    "ldr r3, [sp]\n\t"
-    "subs r3, #1\n\t"
-    "str r3, [sp]\n\t"
-    "bne 2b\n\t"
-    "add sp, #24\n\t"
-    "vpop {d8-d15}\n\t"
-    "pop {r4-r11, pc}\n\t"
-    ".size tk_dwm_chan_mve, . - tk_dwm_chan_mve\n\t"
-    ".popsection\n");
+    CLAMP
+#define TK_DWM_G2_ADD "add r3, r0, r8\n\tvldrb.u8 q1, [r3, q6]\n\t"
+#define TK_DWM_G2_O2 "vldrb.u8 q1, [r0, q2]\n\t"
+#define TK_DWM_CLAMP "vmax.s32 q0, q0, q3\n\tvmin.s32 q0, q0, q2\n\t"
+#define TK_DWM_SAT "vqmovnb.s32 q0, q0\n\tvqmovnb.s16 q0, q0\n\t"
+#define TK_DWM_CHAN(NAME, QLOADS, G4)                                               \
+    __asm__(                                                                        \
+        ".pushsection .text." NAME ", \"ax\", %progbits\n\t"                        \
+        ".syntax unified\n\t"                                                       \
+        ".thumb\n\t"                                                                \
+        ".p2align 2\n\t"                                                            \
+        ".global " NAME "\n\t"                                                      \
+        ".type " NAME ", %function\n\t"                                             \
+        ".thumb_func\n" NAME ":\n\t"                                                \
+        "push {r4-r11, lr}\n\t"                                                     \
+        "vpush {d8-d15}\n\t"                                                        \
+        "sub sp, #24\n\t"               /* lines left, groups, tail, dp, dout */    \
+        "vldrw.u32 q7, [r2]\n\t"                                                    \
+        "vldrw.u32 q5, [r2, #16]\n\t"                                               \
+        "vldrw.u32 q6, [r2, #32]\n\t"                                               \
+        "vldrw.u32 q4, [r2, #48]\n\t" QLOADS                                        \
+        "ldrd r5, r7, [r2, #112]\n\t"   /* fb, m */                                 \
+        "ldrd r9, r11, [r2, #120]\n\t"  /* -e, off */                               \
+        "ldrd r4, r6, [r2, #136]\n\t"   /* lines, groups */                         \
+        "strd r4, r6, [sp]\n\t"                                                     \
+        "ldrd r4, r6, [r2, #144]\n\t"   /* tail, dp */                              \
+        "strd r4, r6, [sp, #8]\n\t"                                                 \
+        "ldr r4, [r2, #152]\n\t"        /* dout */                                  \
+        "str r4, [sp, #16]\n\t"                                                     \
+        "ldr r8, [r2, #128]\n\t"        /* 2 s L */                                 \
+        "ldr r4, [r2, #132]\n\t"        /* 4 step */                                \
+        "mov r2, r1\n\t"                                                            \
+        "mov r1, r4\n"                                                              \
+        "2:\n\t"                                                                    \
+        "ldr r3, [sp, #4]\n\t"                                                      \
+        "wls lr, r3, 3f\n"                                                          \
+        "1:\n\t" G4                                                                 \
+        "vstrb.32 q0, [r2, q4]\n\t"                                                 \
+        "add r0, r0, r8, lsl #1\n\t"                                                \
+        "add r2, r2, r1\n\t"                                                        \
+        "le lr, 1b\n"                                                               \
+        "3:\n\t"                                                                    \
+        "ldr r3, [sp, #8]\n\t"                                                      \
+        "cbz r3, 4f\n\t"                                                            \
+        "vctp.32 r3\n\t" G4                                                         \
+        "vpst\n\t"                                                                  \
+        "vstrbt.32 q0, [r2, q4]\n"                                                  \
+        "4:\n\t"                                                                    \
+        "ldrd r4, r6, [sp, #12]\n\t"                                                \
+        "add r0, r0, r4\n\t"                                                        \
+        "add r2, r2, r6\n\t"                                                        \
+        "ldr r3, [sp]\n\t"                                                          \
+        "subs r3, #1\n\t"                                                           \
+        "str r3, [sp]\n\t"                                                          \
+        "bne 2b\n\t"                                                                \
+        "add sp, #24\n\t"                                                           \
+        "vpop {d8-d15}\n\t"                                                         \
+        "pop {r4-r11, pc}\n\t"                                                      \
+        ".size " NAME ", . - " NAME "\n\t"                                          \
+        ".popsection\n")
+TK_DWM_CHAN("tk_dwm_chan_mve", "vldrw.u32 q3, [r2, #64]\n\tvldrw.u32 q2, [r2, #80]\n\t",
+            TK_DWM_G4(TK_DWM_G2_ADD, TK_DWM_CLAMP));
+TK_DWM_CHAN("tk_dwm_chanfr_mve", "vldrw.u32 q2, [r2, #96]\n\t",
+            TK_DWM_G4(TK_DWM_G2_O2, TK_DWM_SAT));
+#undef TK_DWM_CHAN
 #undef TK_DWM_G4
+#undef TK_DWM_G2_ADD
+#undef TK_DWM_G2_O2
+#undef TK_DWM_CLAMP
+#undef TK_DWM_SAT
 
 /* P's inside for one channel in assembly: what it reads, in order */
 typedef struct {
@@ -301,6 +315,12 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
     blk.lines = lines, blk.groups = n >> 2, blk.tail = n & 3;
     blk.dp = s - (n >> 2) * 4 * q->sl, blk.dout = p->out_line - (n >> 2) * 4 * q->step;
     blk.pad = 0;
+    uint8_t o2[16];
+    memcpy(o2, &q->o, 16);
+    for (int32_t j = 0; j < 9 + 3 * s; ++j) o2[j] = (uint8_t)(o2[j] + 2 * q->sl);  /* if full */
+    blk.o2 = tk_u8x16_of(o2);
+    const int full = p->act_min == -128 && p->act_max == 127 &&
+                     2 + (2 + s) * L + 2 * q->sl <= 255;      /* o2's largest offset */
     /* the weights straight from the filter words: w[a][k] is the low byte of halfword
      * 4 a + (0, 1, 3)[k]; lane 3 k + a of w0, 3 (k + s) + a of w1 */
     uint8_t ow[16], ow1[16];
@@ -325,7 +345,11 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
             blk.w0 = tk_vldrbq_gather_offset_z_s8(fw, vw0, pw0);
             blk.w1 = tk_vldrbq_gather_offset_z_s8(fw, vw1, pw1);
             blk.fb = fbias[c], blk.m = p->rq[2 * c], blk.neg_e = ~p->rq[2 * c + 1];
-            tk_dwm_chan_mve(P, out + c, &blk);
+            if (full) {
+                tk_dwm_chanfr_mve(P, out + c, &blk);
+            } else {
+                tk_dwm_chan_mve(P, out + c, &blk);
+            }
             continue;
         }
         tk_dwm_ch_make(p, filter, fbias, c, &k);
