@@ -11,6 +11,8 @@
  * three slots each (TK_DW3_RING int16). */
 #define TK_DW3_LEN (TK_DW3_CHUNK + 4)
 #define TK_DW3_RING (3 * TK_DW3_LEN)
+/* not inlined: gcc's inlined copies of the fill cost more than the call */
+#define TK_DW3_NOINLINE static __attribute__((noinline))
 
 /* a | b << 16 of two int8 values widened to int16 (PKHBT) */
 static inline uint32_t tk_dw3_pack(int32_t a, int32_t b) {
@@ -66,9 +68,8 @@ static inline void tk_dw3_inside(const tk_dw3_params *p, int32_t line, int32_t p
  * of input line `line`, the zero point outside the image, img pointing at the group's first
  * channel; channel j's values go to buf + j * TK_DW3_RING (word-aligned). Four channels are
  * gathered a word per position: two positions' words give each channel's pair of values. */
-static __attribute__((noinline)) void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img,
-                                                  int32_t line, int32_t p0, int32_t n, int32_t g,
-                                                  int16_t *buf) {
+TK_DW3_NOINLINE void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int32_t line,
+                                 int32_t p0, int32_t n, int32_t g, int16_t *buf) {
     const uint32_t zp = (uint16_t)(int16_t)p->input_zp, zw = zp | zp << 16;
     const int32_t step = p->in_pos;
     int32_t lo, hi;
