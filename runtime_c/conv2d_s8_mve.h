@@ -2,28 +2,35 @@
  * pair-blocked filter, folded bias and rq table, conv2d_s8.h) on the M55. Included by
  * conv2d_s8.c only, after the pixel walk and tk_conv_patch it uses.
  *
- * Output channels go in blocks: a block's weights are decoded once per layer from the
- * pair-blocked table into plain rows of KR bytes on the stack (K taps, KR = K rounded up to 16,
- * the rest zero; one 16-lane VLDRB gather and one VSTRB per 16 taps of a channel), as many rows
- * as TK_CMV_WBUF holds, a multiple of four. Then for every output pixel its column of K taps
- * (1x1 filters: the input pixel itself; others: tk_conv_patch's im2col column on the stack,
- * padding taps at the input zero point, zero past K) is dotted with four rows at a time: per 16
- * taps one VLDRB of the column, four VLDRB of the rows and four VMLADAVA.S8 (64 multiply-
- * accumulates in 9 instructions); a 1x1 column's last partial 16 is a predicated load (VCTP), so
- * nothing past the input is read. The four sums of one pixel are consecutive output channels:
- * one vector through TFLM's per-channel requantization (the folded bias, then the fast stage of
- * tk_requant_fast or the exact one of tk_conv_requant, lane by lane), clamped and stored with
- * one VSTRB.32 (predicated for a block's last one to three channels).
+ * Output channels go in blocks, as many as TK_CMV_BUF holds besides two columns (a multiple of
+ * four, at most TK_CMV_CAP). A block is decoded once per layer from the pair-blocked table into
+ * plain rows on the stack: each channel's K taps in 16-byte chunks, zero past K (KR = K rounded
+ * up to 16), the rows of four channels interleaved chunk by chunk (one 16-lane VLDRB gather and
+ * one VSTRB per 16 taps of a channel), and a table per group of four channels: their folded
+ * biases, multipliers and shifts. Then for every pair of output pixels their columns of K taps
+ * (1x1 filters: the input pixels themselves, or copies zero-padded to KR; others: im2col columns
+ * on the stack, padding taps at the input zero point) are dotted with each group of four rows:
+ * per 16 taps two VLDRB of the columns, four VLDRB of the rows and eight VMLADAVA.S8 into eight
+ * accumulators (128 multiply-accumulates in 14 instructions, tk_cmv_px2_mve in assembly). The
+ * four sums of a pixel are consecutive output channels: one vector through TFLM's per-channel
+ * requantization (the fast stage of tk_requant_fast as VQRDMULH, the sign fix-up, VRSHL by
+ * -(e1 + 1), plus the zero point), clamped and stored with one VSTRB.32 (predicated for a
+ * block's last one to three channels). 1x1 stride-1 layers run all their pixel pairs in one
+ * call. Where the compiler could not prove the fast stage exact, one pixel at a time through
+ * TFLM's MultiplyByQuantizedMultiplier lane by lane (C intrinsics).
  *
  * Raw sums: K <= TK_CMV_KMAX taps, |x * w| <= 2^14, so no VMLADAVA sum overflows; the folded bias
- * is added with wrap-around (VADD), TFLM's int32 accumulator bit for bit. */
+ * is added with wrap-around (VADD), TFLM's int32 accumulator bit for bit. Nothing is read past
+ * the input (columns copied with predicated loads), the filter (predicated gathers for the last
+ * chunk) or the rq and bias arrays (predicated loads for the last group). Stack: about 4.7 KB
+ * (the buffer, the table, the frame). Layers with K over TK_CMV_KMAX keep the DSP path. */
 #ifndef TK_CONV2D_S8_MVE_H
 #define TK_CONV2D_S8_MVE_H
 #include "tk_mve.h"
 
 #if TK_MVE
 
-#define TK_CMV_WBUF 2048        /* bytes of decoded weight rows on the stack */
+#define TK_CMV_BUF 3200         /* bytes on the stack for the decoded rows and two columns */
 #define TK_CMV_KMAX 384         /* taps per output pixel on this path (two columns on the stack) */
 #define TK_CMV_CAP 64           /* output channels per block at most (the stage table) */
 
@@ -43,47 +50,72 @@ typedef struct {
     int32_t xstep, ostep;       /* 40, 44: bytes; o0, o1 step by ostep */
 } tk_cmv_blk;
 
-/* channel c's weights (pair-blocked, KW per channel) as 16-byte chunks at row + 64 v (row
- * zeroed before): taps 0 .. K - 1 */
-static void tk_cmv_decode(const int8_t *filter, int32_t out_c, int32_t KW, int32_t K, int32_t c,
-                          const tk_u8x16 offs[2], int8_t *row) {
-    const int8_t *base = filter + (c & ~1) * KW;
-    if (c == out_c - 1 && !(c & 1)) {           /* an odd last channel: its weights in order */
-        for (int32_t k = 0; k < K; k += 16) {
-            const int32_t n = K - k < 16 ? K - k : 16;
-            tk_vstrbq_s8(row + 4 * k, tk_vldrbq_z_s8(base + k, tk_vctp8q((uint32_t)n)));
-        }
-        return;
+/* the in-order weights of an odd last channel at src (K of them) as 16-byte chunks at row + 64 v
+ * (the bytes past K zeroed) */
+static void tk_cmv_decode1(const int8_t *src, int32_t K, int8_t *row) {
+    for (int32_t k = 0; k < K; k += 16) {
+        const int32_t n = K - k < 16 ? K - k : 16;
+        tk_vstrbq_s8(row + 4 * k, tk_vldrbq_z_s8(src + k, tk_vctp8q((uint32_t)n)));
     }
-    const int32_t h = c & 1, KW4 = KW & ~3, K4 = K < KW4 ? K : KW4;
-    const tk_u8x16 off = offs[h];
-    for (int32_t k = 0; k < K4; k += 16) {
-        const int32_t n = K4 - k < 16 ? K4 - k : 16;
-        tk_vstrbq_s8(row + 4 * k, tk_vldrbq_gather_offset_z_s8(base + 2 * k, off,
-                                                               tk_vctp8q((uint32_t)n)));
-    }
-    for (int32_t k = K4; k < K; ++k) row[4 * (k & ~15) + (k & 15)] = base[2 * KW4 + 2 * (k - KW4) + h];
 }
 
-/* channels c0 .. c0 + nb - 1 into the block: rows (n16 vectors per channel) and stage table t */
+/* the channel pair at src (pair-blocked, KW taps each) as 16-byte chunks: the first channel's at
+ * row + 64 v, the second's 16 bytes after them; taps 0 .. K - 1, zeros past K (KW4 = KW rounded
+ * down to 4: then the remaining taps come interleaved). offs: the gather offsets of 16 taps of
+ * the first channel (the second's: + 4) */
+static void tk_cmv_decode2(const int8_t *src, int32_t KW, int32_t K, tk_u8x16 offs,
+                           int8_t *row) {
+    const int32_t KW4 = KW & ~3, K4 = K < KW4 ? K : KW4;
+    const int8_t *s1 = src + 4;
+    int32_t k = 0;
+    for (; k + 16 <= K4; k += 16, row += 64) {
+        tk_vstrbq_s8(row, tk_vldrbq_gather_offset_s8(src + 2 * k, offs));
+        tk_vstrbq_s8(row + 16, tk_vldrbq_gather_offset_s8(s1 + 2 * k, offs));
+    }
+    const int32_t KR = (K + 15) & ~15;
+    if (k < KR) {       /* the last chunk: predicated gathers, then the interleaved taps */
+        const tk_pred m = tk_vctp8q((uint32_t)(K4 - k));
+        tk_vstrbq_s8(row, tk_vldrbq_gather_offset_z_s8(src + 2 * k, offs, m));
+        tk_vstrbq_s8(row + 16, tk_vldrbq_gather_offset_z_s8(s1 + 2 * k, offs, m));
+        for (int32_t j = K4; j < K; ++j) {
+            row[j - k] = src[2 * KW4 + 2 * (j - KW4)];
+            row[16 + j - k] = src[2 * KW4 + 2 * (j - KW4) + 1];
+        }
+    }
+}
+
+/* channels c0 .. c0 + nb - 1 into the block: rows (n16 vectors per channel, zero rows up to a
+ * multiple of four) and stage table t (a group's lanes past nb: zeros) */
 static void tk_cmv_fill(const tk_conv2d_params *p, const int8_t *filter, const int32_t *fbias,
                         int32_t K, int32_t n16, int32_t c0, int32_t nb, int8_t *rows,
                         int32_t *t) {
-    const int32_t KW = p->path == TK_CONV_IM2COL ? (K + 3) & ~3 : K, nb4 = (nb + 3) & ~3;
+    static const uint8_t o[16] = {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27};
+    static const uint32_t orq[4] = {0, 2, 4, 6};
+    const int32_t KW = p->path == TK_CONV_IM2COL ? (K + 3) & ~3 : K, out_c = p->output.c;
+    const tk_u8x16 offs = tk_u8x16_of(o);
+    const tk_u32x4 oq = tk_u32x4_of(orq);
+    const tk_s32x4 m1 = tk_vdupq_n_s32(-1);
+    for (int32_t i = 0; i < nb; i += 2) {       /* c0 is even: pairs stay pairs */
+        int8_t *row = rows + (i >> 2) * n16 * 64 + 16 * (i & 3);
+        const int8_t *src = filter + (c0 + i) * KW;
+        if (c0 + i == out_c - 1) {
+            tk_cmv_decode1(src, K, row);
+        } else {
+            tk_cmv_decode2(src, KW, K, offs, row);
+        }
+    }
     const tk_s8x16 z = tk_vdupq_n_s8(0);
-    for (int32_t k = 0; k < nb4 * n16 * 16; k += 16) tk_vstrbq_s8(rows + k, z);
-    uint8_t o[32];          /* the gather offsets of 16 taps of a pair's first, second channel */
-    for (int32_t j = 0; j < 32; ++j) o[j] = (uint8_t)(((j & 15) >> 2) * 8 + (j & 3) + (j >> 4) * 4);
-    const tk_u8x16 offs[2] = {tk_u8x16_of(o), tk_u8x16_of(o + 16)};
-    for (int32_t i = 0; i < nb4; ++i) {
-        int32_t *g = t + 12 * (i >> 2) + (i & 3);
-        g[0] = g[4] = g[8] = 0;
-        if (i >= nb) continue;
-        const int32_t c = c0 + i, sh = p->rq[2 * c + 1];
-        tk_cmv_decode(filter, p->output.c, KW, K, c, offs, rows + (i >> 2) * n16 * 64 + 16 * (i & 3));
-        g[0] = fbias[c];
-        g[4] = p->rq[2 * c];
-        g[8] = p->rq_fast ? -sh - 1 : sh;
+    for (int32_t i = nb; i & 3; ++i) {          /* the last group's missing channels: zeros */
+        int8_t *row = rows + (i >> 2) * n16 * 64 + 16 * (i & 3);
+        for (int32_t v = 0; v < n16; ++v) tk_vstrbq_s8(row + 64 * v, z);
+    }
+    for (int32_t g = 0; g < nb; g += 4, t += 12) {
+        const tk_pred in = tk_vctp32q((uint32_t)(nb - g));
+        const int32_t *rq = p->rq + 2 * (c0 + g);
+        tk_vstrwq_s32(t, tk_vldrwq_z_s32(fbias + c0 + g, in));
+        tk_vstrwq_s32(t + 4, tk_vldrwq_gather_shifted_offset_z_s32(rq, oq, in));
+        const tk_s32x4 sh = tk_vldrwq_gather_shifted_offset_z_s32(rq + 1, oq, in);
+        tk_vstrwq_s32(t + 8, p->rq_fast ? tk_vsubq_s32(m1, sh) : sh);
     }
 }
 
@@ -100,10 +132,11 @@ TK_MVE_INLINE tk_s32x4 tk_cmv_dot4(const int8_t *x, const int8_t *w, int32_t n16
     return tk_vmov4_s32(a0, a1, a2, a3);
 }
 
-/* the fast stage (tk_requant_fast) of four channels' raw sums v with table entry t, clamped */
+/* the fast stage (tk_requant_fast) of four channels' raw sums v with table entry t, clamped:
+ * |x| < 2^30, so SMMULR(2x, m) is VQRDMULH(x, m) (2x m never reaches the saturation) */
 TK_MVE_INLINE tk_s32x4 tk_cmv_fast4(const tk_cmv_blk *b, const int32_t *t, tk_s32x4 v) {
     const tk_s32x4 x = tk_vaddq_s32(v, tk_vldrwq_s32(t));
-    tk_s32x4 h = tk_vrmulhq_s32(tk_vaddq_s32(x, x), tk_vldrwq_s32(t + 4));
+    tk_s32x4 h = tk_vqrdmulhq_s32(x, tk_vldrwq_s32(t + 4));
     h = tk_vaddq_s32(h, tk_vshrq_n_s32(h, 31));
     h = tk_vaddq_n_s32(tk_vrshlq_s32(h, tk_vldrwq_s32(t + 8)), b->off);
     return tk_vminq_s32(tk_vmaxq_s32(h, tk_vdupq_n_s32(b->lo)), tk_vdupq_n_s32(b->hi));
@@ -158,8 +191,7 @@ void tk_cmv_px2_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     op " lr, q1, q5\n\t"
 #define TK_CMV_FAST(q)                      \
     "vadd.i32 " q ", " q ", q2\n\t"         \
-    "vadd.i32 " q ", " q ", " q "\n\t"      \
-    "vrmulh.s32 " q ", " q ", q3\n\t"       \
+    "vqrdmulh.s32 " q ", " q ", q3\n\t"     \
     "vshr.s32 q5, " q ", #31\n\t"           \
     "vadd.i32 " q ", " q ", q5\n\t"         \
     "vrshl.s32 " q ", " q ", q4\n\t"        \
@@ -220,10 +252,8 @@ __asm__(
     "ldrd r0, r2, [sp, #8]\n\t"
     "vctp.32 r4\n\t"
     "vpstt\n\t"
-    "vstrbt.32 q0, [r0]\n\t"
-    "vstrbt.32 q1, [r2]\n\t"
-    "adds r0, #4\n\t"
-    "adds r2, #4\n\t"
+    "vstrbt.32 q0, [r0], #4\n\t"
+    "vstrbt.32 q1, [r2], #4\n\t"
     "strd r0, r2, [sp, #8]\n\t"
     "subs r4, #4\n\t"
     "str r4, [sp, #16]\n\t"
@@ -372,10 +402,10 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
     const int32_t K = p->filter.h * p->filter.w * p->input.c, out_c = p->output.c;
     if (K > TK_CMV_KMAX || K < 1) return 0;
     const int32_t KR = (K + 15) & ~15, n16 = KR >> 4;
-    int32_t cap = (TK_CMV_WBUF / KR) & ~3;
+    int32_t cap = ((TK_CMV_BUF - 2 * KR) / KR) & ~3;      /* >= 4: KR <= TK_CMV_KMAX */
     cap = cap < TK_CMV_CAP ? cap : TK_CMV_CAP;
-    int8_t rows[TK_CMV_WBUF] __attribute__((aligned(16)));
-    int8_t cols[2 * TK_CMV_KMAX] __attribute__((aligned(16)));
+    int8_t rows[TK_CMV_BUF] __attribute__((aligned(16)));      /* the columns at its end */
+    int8_t *cols = rows + TK_CMV_BUF - 2 * KR;
     int32_t t[3 * TK_CMV_CAP] __attribute__((aligned(16)));
     for (int32_t k = 0; k < 2 * KR; k += 16) tk_vstrbq_s8(cols + k, tk_vdupq_n_s8(0));
     for (int32_t c0 = 0; c0 < out_c; c0 += cap) {
