@@ -22,7 +22,7 @@
  * Raw sums: K <= TK_CMV_KMAX taps, |x * w| <= 2^14, so no VMLADAVA sum overflows; the folded bias
  * is added with wrap-around (VADD), TFLM's int32 accumulator bit for bit. Nothing is read past
  * the input (columns copied with predicated loads), the filter (predicated gathers for the last
- * chunk) or the rq and bias arrays (predicated loads for the last group). Stack: about 4.7 KB
+ * chunk) or the rq and bias arrays (predicated loads for the last group). Stack: about 5 KB
  * (the buffer, the table, the frame). Layers with K over TK_CMV_KMAX keep the DSP path. */
 #ifndef TK_CONV2D_S8_MVE_H
 #define TK_CONV2D_S8_MVE_H
@@ -30,8 +30,8 @@
 
 #if TK_MVE
 
-#define TK_CMV_BUF 3200         /* bytes on the stack for the decoded rows and two columns */
-#define TK_CMV_KMAX 384         /* taps per output pixel on this path (two columns on the stack) */
+#define TK_CMV_BUF 3456         /* bytes on the stack for the decoded rows and two columns */
+#define TK_CMV_KMAX 576         /* taps per output pixel on this path (two columns on the stack) */
 #define TK_CMV_CAP 64           /* output channels per block at most (the stage table) */
 
 /* A block's output stage, per group of four channels g: t[12 g ..] = their folded biases, their
@@ -311,12 +311,30 @@ TK_MVE_INLINE void tk_cmv_copy(int8_t *d, const int8_t *src, int32_t n) {
     tk_cmv_vstrbq_p_s8(d, tk_vldrbq_z_s8(src, m), m);
 }
 
+/* `rows` spans of n bytes from src (src_step apart) to d (d_step apart) */
+TK_MVE_INLINE void tk_cmv_rows(int8_t *d, const int8_t *src, int32_t n, int32_t rows,
+                               int32_t d_step, int32_t src_step) {
+    if (n <= 16) {
+        const tk_pred m = tk_vctp8q((uint32_t)n);
+        for (; rows > 0; --rows, d += d_step, src += src_step) {
+            tk_cmv_vstrbq_p_s8(d, tk_vldrbq_z_s8(src, m), m);
+        }
+        return;
+    }
+    for (; rows > 0; --rows, d += d_step, src += src_step) tk_cmv_copy(d, src, n);
+}
+
 /* tk_conv_patch for filters not dilated in width: the zero point where the window has taps in
  * the padding (the whole column, KR bytes: the bytes past K meet zero weights), then the inside
  * span of each kernel row inside the input, one predicated copy when it is at most 16 bytes */
 static void tk_cmv_patch(const tk_conv_geo *g, const tk_conv_px *px, int8_t zp, int32_t KR,
                          int8_t *d) {
     const int32_t C = g->C, R = g->kw * C, dh = g->dil_h, iy0 = px->iy0;
+    if (iy0 >= 0 && px->ix0 >= 0 && px->ix0 + g->kw <= g->W &&
+        iy0 + (g->kh - 1) * dh < g->H) {        /* the window inside: kh spans of R bytes */
+        tk_cmv_rows(d, px->img + (iy0 * g->W + px->ix0) * C, R, g->kh, R, g->row_step);
+        return;
+    }
     const int32_t kx0 = TK_MIN(px->ix0 < 0 ? -px->ix0 : 0, g->kw);
     const int32_t kx1 = TK_MAX(TK_MIN(g->kw, g->W - px->ix0), kx0);
     const int32_t ky0 = TK_MIN(iy0 < 0 ? (-iy0 + dh - 1) / dh : 0, g->kh);
@@ -328,39 +346,42 @@ static void tk_cmv_patch(const tk_conv_geo *g, const tk_conv_px *px, int8_t zp, 
     if (kx1 == kx0) return;
     const int32_t n = (kx1 - kx0) * C, step = g->row_step;
     const int8_t *src = px->img + ((iy0 + ky0 * dh) * g->W + px->ix0 + kx0) * C;
-    d += ky0 * R + kx0 * C;
-    if (n <= 16) {
-        const tk_pred m = tk_vctp8q((uint32_t)n);
-        for (int32_t ky = ky0; ky < ky1; ++ky, d += R, src += step) {
-            tk_cmv_vstrbq_p_s8(d, tk_vldrbq_z_s8(src, m), m);
-        }
-        return;
-    }
-    for (int32_t ky = ky0; ky < ky1; ++ky, d += R, src += step) tk_cmv_copy(d, src, n);
+    tk_cmv_rows(d + ky0 * R + kx0 * C, src, n, ky1 - ky0, R, step);
 }
 
-/* pixel px's column: the input pixel itself (1x1 filters, K a multiple of 16), else copied into
- * col (KR bytes: the 1x1 pixel's K bytes, or the im2col column) */
-TK_MVE_INLINE const int8_t *tk_cmv_col(const tk_conv2d_params *p, const tk_conv_geo *g,
-                                       const tk_conv_px *px, int32_t K, int32_t KR, int8_t zp,
-                                       int8_t *col) {
+/* pixel px's column into col (KR bytes: the 1x1 pixel's K bytes, or the im2col column; bytes
+ * past K are 0 or stale, and meet zero weights) */
+TK_MVE_INLINE void tk_cmv_col(const tk_conv2d_params *p, const tk_conv_geo *g,
+                              const tk_conv_px *px, int32_t K, int32_t KR, int8_t zp,
+                              int8_t *col) {
     if (p->filter.h == 1 && p->filter.w == 1) {
-        const int8_t *x = tk_conv_at(p, px);
-        if (K & 15) tk_cmv_copy(col, x, K);     /* the bytes past K stay 0 */
-        return K & 15 ? col : x;
-    }
-    if (g->dil_w == 1) {
+        tk_cmv_copy(col, tk_conv_at(p, px), K);
+    } else if (g->dil_w == 1) {
         tk_cmv_patch(g, px, zp, KR, col);
     } else {
-        tk_conv_patch(g, px, zp, col);          /* the bytes past K stay 0 */
+        tk_conv_patch(g, px, zp, col);
     }
-    return col;
+}
+
+/* m >= 1 columns at cols (KR bytes apart) of consecutive output pixels from o: in pairs, the
+ * last one alone when m is odd */
+static void tk_cmv_run(tk_cmv_blk *b, const int8_t *cols, int32_t m, int32_t KR, int8_t *o,
+                       int32_t out_c) {
+    if (m >= 2) {
+        b->pairs = m >> 1, b->o0 = o, b->o1 = o + out_c;
+        tk_cmv_px2(cols, cols + KR, b);
+    }
+    if (m & 1) {
+        const int8_t *x = cols + (m - 1) * KR;
+        b->pairs = 1, b->o0 = b->o1 = o + (m - 1) * out_c;
+        tk_cmv_px2(x, x, b);
+    }
 }
 
 /* every output pixel against the block (b: its rows, table, channel count; o0 at its first
- * channel of the first pixel); cols: two columns of KR bytes, zeroed */
+ * channel of the first pixel); cols: room for ncol >= 2 columns of KR bytes (zeroed) */
 static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_blk *b,
-                         int32_t K, int32_t KR, int8_t *cols) {
+                         int32_t K, int32_t KR, int8_t *cols, int32_t ncol) {
     const tk_conv_geo g = tk_conv_geo_make(p);
     const int8_t zp = (int8_t)(-p->quant.input_offset);
     const int32_t out_c = p->output.c;
@@ -368,31 +389,41 @@ static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_
     tk_walk it;
     tk_conv_px px[2];
     tk_walk_init(&it, p, input);
-    if (p->rq_fast && p->filter.h == 1 && p->filter.w == 1 && !(K & 15) &&
-        p->geom.stride_h == 1 && p->geom.stride_w == 1 && it.left >= 2) {
-        /* the pixels follow each other in the input: all pairs in one call */
-        b->pairs = it.left >> 1, b->xstep = 2 * K, b->ostep = 2 * out_c;
-        b->o1 = out + out_c;
-        tk_cmv_px2(input, input + K, b);
-        if (!(it.left & 1)) return;
-        input += (it.left - 1) * K, out += (it.left - 1) * out_c;
-        b->o0 = b->o1 = out, b->pairs = 1;
-        tk_cmv_px2(input, input, b);
+    if (!p->rq_fast) {
+        for (int32_t n; (n = tk_conv_next2(&it, px)) > 0;) {
+            for (int32_t i = 0; i < n; ++i, out += out_c) {
+                tk_cmv_col(p, &g, &px[i], K, KR, zp, cols);
+                tk_cmv_px1_exact(cols, b, out);
+            }
+        }
         return;
     }
-    b->pairs = 1;
-    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; out += n * out_c) {
-        const int8_t *x0 = tk_cmv_col(p, &g, &px[0], K, KR, zp, cols);
-        if (!p->rq_fast) {
-            tk_cmv_px1_exact(x0, b, out);
-            if (n == 2) {
-                tk_cmv_px1_exact(tk_cmv_col(p, &g, &px[1], K, KR, zp, cols), b, out + out_c);
-            }
-            continue;
+    b->xstep = 2 * KR, b->ostep = 2 * out_c;
+    if (p->filter.h == 1 && p->filter.w == 1 && !(K & 15) && p->geom.stride_h == 1 &&
+        p->geom.stride_w == 1) {
+        /* the pixels follow each other in the input: the columns are the input */
+        b->xstep = 2 * K;
+        tk_cmv_run(b, input, it.left, K, out, out_c);
+        return;
+    }
+    if (p->filter.h == 1 && p->filter.w == 1 && p->geom.stride_h == 1 &&
+        p->geom.stride_w == 1) {                /* consecutive pixels: batches of columns */
+        for (int32_t left = it.left; left > 0; input += ncol * K, out += ncol * out_c) {
+            const int32_t m = left < ncol ? left : ncol;
+            tk_cmv_rows(cols, input, K, m, KR, K);
+            tk_cmv_run(b, cols, m, KR, out, out_c);
+            left -= m;
         }
-        const int8_t *x1 = n == 2 ? tk_cmv_col(p, &g, &px[1], K, KR, zp, cols + KR) : x0;
-        b->o0 = out, b->o1 = n == 2 ? out + out_c : out;
-        tk_cmv_px2(x0, x1, b);
+        return;
+    }
+    int32_t m = 0;
+    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0;) {
+        for (int32_t i = 0; i < n; ++i, ++m) tk_cmv_col(p, &g, &px[i], K, KR, zp, cols + m * KR);
+        if (m + 2 > ncol || it.left == 0) {     /* a batch of columns, all pairs in one call */
+            tk_cmv_run(b, cols, m, KR, out, out_c);
+            out += m * out_c;
+            m = 0;
+        }
     }
 }
 
@@ -404,17 +435,19 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
     const int32_t KR = (K + 15) & ~15, n16 = KR >> 4;
     int32_t cap = ((TK_CMV_BUF - 2 * KR) / KR) & ~3;      /* >= 4: KR <= TK_CMV_KMAX */
     cap = cap < TK_CMV_CAP ? cap : TK_CMV_CAP;
-    int8_t rows[TK_CMV_BUF] __attribute__((aligned(16)));      /* the columns at its end */
-    int8_t *cols = rows + TK_CMV_BUF - 2 * KR;
+    cap = cap < ((out_c + 3) & ~3) ? cap : (out_c + 3) & ~3;
+    int8_t rows[TK_CMV_BUF] __attribute__((aligned(16)));      /* the columns after the rows */
+    int8_t *cols = rows + cap * KR;
+    const int32_t ncol = ((TK_CMV_BUF - cap * KR) / KR) & ~1;
     int32_t t[3 * TK_CMV_CAP] __attribute__((aligned(16)));
-    for (int32_t k = 0; k < 2 * KR; k += 16) tk_vstrbq_s8(cols + k, tk_vdupq_n_s8(0));
+    for (int32_t k = 0; k < ncol * KR; k += 16) tk_vstrbq_s8(cols + k, tk_vdupq_n_s8(0));
     for (int32_t c0 = 0; c0 < out_c; c0 += cap) {
         const int32_t nb = out_c - c0 < cap ? out_c - c0 : cap;
         tk_cmv_fill(p, filter, fbias, K, n16, c0, nb, rows, t);
         tk_cmv_blk b;
         b.w = rows, b.t = t, b.o0 = output + c0, b.o1 = 0, b.rem = nb, b.n16 = n16;
         b.off = p->quant.output_offset, b.lo = p->quant.act_min, b.hi = p->quant.act_max;
-        tk_cmv_block(p, input, &b, K, KR, cols);
+        tk_cmv_block(p, input, &b, K, KR, cols, ncol);
     }
     return 1;
 }

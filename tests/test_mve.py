@@ -382,8 +382,8 @@ def test_softmax_mve_on_m55(board, tmp_path):
 # CONV_2D (conv2d_s8_mve.h): test_ops_conv_fast.py's table (every path, 1/3/5/odd channels,
 # strides, dilations, padding, both output stages), larger ones of the same format (channel
 # blocks: more output channels than the decoded rows hold; columns of more than 16 taps with and
-# without a partial last vector; K over TK_CMV_KMAX: the DSP path runs), then test_ops_conv.py's
-# ungrouped CONV_2D cases (edge multipliers, no bias, batches).
+# without a partial last vector; K = TK_CMV_KMAX, four rows a block; K over it: the DSP path
+# runs), then test_ops_conv.py's ungrouped CONV_2D cases (edge multipliers, no bias, batches).
 CONV_MVE_CASES = CONV_FAST_CASES + [dict(_FD, **c) for c in [
     dict(name="m1x1_c64_oc70_blocks", x=(1, 5, 5, 64), k=(1, 1), oc=70, zp=(-128, 5)),
     dict(name="m1x1_c20_oc9_tail", x=(2, 3, 5, 20), k=(1, 1), oc=9, act="RELU6"),
@@ -391,7 +391,8 @@ CONV_MVE_CASES = CONV_FAST_CASES + [dict(_FD, **c) for c in [
     dict(name="m10x4_c1_oc64_kws", x=(1, 49, 10, 1), k=(10, 4), oc=64, s=(2, 2), act="RELU",
          zp=(83, -128)),
     dict(name="m3x3_c16_oc33_blocks", x=(1, 6, 7, 16), k=(3, 3), oc=33, zp=(-128, 3)),
-    dict(name="m3x3_c64_dsp_path", x=(1, 4, 4, 64), k=(3, 3), oc=5, pad="VALID"),
+    dict(name="m3x3_c64_k576", x=(1, 5, 4, 64), k=(3, 3), oc=9, zp=(-128, 0)),
+    dict(name="m5x5_c32_dsp_path", x=(1, 5, 5, 32), k=(5, 5), oc=5, pad="VALID"),
     dict(name="m1x1_c17_left", x=(1, 3, 4, 17), k=(1, 1), oc=6, w="left"),
 ]]
 CONV_REF_CASES = [c for c in CONV_CASES if c["op"] == "conv" and c["groups"] == 1]
