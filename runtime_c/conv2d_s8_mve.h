@@ -32,6 +32,7 @@
 
 #define TK_CMV_BUF 3456         /* bytes on the stack for the decoded rows and two columns */
 #define TK_CMV_KMAX 576         /* taps per output pixel on this path (two columns on the stack) */
+#define TK_CMV_GATHER 128       /* windows of at most this many taps (rounded up) gathered */
 #define TK_CMV_CAP 64           /* output channels per block at most (the stage table) */
 
 /* A block's output stage, per group of four channels g: t[12 g ..] = their folded biases, their
@@ -378,6 +379,59 @@ static void tk_cmv_run(tk_cmv_blk *b, const int8_t *cols, int32_t m, int32_t KR,
     }
 }
 
+/* the tap offsets of a window inside the input (from its first tap), KR of them (0 past K) into
+ * offs; 0 when one is over 16 bits */
+static int tk_cmv_offsets(const tk_conv_geo *g, int32_t K, int32_t KR, uint16_t *offs) {
+    const int32_t R = g->kw * g->C;
+    for (int32_t j = 0; j < KR; ++j) {
+        const int32_t ky = j / R, kx = (j % R) / g->C, c = j % g->C;
+        const int32_t o = j < K ? ky * g->row_step + kx * g->col_step + c : 0;
+        if (o > 65535) return 0;
+        offs[j] = (uint16_t)o;
+    }
+    return 1;
+}
+
+/* tk_cmv_block's walk for the fast stage, columns of windows inside the input gathered (eight
+ * taps per VLDRB.S16 gather at offs), the others by tk_cmv_col; batches of ncol columns */
+static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const int8_t *input,
+                               int32_t K, int32_t KR, int8_t *cols, int32_t ncol,
+                               const uint16_t *offs) {
+    const tk_conv_geo g = tk_conv_geo_make(p);
+    const int8_t zp = (int8_t)(-p->quant.input_offset);
+    const int32_t out_c = p->output.c, C = p->input.c, W = p->input.w;
+    const int32_t sh = p->geom.stride_h, sw = p->geom.stride_w;
+    const int32_t ymax = p->input.h - 1 - (g.kh - 1) * g.dil_h;
+    const int32_t xmax = W - 1 - (g.kw - 1) * g.dil_w;
+    const int32_t img_bytes = p->input.h * W * C;
+    int8_t *out = b->o0;
+    int32_t m = 0;
+    for (int32_t n = 0; n < p->input.n; ++n, input += img_bytes) {
+        for (int32_t oy = 0, iy0 = -p->geom.pad_h; oy < p->output.h; ++oy, iy0 += sh) {
+            const int row_in = iy0 >= 0 && iy0 <= ymax;
+            for (int32_t ox = 0, ix0 = -p->geom.pad_w; ox < p->output.w; ++ox, ix0 += sw) {
+                int8_t *col = cols + m * KR;
+                if (row_in && ix0 >= 0 && ix0 <= xmax) {
+                    const int8_t *base = input + (iy0 * W + ix0) * C;
+                    for (int32_t j = 0; j < KR; j += 8) {
+                        tk_vstrbq_p_s16(col + j, tk_vldrbq_gather_offset_s16(
+                                                     base, tk_u16x8_of(offs + j)), 0xFFFF);
+                    }
+                } else {
+                    const tk_conv_px px = {input, iy0, ix0};
+                    tk_cmv_col(p, &g, &px, K, KR, zp, col);
+                }
+                if (++m == ncol) {
+                    tk_cmv_run(b, cols, m, KR, out, out_c);
+                    out += m * out_c;
+                    m = 0;
+                }
+            }
+        }
+    }
+    if (m) tk_cmv_run(b, cols, m, KR, out, out_c);
+}
+
 /* every output pixel against the block (b: its rows, table, channel count; o0 at its first
  * channel of the first pixel); cols: room for ncol >= 2 columns of KR bytes (zeroed) */
 static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_blk *b,
@@ -415,6 +469,13 @@ static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_
             left -= m;
         }
         return;
+    }
+    if (KR <= TK_CMV_GATHER && ncol >= 4) {     /* the offsets after the other columns */
+        uint16_t *offs = (uint16_t *)(void *)(cols + (ncol - 2) * KR);
+        if (tk_cmv_offsets(&g, K, KR, offs)) {
+            tk_cmv_walk_gather(p, b, input, K, KR, cols, ncol - 2, offs);
+            return;
+        }
     }
     int32_t m = 0;
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0;) {
