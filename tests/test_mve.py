@@ -184,7 +184,14 @@ def _compare_dw3(outs, ref):
     assert not bad, f"differing bytes per case: {bad}"
 
 
-def test_dw3_mve_emulated_on_host(dw3_cases):
+def _every_line(monkeypatch):
+    """The 3x3 line kernel (and so its MVE path) on every case, short lines included."""
+    import tinykiln.lower.depthwise3x3 as dw3
+    monkeypatch.setattr(dw3, "MIN_POSITIONS", {1: 1, 2: 1})
+
+
+def test_dw3_mve_emulated_on_host(dw3_cases, monkeypatch):
+    _every_line(monkeypatch)
     buf, xs, ref = dw3_cases
     c = compile_graph(parse_tflite(buf))
     assert [layer["kernel"] for layer in c.report["layers"]] == [DW3] * len(DW3_MVE_CASES)
@@ -196,7 +203,8 @@ def test_dw3_mve_emulated_on_host(dw3_cases):
 
 
 @pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
-def test_dw3_mve_on_m55(dw3_cases, board, tmp_path):
+def test_dw3_mve_on_m55(dw3_cases, board, tmp_path, monkeypatch):
+    _every_line(monkeypatch)
     buf, xs, ref = dw3_cases
     xs, ref = [x[:3] for x in xs], [r[:3] for r in ref]
     _compare_dw3(_run_an547(buf, xs, tmp_path).outputs, ref)

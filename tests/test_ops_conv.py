@@ -189,9 +189,10 @@ SIMD_EMULATION = ["-DTK_DSP_EMULATE_SIMD"]
 
 
 def _dw3x3(c) -> bool:
-    """Whether a depthwise case goes to the 3x3 line kernel (stride 1 or 2)"""
+    """Whether a depthwise case goes to the 3x3 line kernel (stride 1 or 2, lines long enough)"""
+    from tinykiln.lower.depthwise3x3 import MIN_POSITIONS
     return (c["k"] == (3, 3) and c["s"] in ((1, 1), (2, 2)) and c["d"] == (1, 1)
-            and c["dm"] == 1)
+            and c["dm"] == 1 and max(_out_hw(c)) >= MIN_POSITIONS[c["s"][0]])
 
 
 @pytest.mark.parametrize("fast,cflags", [(True, []), (True, SIMD_EMULATION), (False, [])],

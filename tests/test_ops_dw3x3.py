@@ -85,8 +85,27 @@ def test_line_kernel_geometry():
             for v in t][:2] == [(-4, -1), (-1, 2)]
 
 
+def test_short_lines_keep_the_group_kernel():
+    """Below MIN_POSITIONS outputs along the longer side the group kernel is faster: MobileNet's
+    last 3x3 maps keep it."""
+    b = ModelBuilder("dw3x3_short")
+    rng = np.random.default_rng(3)
+    for x, s in (((1, 3, 3, 16), (1, 1)), ((1, 5, 4, 8), (1, 1)), ((1, 12, 12, 8), (2, 2)),
+                 ((1, 16, 15, 8), (2, 2))):
+        _add_case(b, dict(_D, op="dw", k=(3, 3), dm=1, x=x, s=s), rng)
+    kernels = [layer["kernel"] for layer in compile_graph(parse_tflite(b.build())).report["layers"]]
+    assert kernels == ["tk_depthwise_conv2d_s8", "tk_depthwise3x3_s8", "tk_depthwise_conv2d_s8",
+                       "tk_depthwise3x3_s8"]
+
+
+@pytest.fixture
+def every_line(monkeypatch):
+    """The line kernel on every case of the table, short lines included."""
+    monkeypatch.setattr(dw3, "MIN_POSITIONS", {1: 1, 2: 1})
+
+
 @pytest.mark.parametrize("cflags", [[], ["-DTK_DSP_EMULATE_SIMD"]], ids=["portable", "simd"])
-def test_cases_bit_exact(table_model, cflags):
+def test_cases_bit_exact(table_model, cflags, every_line):
     buf, xs, ref = table_model
     c = compile_graph(parse_tflite(buf))
     assert [layer["kernel"] for layer in c.report["layers"]] == ["tk_depthwise3x3_s8"] * len(CASES)
@@ -137,7 +156,7 @@ def measure(buf: bytes) -> dict:
     return res
 
 
-def test_firmware_bit_exact_and_faster(table_model):
+def test_firmware_bit_exact_and_faster(table_model, every_line):
     """Under QEMU: the assembly blocks on every case, and on the kws-shaped layer at most 0.62x
     the group kernel's instructions (0.587x when written)."""
     if not _tools_for("mps2-an386"):
