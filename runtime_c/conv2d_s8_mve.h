@@ -380,23 +380,45 @@ static void tk_cmv_run(tk_cmv_blk *b, const int8_t *cols, int32_t m, int32_t KR,
 }
 
 /* the tap offsets of a window inside the input (from its first tap), KR of them (0 past K) into
- * offs; 0 when one is over 16 bits */
-static int tk_cmv_offsets(const tk_conv_geo *g, int32_t K, int32_t KR, uint16_t *offs) {
-    const int32_t R = g->kw * g->C;
+ * offs: 1 as bytes (all below 256), 2 as halfwords, 0 when one is over 16 bits */
+static int tk_cmv_offsets(const tk_conv_geo *g, int32_t K, int32_t KR, void *offs) {
+    const int32_t R = g->kw * g->C, last = K - 1;
+    const int32_t omax = last / R * g->row_step + last % R / g->C * g->col_step + g->C - 1;
+    if (omax > 65535) return 0;
     for (int32_t j = 0; j < KR; ++j) {
         const int32_t ky = j / R, kx = (j % R) / g->C, c = j % g->C;
         const int32_t o = j < K ? ky * g->row_step + kx * g->col_step + c : 0;
-        if (o > 65535) return 0;
-        offs[j] = (uint16_t)o;
+        if (omax < 256) {
+            ((uint8_t *)offs)[j] = (uint8_t)o;
+        } else {
+            ((uint16_t *)offs)[j] = (uint16_t)o;
+        }
     }
-    return 1;
+    return omax < 256 ? 1 : 2;
+}
+
+/* the column of a window inside the input at base into col: KR taps gathered at offs (bytes:
+ * sixteen per VLDRB.U8 gather; else halfwords: eight per VLDRB.S16 gather) */
+TK_MVE_INLINE void tk_cmv_gather(const int8_t *base, const void *offs, int bytes, int32_t KR,
+                                 int8_t *col) {
+    if (bytes) {
+        const uint8_t *o = (const uint8_t *)offs;
+        for (int32_t j = 0; j < KR; j += 16) {
+            tk_vstrbq_s8(col + j, tk_vldrbq_gather_offset_s8(base, tk_u8x16_of(o + j)));
+        }
+        return;
+    }
+    const uint16_t *o = (const uint16_t *)offs;
+    for (int32_t j = 0; j < KR; j += 8) {
+        tk_vstrbq_p_s16(col + j, tk_vldrbq_gather_offset_s16(base, tk_u16x8_of(o + j)), 0xFFFF);
+    }
 }
 
 /* tk_cmv_block's walk for the fast stage, columns of windows inside the input gathered (eight
- * taps per VLDRB.S16 gather at offs), the others by tk_cmv_col; batches of ncol columns */
+ * taps per gather at offs, tk_cmv_gather), the others by tk_cmv_col; batches of ncol columns */
 static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const int8_t *input,
                                int32_t K, int32_t KR, int8_t *cols, int32_t ncol,
-                               const uint16_t *offs) {
+                               const void *offs, int bytes) {
     const tk_conv_geo g = tk_conv_geo_make(p);
     const int8_t zp = (int8_t)(-p->quant.input_offset);
     const int32_t out_c = p->output.c, C = p->input.c, W = p->input.w;
@@ -412,11 +434,7 @@ static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const i
             for (int32_t ox = 0, ix0 = -p->geom.pad_w; ox < p->output.w; ++ox, ix0 += sw) {
                 int8_t *col = cols + m * KR;
                 if (row_in && ix0 >= 0 && ix0 <= xmax) {
-                    const int8_t *base = input + (iy0 * W + ix0) * C;
-                    for (int32_t j = 0; j < KR; j += 8) {
-                        tk_vstrbq_p_s16(col + j, tk_vldrbq_gather_offset_s16(
-                                                     base, tk_u16x8_of(offs + j)), 0xFFFF);
-                    }
+                    tk_cmv_gather(input + (iy0 * W + ix0) * C, offs, bytes, KR, col);
                 } else {
                     const tk_conv_px px = {input, iy0, ix0};
                     tk_cmv_col(p, &g, &px, K, KR, zp, col);
@@ -471,9 +489,10 @@ static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_
         return;
     }
     if (KR <= TK_CMV_GATHER && ncol >= 4) {     /* the offsets after the other columns */
-        uint16_t *offs = (uint16_t *)(void *)(cols + (ncol - 2) * KR);
-        if (tk_cmv_offsets(&g, K, KR, offs)) {
-            tk_cmv_walk_gather(p, b, input, K, KR, cols, ncol - 2, offs);
+        void *offs = cols + (ncol - 2) * KR;
+        const int kind = tk_cmv_offsets(&g, K, KR, offs);
+        if (kind) {
+            tk_cmv_walk_gather(p, b, input, K, KR, cols, ncol - 2, offs, kind == 1);
             return;
         }
     }
