@@ -210,7 +210,8 @@ __asm__(
     "tk_cmv_px2_mve:\n\t"
     "push {r4-r11, lr}\n\t"
     "vpush {d8-d15}\n\t"
-    "sub sp, #48\n\t"   /* x0, x1, o0, o1, rem, off, pairs, xstep, ostep - 4 groups, rem0, w, t */
+    "sub sp, #56\n\t"   /* x0, x1, o0, o1, rem, off, pairs, xstep, ostep - 4 groups, rem0, w, t,
+                          * the dot's entry after its first vector */
     "strd r0, r1, [sp]\n\t"
     "ldrd r3, r4, [r2, #8]\n\t"
     "strd r3, r4, [sp, #8]\n\t"
@@ -229,16 +230,38 @@ __asm__(
     "ldr r11, [r2, #24]\n\t"            /* n16 */
     "ldrd r3, r4, [r2, #28]\n\t"
     "vdup.32 q6, r3\n\t"
-    "vdup.32 q7, r4\n"
+    "vdup.32 q7, r4\n\t"
+    "adr r4, 20f\n\t"                   /* n16 - 1 more vectors: 3, 2, 1, 0 written out */
+    "cmp r11, #4\n\t"
+    "bgt 6f\n\t"
+    "adr r4, 14f\n\t"
+    "beq 6f\n\t"
+    "adr r4, 13f\n\t"
+    "cmp r11, #3\n\t"
+    "beq 6f\n\t"
+    "adr r4, 12f\n\t"
+    "cmp r11, #2\n\t"
+    "beq 6f\n\t"
+    "adr r4, 3f\n"
+    "6:\n\t"
+    "orr r4, r4, #1\n\t"                /* Thumb */
+    "str r4, [sp, #48]\n"
     "1:\n\t"
     "ldrd r1, r3, [sp]\n\t"
-    "subs r7, r11, #1\n\t"
     TK_CMV_V("vmladav.s8")
-    "beq 3f\n"
+    "ldr pc, [sp, #48]\n"
+    "20:\n\t"
+    "subs r7, r11, #4\n"
     "2:\n\t"
     TK_CMV_V("vmladava.s8")
     "subs r7, #1\n\t"
     "bne 2b\n"
+    "14:\n\t"
+    TK_CMV_V("vmladava.s8")
+    "13:\n\t"
+    TK_CMV_V("vmladava.s8")
+    "12:\n\t"
+    TK_CMV_V("vmladava.s8")
     "3:\n\t"
     "vmov q0[2], q0[0], r0, r4\n\t"
     "vmov q0[3], q0[1], r2, r6\n\t"
@@ -275,7 +298,7 @@ __asm__(
     "subs r2, #1\n\t"
     "str r2, [sp, #24]\n\t"
     "bgt 1b\n\t"
-    "add sp, #48\n\t"
+    "add sp, #56\n\t"
     "vpop {d8-d15}\n\t"
     "pop {r4-r11, pc}\n\t"
     ".size tk_cmv_px2_mve, . - tk_cmv_px2_mve\n\t"
