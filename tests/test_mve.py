@@ -402,6 +402,8 @@ CONV_MVE_CASES = CONV_FAST_CASES + [dict(_FD, **c) for c in [
     dict(name="m3x3_c64_k576", x=(1, 5, 4, 64), k=(3, 3), oc=9, zp=(-128, 0)),
     dict(name="m5x5_c32_dsp_path", x=(1, 5, 5, 32), k=(5, 5), oc=5, pad="VALID"),
     dict(name="m1x1_c17_left", x=(1, 3, 4, 17), k=(1, 1), oc=6, w="left"),
+    dict(name="m1x1_c32_batch2_odd_px", x=(2, 3, 3, 32), k=(1, 1), oc=14, act="RELU"),
+    dict(name="m3x3_c8_batch2_wide_rows", x=(2, 7, 40, 8), k=(3, 3), oc=10, s=(2, 1)),
 ]]
 CONV_REF_CASES = [c for c in CONV_CASES if c["op"] == "conv" and c["groups"] == 1]
 CONV_NAMES = [c["name"] for c in CONV_MVE_CASES + CONV_REF_CASES]
