@@ -474,9 +474,10 @@ static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const i
 }
 
 /* every output pixel against the block (b: its rows, table, channel count; o0 at its first
- * channel of the first pixel); cols: room for ncol >= 2 columns of KR bytes (zeroed) */
+ * channel of the first pixel); cols: room for ncol >= 2 columns of KR bytes (zeroed); kind: the
+ * tk_cmv_offsets table in the last two (1: bytes, 2: halfwords), or 0 */
 static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_blk *b,
-                         int32_t K, int32_t KR, int8_t *cols, int32_t ncol) {
+                         int32_t K, int32_t KR, int8_t *cols, int32_t ncol, int kind) {
     const tk_conv_geo g = tk_conv_geo_make(p);
     const int8_t zp = (int8_t)(-p->quant.input_offset);
     const int32_t out_c = p->output.c;
@@ -511,13 +512,10 @@ static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_
         }
         return;
     }
-    if (KR <= TK_CMV_GATHER && ncol >= 4) {     /* the offsets after the other columns */
-        void *offs = cols + (ncol - 2) * KR;
-        const int kind = tk_cmv_offsets(&g, K, KR, offs);
-        if (kind) {
-            tk_cmv_walk_gather(p, b, input, K, KR, cols, ncol - 2, offs, kind == 1);
-            return;
-        }
+    if (kind) {             /* the offsets in the last two columns */
+        tk_cmv_walk_gather(p, b, input, K, KR, cols, ncol - 2, cols + (ncol - 2) * KR,
+                           kind == 1);
+        return;
     }
     int32_t m = 0;
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0;) {
@@ -544,13 +542,18 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
     const int32_t ncol = ((TK_CMV_BUF - cap * KR) / KR) & ~1;
     int32_t t[3 * TK_CMV_CAP] __attribute__((aligned(16)));
     for (int32_t k = 0; k < ncol * KR; k += 16) tk_vstrbq_s8(cols + k, tk_vdupq_n_s8(0));
+    int kind = 0;           /* inside windows gathered: the offsets once per layer */
+    if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR <= TK_CMV_GATHER && ncol >= 4) {
+        const tk_conv_geo g = tk_conv_geo_make(p);
+        kind = tk_cmv_offsets(&g, K, KR, cols + (ncol - 2) * KR);
+    }
     for (int32_t c0 = 0; c0 < out_c; c0 += cap) {
         const int32_t nb = out_c - c0 < cap ? out_c - c0 : cap;
         tk_cmv_fill(p, filter, fbias, K, n16, c0, nb, rows, t);
         tk_cmv_blk b;
         b.w = rows, b.t = t, b.o0 = output + c0, b.o1 = 0, b.rem = nb, b.n16 = n16;
         b.off = p->quant.output_offset, b.lo = p->quant.act_min, b.hi = p->quant.act_max;
-        tk_cmv_block(p, input, &b, K, KR, cols, ncol);
+        tk_cmv_block(p, input, &b, K, KR, cols, ncol, kind);
     }
     return 1;
 }
