@@ -9,7 +9,11 @@
  * one VSTRB per 16 taps of a channel), and a table per group of four channels: their folded
  * biases, multipliers and shifts. Then for every pair of output pixels their columns of K taps
  * (1x1 filters: the input pixels themselves, or copies zero-padded to KR; others: im2col columns
- * on the stack, padding taps at the input zero point) are dotted with each group of four rows:
+ * on the stack, padding taps at the input zero point; windows inside the input of at most
+ * TK_CMV_GATHER taps gathered at a per-layer offset table, 16 or 8 taps per gather) are built a
+ * batch at a time (as many as the buffer holds past the rows) and dotted with each group of rows
+ * in one call (tk_cmv_px2; the vectors after a column's first written out three deep, entered
+ * by a load to pc):
  * per 16 taps two VLDRB of the columns, four VLDRB of the rows and eight VMLADAVA.S8 into eight
  * accumulators (128 multiply-accumulates in 14 instructions, tk_cmv_px2_mve in assembly). The
  * four sums of a pixel are consecutive output channels: one vector through TFLM's per-channel
