@@ -261,40 +261,48 @@ typedef struct {
     "add    %[" #a "], %[" #a "], %[C]\n\t"              \
     "ssat   %[" #a "], #8, %[" #a "], asr #1\n\t"
 
+/* The blocks' loop head (the four accumulators start at the doubled bias) and tail (p advanced
+ * by `pstep` bytes; the requantization of the four outputs, their stores `step` (wa) bytes apart,
+ * the count in the block decremented), with the outputs of the asm statement */
+#define TK_DW3_AHEAD                                     \
+        "1:\n\t"                                         \
+        "ldr    %[a0], [%[wp], #24]\n\t"                 \
+        "mov    %[a1], %[a0]\n\t"                        \
+        "mov    %[a2], %[a0]\n\t"                        \
+        "mov    %[a3], %[a0]\n\t"
+#define TK_DW3_ATAIL(pstep)                              \
+        "adds   %[p], %[p], #" #pstep "\n\t"             \
+        "ldrd   %[A], %[B], [%[wp], #28]\n\t"            \
+        "ldrd   %[C], %[wa], [%[wp], #36]\n\t"           \
+        TK_DW3_ARQ(a0)                                   \
+        TK_DW3_ARQ(a1)                                   \
+        TK_DW3_ARQ(a2)                                   \
+        TK_DW3_ARQ(a3)                                   \
+        "strb   %[a0], [%[out]]\n\t"                     \
+        "strb   %[a1], [%[out], %[wa]]\n\t"              \
+        "add    %[out], %[out], %[wa], lsl #1\n\t"       \
+        "strb   %[a2], [%[out]]\n\t"                     \
+        "strb   %[a3], [%[out], %[wa]]\n\t"              \
+        "add    %[out], %[out], %[wa], lsl #1\n\t"       \
+        "ldr    %[wb], [%[wp], #44]\n\t"                 \
+        "subs   %[wb], %[wb], #1\n\t"                    \
+        "str    %[wb], [%[wp], #44]\n\t"                 \
+        "bne    1b\n\t"                                  \
+        : [p] "+r"(p), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), \
+          [a3] "=&r"(a3), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [wa] "=&r"(wa),     \
+          [wb] "=&r"(wb)
+
 /* 4 * blk->blocks outputs from the slots at p (TK_DW3_LEN int16 apart), the fast requantization
  * with the full int8 range only */
 static void tk_dw3_blocks(tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
     int32_t a0, a1, a2, a3;
     uint32_t A, B, C, wa, wb;
     __asm__ volatile(
-        "1:\n\t"
-        "ldr    %[a0], [%[wp], #24]\n\t"
-        "mov    %[a1], %[a0]\n\t"
-        "mov    %[a2], %[a0]\n\t"
-        "mov    %[a3], %[a0]\n\t"
+        TK_DW3_AHEAD
         TK_DW3_AROW(0, s0)
         TK_DW3_AROW(8, s1)
         TK_DW3_AROW(16, s2)
-        "adds   %[p], %[p], #8\n\t"
-        "ldrd   %[A], %[B], [%[wp], #28]\n\t"
-        "ldrd   %[C], %[wa], [%[wp], #36]\n\t"
-        TK_DW3_ARQ(a0)
-        TK_DW3_ARQ(a1)
-        TK_DW3_ARQ(a2)
-        TK_DW3_ARQ(a3)
-        "strb   %[a0], [%[out]]\n\t"
-        "strb   %[a1], [%[out], %[wa]]\n\t"
-        "add    %[out], %[out], %[wa], lsl #1\n\t"
-        "strb   %[a2], [%[out]]\n\t"
-        "strb   %[a3], [%[out], %[wa]]\n\t"
-        "add    %[out], %[out], %[wa], lsl #1\n\t"
-        "ldr    %[wb], [%[wp], #44]\n\t"
-        "subs   %[wb], %[wb], #1\n\t"
-        "str    %[wb], [%[wp], #44]\n\t"
-        "bne    1b\n\t"
-        : [p] "+r"(p), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
-          [a3] "=&r"(a3), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [wa] "=&r"(wa),
-          [wb] "=&r"(wb)
+        TK_DW3_ATAIL(8)
         : [wp] "r"(blk), [s0] "i"(0), [s04] "i"(4), [s08] "i"(8),
           [s1] "i"(2 * TK_DW3_LEN), [s14] "i"(2 * TK_DW3_LEN + 4), [s18] "i"(2 * TK_DW3_LEN + 8),
           [s2] "i"(4 * TK_DW3_LEN), [s24] "i"(4 * TK_DW3_LEN + 4),
@@ -323,34 +331,11 @@ static void tk_dw3_blocks_s2(tk_dw3_blk *blk, const int16_t *p, int8_t *out) {
     int32_t a0, a1, a2, a3;
     uint32_t A, B, C, wa, wb;
     __asm__ volatile(
-        "1:\n\t"
-        "ldr    %[a0], [%[wp], #24]\n\t"
-        "mov    %[a1], %[a0]\n\t"
-        "mov    %[a2], %[a0]\n\t"
-        "mov    %[a3], %[a0]\n\t"
+        TK_DW3_AHEAD
         TK_DW3_AROW2(0, s0)
         TK_DW3_AROW2(8, s1)
         TK_DW3_AROW2(16, s2)
-        "adds   %[p], %[p], #16\n\t"
-        "ldrd   %[A], %[B], [%[wp], #28]\n\t"
-        "ldrd   %[C], %[wa], [%[wp], #36]\n\t"
-        TK_DW3_ARQ(a0)
-        TK_DW3_ARQ(a1)
-        TK_DW3_ARQ(a2)
-        TK_DW3_ARQ(a3)
-        "strb   %[a0], [%[out]]\n\t"
-        "strb   %[a1], [%[out], %[wa]]\n\t"
-        "add    %[out], %[out], %[wa], lsl #1\n\t"
-        "strb   %[a2], [%[out]]\n\t"
-        "strb   %[a3], [%[out], %[wa]]\n\t"
-        "add    %[out], %[out], %[wa], lsl #1\n\t"
-        "ldr    %[wb], [%[wp], #44]\n\t"
-        "subs   %[wb], %[wb], #1\n\t"
-        "str    %[wb], [%[wp], #44]\n\t"
-        "bne    1b\n\t"
-        : [p] "+r"(p), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
-          [a3] "=&r"(a3), [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [wa] "=&r"(wa),
-          [wb] "=&r"(wb)
+        TK_DW3_ATAIL(16)
         : [wp] "r"(blk), [s0] "i"(0), [s04] "i"(4), [s08] "i"(8), [s012] "i"(12),
           [s016] "i"(16),
           [s1] "i"(2 * TK_DW3_LEN), [s14] "i"(2 * TK_DW3_LEN + 4), [s18] "i"(2 * TK_DW3_LEN + 8),
