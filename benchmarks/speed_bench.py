@@ -35,7 +35,10 @@ import mlperf_models  # noqa: E402
 from firmware_bench import BASELINES, MODELS, baseline_key, measure  # noqa: E402
 
 BOARDS = ("mps2-an386", "mps2-an500", "mps2-an505")
-RISCV = "sifive_e"
+RISCV = "qemu-virt-rv32"     # rv32imac as sifive_e, with room for kws_ref_model
+# goal 6: kws_ref_model on RISC-V at most 0.8x of its count when the issue was taken up (commit
+# 8987d6e on this board: 13,108,584 instructions)
+RISCV_KWS_START = 13_108_584
 M4 = "mps2-an386"
 SHARED = ("kws_ref_model", "ad01_int8")
 MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
@@ -133,6 +136,15 @@ def goal1(key: str | None, m: dict) -> str:
         "met" if ok else f"BELOW ({m['mpi'] / bound:.2f}x the bound)")
 
 
+def goal6(key: str | None, m: dict) -> str:
+    if key != "KWS":
+        return "(RISC-V: goal 6 is on kws_ref_model)"
+    bound = int(0.8 * RISCV_KWS_START)
+    ratio = m["instructions"] / RISCV_KWS_START
+    return f"goal 6 <= 0.8x of {RISCV_KWS_START:,} = {bound:,}: {ratio:.3f}x, " + (
+        "met" if m["instructions"] <= bound else "BELOW")
+
+
 def layer_findings(layers: list[dict]) -> dict:
     """Goal 2: MAC layers below LAYER_GOAL (wide, and narrow ones apart), elementwise costs."""
     below, narrow, elementwise = [], [], []
@@ -182,7 +194,7 @@ def print_row(m: dict, key: str | None) -> None:
         f"  (profiled row: {m['profile_total']:,}, differs!)"
     spread = "" if min(m["per_row"]) == max(m["per_row"]) else \
         f" rows {min(m['per_row']):,}..{max(m['per_row']):,}"
-    goal = goal1(key, m) if m["board"] != RISCV else "(RISC-V: goal 6 is on kws_ref_model)"
+    goal = goal1(key, m) if m["board"] != RISCV else goal6(key, m)
     cyc = f"{m['est_cycles'] / 1e6:6.2f} M ({m['macs'] / m['est_cycles']:.2f})" \
         if m.get("est_cycles") else f"{'-':>17}"
     print(f"  {m['board']:<11} {m['instructions']:>12,} {m['macs']:>12,} {m['mpi']:>7.3f} "
@@ -252,7 +264,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", help="default: " + ", ".join(SHARED + mlperf_models.NAMES))
     ap.add_argument("--boards", default=",".join(BOARDS))
-    ap.add_argument("--riscv", action="store_true", help=f"also {RISCV} (16 KiB of RAM)")
+    ap.add_argument("--riscv", action="store_true", help=f"also {RISCV} (RISC-V, goal 6)")
     ap.add_argument("--no-build", action="store_true",
                     help="do not convert the MLPerf models (use them only when cached)")
     ap.add_argument("--json", help="also write every figure, per layer, to this file")

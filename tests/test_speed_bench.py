@@ -44,6 +44,9 @@ def test_goal1_bounds_are_the_issues():
     assert "BELOW" in speed_bench.goal1("IC", {**r, "mpi": 0.849})
     assert "BELOW" in speed_bench.goal1("VWW", {**r, "mpi": 0.649})
     assert speed_bench.key_of("resnet8") == "IC" and speed_bench.key_of("mobilenet_v1_025") == "VWW"
+    rv = {"board": "qemu-virt-rv32", "macs": 2_656_768, "mpi": 0.2}
+    assert speed_bench.goal6("KWS", {**rv, "instructions": 10_486_867}).endswith("met")
+    assert speed_bench.goal6("KWS", {**rv, "instructions": 10_486_868}).endswith("BELOW")
     m55 = {"board": "mps3-an547", "macs": 2_656_768, "mpi": 3.0}
     assert speed_bench.goal1("KWS", {**m55, "instructions": 910_000}).endswith("met")
     assert "BELOW" in speed_bench.goal1("KWS", {**m55, "instructions": 910_001})
