@@ -13,6 +13,31 @@
 /* the kernel's parts stay separate functions: smaller stack frames on the way to the inner loop */
 #define TK_CONV_NOINLINE __attribute__((noinline))
 
+/* One group of four taps of a 2x2 block in assembly (two pixels from p0, p1, two channels'
+ * pair-blocked weights from pw): four loads, eight SXTB16, eight SMLAD. Used by tk_mac2x2_s8 and
+ * the channel-pair loops below. */
+#define TK_MAC2x2_BODY                          \
+        "ldr    %[x0], [%[p0]], #4\n\t"         \
+        "ldr    %[x1], [%[p1]], #4\n\t"         \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[t0], %[x0]\n\t"               \
+        "sxtb16 %[x0], %[x0], ror #8\n\t"       \
+        "sxtb16 %[t1], %[x1]\n\t"               \
+        "sxtb16 %[x1], %[x1], ror #8\n\t"       \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c00], %[t0], %[ue], %[c00]\n\t" \
+        "smlad  %[c00], %[x0], %[u], %[c00]\n\t"  \
+        "smlad  %[c10], %[t1], %[ue], %[c10]\n\t" \
+        "smlad  %[c10], %[x1], %[u], %[c10]\n\t"  \
+        "ldr    %[u], [%[pw]], #4\n\t"          \
+        "sxtb16 %[ue], %[u]\n\t"                \
+        "sxtb16 %[u], %[u], ror #8\n\t"         \
+        "smlad  %[c01], %[t0], %[ue], %[c01]\n\t" \
+        "smlad  %[c01], %[x0], %[u], %[c01]\n\t"  \
+        "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
+        "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
+
 /* n groups of four taps of two pixels (*a0, *a1: four bytes each per group) against two
  * channels' pair-blocked weights (*w: eight bytes per group), added to the four raw sums; the
  * pointers are advanced past what was read. n >= 1. */
@@ -38,27 +63,6 @@ static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8
     /* the same in assembly: fourteen live registers, more than gcc keeps without spilling;
      * unrolled twice, entered in the middle when n is odd */
     uint32_t x0, x1, t0, t1, u, ue;
-#define TK_MAC2x2_BODY                          \
-        "ldr    %[x0], [%[p0]], #4\n\t"         \
-        "ldr    %[x1], [%[p1]], #4\n\t"         \
-        "ldr    %[u], [%[pw]], #4\n\t"          \
-        "sxtb16 %[t0], %[x0]\n\t"               \
-        "sxtb16 %[x0], %[x0], ror #8\n\t"       \
-        "sxtb16 %[t1], %[x1]\n\t"               \
-        "sxtb16 %[x1], %[x1], ror #8\n\t"       \
-        "sxtb16 %[ue], %[u]\n\t"                \
-        "sxtb16 %[u], %[u], ror #8\n\t"         \
-        "smlad  %[c00], %[t0], %[ue], %[c00]\n\t" \
-        "smlad  %[c00], %[x0], %[u], %[c00]\n\t"  \
-        "smlad  %[c10], %[t1], %[ue], %[c10]\n\t" \
-        "smlad  %[c10], %[x1], %[u], %[c10]\n\t"  \
-        "ldr    %[u], [%[pw]], #4\n\t"          \
-        "sxtb16 %[ue], %[u]\n\t"                \
-        "sxtb16 %[u], %[u], ror #8\n\t"         \
-        "smlad  %[c01], %[t0], %[ue], %[c01]\n\t" \
-        "smlad  %[c01], %[x0], %[u], %[c01]\n\t"  \
-        "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
-        "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
     __asm__ volatile(
         "adds   %[n], %[n], #1\n\t"
         "lsrs   %[n], %[n], #1\n\t"
@@ -75,7 +79,6 @@ static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8
           [ue] "=&r"(ue)
         :
         : "cc", "memory");
-#undef TK_MAC2x2_BODY
 #else
     /* unrolled by hand (gcc -O2 keeps a four-step inner loop as a loop), indexed like this:
      * one add fewer per group than advancing both pixels' pointers */
@@ -127,27 +130,6 @@ typedef struct {
         "asrs   %[" c "], %[" c "], %[" e "]\n\t"   \
         "add    %[" c "], %[" c "], %[" k "]\n\t"   \
         "ssat   %[" c "], #8, %[" c "], asr #1\n\t"
-#define TK_CONV_MAC_BODY                        \
-        "ldr    %[x0], [%[p0]], #4\n\t"         \
-        "ldr    %[x1], [%[p1]], #4\n\t"         \
-        "ldr    %[u], [%[pw]], #4\n\t"          \
-        "sxtb16 %[t0], %[x0]\n\t"               \
-        "sxtb16 %[x0], %[x0], ror #8\n\t"       \
-        "sxtb16 %[t1], %[x1]\n\t"               \
-        "sxtb16 %[x1], %[x1], ror #8\n\t"       \
-        "sxtb16 %[ue], %[u]\n\t"                \
-        "sxtb16 %[u], %[u], ror #8\n\t"         \
-        "smlad  %[c00], %[t0], %[ue], %[c00]\n\t" \
-        "smlad  %[c00], %[x0], %[u], %[c00]\n\t"  \
-        "smlad  %[c10], %[t1], %[ue], %[c10]\n\t" \
-        "smlad  %[c10], %[x1], %[u], %[c10]\n\t"  \
-        "ldr    %[u], [%[pw]], #4\n\t"          \
-        "sxtb16 %[ue], %[u]\n\t"                \
-        "sxtb16 %[u], %[u], ror #8\n\t"         \
-        "smlad  %[c01], %[t0], %[ue], %[c01]\n\t" \
-        "smlad  %[c01], %[x0], %[u], %[c01]\n\t"  \
-        "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
-        "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
 
 /* The same for taps widened beforehand (tk_conv_widen): per group of four taps a pixel has two
  * words, its taps 0, 2 and 1, 3 as int16 pairs, read at once (LDRD; 4-byte aligned): sixteen
@@ -253,16 +235,16 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
         __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC16_BODY) TK_CONV_PAIR_TAIL
                          TK_CONV_PAIR_CLAMP_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     } else if (lines == 1 && !clamp) {
-        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC_BODY) TK_CONV_PAIR_TAIL TK_CONV_PAIR_STORE
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_MAC2x2_BODY) TK_CONV_PAIR_TAIL TK_CONV_PAIR_STORE
                          TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     } else if (lines == 1) {
-        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC_BODY) TK_CONV_PAIR_TAIL
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_MAC2x2_BODY) TK_CONV_PAIR_TAIL
                          TK_CONV_PAIR_CLAMP_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     } else if (!clamp) {
-        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC_BODY) TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_MAC2x2_BODY) TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
                          TK_CONV_PAIR_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     } else {
-        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_CONV_MAC_BODY) TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
+        __asm__ volatile(TK_CONV_PAIR_HEAD(TK_MAC2x2_BODY) TK_CONV_NEXT_LINE TK_CONV_PAIR_TAIL
                          TK_CONV_PAIR_CLAMP_STORE TK_CONV_PAIR_NEXT TK_CONV_OPERANDS);
     }
 #undef TK_CONV_PAIR_HEAD
@@ -277,7 +259,6 @@ static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, i
     return pw;
 }
 #undef TK_CONV_OUT
-#undef TK_CONV_MAC_BODY
 #undef TK_CONV_MAC16_BODY
 
 /* n4 >= 1 groups of four int8 taps to the widened form of TK_CONV_MAC16_BODY (d 4-byte
