@@ -14,7 +14,7 @@
 
 /* The last channel oc (odd out_c) of two pixels: its KW weights w in order. */
 TK_CONV_NOINLINE static void tk_conv_odd(const tk_out_stage *q, int32_t oc, const int8_t *a0,
-                                         const int8_t *a1, int32_t KW, const int8_t *w,
+                                         const int8_t *a1, int32_t KW, const tk_cw *w,
                                          const int32_t *fb, int8_t *o0, int8_t *o1) {
     int32_t s0 = 0, s1 = 0;
     tk_dot1x2_s8(a0, a1, w, KW, &s0, &s1);
@@ -26,10 +26,10 @@ TK_CONV_NOINLINE static void tk_conv_odd(const tk_out_stage *q, int32_t oc, cons
  * im2col columns) against all out_c filters; a1/o1 may equal a0/o0. The pair blocks follow each
  * other, so the weight pointer simply runs on from one pair to the next. */
 TK_CONV_NOINLINE static void tk_conv_cols2(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
-                                           const int8_t *a1, int32_t KW, const int8_t *filter,
+                                           const int8_t *a1, int32_t KW, const tk_cw *filter,
                                            const int32_t *fb, int8_t *o0, int8_t *o1) {
     const int32_t KW4 = KW & ~3;
-    const int8_t *w = filter;
+    const tk_cw *w = filter;
     const int32_t *rq = q->rq;
     int32_t oc = 0;
     for (; oc + 2 <= out_c; oc += 2, rq += 4) {
@@ -81,7 +81,7 @@ static inline tk_conv_blk tk_conv_blk_make(const tk_out_stage *q, int32_t out_c,
 /* tk_conv_cols2 in the assembly loop (tk_conv_pair_cols decides); with `wide` (4 * KW bytes,
  * 4-byte aligned) the columns are widened first (tk_conv_widen) for the shorter inner loop. */
 TK_CONV_NOINLINE static void tk_conv_cols(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
-                                          const int8_t *a1, int32_t KW, const int8_t *filter,
+                                          const int8_t *a1, int32_t KW, const tk_cw *filter,
                                           const int32_t *fb, int8_t *o0, int8_t *o1,
                                           uint32_t *wide) {
     const int8_t *c0 = a0, *c1 = a1;
@@ -92,7 +92,7 @@ TK_CONV_NOINLINE static void tk_conv_cols(const tk_out_stage *q, int32_t out_c, 
         c1 = (const int8_t *)(wide + (KW >> 1));
     }
     tk_conv_blk b = tk_conv_blk_make(q, out_c, c0, c1, KW >> 2, fb, o0, o1);
-    const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, wide != 0);
+    const tk_cw *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, wide != 0);
     if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, KW, w, fb, o0, o1);
 }
 #endif
@@ -104,7 +104,7 @@ static inline int32_t tk_conv_asm_ok(const tk_out_stage *q, int32_t out_c, int32
 
 /* tk_conv_cols2 or tk_conv_cols, called from here (one frame deep, not two) */
 static inline void tk_conv_pair_cols(const tk_out_stage *q, int32_t out_c, const int8_t *a0,
-                                     const int8_t *a1, int32_t KW, const int8_t *filter,
+                                     const int8_t *a1, int32_t KW, const tk_cw *filter,
                                      const int32_t *fb, int8_t *o0, int8_t *o1, uint32_t *wide) {
 #if TK_CONV_ASM
     if (tk_conv_asm_ok(q, out_c, KW)) {
@@ -174,7 +174,7 @@ static void tk_conv_span(const tk_conv_geo *g, const tk_conv_px *px, int32_t ky,
  * one place: the input, or the zero-point line zrow (TK_CONV_ZROW bytes). Every boundary is a
  * multiple of C, of 4. */
 static void tk_conv_runs(const tk_span *a, const tk_span *b, int32_t lb, const int8_t *zrow,
-                         const int8_t **w, int32_t *s, int32_t two) {
+                         const tk_cw **w, int32_t *s, int32_t two) {
     for (int32_t t = 0; t < lb;) {
         int32_t e = lb, z = 0;
         const int8_t *x0 = zrow, *x1 = zrow;
@@ -209,10 +209,10 @@ static void tk_conv_runs(const tk_span *a, const tk_span *b, int32_t lb, const i
 #define TK_CONV_SPANS ((TK_CONV_WIDE_BYTES - TK_CONV_ZROW) / (2 * sizeof(tk_span)))
 TK_CONV_NOINLINE static void tk_conv_border2(const tk_out_stage *q, const tk_conv_geo *g,
                                              int32_t out_c, const tk_conv_px *px0,
-                                             const tk_conv_px *px1, const int8_t *filter,
+                                             const tk_conv_px *px1, const tk_cw *filter,
                                              const int32_t *fb, const int8_t *zrow,
                                              tk_span *spans, int8_t *o0, int8_t *o1) {
-    const int8_t *w = filter;
+    const tk_cw *w = filter;
     const int32_t lines = g->kh * g->nj, once = lines <= (int32_t)TK_CONV_SPANS;
     for (int32_t l = 0; once && l < lines; ++l) {
         tk_conv_span(g, px0, l / g->nj, l % g->nj, &spans[2 * l]);
@@ -244,9 +244,9 @@ TK_CONV_NOINLINE static void tk_conv_border2(const tk_out_stage *q, const tk_con
 /* Two pixels whose windows lie inside the input, at a0 and a1 (their first taps). */
 TK_CONV_NOINLINE static void tk_conv_lines2(const tk_out_stage *q, const tk_conv_geo *g,
                                             int32_t out_c, const int8_t *a0, const int8_t *a1,
-                                            const int8_t *filter, const int32_t *fb, int8_t *o0,
+                                            const tk_cw *filter, const int32_t *fb, int8_t *o0,
                                             int8_t *o1) {
-    const int8_t *w = filter;
+    const tk_cw *w = filter;
     const int32_t kh = g->kh, nj = g->nj, n4 = g->lb >> 2;
     const int32_t row_step = g->row_step, col_step = g->col_step;
     int32_t oc = 0;
@@ -405,7 +405,7 @@ static const int8_t *tk_conv_at(const tk_conv2d_params *p, const tk_conv_px *px)
  * registers stay out of tk_conv_lines' frame) */
 TK_CONV_NOINLINE static void tk_conv_border_cols(const tk_out_stage *q, const tk_conv_geo *g,
                                                  const tk_conv_px px[2], int8_t zp, int8_t *cols,
-                                                 const int8_t *filter, const int32_t *fb,
+                                                 const tk_cw *filter, const int32_t *fb,
                                                  int8_t *o0, int8_t *o1) {
     const int32_t K = g->kh * g->kw * g->C;
     tk_conv_patch(g, &px[0], zp, cols);
@@ -414,7 +414,7 @@ TK_CONV_NOINLINE static void tk_conv_border_cols(const tk_out_stage *q, const tk
 }
 
 TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_out_stage *q,
-                                           const int8_t *input, const int8_t *filter,
+                                           const int8_t *input, const tk_cw *filter,
                                            const int32_t *fb, int8_t *output) {
     const tk_conv_geo g = tk_conv_geo_make(p);
     const int8_t zp = (int8_t)(-p->quant.input_offset);
@@ -447,7 +447,7 @@ TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_o
 
 /* cols: two columns of KP bytes (their last KP - K bytes, weighted 0, are zeroed once) */
 TK_CONV_NOINLINE static void tk_conv_im2col(const tk_conv2d_params *p, const tk_out_stage *q,
-                                            const int8_t *input, const int8_t *filter,
+                                            const int8_t *input, const tk_cw *filter,
                                             const int32_t *fb, int8_t *output, int8_t *cols) {
     const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
     const int32_t out_c = p->output.c;
@@ -494,7 +494,7 @@ static inline void tk_conv_widen_333(const tk_conv_geo *g, const tk_conv_px *px,
  * the channel pairs in the assembly loop (tk_conv_asm_ok holds) */
 TK_CONV_NOINLINE static void tk_conv_im2col_wide(const tk_conv2d_params *p,
                                                  const tk_out_stage *q, const int8_t *input,
-                                                 const int8_t *filter, const int32_t *fb,
+                                                 const tk_cw *filter, const int32_t *fb,
                                                  int8_t *output, int8_t *cols, uint32_t *wide) {
     const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
     const int32_t out_c = p->output.c;
@@ -518,14 +518,14 @@ TK_CONV_NOINLINE static void tk_conv_im2col_wide(const tk_conv2d_params *p,
         }
         int8_t *o1 = n == 2 ? output + out_c : output;
         b.fb = fb, b.rq = q->rq, b.o0 = output, b.o1 = o1;
-        const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
+        const tk_cw *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
         if (out_c & 1) tk_conv_odd(q, out_c - 1, cols, cols + KP, KP, w, fb, output, o1);
     }
 }
 #endif
 
 TK_CONV_NOINLINE static void tk_conv_im2col_stack(const tk_conv2d_params *p, const tk_out_stage *q,
-                                                  const int8_t *input, const int8_t *filter,
+                                                  const int8_t *input, const tk_cw *filter,
                                                   const int32_t *fb, int8_t *output) {
     /* 2 * KP <= TK_CONV_STACK_BYTES (the compiler's check); widened too when 6 * KP fit */
     uint32_t buf[TK_CONV_STACK_BYTES / 4];
@@ -539,48 +539,75 @@ TK_CONV_NOINLINE static void tk_conv_im2col_stack(const tk_conv2d_params *p, con
     tk_conv_im2col(p, q, input, filter, fb, output, (int8_t *)buf);
 }
 
-/* 1x1 filters: the input pixels are the columns */
-TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out_stage *q,
-                                         const int8_t *input, const int8_t *filter,
-                                         const int32_t *fb, int8_t *output) {
-    const int32_t out_c = p->output.c;
+#if TK_CONV_ASM
+/* 1x1 filters, tk_conv_asm_ok: pixel pairs widened into `wide` (4 C bytes, 4-byte aligned) and
+ * all channel pairs in one assembly loop */
+static inline __attribute__((always_inline)) void tk_conv_1x1_wide(
+    const tk_conv2d_params *p, const tk_out_stage *q, const int8_t *input, const tk_cw *filter,
+    const int32_t *fb, int8_t *output, uint32_t *wide) {
+    const int32_t out_c = p->output.c, C = p->input.c;
     tk_walk it;
     tk_conv_px px[2];
     tk_walk_init(&it, p, input);
+    tk_conv_blk b = tk_conv_blk_make(q, out_c, (const int8_t *)wide,
+                                     (const int8_t *)(wide + C / 2), C >> 2, fb, 0, 0);
+    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
+        const int8_t *a0 = tk_conv_at(p, &px[0]), *a1 = tk_conv_at(p, &px[1]);
+        if (a1 == a0 + C) {                 /* neighbours in memory: one widening */
+            tk_conv_widen(a0, C >> 1, wide);
+        } else {
+            tk_conv_widen(a0, C >> 2, wide);
+            tk_conv_widen(a1, C >> 2, wide + C / 2);
+        }
+        int8_t *o1 = n == 2 ? output + out_c : output;
+        b.fb = fb, b.rq = q->rq, b.o0 = output, b.o1 = o1;
+        const tk_cw *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
+        if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, C, w, fb, output, o1);
+    }
+}
+
+/* the same with up to TK_CONV_1X1_WIDE_MAX input channels: its own frame, so that the smaller
+ * layers' calls do not carry the larger buffer */
+TK_CONV_NOINLINE static void tk_conv_1x1_wide_big(const tk_conv2d_params *p,
+                                                  const tk_out_stage *q, const int8_t *input,
+                                                  const tk_cw *filter, const int32_t *fb,
+                                                  int8_t *output) {
+    uint32_t buf[TK_CONV_1X1_WIDE_MAX];
+    tk_conv_1x1_wide(p, q, input, filter, fb, output, buf);
+}
+#endif
+
+/* 1x1 filters: the input pixels are the columns */
+TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out_stage *q,
+                                         const int8_t *input, const tk_cw *filter,
+                                         const int32_t *fb, int8_t *output) {
+    const int32_t out_c = p->output.c;
 #if TK_CONV_ASM
     const int32_t C = p->input.c;
-    uint32_t buf[TK_CONV_STACK_BYTES / 4];
-    uint32_t *wide = 4 * C <= TK_CONV_STACK_BYTES ? buf : 0;
-    if (wide && tk_conv_asm_ok(q, out_c, C)) {  /* tk_conv_cols inlined: one block for all */
-        tk_conv_blk b = tk_conv_blk_make(q, out_c, (const int8_t *)wide,
-                                         (const int8_t *)(wide + C / 2), C >> 2, fb, 0, 0);
-        for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
-            const int8_t *a0 = tk_conv_at(p, &px[0]), *a1 = tk_conv_at(p, &px[1]);
-            if (a1 == a0 + C) {                 /* neighbours in memory: one widening */
-                tk_conv_widen(a0, C >> 1, wide);
-            } else {
-                tk_conv_widen(a0, C >> 2, wide);
-                tk_conv_widen(a1, C >> 2, wide + C / 2);
-            }
-            int8_t *o1 = n == 2 ? output + out_c : output;
-            b.fb = fb, b.rq = q->rq, b.o0 = output, b.o1 = o1;
-            const int8_t *w = tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);   /* moves b on */
-            if (out_c & 1) tk_conv_odd(q, out_c - 1, a0, a1, C, w, fb, output, o1);
+    if (tk_conv_asm_ok(q, out_c, C)) {
+        if (4 * C <= TK_CONV_STACK_BYTES) {
+            uint32_t buf[TK_CONV_STACK_BYTES / 4];
+            tk_conv_1x1_wide(p, q, input, filter, fb, output, buf);
+            return;
         }
-        return;
+        if (C <= TK_CONV_1X1_WIDE_MAX) {
+            tk_conv_1x1_wide_big(p, q, input, filter, fb, output);
+            return;
+        }
     }
-#else
-    uint32_t *wide = 0;
 #endif
+    tk_walk it;
+    tk_conv_px px[2];
+    tk_walk_init(&it, p, input);
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
         tk_conv_pair_cols(q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c,
-                          filter, fb, output, n == 2 ? output + out_c : output, wide);
+                          filter, fb, output, n == 2 ? output + out_c : output, 0);
     }
 }
 
 #include "conv2d_s8_mve.h"     /* the Helium path (M55), on the pixel walk and columns above */
 
-void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
+void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
                   const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
 #if TK_MVE
     if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;

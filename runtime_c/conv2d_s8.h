@@ -21,20 +21,35 @@
  *   Only TK_CONV_IM2COL beyond the stack buffer needs `scratch`; the others take 0. On cores
  *   with the DSP extension the channel pairs of two pixels run in one assembly loop (the fast
  *   requantization, conv2d_s8_core.h), on columns widened to int16 pairs first where the
- *   stack buffer holds them (1x1 up to 64 input channels, stack im2col up to 40 taps). Stack:
+ *   stack buffer holds them (1x1 up to 256 input channels, stack im2col up to 40 taps). Stack:
  *   at most about 820 bytes on any path (Cortex-M4, gcc -O2).
  * Pair-blocked filter (KW taps per channel: K, or KP for TK_CONV_IM2COL, the pad weights 0; KW4 =
  * KW rounded down to a multiple of 4): output channels 2j and 2j+1 occupy the 2 KW bytes at
  * filter + 2j KW, first for each group of four taps k = 4g..4g+3 < KW4 the four weights of
  * channel 2j then those of channel 2j+1, then for each remaining tap k >= KW4 the weight of 2j
  * then that of 2j+1; an odd last channel keeps its KW weights in order. One 8-byte read gives
- * both channels' weights for four taps. */
+ * both channels' weights for four taps.
+ * Widened filter (TK_CONV_W16: cores with the DSP extension but not Helium): the same layout with
+ * int16 weights (tk_cw), except that each channel's group of four taps k = 4g..4g+3 is stored in
+ * the order 4g, 4g+2, 4g+1, 4g+3, the lanes SXTB16 gives an input word: two word reads give a
+ * group's two dual multiply-accumulate operands, with no widening of weights in the inner loop.
+ * The compiler emits both forms of the table, the build keeps the one this macro picks. */
 #ifndef TK_CONV2D_S8_H
 #define TK_CONV2D_S8_H
 #include "tk_nn.h"
+#include "tk_mve.h"
+
+#if TK_NN_SIMD && !TK_MVE
+#define TK_CONV_W16 1
+typedef int16_t tk_cw;
+#else
+#define TK_CONV_W16 0
+typedef int8_t tk_cw;
+#endif
 
 enum { TK_CONV_COLS = 0, TK_CONV_LINES = 1, TK_CONV_IM2COL = 2 };
 #define TK_CONV_STACK_BYTES 256     /* the largest stack im2col buffer (two columns) */
+#define TK_CONV_1X1_WIDE_MAX 256    /* input channels up to which 1x1 columns are widened */
 #define TK_CONV_ZROW 64             /* the zero-point line of TK_CONV_LINES, a multiple of 4 */
 
 typedef struct {
@@ -53,6 +68,6 @@ typedef struct {
 void tk_conv2d_s8_ref(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                       const int32_t *bias, int8_t *output);
 
-void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
+void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
                   const int32_t *folded_bias, int8_t *output, int8_t *scratch);
 #endif

@@ -14,8 +14,28 @@
 #define TK_CONV_NOINLINE __attribute__((noinline))
 
 /* One group of four taps of a 2x2 block in assembly (two pixels from p0, p1, two channels'
- * pair-blocked weights from pw): four loads, eight SXTB16, eight SMLAD. Used by tk_mac2x2_s8 and
- * the channel-pair loops below. */
+ * pair-blocked weights from pw): four loads, eight SXTB16, eight SMLAD; with the widened filter
+ * (TK_CONV_W16) four loads, four SXTB16, eight SMLAD. Used by tk_mac2x2_s8 and the channel-pair
+ * loops below. */
+#if TK_CONV_W16
+#define TK_MAC2x2_BODY                          \
+        "ldr    %[x0], [%[p0]], #4\n\t"         \
+        "ldr    %[x1], [%[p1]], #4\n\t"         \
+        "ldrd   %[u], %[ue], [%[pw]], #8\n\t"   \
+        "sxtb16 %[t0], %[x0]\n\t"               \
+        "sxtb16 %[x0], %[x0], ror #8\n\t"       \
+        "sxtb16 %[t1], %[x1]\n\t"               \
+        "sxtb16 %[x1], %[x1], ror #8\n\t"       \
+        "smlad  %[c00], %[t0], %[u], %[c00]\n\t" \
+        "smlad  %[c00], %[x0], %[ue], %[c00]\n\t" \
+        "smlad  %[c10], %[t1], %[u], %[c10]\n\t" \
+        "smlad  %[c10], %[x1], %[ue], %[c10]\n\t" \
+        "ldrd   %[u], %[ue], [%[pw]], #8\n\t"   \
+        "smlad  %[c01], %[t0], %[u], %[c01]\n\t" \
+        "smlad  %[c01], %[x0], %[ue], %[c01]\n\t" \
+        "smlad  %[c11], %[t1], %[u], %[c11]\n\t" \
+        "smlad  %[c11], %[x1], %[ue], %[c11]\n\t"
+#else
 #define TK_MAC2x2_BODY                          \
         "ldr    %[x0], [%[p0]], #4\n\t"         \
         "ldr    %[x1], [%[p1]], #4\n\t"         \
@@ -37,23 +57,32 @@
         "smlad  %[c01], %[x0], %[u], %[c01]\n\t"  \
         "smlad  %[c11], %[t1], %[ue], %[c11]\n\t" \
         "smlad  %[c11], %[x1], %[u], %[c11]\n\t"
+#endif
 
 /* n groups of four taps of two pixels (*a0, *a1: four bytes each per group) against two
  * channels' pair-blocked weights (*w: eight bytes per group), added to the four raw sums; the
  * pointers are advanced past what was read. n >= 1. */
-static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const int8_t **w, int32_t n,
+static inline void tk_mac2x2_s8(const int8_t **a0, const int8_t **a1, const tk_cw **w, int32_t n,
                                 int32_t *s00, int32_t *s01, int32_t *s10, int32_t *s11) {
-    const int8_t *p0 = *a0, *p1 = *a1, *pw = *w;
+    const int8_t *p0 = *a0, *p1 = *a1;
+    const tk_cw *pw = *w;
     int32_t c00 = *s00, c01 = *s01, c10 = *s10, c11 = *s11;
 #if TK_NN_SIMD && defined(TK_DSP_EMULATE_SIMD)
-    /* per group: four loads, eight SXTB16, eight SMLAD (both words of a product split alike) */
+    /* per group: four loads, eight SXTB16, eight SMLAD (both words of a product split alike);
+     * the widened filter holds the weights' words as SXTB16 would give them */
     for (; n > 0; --n, p0 += 4, p1 += 4, pw += 8) {
         const uint32_t x0 = tk_ld4(p0), x1 = tk_ld4(p1);
         const uint32_t x0e = tk_sxtb16(x0), x0o = tk_sxtb16_ror8(x0);
         const uint32_t x1e = tk_sxtb16(x1), x1o = tk_sxtb16_ror8(x1);
+#if TK_CONV_W16
+        const int8_t *pb = (const int8_t *)pw;
+        const uint32_t ue = tk_ld4(pb), uo = tk_ld4(pb + 4);
+        const uint32_t ve = tk_ld4(pb + 8), vo = tk_ld4(pb + 12);
+#else
         const uint32_t u = tk_ld4(pw), v = tk_ld4(pw + 4);
         const uint32_t ue = tk_sxtb16(u), uo = tk_sxtb16_ror8(u);
         const uint32_t ve = tk_sxtb16(v), vo = tk_sxtb16_ror8(v);
+#endif
         c00 = tk_smlad(x0o, uo, tk_smlad(x0e, ue, c00));
         c10 = tk_smlad(x1o, uo, tk_smlad(x1e, ue, c10));
         c01 = tk_smlad(x0o, vo, tk_smlad(x0e, ve, c01));
@@ -133,7 +162,22 @@ typedef struct {
 
 /* The same for taps widened beforehand (tk_conv_widen): per group of four taps a pixel has two
  * words, its taps 0, 2 and 1, 3 as int16 pairs, read at once (LDRD; 4-byte aligned): sixteen
- * instructions per group instead of twenty. */
+ * instructions per group instead of twenty, twelve with the widened filter. */
+#if TK_CONV_W16
+#define TK_CONV_MAC16_BODY                      \
+        "ldrd   %[x0], %[t0], [%[p0]], #8\n\t"  \
+        "ldrd   %[x1], %[t1], [%[p1]], #8\n\t"  \
+        "ldrd   %[u], %[ue], [%[pw]], #8\n\t"   \
+        "smlad  %[c00], %[x0], %[u], %[c00]\n\t" \
+        "smlad  %[c00], %[t0], %[ue], %[c00]\n\t" \
+        "smlad  %[c10], %[x1], %[u], %[c10]\n\t" \
+        "smlad  %[c10], %[t1], %[ue], %[c10]\n\t" \
+        "ldrd   %[u], %[ue], [%[pw]], #8\n\t"   \
+        "smlad  %[c01], %[x0], %[u], %[c01]\n\t" \
+        "smlad  %[c01], %[t0], %[ue], %[c01]\n\t" \
+        "smlad  %[c11], %[x1], %[u], %[c11]\n\t" \
+        "smlad  %[c11], %[t1], %[ue], %[c11]\n\t"
+#else
 #define TK_CONV_MAC16_BODY                      \
         "ldrd   %[x0], %[t0], [%[p0]], #8\n\t"  \
         "ldrd   %[x1], %[t1], [%[p1]], #8\n\t"  \
@@ -151,13 +195,15 @@ typedef struct {
         "smlad  %[c01], %[t0], %[u], %[c01]\n\t"  \
         "smlad  %[c11], %[x1], %[ue], %[c11]\n\t" \
         "smlad  %[c11], %[t1], %[u], %[c11]\n\t"
+#endif
 
 /* The channel pairs up to b->rq_end; w: the first pair's weights; returns the weights after the
  * last.
  * x16: a0, a1 are widened columns (one line). */
-static inline const int8_t *tk_conv_pairs_asm(tk_conv_blk *b, const int8_t *w, int32_t lines,
-                                              int32_t clamp, int32_t x16) {
-    const int8_t *pw = w, *p0, *p1;
+static inline const tk_cw *tk_conv_pairs_asm(tk_conv_blk *b, const tk_cw *w, int32_t lines,
+                                             int32_t clamp, int32_t x16) {
+    const tk_cw *pw = w;
+    const int8_t *p0, *p1;
     int32_t n, c00, c01, c10, c11;
     uint32_t x0, x1, t0, t1, u, ue;
     tk_conv_blk *volatile bp = b;
@@ -311,7 +357,7 @@ static inline __attribute__((always_inline)) void tk_conv_out2x2(
 }
 
 /* The raw sums of one channel's n weights in order (w) with two pixels' n bytes. */
-static inline void tk_dot1x2_s8(const int8_t *a0, const int8_t *a1, const int8_t *w, int32_t n,
+static inline void tk_dot1x2_s8(const int8_t *a0, const int8_t *a1, const tk_cw *w, int32_t n,
                                 int32_t *s0, int32_t *s1) {
     int32_t c0 = *s0, c1 = *s1;
     for (int32_t k = 0; k < n; ++k) {

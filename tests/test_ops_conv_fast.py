@@ -76,6 +76,10 @@ CASES = [dict(_D, **c) for c in [
     dict(name="p1x1_c6_s2_odd", x=(1, 7, 5, 6), k=(1, 1), oc=5, s=(2, 2), path=COLS),
     dict(name="p1x1_c8_s2_odd_oc_relu6", x=(1, 7, 6, 8), k=(1, 1), oc=5, s=(2, 2),
          act="RELU6", path=COLS),
+    # ... columns widened in the larger stack buffer (65 to 256 channels), and not widened
+    dict(name="p1x1_c128_wide_big_odd_oc", x=(1, 3, 3, 128), k=(1, 1), oc=5, act="RELU",
+         path=COLS),
+    dict(name="p1x1_c260_not_widened", x=(1, 2, 3, 260), k=(1, 1), oc=4, path=COLS),
 ]]
 
 

@@ -263,7 +263,11 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
                                 f"{graph.source_sha256}); do not edit"),
         "consts": [{"name": c.name, "ctype": c.ctype, "count": len(c.values),
                     "comment": block_comment(c.comment or c.name),
-                    "lines": _format_values(c.values, c.ctype)} for c in lowered.consts],
+                    "lines": _format_values(c.values, c.ctype),
+                    "alt": None if c.alt is None else {
+                        "macro": c.alt[0], "ctype": c.alt[1], "count": len(c.alt[2]),
+                        "lines": _format_values(c.alt[2], c.alt[1])}}
+                   for c in lowered.consts],
         "structs": [{"ctype": st.ctype, "name": st.name, "lines": _struct_lines(st.fields),
                      "comment": block_comment(st.comment + (f" -> {kernel_of[st.name]}"
                                                             if st.name in kernel_of else ""))}

@@ -3,6 +3,8 @@ The code generator turns these records into C through the templates; nothing her
 beyond the expressions a call passes."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +44,9 @@ class ConstArray:
     ctype: str
     values: np.ndarray          # flat
     comment: str = ""           # what it holds (op, tensor, layout); may hold model names
+    # another form of the same table for the builds where the C macro `alt[0]` is true:
+    # (macro, ctype, values); model.c then holds both, and each build compiles one
+    alt: tuple[str, str, np.ndarray] | None = None
 
 
 @dataclass
@@ -206,6 +211,9 @@ class LowerContext:
         weights at every step); returns the C name to use."""
         values = np.ascontiguousarray(arr.values)
         key = (arr.ctype, values.dtype.str, values.tobytes())
+        if arr.alt is not None:
+            alt = np.ascontiguousarray(arr.alt[2])
+            key += (arr.alt[0], arr.alt[1], alt.dtype.str, alt.tobytes())
         first = self._by_content.get(key)
         if first is None:
             self._by_content[key] = arr
@@ -217,15 +225,23 @@ class LowerContext:
         first.comment = f"{base}; shared by {n} other identical array{'s' if n > 1 else ''}"
         return first.name
 
-    def const(self, op: Op, suffix: str, ctype: str, values, what: str = "") -> str:
+    def const(self, op: Op, suffix: str, ctype: str, values, what: str = "",
+              alt: tuple[str, str, np.ndarray] | None = None) -> str:
         """A compile-time table belonging to `op` (multipliers, shifts, lookup tables); `what`
-        says what it holds and in which layout (the comment above it in model.c)."""
+        says what it holds and in which layout (the comment above it in model.c). `alt`: (C
+        macro, ctype, values), the form of the table that builds where the macro is true use
+        instead (the runtime header that defines the macro says which form its kernel reads)."""
         name = f"tk_op{op.index}_{suffix}"
         values = np.asarray(values).reshape(-1)
         if ctype == "int32_t":
             _check_int32(op, self.graph, suffix, values)
+        if alt is not None:
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", alt[0]):    # a runtime macro, never a name
+                raise AssertionError(f"not a runtime macro: {alt[0]!r}")
+            alt = (alt[0], alt[1], np.asarray(alt[2]).reshape(-1))
         return self._add_const(ConstArray(
-            name, ctype, values, comment=f"op {op.index} {op.opcode}: {what or suffix + ' table'}"))
+            name, ctype, values, comment=f"op {op.index} {op.opcode}: {what or suffix + ' table'}",
+            alt=alt))
 
     def params(self, op: Op, ctype: str, fields: dict) -> str:
         """A const parameter struct for `op`; returns the C expression of its address."""

@@ -120,6 +120,19 @@ def pair_blocked(w2d: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.int8)
 
 
+def pair_blocked_w16(w2d: np.ndarray) -> np.ndarray:
+    """pair_blocked(w2d) as int16 with each paired channel's group of four taps in the order 0, 2,
+    1, 3: the widened filter of tk_conv2d_s8 (TK_CONV_W16, conv2d_s8.h)."""
+    n, k = w2d.shape
+    k4 = k - k % 4
+    order = np.arange(k)
+    order[:k4] = (np.arange(k4).reshape(-1, 4)[:, [0, 2, 1, 3]]).reshape(-1)
+    w = w2d[:, order]
+    if n % 2:
+        w[-1] = w2d[-1]         # an odd last channel keeps its taps in order
+    return pair_blocked(w).astype(np.int16)
+
+
 def group_blocked(w2d: np.ndarray) -> np.ndarray:
     """[channels, taps] depthwise weights in the group-blocked order of tk_depthwise_conv2d_s8:
     channels in groups of four (the last one shorter), each group tap by tap."""
@@ -197,8 +210,10 @@ def _conv2d_weights(op, ctx, w: np.ndarray, path: int) -> str:
     pad = f" + {kw - taps} zero taps" if kw > taps else ""
     return ctx.const(op, "w", "int8_t", pair_blocked(padded),
                      f"filter t{op.inputs[1]} [{out_c}][{k_h}][{k_w}][{in_c}]{pad} pair-blocked: "
-                     f"per pair of output channels, 4 taps of one then the same 4 of the other "
-                     f"(conv2d_s8.h)")
+                     f"per pair of output channels, 4 taps of one then the same 4 of the other; "
+                     f"widened to int16 (taps 0, 2, 1, 3 of each 4) where TK_CONV_W16 "
+                     f"(conv2d_s8.h)",
+                     alt=("TK_CONV_W16", "int16_t", pair_blocked_w16(padded)))
 
 
 def conv2d_scratch(op, graph, allowed: bool) -> int:
