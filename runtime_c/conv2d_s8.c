@@ -413,10 +413,60 @@ TK_CONV_NOINLINE static void tk_conv_border_cols(const tk_out_stage *q, const tk
     tk_conv_pair_cols(q, g->out_c, cols, cols + K, K, filter, fb, o0, o1, 0);
 }
 
+#if TK_CONV_ASM
+/* Whether tk_conv_lines widens its inside pixel pairs' windows (into 4 K bytes of `wide`): the
+ * assembly loop on the fast requantization, lines of whole kernel rows (nj == 1), an even number
+ * of channels from 8 on (below that the widening costs more than it saves) */
+static inline int32_t tk_conv_lines_widen(const tk_out_stage *q, const tk_conv_geo *g) {
+    return q->fast && g->nj == 1 && g->out_c >= 8 && !(g->out_c & 1) &&
+           4 * g->kh * g->lb <= TK_CONV_LINES_WIDE_MAX;
+}
+
+/* Two inside pixels' windows (at a0, a1) widened into `wide` one after the other (K / 2 words
+ * each), then all channel pairs in the assembly loop on them */
+static void tk_conv_lines2_wide(const tk_out_stage *q, const tk_conv_geo *g, const int8_t *a0,
+                                const int8_t *a1, const tk_cw *filter, const int32_t *fb,
+                                int8_t *o0, int8_t *o1, uint32_t *wide) {
+    const int32_t n4 = g->lb >> 2, half = g->kh * (g->lb >> 1);
+    for (int32_t ky = 0, r = 0; ky < g->kh; ++ky, r += g->row_step) {
+        tk_conv_widen(a0 + r, n4, wide + ky * (g->lb >> 1));
+        tk_conv_widen(a1 + r, n4, wide + half + ky * (g->lb >> 1));
+    }
+    tk_conv_blk b = tk_conv_blk_make(q, g->out_c, (const int8_t *)wide,
+                                     (const int8_t *)(wide + half), g->kh * n4, fb, o0, o1);
+    (void)tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);
+}
+
+/* The same for two pixels with taps in the padding: each one's im2col column (K bytes, the zero
+ * point in the padding) is written to the upper half of its widened window and widened in place
+ * (each group of four bytes is read before its eight bytes are written, which reach no unread
+ * group) */
+TK_CONV_NOINLINE static void tk_conv_border_wide(const tk_out_stage *q, const tk_conv_geo *g,
+                                                 const tk_conv_px px[2], int8_t zp,
+                                                 const tk_cw *filter, const int32_t *fb,
+                                                 int8_t *o0, int8_t *o1, uint32_t *wide) {
+    const int32_t K = g->kh * g->lb, half = K >> 1;
+    for (int32_t i = 0; i < 2; ++i) {
+        uint32_t *d = wide + i * half;
+        tk_conv_patch(g, &px[i], zp, (int8_t *)d + K);
+        tk_conv_widen((const int8_t *)d + K, K >> 2, d);
+    }
+    tk_conv_blk b = tk_conv_blk_make(q, g->out_c, (const int8_t *)wide,
+                                     (const int8_t *)(wide + half), K >> 2, fb, o0, o1);
+    (void)tk_conv_pairs_asm(&b, filter, 1, !q->wide, 1);
+}
+#endif
+
+/* wide: 0, or TK_CONV_LINES_WIDE_MAX bytes (4-byte aligned) for tk_conv_lines2_wide */
 TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_out_stage *q,
                                            const int8_t *input, const tk_cw *filter,
-                                           const int32_t *fb, int8_t *output) {
+                                           const int32_t *fb, int8_t *output, uint32_t *wide) {
     const tk_conv_geo g = tk_conv_geo_make(p);
+#if TK_CONV_ASM
+    if (wide && !tk_conv_lines_widen(q, &g)) wide = 0;
+#else
+    (void)wide;
+#endif
     const int8_t zp = (int8_t)(-p->quant.input_offset);
     const int32_t K = g.kh * g.kw * g.C, out_c = p->output.c;
     /* pixel pairs with taps in the padding: two im2col columns when they fit, else the runs of
@@ -434,8 +484,19 @@ TK_CONV_NOINLINE static void tk_conv_lines(const tk_conv2d_params *p, const tk_o
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
         int8_t *o1 = n == 2 ? output + out_c : output;
         if (tk_conv_inside(p, &px[0]) && tk_conv_inside(p, &px[1])) {
+#if TK_CONV_ASM
+            if (wide) {
+                tk_conv_lines2_wide(q, &g, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), filter,
+                                    fb, output, o1, wide);
+                continue;
+            }
+#endif
             tk_conv_lines2(q, &g, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), filter,
                            fb, output, o1);
+#if TK_CONV_ASM
+        } else if (wide) {
+            tk_conv_border_wide(q, &g, px, zp, filter, fb, output, o1, wide);
+#endif
         } else if (cols) {
             tk_conv_border_cols(q, &g, px, zp, cols, filter, fb, output, o1);
         } else {
@@ -605,6 +666,16 @@ TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out
     }
 }
 
+#if TK_CONV_ASM
+/* tk_conv_lines with the buffer for widened windows, in a frame of its own */
+TK_CONV_NOINLINE static void tk_conv_lines_big(const tk_conv2d_params *p, const tk_out_stage *q,
+                                               const int8_t *input, const tk_cw *filter,
+                                               const int32_t *fb, int8_t *output) {
+    uint32_t buf[TK_CONV_LINES_WIDE_MAX / 4];
+    tk_conv_lines(p, q, input, filter, fb, output, buf);
+}
+#endif
+
 #include "conv2d_s8_mve.h"     /* the Helium path (M55), on the pixel walk and columns above */
 
 void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
@@ -615,7 +686,14 @@ void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const tk_cw *f
     const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
                                              p->quant.act_min, p->quant.act_max);
     if (p->path == TK_CONV_LINES) {
-        tk_conv_lines(p, &q, input, filter, folded_bias, output);
+#if TK_CONV_ASM
+        if (p->filter.h * p->filter.w * p->input.c <= TK_CONV_LINES_WIDE_MAX / 4 &&
+            p->geom.dil_w == 1 && p->output.c >= 8) {
+            tk_conv_lines_big(p, &q, input, filter, folded_bias, output);
+            return;
+        }
+#endif
+        tk_conv_lines(p, &q, input, filter, folded_bias, output, 0);
     } else if (p->path == TK_CONV_IM2COL) {
         if (scratch) {
             tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch);

@@ -50,6 +50,7 @@ typedef int8_t tk_cw;
 enum { TK_CONV_COLS = 0, TK_CONV_LINES = 1, TK_CONV_IM2COL = 2 };
 #define TK_CONV_STACK_BYTES 256     /* the largest stack im2col buffer (two columns) */
 #define TK_CONV_1X1_WIDE_MAX 256    /* input channels up to which 1x1 columns are widened */
+#define TK_CONV_LINES_WIDE_MAX 2304 /* bytes of the two widened windows of TK_CONV_LINES (K <= 576) */
 #define TK_CONV_ZROW 64             /* the zero-point line of TK_CONV_LINES, a multiple of 4 */
 
 typedef struct {

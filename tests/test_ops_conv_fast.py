@@ -57,6 +57,13 @@ CASES = [dict(_D, **c) for c in [
     dict(name="l3x3_c8_pt_batch2_odd_px", x=(2, 3, 5, 8), k=(3, 3), oc=6, w="pt", path=LINES),
     dict(name="l3x3_c8_left_shift", x=(1, 5, 5, 8), k=(3, 3), oc=4, w="left", path=LINES),
     dict(name="l3x1_c4_no_bias", x=(1, 6, 3, 4), k=(3, 1), oc=2, bias=False, path=LINES),
+    # ... windows widened on the stack (DSP cores: 8 or more channels, even, K <= 576), inside
+    # pixels from the input rows, border pixels from their im2col columns widened in place
+    dict(name="l3x3_c64_widened_k576", x=(1, 4, 5, 64), k=(3, 3), oc=8, zp=(-128, 0),
+         path=LINES),
+    dict(name="l3x3_c32_s2_widened_relu6", x=(1, 7, 6, 32), k=(3, 3), oc=10, s=(2, 2),
+         act="RELU6", path=LINES),
+    dict(name="l3x3_c4_widened_odd_px_pt", x=(1, 5, 3, 4), k=(3, 3), oc=8, w="pt", path=LINES),
     # im2col columns on the stack (other input depths)
     dict(name="i10x4_c1_kws_first", x=(1, 49, 10, 1), k=(10, 4), oc=12, s=(2, 2), act="RELU",
          zp=(83, -128), path=IM2COL),
@@ -140,8 +147,10 @@ def _compile(buf: bytes, grow: bool = False, arena_im2col: bool = False):
 
 
 def _deep(c: dict) -> bool:
-    """An in-place case whose border columns do not fit the stack: arena im2col when allowed."""
-    return c["path"] == LINES and 2 * c["k"][0] * c["k"][1] * c["x"][3] > conv_lowering.BORDER_COLS
+    """An in-place case whose border columns do not fit the stack and whose windows are not
+    widened on it: arena im2col when allowed."""
+    return (c["path"] == LINES and 2 * c["k"][0] * c["k"][1] * c["x"][3] > conv_lowering.BORDER_COLS
+            and not conv_lowering.lines_widened(*c["k"], c["x"][3], c["oc"], c["d"][1]))
 
 
 def _paths(model_c: str) -> list[int]:

@@ -165,11 +165,20 @@ PATH_COLS, PATH_LINES, PATH_IM2COL = 0, 1, 2
 STACK_BYTES = 256       # TK_CONV_STACK_BYTES: the largest im2col buffer on the kernel's stack
 BORDER_COLS = 288       # TK_CONV_WIDE_BYTES: the in-place path's border columns on the stack
 # In-place convolutions whose border pixels do not fit BORDER_COLS take arena im2col columns
-# instead where the planner finds room (set to False to keep them in place, as tests do).
+# instead where the planner finds room (set to False to keep them in place, as tests do), unless
+# the in-place path widens their windows on the stack (LINES_WIDE_TAPS, below), which is faster.
 ARENA_IM2COL = True
+LINES_WIDE_TAPS = 576   # TK_CONV_LINES_WIDE_MAX / 4 (conv2d_s8.h)
 
 
-def _conv2d_kernel(w_shape, in_shape, allowed: bool) -> tuple[bool, int, int]:
+def lines_widened(k_h: int, k_w: int, k_c: int, out_c: int, dil_w: int) -> bool:
+    """Whether tk_conv2d_s8's in-place path widens two pixels' windows on the stack (DSP cores:
+    tk_conv_lines_widen, which also asks for the fast requantization)."""
+    return (k_h * k_w * k_c <= LINES_WIDE_TAPS and (dil_w == 1 or k_w == 1) and out_c >= 8
+            and out_c % 2 == 0)
+
+
+def _conv2d_kernel(w_shape, in_shape, allowed: bool, dil_w: int = 1) -> tuple[bool, int, int]:
     """(whether CONV_2D goes to the fast kernel tk_conv2d_s8, its path, bytes of arena scratch):
     the fast kernel covers ungrouped convolutions; 1x1 filters read the input's pixels, input
     depths that are multiples of 4 read the taps in place (or, deep ones with `allowed` arena,
@@ -185,7 +194,8 @@ def _conv2d_kernel(w_shape, in_shape, allowed: bool) -> tuple[bool, int, int]:
         return True, PATH_COLS, 0
     if k_c % 4 == 0:
         taps = k_h * k_w * k_c
-        if allowed and ARENA_IM2COL and 2 * taps > BORDER_COLS:
+        if (allowed and ARENA_IM2COL and 2 * taps > BORDER_COLS
+                and not lines_widened(k_h, k_w, k_c, int(w_shape[0]), dil_w)):
             return True, PATH_IM2COL, 2 * taps     # ~7% faster where the arena has room
         return True, PATH_LINES, 0
     cols = 2 * _round4(k_h * k_w * k_c)
@@ -223,7 +233,8 @@ def conv2d_scratch(op, graph, allowed: bool) -> int:
     w, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[0]]
     if inp.dtype != "int8":
         return 0        # int16: tk_conv2d_s16 needs none
-    return _conv2d_kernel(w.shape, inp.shape, allowed)[2]
+    return _conv2d_kernel(w.shape, inp.shape, allowed,
+                          int(op.options.get("dilation_w_factor", 1)))[2]
 
 
 _FOLDED_WHAT = ("folded bias per output channel: {b} + input_offset * sum of the channel's "
@@ -252,7 +263,8 @@ def lower_conv2d(op, ctx):
     fields = {**g, "k_h": k_h, "k_w": k_w, "k_c": k_c}
     macs = g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * k_c
     x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
-    fast, path, scratch_bytes = _conv2d_kernel(w.shape, inp.shape, ctx.scratch_allowed(op))
+    fast, path, scratch_bytes = _conv2d_kernel(w.shape, inp.shape, ctx.scratch_allowed(op),
+                                               g["dil_w"])
     if fast:
         w2d = w.data.reshape(out_c, -1)
         fields["path"] = path
