@@ -17,6 +17,7 @@
 #ifndef TK_FULLY_CONNECTED_S8_PAIRS_H
 #define TK_FULLY_CONNECTED_S8_PAIRS_H
 #include "tk_nn.h"
+#include "tk_mve.h" /* TK_MVE: model.c keeps the Helium form (fully_connected_s8_mve.h) */
 
 /* the DSP path splits one batch's input into int16 lanes on the stack: 2 bytes per input */
 #define TK_FC_PAIRS_MAX_DEPTH 1024

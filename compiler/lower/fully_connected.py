@@ -39,6 +39,19 @@ def pair_words(w2d: np.ndarray) -> np.ndarray | None:
     return h.reshape(r2 // 2, -1, 8)[:, :, lanes].reshape(-1).astype(np.int16)
 
 
+def mve_row_blocks(w2d: np.ndarray) -> np.ndarray:
+    """[rows, depth] int8 weights in the Helium form of tk_fully_connected_s8_pairs's table
+    (fully_connected_s8_mve.h): zero-padded to a multiple of 4 rows and of 16 inputs; blocks of
+    four rows, in a block per group of 16 inputs the four rows' 16 weights in turn; the bytes
+    read as little-endian int16 values, two per value (the DSP form's pointer type)."""
+    rows, depth = w2d.shape
+    r4, d16 = -(-rows // 4) * 4, -(-depth // 16) * 16
+    w = np.zeros((r4, d16), np.int8)
+    w[:rows, :depth] = w2d
+    blocks = w.reshape(r4 // 4, 4, d16 // 16, 16).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(blocks).reshape(-1).view("<i2").astype(np.int16)
+
+
 SMALL_MAX_DEPTH = 32   # tk_fully_connected_s8_g1 .. _g8 (TK_FC_SMALL_MAX_GROUPS)
 # the small kernel's weights go widened to int16 (no SXTB16 at run time: 13 instructions per 16
 # MACs in place of 21) up to this many weights, doubling their flash
@@ -205,7 +218,11 @@ def _lower_pairs(op, ctx, dims, rq_words, folded, act):
     wts = ctx.const(op, "w", "int16_t", words,
                     f"weights t{op.inputs[1]} [{out_depth}][{depth}] in row pairs (a, b): per "
                     f"eight inputs d, the values 256 * b[d] + a[d] in the order d = 0, 2, 1, 3, "
-                    f"4, 6, 5, 7 (fully_connected_s8_pairs.h)")
+                    f"4, 6, 5, 7 (fully_connected_s8_pairs.h); where TK_MVE (Helium), int8 rows "
+                    f"in blocks of four, per 16 inputs each row's 16 in turn, two bytes per "
+                    f"int16 (fully_connected_s8_mve.h)",
+                    alt=("TK_MVE", "int16_t", mve_row_blocks(ctx.tensor(op.inputs[1]).data
+                                                             .reshape(out_depth, depth))))
     ctx.call(op, "tk_fully_connected_s8_pairs",
              [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
              ["fully_connected_s8_pairs.c"], macs=batches * depth * out_depth)
