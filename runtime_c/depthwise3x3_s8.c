@@ -64,6 +64,9 @@ static inline void tk_dw3_inside(const tk_dw3_params *p, int32_t line, int32_t p
     *hi = b;
 }
 
+#include "depthwise3x3_s8_rv32.h"
+
+#if TK_NN_SIMD
 /* One line segment of `g` channels (1 or 4) widened to int16: positions p0 .. p0 + n - 1 (n even)
  * of input line `line`, the zero point outside the image, img pointing at the group's first
  * channel; channel j's values go to buf + j * TK_DW3_RING (word-aligned). Four channels are
@@ -92,7 +95,6 @@ TK_DW3_NOINLINE void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int3
         const int32_t pairs = (hi - k) >> 1;    /* both positions inside */
         if (g == 4) {
             for (int32_t q = 0; q < pairs; ++q, d += 2, x += 2 * step) {
-#if TK_NN_SIMD
                 const uint32_t X = tk_ld4(x), Y = tk_ld4(x + step);
                 const uint32_t xe = tk_sxtb16(X), xo = tk_sxtb16_ror8(X);
                 const uint32_t ye = tk_sxtb16(Y), yo = tk_sxtb16_ror8(Y);
@@ -100,11 +102,6 @@ TK_DW3_NOINLINE void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int3
                 tk_dw3_st(d + TK_DW3_RING, tk_dw3_pkhbt(xo, yo));
                 tk_dw3_st(d + 2 * TK_DW3_RING, tk_dw3_pkhtb(ye, xe));
                 tk_dw3_st(d + 3 * TK_DW3_RING, tk_dw3_pkhtb(yo, xo));
-#else
-                for (int32_t j = 0; j < 4; ++j) {
-                    tk_dw3_st(d + j * TK_DW3_RING, tk_dw3_pack(x[j], x[step + j]));
-                }
-#endif
             }
         } else {
             for (int32_t q = 0; q < pairs; ++q, d += 2, x += 2 * step) {
@@ -124,6 +121,7 @@ TK_DW3_NOINLINE void tk_dw3_fill(const tk_dw3_params *p, const int8_t *img, int3
         for (int32_t j = 0; j < g; ++j) tk_dw3_st(buf + j * TK_DW3_RING + k, zw);
     }
 }
+#endif /* TK_NN_SIMD: without SIMD, tk_dw3_rv_fill */
 
 /* The requantization of one output: `fast` is a constant where this is inlined */
 static inline __attribute__((always_inline)) int8_t tk_dw3_out(int32_t acc, int32_t m, int32_t sh,
@@ -468,13 +466,26 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
                                                        c + j, blk[j]);
     }
 #endif
+#if !TK_NN_SIMD
+    tk_dw3_rv rv[4];
+    int rv_ok = s == 1;
+    for (int32_t j = 0; j < g && rv_ok; ++j) {
+        rv_ok = tk_dw3_rv_make(p, filter + 6 * (c + j), fbias[c + j], c + j, &rv[j]);
+    }
+    const int32_t lo = p->act_min;
+    const uint32_t range = (uint32_t)(p->act_max - lo);
+#endif
     img += c;
     out += i0 * p->out_pos + c;
     int32_t next = 0, slot = 0;     /* the next padded line to widen, and its slot */
     int32_t ph = 0;                 /* (s * o) % 3: the slot of output line o's first row */
     for (int32_t o = 0; o < p->lines_out; ++o, ph = ph + s >= 3 ? ph + s - 3 : ph + s) {
         for (; next <= s * o + 2; ++next) {
+#if TK_NN_SIMD
             tk_dw3_fill(p, img, next - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
+#else
+            tk_dw3_rv_fill(p, img, next - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
+#endif
             slot = slot == 2 ? 0 : slot + 1;
         }
         int8_t *y = out + o * p->out_line;
@@ -482,6 +493,15 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
         if (asm_ok) {
             for (int32_t j = 0; j < g; ++j) {
                 tk_dw3_line_asm(&blk[j][ph], n, s, ring + j * TK_DW3_RING, y + j);
+            }
+            continue;
+        }
+#endif
+#if !TK_NN_SIMD
+        if (rv_ok) {
+            for (int32_t j = 0; j < g; ++j) {
+                tk_dw3_rv_line(&rv[j], ph, ring + j * TK_DW3_RING, n, y + j, p->out_pos, lo,
+                               range);
             }
             continue;
         }

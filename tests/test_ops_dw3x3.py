@@ -8,6 +8,7 @@ assembly), whose exact instruction count must stay below 0.62x the group kernel'
 prints both kernels' MACs per instruction on a kws-shaped layer."""
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -116,7 +117,7 @@ def test_cases_bit_exact(table_model, cflags, every_line):
         assert len(np.unique(r)) > 2 or k["act"] == "RELU_N1_TO_1", k["name"]
 
 
-def _firmware(buf: bytes, xs: list, line_kernel: bool = True):
+def _firmware(buf: bytes, xs: list, line_kernel: bool = True, board: str = "mps2-an386"):
     from tinykiln.targets.board import get_board
     from tinykiln.targets.firmware import build_firmware
     from tinykiln.targets.qemu import run_firmware
@@ -127,7 +128,7 @@ def _firmware(buf: bytes, xs: list, line_kernel: bool = True):
         c = compile_graph(parse_tflite(buf))
     finally:
         conv_lowering.dw3x3_applies = old
-    b = get_board("mps2-an386")
+    b = get_board(board)
     with tempfile.TemporaryDirectory(prefix="tk-dw3-") as d:
         build_firmware(c, b, Path(d) / "fw")
         res = run_firmware(Path(d) / "fw", b, c.graph, xs, profile=True)
@@ -167,6 +168,17 @@ def test_firmware_bit_exact_and_faster(table_model, every_line):
     m = measure(bench_model())
     assert m["line"]["instructions"] <= 0.62 * m["group"]["instructions"], (
         m["line"]["instructions"], m["group"]["instructions"])
+
+
+def test_riscv_firmware_bit_exact(table_model, every_line):
+    """Under QEMU on qemu-virt-rv32 (rv32imac, no SIMD): the RISC-V assembly line loop
+    (depthwise3x3_s8_rv32.h) on every stride-1 case, its C fallbacks on the others (slow
+    requantization, stride 2), bit-exact."""
+    if not (shutil.which("riscv64-unknown-elf-gcc") and shutil.which("qemu-system-riscv32")):
+        pytest.skip("riscv64-unknown-elf-gcc or qemu-system-riscv32 is not installed")
+    buf, xs, ref = table_model
+    out, _ = _firmware(buf, [x[:6] for x in xs], board="qemu-virt-rv32")
+    _assert_equal(out, [r[:6] for r in ref])
 
 
 if __name__ == "__main__":
