@@ -441,8 +441,57 @@ TK_MVE_INLINE void tk_cmv_gather(const int8_t *base, const void *offs, int bytes
     }
 }
 
+/* the column of a window inside the input at src whose kernel rows are nr 16-byte vectors (R =
+ * kw C a multiple of 16, nr <= TK_CMV_NR): kh rows, step bytes apart in the input, copied one
+ * after the other into col (KR = K bytes) */
+#define TK_CMV_NR 12
+#if defined(TK_MVE_EMULATE)
+static void tk_cmv_rows16(int8_t *col, const int8_t *src, int32_t nr, int32_t kh, int32_t step) {
+    for (; kh > 0; --kh, src += step) {
+        for (int32_t v = 0; v < nr; ++v, col += 16) tk_vstrbq_s8(col, tk_vldrbq_s8(src + 16 * v));
+    }
+}
+#else
+/* in assembly (r0 col, r1 src, r2 nr, r3 kh, [sp] step - 16 nr): per kernel row, a branch into
+ * TK_CMV_NR written-out pairs of VLDRB and VSTRB at the row's nr last ones */
+void tk_cmv_rows16_mve(int8_t *col, const int8_t *src, int32_t nr, int32_t kh, int32_t gap);
+#define TK_CMV_CP "vldrb.8 q0, [r1], #16\n\tvstrb.8 q0, [r0], #16\n\t"
+__asm__(
+    ".pushsection .text.tk_cmv_rows16_mve, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global tk_cmv_rows16_mve\n\t"
+    ".type tk_cmv_rows16_mve, %function\n\t"
+    ".thumb_func\n"
+    "tk_cmv_rows16_mve:\n\t"
+    "push {r4, r5, r6, lr}\n\t"
+    "ldr r4, [sp, #16]\n\t"
+    "adr r5, 9f\n\t"
+    "sub r5, r5, r2, lsl #3\n\t"
+    "orr r5, r5, #1\n"
+    "1:\n\t"
+    "bx r5\n\t"
+    ".p2align 2\n\t"
+    TK_CMV_CP TK_CMV_CP TK_CMV_CP TK_CMV_CP TK_CMV_CP TK_CMV_CP
+    TK_CMV_CP TK_CMV_CP TK_CMV_CP TK_CMV_CP TK_CMV_CP TK_CMV_CP
+    "9:\n\t"
+    "add r1, r4\n\t"
+    "subs r3, #1\n\t"
+    "bne 1b\n\t"
+    "pop {r4, r5, r6, pc}\n\t"
+    ".size tk_cmv_rows16_mve, . - tk_cmv_rows16_mve\n\t"
+    ".popsection\n");
+#undef TK_CMV_CP
+TK_MVE_INLINE void tk_cmv_rows16(int8_t *col, const int8_t *src, int32_t nr, int32_t kh,
+                                 int32_t step) {
+    tk_cmv_rows16_mve(col, src, nr, kh, step - 16 * nr);
+}
+#endif
+
 /* tk_cmv_block's walk for the fast stage, columns of windows inside the input gathered (eight
- * taps per gather at offs, tk_cmv_gather), the others by tk_cmv_col; batches of ncol columns */
+ * taps per gather at offs, tk_cmv_gather; bytes < 0: kernel rows of 16-byte vectors copied,
+ * tk_cmv_rows16), the others by tk_cmv_col; batches of ncol columns */
 static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const int8_t *input,
                                int32_t K, int32_t KR, int8_t *cols, int32_t ncol,
                                const void *offs, int bytes) {
@@ -460,7 +509,10 @@ static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const i
             const int row_in = iy0 >= 0 && iy0 <= ymax;
             for (int32_t ox = 0, ix0 = -p->geom.pad_w; ox < p->output.w; ++ox, ix0 += sw) {
                 int8_t *col = cols + m * KR;
-                if (row_in && ix0 >= 0 && ix0 <= xmax) {
+                if (row_in && ix0 >= 0 && ix0 <= xmax && bytes < 0) {
+                    tk_cmv_rows16(col, input + (iy0 * W + ix0) * C, g.kw * C >> 4, g.kh,
+                                  g.row_step);
+                } else if (row_in && ix0 >= 0 && ix0 <= xmax) {
                     tk_cmv_gather(input + (iy0 * W + ix0) * C, offs, bytes, KR, col);
                 } else {
                     const tk_conv_px px = {input, iy0, ix0};
@@ -516,6 +568,10 @@ static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_
         }
         return;
     }
+    if (kind == 3) {        /* kernel rows of whole vectors copied */
+        tk_cmv_walk_gather(p, b, input, K, KR, cols, ncol, 0, -1);
+        return;
+    }
     if (kind) {             /* the offsets in the last two columns */
         tk_cmv_walk_gather(p, b, input, K, KR, cols, ncol - 2, cols + (ncol - 2) * KR,
                            kind == 1);
@@ -547,7 +603,12 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
     int32_t t[3 * TK_CMV_CAP] __attribute__((aligned(16)));
     for (int32_t k = 0; k < ncol * KR; k += 16) tk_vstrbq_s8(cols + k, tk_vdupq_n_s8(0));
     int kind = 0;           /* inside windows gathered: the offsets once per layer */
-    if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR <= TK_CMV_GATHER && ncol >= 4) {
+    const int32_t R = p->filter.w * p->input.c;
+    if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR > TK_CMV_GATHER &&
+        p->geom.dil_w == 1 && !(R & 15) && R <= 16 * TK_CMV_NR) {
+        kind = 3;           /* or kernel rows of whole vectors copied */
+    } else if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR <= TK_CMV_GATHER &&
+               ncol >= 4) {
         const tk_conv_geo g = tk_conv_geo_make(p);
         kind = tk_cmv_offsets(&g, K, KR, cols + (ncol - 2) * KR);
     }

@@ -398,7 +398,7 @@ def test_softmax_mve_on_m55(board, tmp_path):
 # strides, dilations, padding, both output stages), larger ones of the same format (channel
 # blocks: more output channels than the decoded rows hold; columns of more than 16 taps with and
 # without a partial last vector; K = TK_CMV_KMAX, four rows a block; K over it: the DSP path
-# runs), then test_ops_conv.py's ungrouped CONV_2D cases (edge multipliers, no bias, batches).
+# runs; kernel rows of whole vectors copied at strides, dilations, batches), then test_ops_conv.py's ungrouped CONV_2D cases (edge multipliers, no bias, batches).
 CONV_MVE_CASES = CONV_FAST_CASES + [dict(_FD, **c) for c in [
     dict(name="m1x1_c64_oc70_blocks", x=(1, 5, 5, 64), k=(1, 1), oc=70, zp=(-128, 5)),
     dict(name="m1x1_c20_oc9_tail", x=(2, 3, 5, 20), k=(1, 1), oc=9, act="RELU6"),
@@ -411,6 +411,10 @@ CONV_MVE_CASES = CONV_FAST_CASES + [dict(_FD, **c) for c in [
     dict(name="m1x1_c17_left", x=(1, 3, 4, 17), k=(1, 1), oc=6, w="left"),
     dict(name="m1x1_c32_batch2_odd_px", x=(2, 3, 3, 32), k=(1, 1), oc=14, act="RELU"),
     dict(name="m3x3_c8_batch2_wide_rows", x=(2, 7, 40, 8), k=(3, 3), oc=10, s=(2, 1)),
+    # inside windows whose kernel rows are whole 16-byte vectors, copied row by row
+    dict(name="m3x3_c32_s2_rows16", x=(1, 9, 8, 32), k=(3, 3), oc=12, s=(2, 2), zp=(5, -2)),
+    dict(name="m3x3_c16_dil2_rows16", x=(1, 9, 9, 16), k=(3, 3), oc=8, d=(2, 1)),
+    dict(name="m3x1_c48_batch2_rows16", x=(2, 6, 5, 48), k=(3, 1), oc=5, act="RELU6"),
 ]]
 CONV_REF_CASES = [c for c in CONV_CASES if c["op"] == "conv" and c["groups"] == 1]
 CONV_NAMES = [c["name"] for c in CONV_MVE_CASES + CONV_REF_CASES]
