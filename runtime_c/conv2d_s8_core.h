@@ -329,6 +329,22 @@ static inline void tk_conv_widen(const int8_t *x, int32_t n4, uint32_t *d) {
 #define TK_CONV_ASM 0
 #endif
 
+/* 3-pixel x 4-channel blocks in portable C where the core has registers for them (RISC-V: 31;
+ * the host builds test them): not on Arm cores without the DSP extension (Cortex-M3: 13). */
+#if !TK_NN_SIMD && !defined(__arm__) && !defined(__thumb__)
+#define TK_CONV_QUAD 1
+#define TK_CONV_QUAD_BYTES 1024     /* the interleaved columns (four bytes a tap, up to 256 taps) */
+/* gcc's scheduling before register allocation hoists the block's loads until the twelve sums
+ * spill (RV32: 43 stack accesses per loop); without it none do */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TK_CONV_NOSCHED __attribute__((optimize("no-schedule-insns")))
+#else
+#define TK_CONV_NOSCHED
+#endif
+#else
+#define TK_CONV_QUAD 0
+#endif
+
 /* The stack buffer of the in-place path's border columns (the 1x1 and im2col paths' is
  * TK_CONV_STACK_BYTES) */
 #define TK_CONV_WIDE_BYTES 288
