@@ -472,8 +472,9 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
     for (int32_t j = 0; j < g && rv_ok; ++j) {
         rv_ok = tk_dw3_rv_make(p, filter + 6 * (c + j), fbias[c + j], c + j, &rv[j]);
     }
-    const int32_t lo = p->act_min;
-    const uint32_t range = (uint32_t)(p->act_max - lo);
+    /* the padding lines are left out of the rings (rows on them, at most one per output line,
+     * go to the bias) */
+    const int32_t rv_skip = rv_ok && p->lines_in >= 2;
 #endif
     img += c;
     out += i0 * p->out_pos + c;
@@ -484,7 +485,10 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
 #if TK_NN_SIMD
             tk_dw3_fill(p, img, next - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
 #else
-            tk_dw3_rv_fill(p, img, next - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
+            const int32_t line = next - p->pad_line;
+            if (!rv_skip || (line >= 0 && line < p->lines_in)) {
+                tk_dw3_rv_fill(p, img, line, p0, len, g, ring + slot * TK_DW3_LEN);
+            }
 #endif
             slot = slot == 2 ? 0 : slot + 1;
         }
@@ -499,10 +503,7 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
 #endif
 #if !TK_NN_SIMD
         if (rv_ok) {
-            for (int32_t j = 0; j < g; ++j) {
-                tk_dw3_rv_line(&rv[j], ph, ring + j * TK_DW3_RING, n, y + j, p->out_pos, lo,
-                               range);
-            }
+            tk_dw3_rv_lines(p, rv, g, o, rv_skip, ring, n, y);
             continue;
         }
 #endif

@@ -85,13 +85,158 @@ static inline __attribute__((always_inline)) int8_t tk_dw3_rv_out(uint32_t a, in
     return (int8_t)z;
 }
 
-/* Column q of the three slots at p (TK_DW3_LEN apart): the accumulator C starts on it (weights'
- * position 0), B takes position 1 and A position 2, A then being complete */
+/* One output line's work for one channel: the rows it reads (ra, rb, rc: 3) or, when one filter
+ * row lies on padding, the other two (ra, rb: 2, its zero points' products in fb); w: the rows'
+ * nine doubled weights in that order */
+typedef struct {
+    const int16_t *ra, *rb, *rc;
+    const uint32_t *wa, *wb, *wc;
+    uint32_t fb;
+    int32_t rows;
+} tk_dw3_rv_rows;
+
+#if defined(__riscv) && __riscv_xlen == 32
+#define TK_DW3_RV_S(x) #x
+#define TK_DW3_RV_XS(x) TK_DW3_RV_S(x)
+/* the load of column q (a byte offset) of slot k from p, or of row pa / pb */
+#define TK_DW3_RV_LD3(q, k) \
+    "lh     %[x], (" #k " * 2 * " TK_DW3_RV_XS(TK_DW3_LEN) " + " #q ")(%[p])\n\t"
+#define TK_DW3_RV_LDA(q) "lh     %[x], " #q "(%[p])\n\t"
+#define TK_DW3_RV_LDB(q) "lh     %[x], " #q "(%[pb])\n\t"
+/* one row's value x into the three accumulators (C starting, or adding, at position 0) */
+#define TK_DW3_RV_MACF(A, B, C, LD, k0, k1, k2)                                        \
+    LD                                                                                  \
+    "mul    %[" #C "], %[x], %[" #k0 "]\n\t"                                           \
+    "mul    %[t], %[x], %[" #k1 "]\n\t"                                                \
+    "add    %[" #B "], %[" #B "], %[t]\n\t"                                            \
+    "mul    %[x], %[x], %[" #k2 "]\n\t"                                                \
+    "add    %[" #A "], %[" #A "], %[x]\n\t"
+#define TK_DW3_RV_MAC(A, B, C, LD, k0, k1, k2)                                         \
+    LD                                                                                  \
+    "mul    %[t], %[x], %[" #k0 "]\n\t"                                                \
+    "add    %[" #C "], %[" #C "], %[t]\n\t"                                            \
+    "mul    %[t], %[x], %[" #k1 "]\n\t"                                                \
+    "add    %[" #B "], %[" #B "], %[t]\n\t"                                            \
+    "mul    %[x], %[x], %[" #k2 "]\n\t"                                                \
+    "add    %[" #A "], %[" #A "], %[x]\n\t"
+/* TK_DW3_RV_COL of three slots at fixed offsets from p, or of the two rows pa, pb */
+#define TK_DW3_RV_COL3(A, B, C, q)                                                     \
+    TK_DW3_RV_MACF(A, B, C, TK_DW3_RV_LD3(q, 0), u0, u1, u2)                           \
+    TK_DW3_RV_MAC(A, B, C, TK_DW3_RV_LD3(q, 1), v0, v1, v2)                            \
+    TK_DW3_RV_MAC(A, B, C, TK_DW3_RV_LD3(q, 2), t0, t1, t2)                            \
+    "add    %[" #C "], %[" #C "], %[fb]\n\t"
+#define TK_DW3_RV_COL2(A, B, C, q)                                                     \
+    TK_DW3_RV_MACF(A, B, C, TK_DW3_RV_LDA(q), u0, u1, u2)                              \
+    TK_DW3_RV_MAC(A, B, C, TK_DW3_RV_LDB(q), v0, v1, v2)                               \
+    "add    %[" #C "], %[" #C "], %[fb]\n\t"
+/* columns 0 and 1: output 0 (A) starts and takes position 1, output 1 (B) starts */
+#define TK_DW3_RV_P0(LD, k0, F)                                                        \
+    LD                                                                                  \
+    F("mul    %[A], %[x], %[" #k0 "]\n\t",                                             \
+      "mul    %[t], %[x], %[" #k0 "]\n\tadd    %[A], %[A], %[t]\n\t")
+#define TK_DW3_RV_P1(LD, k0, k1, F)                                                    \
+    LD                                                                                  \
+    F("mul    %[B], %[x], %[" #k0 "]\n\t",                                             \
+      "mul    %[t], %[x], %[" #k0 "]\n\tadd    %[B], %[B], %[t]\n\t")                  \
+    "mul    %[x], %[x], %[" #k1 "]\n\t"                                                \
+    "add    %[A], %[A], %[x]\n\t"
+#define TK_DW3_RV_FIRST(a, b) a
+#define TK_DW3_RV_NEXT(a, b) b
+/* tk_dw3_rv_out of the complete accumulator A (overwritten), stored at out, out += step; the
+ * clamp's rare side (t = A - lo above range: lo when negative, else lo + range) inline */
+#define TK_DW3_RV_OUT(A)                                                               \
+    "mul    %[t], %[" #A "], %[m]\n\t"                                                 \
+    "mulh   %[" #A "], %[" #A "], %[m]\n\t"                                            \
+    "srli   %[t], %[t], 31\n\t"                                                        \
+    "add    %[" #A "], %[" #A "], %[t]\n\t"                                            \
+    "srai   %[t], %[" #A "], 31\n\t"                                                   \
+    "add    %[" #A "], %[" #A "], %[t]\n\t"                                            \
+    "add    %[" #A "], %[" #A "], %[K]\n\t"                                            \
+    "sra    %[" #A "], %[" #A "], %[s]\n\t"                                            \
+    "sub    %[t], %[" #A "], %[lo]\n\t"                                                \
+    "bleu   %[t], %[range], 2f\n\t"                                                    \
+    "srai   %[t], %[t], 31\n\t"                                                        \
+    "and    %[t], %[t], %[range]\n\t"                                                  \
+    "add    %[" #A "], %[lo], %[range]\n\t"                                            \
+    "sub    %[" #A "], %[" #A "], %[t]\n\t"                                            \
+    "2:\n\t"                                                                           \
+    "sb     %[" #A "], 0(%[out])\n\t"                                                  \
+    "add    %[out], %[out], %[step]\n\t"
+/* The line: columns 0 and 1 (PRIME), blocks of three outputs, then the last n % 3 (rem) */
+#define TK_DW3_RV_BODY(PRIME, COL, ADV)                                                \
+    PRIME                                                                               \
+    "beq    %[p], %[end], 8f\n\t"                                                      \
+    "1:\n\t"                                                                           \
+    COL(A, B, C, 0) TK_DW3_RV_OUT(A)                                                    \
+    COL(B, C, A, 2) TK_DW3_RV_OUT(B)                                                    \
+    COL(C, A, B, 4) TK_DW3_RV_OUT(C)                                                    \
+    ADV(6)                                                                              \
+    "bne    %[p], %[end], 1b\n\t"                                                      \
+    "8:\n\t"                                                                           \
+    "beqz   %[rem], 9f\n\t"                                                            \
+    COL(A, B, C, 0) TK_DW3_RV_OUT(A)                                                    \
+    "addi   %[rem], %[rem], -1\n\t"                                                    \
+    "beqz   %[rem], 9f\n\t"                                                            \
+    COL(B, C, A, 2) TK_DW3_RV_OUT(B)                                                    \
+    "9:\n\t"
+#define TK_DW3_RV_PRIME3                                                               \
+    TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 0), u0, TK_DW3_RV_FIRST)                             \
+    TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 1), v0, TK_DW3_RV_NEXT)                              \
+    TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 2), t0, TK_DW3_RV_NEXT)                              \
+    "add    %[A], %[A], %[fb]\n\t"                                                     \
+    TK_DW3_RV_P1(TK_DW3_RV_LD3(2, 0), u0, u1, TK_DW3_RV_FIRST)                         \
+    TK_DW3_RV_P1(TK_DW3_RV_LD3(2, 1), v0, v1, TK_DW3_RV_NEXT)                          \
+    TK_DW3_RV_P1(TK_DW3_RV_LD3(2, 2), t0, t1, TK_DW3_RV_NEXT)                          \
+    "add    %[B], %[B], %[fb]\n\t"                                                     \
+    "addi   %[p], %[p], 4\n\t"
+#define TK_DW3_RV_PRIME2                                                               \
+    TK_DW3_RV_P0(TK_DW3_RV_LDA(0), u0, TK_DW3_RV_FIRST)                                \
+    TK_DW3_RV_P0(TK_DW3_RV_LDB(0), v0, TK_DW3_RV_NEXT)                                 \
+    "add    %[A], %[A], %[fb]\n\t"                                                     \
+    TK_DW3_RV_P1(TK_DW3_RV_LDA(2), u0, u1, TK_DW3_RV_FIRST)                            \
+    TK_DW3_RV_P1(TK_DW3_RV_LDB(2), v0, v1, TK_DW3_RV_NEXT)                             \
+    "add    %[B], %[B], %[fb]\n\t"                                                     \
+    "addi   %[p], %[p], 4\n\t"                                                         \
+    "addi   %[pb], %[pb], 4\n\t"
+#define TK_DW3_RV_ADV3(b) "addi   %[p], %[p], " #b "\n\t"
+#define TK_DW3_RV_ADV2(b) "addi   %[p], %[p], " #b "\n\taddi   %[pb], %[pb], " #b "\n\t"
+#define TK_DW3_RV_OPS                                                                  \
+    [u0] "r"(L->wa[0]), [u1] "r"(L->wa[1]), [u2] "r"(L->wa[2]), [v0] "r"(L->wb[0]),    \
+    [v1] "r"(L->wb[1]), [v2] "r"(L->wb[2]), [fb] "r"(L->fb), [m] "r"(r->m),            \
+    [K] "r"(r->K), [s] "r"(r->s), [lo] "r"(lo), [range] "r"(range), [step] "r"(step),  \
+    [end] "r"(end)
+
+/* n >= 1 outputs of one channel's output line, `step` bytes apart from out (columns 0 .. n + 1
+ * of the rows read), in assembly: the three rows are slots 0, 1, 2 of one ring (ra) */
+static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t n, int8_t *out,
+                           int32_t step, int32_t lo, uint32_t range) {
+    const int16_t *p = L->ra, *end = p + 2 + (n - n % 3);
+    int32_t rem = n % 3;
+    uint32_t A, B, C, x, t;
+    if (L->rows == 3) {
+        __asm__ volatile(
+            TK_DW3_RV_BODY(TK_DW3_RV_PRIME3, TK_DW3_RV_COL3, TK_DW3_RV_ADV3)
+            : [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [p] "+r"(p), [out] "+r"(out),
+              [rem] "+r"(rem), [x] "=&r"(x), [t] "=&r"(t)
+            : TK_DW3_RV_OPS, [t0] "r"(L->wc[0]), [t1] "r"(L->wc[1]), [t2] "r"(L->wc[2])
+            : "memory");
+    } else {
+        const int16_t *pb = L->rb;
+        __asm__ volatile(
+            TK_DW3_RV_BODY(TK_DW3_RV_PRIME2, TK_DW3_RV_COL2, TK_DW3_RV_ADV2)
+            : [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [p] "+r"(p), [pb] "+r"(pb),
+              [out] "+r"(out), [rem] "+r"(rem), [x] "=&r"(x), [t] "=&r"(t)
+            : TK_DW3_RV_OPS
+            : "memory");
+    }
+}
+#else
+/* Column q of rows ra, rb, rc: the accumulator C starts on it (weights' position 0), B takes
+ * position 1 and A position 2, A then being complete */
 #define TK_DW3_RV_COL(A, B, C, q)                                                       \
     {                                                                                   \
-        const uint32_t x0 = (uint32_t)(int32_t)p[q];                                    \
-        const uint32_t x1 = (uint32_t)(int32_t)p[TK_DW3_LEN + (q)];                     \
-        const uint32_t x2 = (uint32_t)(int32_t)p[2 * TK_DW3_LEN + (q)];                 \
+        const uint32_t x0 = (uint32_t)(int32_t)ra[q], x1 = (uint32_t)(int32_t)rb[q];   \
+        const uint32_t x2 = (uint32_t)(int32_t)rc[q];                                   \
         C = fb + x0 * u0 + x1 * v0 + x2 * t0;                                           \
         B += x0 * u1 + x1 * v1 + x2 * t1;                                               \
         A += x0 * u2 + x1 * v2 + x2 * t2;                                               \
@@ -102,124 +247,94 @@ static inline __attribute__((always_inline)) int8_t tk_dw3_rv_out(uint32_t a, in
         out += step;                                                                    \
     }
 
-#if defined(__riscv) && __riscv_xlen == 32
-#define TK_DW3_RV_ASM 1
-#define TK_DW3_RV_S(x) #x
-#define TK_DW3_RV_XS(x) TK_DW3_RV_S(x)
-/* TK_DW3_RV_COL in assembly: column at byte offset q of the three slots at p (the second and
- * third TK_DW3_LEN int16 on), through the scratch registers x and t */
-#define TK_DW3_RV_ACOL(A, B, C, q)                                                      \
-    "lh     %[x], " #q "(%[p])\n\t"                                                      \
-    "mul    %[" #C "], %[x], %[u0]\n\t"                                                 \
-    "mul    %[t], %[x], %[u1]\n\t"                                                      \
-    "add    %[" #B "], %[" #B "], %[t]\n\t"                                              \
-    "mul    %[x], %[x], %[u2]\n\t"                                                      \
-    "add    %[" #A "], %[" #A "], %[x]\n\t"                                              \
-    "lh     %[x], (2 * " TK_DW3_RV_XS(TK_DW3_LEN) " + " #q ")(%[p])\n\t"                \
-    "mul    %[t], %[x], %[v0]\n\t"                                                      \
-    "add    %[" #C "], %[" #C "], %[t]\n\t"                                              \
-    "mul    %[t], %[x], %[v1]\n\t"                                                      \
-    "add    %[" #B "], %[" #B "], %[t]\n\t"                                              \
-    "mul    %[x], %[x], %[v2]\n\t"                                                      \
-    "add    %[" #A "], %[" #A "], %[x]\n\t"                                              \
-    "lh     %[x], (4 * " TK_DW3_RV_XS(TK_DW3_LEN) " + " #q ")(%[p])\n\t"                \
-    "mul    %[t], %[x], %[t0]\n\t"                                                      \
-    "add    %[" #C "], %[" #C "], %[t]\n\t"                                              \
-    "mul    %[t], %[x], %[t1]\n\t"                                                      \
-    "add    %[" #B "], %[" #B "], %[t]\n\t"                                              \
-    "mul    %[x], %[x], %[t2]\n\t"                                                      \
-    "add    %[" #A "], %[" #A "], %[x]\n\t"                                              \
-    "add    %[" #C "], %[" #C "], %[fb]\n\t"
-/* tk_dw3_rv_out of the complete accumulator A (overwritten), stored at out, out += step; the
- * clamp's rare side (t = A - lo above range: lo when negative, else lo + range) inline */
-#define TK_DW3_RV_AOUT(A)                                                               \
-    "mul    %[t], %[" #A "], %[m]\n\t"                                                  \
-    "mulh   %[" #A "], %[" #A "], %[m]\n\t"                                              \
-    "srli   %[t], %[t], 31\n\t"                                                         \
-    "add    %[" #A "], %[" #A "], %[t]\n\t"                                              \
-    "srai   %[t], %[" #A "], 31\n\t"                                                    \
-    "add    %[" #A "], %[" #A "], %[t]\n\t"                                              \
-    "add    %[" #A "], %[" #A "], %[K]\n\t"                                              \
-    "sra    %[" #A "], %[" #A "], %[s]\n\t"                                              \
-    "sub    %[t], %[" #A "], %[lo]\n\t"                                                  \
-    "bleu   %[t], %[range], 2f\n\t"                                                     \
-    "srai   %[t], %[t], 31\n\t"                                                         \
-    "and    %[t], %[t], %[range]\n\t"                                                   \
-    "add    %[" #A "], %[lo], %[range]\n\t"                                              \
-    "sub    %[" #A "], %[" #A "], %[t]\n\t"                                              \
-    "2:\n\t"                                                                            \
-    "sb     %[" #A "], 0(%[out])\n\t"                                                    \
-    "add    %[out], %[out], %[step]\n\t"
-#else
-#define TK_DW3_RV_ASM 0
-#endif
-
-/* n >= 1 outputs of one channel's output line, `step` bytes apart from out, from its ring p
- * whose slot k holds the input line of filter row (k - ph) mod 3 (columns 0 .. n + 1 filled) */
-static void tk_dw3_rv_line(const tk_dw3_rv *r, int32_t ph, const int16_t *p, int32_t n,
-                           int8_t *out, int32_t step, int32_t lo, uint32_t range) {
-    const uint32_t *w0 = r->w + 3 * (ph == 0 ? 0 : 3 - ph);      /* slot 0's filter row */
-    const uint32_t *w1 = r->w + 3 * (ph == 1 ? 0 : (ph == 0 ? 1 : 2));
-    const uint32_t *w2 = r->w + 3 * (ph == 2 ? 0 : (ph == 0 ? 2 : 1));
-    const uint32_t u0 = w0[0], u1 = w0[1], u2 = w0[2], v0 = w1[0], v1 = w1[1], v2 = w1[2];
-    const uint32_t t0 = w2[0], t1 = w2[1], t2 = w2[2], fb = r->fb2;
+/* n >= 1 outputs of one channel's output line, `step` bytes apart from out (columns 0 .. n + 1
+ * of the rows read); a padding row's weights read as zero, on row a's values */
+static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t n, int8_t *out,
+                           int32_t step, int32_t lo, uint32_t range) {
+    const int16_t *ra = L->ra, *rb = L->rb, *rc = L->rows == 3 ? L->rc : L->ra;
+    static const uint32_t zero[3] = {0, 0, 0};
+    const uint32_t *wc = L->rows == 3 ? L->wc : zero;
+    const uint32_t u0 = L->wa[0], u1 = L->wa[1], u2 = L->wa[2];
+    const uint32_t v0 = L->wb[0], v1 = L->wb[1], v2 = L->wb[2];
+    const uint32_t t0 = wc[0], t1 = wc[1], t2 = wc[2], fb = L->fb;
     const int32_t m = r->m, K = r->K, s = r->s;
-    uint32_t A, B, C;
-    {                                   /* output 0 starts on column 0 */
-        const uint32_t x0 = (uint32_t)(int32_t)p[0], x1 = (uint32_t)(int32_t)p[TK_DW3_LEN],
-                       x2 = (uint32_t)(int32_t)p[2 * TK_DW3_LEN];
-        A = fb + x0 * u0 + x1 * v0 + x2 * t0;
+    uint32_t A = fb, B = 0, C = 0;
+    {                                   /* column 0: output 0 starts */
+        const uint32_t x0 = (uint32_t)(int32_t)ra[0], x1 = (uint32_t)(int32_t)rb[0];
+        const uint32_t x2 = (uint32_t)(int32_t)rc[0];
+        A += x0 * u0 + x1 * v0 + x2 * t0;
     }
     {                                   /* column 1: output 0's position 1, output 1 starts */
-        const uint32_t x0 = (uint32_t)(int32_t)p[1], x1 = (uint32_t)(int32_t)p[TK_DW3_LEN + 1],
-                       x2 = (uint32_t)(int32_t)p[2 * TK_DW3_LEN + 1];
+        const uint32_t x0 = (uint32_t)(int32_t)ra[1], x1 = (uint32_t)(int32_t)rb[1];
+        const uint32_t x2 = (uint32_t)(int32_t)rc[1];
         A += x0 * u1 + x1 * v1 + x2 * t1;
         B = fb + x0 * u0 + x1 * v0 + x2 * t0;
     }
-    p += 2;
-    const int16_t *end = p + (n - n % 3);
-#if TK_DW3_RV_ASM
-    if (p != end) {
-        uint32_t x, t;
-        __asm__ volatile(
-            "1:\n\t"
-            TK_DW3_RV_ACOL(A, B, C, 0)
-            TK_DW3_RV_AOUT(A)
-            TK_DW3_RV_ACOL(B, C, A, 2)
-            TK_DW3_RV_AOUT(B)
-            TK_DW3_RV_ACOL(C, A, B, 4)
-            TK_DW3_RV_AOUT(C)
-            "addi   %[p], %[p], 6\n\t"
-            "bne    %[p], %[end], 1b\n\t"
-            : [A] "+r"(A), [B] "+r"(B), [C] "=&r"(C), [p] "+r"(p), [out] "+r"(out),
-              [x] "=&r"(x), [t] "=&r"(t)
-            : [u0] "r"(u0), [u1] "r"(u1), [u2] "r"(u2), [v0] "r"(v0), [v1] "r"(v1),
-              [v2] "r"(v2), [t0] "r"(t0), [t1] "r"(t1), [t2] "r"(t2), [fb] "r"(fb), [m] "r"(m),
-              [K] "r"(K), [s] "r"(s), [lo] "r"(lo), [range] "r"(range), [step] "r"(step),
-              [end] "r"(end)
-            : "memory");
-    }
-#else
-    for (; p != end; p += 3) {
-        TK_DW3_RV_COL(A, B, C, 0)
+    int32_t i = 2;
+    for (; i + 3 <= n + 2; i += 3) {
+        TK_DW3_RV_COL(A, B, C, i)
         TK_DW3_RV_EMIT(A)
-        TK_DW3_RV_COL(B, C, A, 1)
+        TK_DW3_RV_COL(B, C, A, i + 1)
         TK_DW3_RV_EMIT(B)
-        TK_DW3_RV_COL(C, A, B, 2)
+        TK_DW3_RV_COL(C, A, B, i + 2)
         TK_DW3_RV_EMIT(C)
     }
-#endif
     if (n % 3) {
-        TK_DW3_RV_COL(A, B, C, 0)
+        TK_DW3_RV_COL(A, B, C, i)
         TK_DW3_RV_EMIT(A)
         if (n % 3 == 2) {
-            TK_DW3_RV_COL(B, C, A, 1)
+            TK_DW3_RV_COL(B, C, A, i + 1)
             TK_DW3_RV_EMIT(B)
         }
     }
 }
 #undef TK_DW3_RV_COL
 #undef TK_DW3_RV_EMIT
+#endif
+
+/* Output line o (stride 1) of the g channels: filter row a reads padded line o + a, in slot
+ * (o + a) % 3 of each channel's ring. With `skip` (the padding lines were not widened), a row
+ * on padding is left out and its zero points' products go to the bias. */
+static void tk_dw3_rv_lines(const tk_dw3_params *p, const tk_dw3_rv *rv, int32_t g, int32_t o,
+                            int32_t skip, const int16_t *ring, int32_t n, int8_t *y) {
+    const int32_t lo = p->act_min, step = p->out_pos;
+    const uint32_t range = (uint32_t)(p->act_max - lo);
+    int32_t pad = -1;                   /* the filter row on padding, if left out */
+    if (skip) {
+        if (o - p->pad_line < 0) pad = 0;
+        if (o + 2 - p->pad_line >= p->lines_in) pad = 2;
+    }
+    int32_t sl[3];                      /* the slot of each filter row */
+    for (int32_t a = 0, k = o % 3; a < 3; ++a, k = k == 2 ? 0 : k + 1) sl[a] = k;
+    for (int32_t j = 0; j < g; ++j) {
+        const tk_dw3_rv *r = &rv[j];
+        const int16_t *b = ring + j * TK_DW3_RING;
+        tk_dw3_rv_rows L;
+        if (pad < 0) {                  /* in slot order: the assembly's fixed offsets */
+            const int32_t k0 = (3 - sl[0]) % 3;     /* the row in slot 0 */
+            L.ra = b;
+            L.rb = b + TK_DW3_LEN;
+            L.rc = b + 2 * TK_DW3_LEN;
+            L.wa = r->w + 3 * k0;
+            L.wb = r->w + 3 * (k0 == 2 ? 0 : k0 + 1);
+            L.wc = r->w + 3 * (k0 == 0 ? 2 : k0 - 1);
+            L.fb = r->fb2;
+            L.rows = 3;
+        } else {
+            const int32_t a0 = pad == 0 ? 1 : 0, a1 = pad == 2 ? 1 : 2;
+            const uint32_t *wp = r->w + 3 * pad;
+            L.ra = b + sl[a0] * TK_DW3_LEN;
+            L.rb = b + sl[a1] * TK_DW3_LEN;
+            L.rc = L.ra;
+            L.wa = r->w + 3 * a0;
+            L.wb = r->w + 3 * a1;
+            L.wc = L.wa;
+            L.fb = r->fb2 + (uint32_t)(int32_t)p->input_zp * (wp[0] + wp[1] + wp[2]);
+            L.rows = 2;
+        }
+        tk_dw3_rv_line(r, &L, n, y + j, step, lo, range);
+    }
+}
 
 #endif /* !TK_NN_SIMD */
 #endif /* TK_DEPTHWISE3X3_S8_RV32_H */
