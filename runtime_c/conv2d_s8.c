@@ -116,6 +116,66 @@ static inline void tk_conv_pair_cols(const tk_out_stage *q, int32_t out_c, const
     tk_conv_cols2(q, out_c, a0, a1, KW, filter, fb, o0, o1);
 }
 
+#if TK_CONV_QUAD
+/* Three pixels' taps interleaved (xb: tap k of pixel i at 4 k + i; KW taps, a multiple of 4)
+ * against channels oc..oc+3 (the pair blocks at w and w + 2 KW): twelve raw sums, each tap's
+ * seven loads feeding twelve multiply-accumulates (RV32: about 2.6 instructions per MAC, against
+ * 3.25 for the 2x2 block; a 4x4 block needs more registers than gcc keeps) */
+static inline void tk_mac3x4_s8(const int8_t *xb, const int8_t *w, int32_t KW, int32_t s[12]) {
+    const int8_t *v = w + 2 * KW, *const end = xb + 4 * KW;
+    int32_t c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+    int32_t c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+#define TK_MAC3x4_TAP(j)                                                        \
+    {                                                                           \
+        const int32_t u0 = w[j], u1 = w[4 + j], u2 = v[j], u3 = v[4 + j];      \
+        int32_t x = xb[4 * j];                                                  \
+        c00 += x * u0, c01 += x * u1, c02 += x * u2, c03 += x * u3;             \
+        x = xb[4 * j + 1];                                                      \
+        c10 += x * u0, c11 += x * u1, c12 += x * u2, c13 += x * u3;             \
+        x = xb[4 * j + 2];                                                      \
+        c20 += x * u0, c21 += x * u1, c22 += x * u2, c23 += x * u3;             \
+    }
+    for (; xb != end; xb += 16, w += 8, v += 8) {
+        TK_MAC3x4_TAP(0) TK_MAC3x4_TAP(1) TK_MAC3x4_TAP(2) TK_MAC3x4_TAP(3)
+    }
+#undef TK_MAC3x4_TAP
+    s[0] = c00, s[1] = c01, s[2] = c02, s[3] = c03, s[4] = c10, s[5] = c11, s[6] = c12;
+    s[7] = c13, s[8] = c20, s[9] = c21, s[10] = c22, s[11] = c23;
+}
+
+/* Three pixels' columns a[0..2] (KW bytes each, KW a multiple of 4, 4 KW <=
+ * TK_CONV_QUAD_BYTES) against all out_c filters: the columns interleaved once, channel quads in
+ * 3x4 blocks, the last one to three channels through tk_conv_cols2 */
+TK_CONV_NOINLINE TK_CONV_NOSCHED static void tk_conv_cols3(const tk_out_stage *q, int32_t out_c,
+                                                           const int8_t *const a[3],
+                                                           int32_t KW, const tk_cw *filter,
+                                                           const int32_t *fb,
+                                                           int8_t *const o[3]) {
+    int8_t xb[TK_CONV_QUAD_BYTES];
+    for (int32_t k = 0; k < KW; ++k) {
+        xb[4 * k] = a[0][k], xb[4 * k + 1] = a[1][k], xb[4 * k + 2] = a[2][k];
+    }
+    int32_t oc = 0;
+    for (; oc + 4 <= out_c; oc += 4) {
+        int32_t s[12];
+        tk_mac3x4_s8(xb, filter + oc * KW, KW, s);
+        for (int32_t i = 0; i < 3; ++i) {
+            for (int32_t c = 0; c < 4; ++c) {
+                o[i][oc + c] = tk_out_s8(q, tk_add_wrap_s32(fb[oc + c], s[4 * i + c]), oc + c);
+            }
+        }
+    }
+    if (oc < out_c) {
+        tk_out_stage rest = *q;             /* channels oc on */
+        rest.rq += 2 * oc;
+        tk_conv_cols2(&rest, out_c - oc, a[0], a[1], KW, filter + oc * KW, fb + oc, o[0] + oc,
+                      o[1] + oc);
+        tk_conv_cols2(&rest, out_c - oc, a[2], a[2], KW, filter + oc * KW, fb + oc, o[2] + oc,
+                      o[2] + oc);
+    }
+}
+#endif
+
 /* ---- TK_CONV_LINES: the taps read in place */
 
 typedef struct {
@@ -589,6 +649,39 @@ TK_CONV_NOINLINE static void tk_conv_im2col_wide(const tk_conv2d_params *p,
 }
 #endif
 
+#if TK_CONV_QUAD
+/* tk_conv_im2col through 3x4 blocks: three pixels' columns (KP bytes each, KP <=
+ * TK_CONV_QUAD_BYTES / 4) at a time, the last one or two as a pair */
+TK_CONV_NOINLINE static void tk_conv_im2col3(const tk_conv2d_params *p, const tk_out_stage *q,
+                                             const int8_t *input, const tk_cw *filter,
+                                             const int32_t *fb, int8_t *output) {
+    int8_t cols[3 * TK_CONV_QUAD_BYTES / 4];
+    const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
+    const int32_t out_c = p->output.c;
+    const tk_conv_geo g = tk_conv_geo_make(p);
+    const int8_t zp = (int8_t)(-p->quant.input_offset);
+    memset(cols, 0, (size_t)(3 * KP));
+    tk_walk it;
+    tk_conv_px px[2];
+    tk_walk_init(&it, p, input);
+    for (; it.left >= 3; output += 3 * out_c) {
+        for (int32_t i = 0; i < 3; ++i) {
+            tk_conv_next1(&it, &px[0]);
+            tk_conv_patch(&g, &px[0], zp, cols + i * KP);
+        }
+        const int8_t *const a[3] = {cols, cols + KP, cols + 2 * KP};
+        int8_t *const o[3] = {output, output + out_c, output + 2 * out_c};
+        tk_conv_cols3(q, out_c, a, KP, filter, fb, o);
+    }
+    for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
+        tk_conv_patch(&g, &px[0], zp, cols);
+        if (n == 2) tk_conv_patch(&g, &px[1], zp, cols + KP);
+        tk_conv_pair_cols(q, out_c, cols, n == 2 ? cols + KP : cols, KP, filter, fb, output,
+                          n == 2 ? output + out_c : output, 0);
+    }
+}
+#endif
+
 TK_CONV_NOINLINE static void tk_conv_im2col_stack(const tk_conv2d_params *p, const tk_out_stage *q,
                                                   const int8_t *input, const tk_cw *filter,
                                                   const int32_t *fb, int8_t *output) {
@@ -598,6 +691,12 @@ TK_CONV_NOINLINE static void tk_conv_im2col_stack(const tk_conv2d_params *p, con
     const int32_t KP = (p->filter.h * p->filter.w * p->input.c + 3) & ~3;
     if (6 * KP <= TK_CONV_STACK_BYTES && tk_conv_asm_ok(q, p->output.c, KP)) {
         tk_conv_im2col_wide(p, q, input, filter, fb, output, (int8_t *)buf, buf + KP / 2);
+        return;
+    }
+#endif
+#if TK_CONV_QUAD
+    if (p->output.c >= 4) {     /* KP <= TK_CONV_STACK_BYTES / 2, within TK_CONV_QUAD_BYTES / 4 */
+        tk_conv_im2col3(p, q, input, filter, fb, output);
         return;
     }
 #endif
@@ -639,66 +738,6 @@ TK_CONV_NOINLINE static void tk_conv_1x1_wide_big(const tk_conv2d_params *p,
                                                   int8_t *output) {
     uint32_t buf[TK_CONV_1X1_WIDE_MAX];
     tk_conv_1x1_wide(p, q, input, filter, fb, output, buf);
-}
-#endif
-
-#if TK_CONV_QUAD
-/* Three pixels' taps interleaved (xb: tap k of pixel i at 4 k + i; KW taps, a multiple of 4)
- * against channels oc..oc+3 (the pair blocks at w and w + 2 KW): twelve raw sums, each tap's
- * seven loads feeding twelve multiply-accumulates (RV32: about 2.6 instructions per MAC, against
- * 3.25 for the 2x2 block; a 4x4 block needs more registers than gcc keeps) */
-static inline void tk_mac3x4_s8(const int8_t *xb, const int8_t *w, int32_t KW, int32_t s[12]) {
-    const int8_t *v = w + 2 * KW, *const end = xb + 4 * KW;
-    int32_t c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-    int32_t c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-#define TK_MAC3x4_TAP(j)                                                        \
-    {                                                                           \
-        const int32_t u0 = w[j], u1 = w[4 + j], u2 = v[j], u3 = v[4 + j];      \
-        int32_t x = xb[4 * j];                                                  \
-        c00 += x * u0, c01 += x * u1, c02 += x * u2, c03 += x * u3;             \
-        x = xb[4 * j + 1];                                                      \
-        c10 += x * u0, c11 += x * u1, c12 += x * u2, c13 += x * u3;             \
-        x = xb[4 * j + 2];                                                      \
-        c20 += x * u0, c21 += x * u1, c22 += x * u2, c23 += x * u3;             \
-    }
-    for (; xb != end; xb += 16, w += 8, v += 8) {
-        TK_MAC3x4_TAP(0) TK_MAC3x4_TAP(1) TK_MAC3x4_TAP(2) TK_MAC3x4_TAP(3)
-    }
-#undef TK_MAC3x4_TAP
-    s[0] = c00, s[1] = c01, s[2] = c02, s[3] = c03, s[4] = c10, s[5] = c11, s[6] = c12;
-    s[7] = c13, s[8] = c20, s[9] = c21, s[10] = c22, s[11] = c23;
-}
-
-/* Three pixels' columns a[0..2] (KW bytes each, KW a multiple of 4, 4 KW <=
- * TK_CONV_QUAD_BYTES) against all out_c filters: the columns interleaved once, channel quads in
- * 3x4 blocks, the last one to three channels through tk_conv_cols2 */
-TK_CONV_NOINLINE TK_CONV_NOSCHED static void tk_conv_cols3(const tk_out_stage *q, int32_t out_c,
-                                                           const int8_t *const a[3],
-                                                           int32_t KW, const tk_cw *filter,
-                                                           const int32_t *fb,
-                                                           int8_t *const o[3]) {
-    int8_t xb[TK_CONV_QUAD_BYTES];
-    for (int32_t k = 0; k < KW; ++k) {
-        xb[4 * k] = a[0][k], xb[4 * k + 1] = a[1][k], xb[4 * k + 2] = a[2][k];
-    }
-    int32_t oc = 0;
-    for (; oc + 4 <= out_c; oc += 4) {
-        int32_t s[12];
-        tk_mac3x4_s8(xb, filter + oc * KW, KW, s);
-        for (int32_t i = 0; i < 3; ++i) {
-            for (int32_t c = 0; c < 4; ++c) {
-                o[i][oc + c] = tk_out_s8(q, tk_add_wrap_s32(fb[oc + c], s[4 * i + c]), oc + c);
-            }
-        }
-    }
-    if (oc < out_c) {
-        tk_out_stage rest = *q;             /* channels oc on */
-        rest.rq += 2 * oc;
-        tk_conv_cols2(&rest, out_c - oc, a[0], a[1], KW, filter + oc * KW, fb + oc, o[0] + oc,
-                      o[1] + oc);
-        tk_conv_cols2(&rest, out_c - oc, a[2], a[2], KW, filter + oc * KW, fb + oc, o[2] + oc,
-                      o[2] + oc);
-    }
 }
 #endif
 
