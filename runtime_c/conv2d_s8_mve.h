@@ -235,36 +235,52 @@ __asm__(
     "ldrd r3, r4, [r2, #28]\n\t"
     "vdup.32 q6, r3\n\t"
     "vdup.32 q7, r4\n\t"
-    "adr r4, 20f\n\t"                   /* n16 - 1 more vectors: 3, 2, 1, 0 written out */
-    "cmp r11, #4\n\t"
-    "bgt 6f\n\t"
-    "adr r4, 14f\n\t"
-    "beq 6f\n\t"
-    "adr r4, 13f\n\t"
-    "cmp r11, #3\n\t"
-    "beq 6f\n\t"
-    "adr r4, 12f\n\t"
-    "cmp r11, #2\n\t"
-    "beq 6f\n\t"
-    "adr r4, 3f\n"
+    /* m = n16 - 1 more vectors after the first: m < 3: the last m of the three written out
+     * after the loop; else m - 3 = 4 a + s: the loop of four entered at its last s vectors
+     * (r11 = a + 1 passes) or at its head (s = 0: a passes; none: the three alone) */
+    "subs r11, #1\n\t"
+    "subs r4, r11, #3\n\t"
+    "bge 7f\n\t"
+    "rsb r4, r11, #3\n\t"
+    "movs r3, #56\n\t"                 /* bytes per vector's 14 instructions */
+    "adr r11, 25f\n\t"
+    "mla r4, r4, r3, r11\n\t"
+    "b 6f\n"
+    "7:\n\t"
+    "and r3, r4, #3\n\t"
+    "lsrs r11, r4, #2\n\t"
+    "cbz r3, 8f\n\t"
+    "adds r11, #1\n\t"
+    "rsb r3, r3, #4\n\t"
+    "movs r4, #56\n\t"
+    "muls r3, r4, r3\n\t"
+    "adr r4, 21f\n\t"
+    "add r4, r3\n\t"
+    "b 6f\n"
+    "8:\n\t"
+    "adr r4, 21f\n\t"
+    "cmp r11, #0\n\t"
+    "bne 6f\n\t"
+    "adr r4, 25f\n"
     "6:\n\t"
     "orr r4, r4, #1\n\t"                /* Thumb */
     "str r4, [sp, #48]\n"
     "1:\n\t"
     "ldrd r1, r3, [sp]\n\t"
     TK_CMV_V("vmladav.s8")
-    "ldr pc, [sp, #48]\n"
-    "20:\n\t"
-    "subs r7, r11, #4\n"
-    "2:\n\t"
+    "mov r7, r11\n\t"
+    "ldr pc, [sp, #48]\n\t"
+    ".p2align 2\n"
+    "21:\n\t"
+    TK_CMV_V("vmladava.s8")
+    TK_CMV_V("vmladava.s8")
+    TK_CMV_V("vmladava.s8")
     TK_CMV_V("vmladava.s8")
     "subs r7, #1\n\t"
-    "bne 2b\n"
-    "14:\n\t"
+    "bne 21b\n"
+    "25:\n\t"
     TK_CMV_V("vmladava.s8")
-    "13:\n\t"
     TK_CMV_V("vmladava.s8")
-    "12:\n\t"
     TK_CMV_V("vmladava.s8")
     "3:\n\t"
     "vmov q0[2], q0[0], r0, r4\n\t"
