@@ -143,7 +143,7 @@ typedef struct {
 #define TK_DW3_RV_FIRST(a, b) a
 #define TK_DW3_RV_NEXT(a, b) b
 /* tk_dw3_rv_out of the complete accumulator A (overwritten), stored at out, out += step; the
- * clamp's rare side (t = A - lo above range: lo when negative, else lo + range) inline */
+ * clamp two branches (three instructions when it clamps: half the outputs after a RELU) */
 #define TK_DW3_RV_OUT(A)                                                               \
     "mul    %[t], %[" #A "], %[m]\n\t"                                                 \
     "mulh   %[" #A "], %[" #A "], %[m]\n\t"                                            \
@@ -153,13 +153,12 @@ typedef struct {
     "add    %[" #A "], %[" #A "], %[t]\n\t"                                            \
     "add    %[" #A "], %[" #A "], %[K]\n\t"                                            \
     "sra    %[" #A "], %[" #A "], %[s]\n\t"                                            \
-    "sub    %[t], %[" #A "], %[lo]\n\t"                                                \
-    "bleu   %[t], %[range], 2f\n\t"                                                    \
-    "srai   %[t], %[t], 31\n\t"                                                        \
-    "and    %[t], %[t], %[range]\n\t"                                                  \
-    "add    %[" #A "], %[lo], %[range]\n\t"                                            \
-    "sub    %[" #A "], %[" #A "], %[t]\n\t"                                            \
+    "bge    %[" #A "], %[lo], 2f\n\t"                                                  \
+    "mv     %[" #A "], %[lo]\n\t"                                                      \
     "2:\n\t"                                                                           \
+    "ble    %[" #A "], %[hi], 3f\n\t"                                                  \
+    "mv     %[" #A "], %[hi]\n\t"                                                      \
+    "3:\n\t"                                                                           \
     "sb     %[" #A "], 0(%[out])\n\t"                                                  \
     "add    %[out], %[out], %[step]\n\t"
 /* The line: columns 0 and 1 (PRIME), blocks of three outputs, then the last n % 3 (rem) */
@@ -203,7 +202,8 @@ typedef struct {
 #define TK_DW3_RV_OPS                                                                  \
     [u0] "r"(L->wa[0]), [u1] "r"(L->wa[1]), [u2] "r"(L->wa[2]), [v0] "r"(L->wb[0]),    \
     [v1] "r"(L->wb[1]), [v2] "r"(L->wb[2]), [fb] "r"(L->fb), [m] "r"(r->m),            \
-    [K] "r"(r->K), [s] "r"(r->s), [lo] "r"(lo), [range] "r"(range), [step] "r"(step),  \
+    [K] "r"(r->K), [s] "r"(r->s), [lo] "r"(lo), [hi] "r"(lo + (int32_t)range),        \
+    [step] "r"(step),                                                                   \
     [end] "r"(end)
 
 /* n >= 1 outputs of one channel's output line, `step` bytes apart from out (columns 0 .. n + 1
