@@ -475,6 +475,7 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
     /* the padding lines are left out of the rings (rows on them, at most one per output line,
      * go to the bias) */
     const int32_t rv_skip = rv_ok && p->lines_in >= 2;
+    int8_t *ring8 = (int8_t *)ring;     /* the line loops' ring (TK_DW3_RV_SLOT) */
 #endif
     img += c;
     out += i0 * p->out_pos + c;
@@ -486,8 +487,10 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
             tk_dw3_fill(p, img, next - p->pad_line, p0, len, g, ring + slot * TK_DW3_LEN);
 #else
             const int32_t line = next - p->pad_line;
-            if (!rv_skip || (line >= 0 && line < p->lines_in)) {
+            if (!rv_ok) {
                 tk_dw3_rv_fill(p, img, line, p0, len, g, ring + slot * TK_DW3_LEN);
+            } else if (!rv_skip || (line >= 0 && line < p->lines_in)) {
+                tk_dw3_rv_fill8(p, img, line, p0, n + 2, g, ring8 + slot * TK_DW3_RV_SLOT);
             }
 #endif
             slot = slot == 2 ? 0 : slot + 1;
@@ -503,7 +506,7 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
 #endif
 #if !TK_NN_SIMD
         if (rv_ok) {
-            tk_dw3_rv_lines(p, rv, g, o, rv_skip, ring, n, y);
+            tk_dw3_rv_lines(p, rv, g, o, rv_skip, ring8, n, y);
             continue;
         }
 #endif

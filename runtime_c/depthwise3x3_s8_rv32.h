@@ -72,6 +72,43 @@ static void tk_dw3_rv_fill(const tk_dw3_params *p, const int8_t *img, int32_t li
     }
 }
 
+/* The line loops' ring: per slot TK_DW3_LEN positions of four bytes, the group's channels */
+#define TK_DW3_RV_SLOT (4 * TK_DW3_LEN)
+
+/* Positions p0 .. p0 + n - 1 of input line `line` into the slot at buf (n <= TK_DW3_LEN), channel
+ * j of the g (1 or 4) at byte j of each position, the zero point outside the image: four
+ * channels a word per position when the input's words are aligned */
+static void tk_dw3_rv_fill8(const tk_dw3_params *p, const int8_t *img, int32_t line, int32_t p0,
+                            int32_t n, int32_t g, int8_t *buf) {
+    const uint32_t zp = (uint8_t)p->input_zp, zw = zp * 0x01010101u;
+    const int32_t step = p->in_pos;
+    int32_t lo, hi;
+    tk_dw3_inside(p, line, p0, n, &lo, &hi);
+    uint32_t *d = (uint32_t *)__builtin_assume_aligned(buf, 4);
+    for (int32_t k = 0; k < lo; ++k) d[k] = zw;
+    for (int32_t k = hi; k < n; ++k) d[k] = zw;
+    if (lo >= hi) return;
+    const int8_t *x = img + line * p->in_line + (p0 + lo) * step;
+    int8_t *e = buf + 4 * lo, *end = buf + 4 * hi;
+    if (g == 4 && (((uintptr_t)x | (uint32_t)step) & 3u) == 0) {
+        for (; e != end; e += 4, x += step) {
+            uint32_t v;
+            memcpy(&v, __builtin_assume_aligned(x, 4), 4);
+            memcpy(__builtin_assume_aligned(e, 4), &v, 4);
+        }
+    } else if (g == 4) {
+        for (; e != end; e += 4, x += step) {
+            const int8_t a = x[0], b = x[1], c = x[2], f = x[3];
+            e[0] = a;
+            e[1] = b;
+            e[2] = c;
+            e[3] = f;
+        }
+    } else {
+        for (; e != end; e += 4, x += step) e[0] = x[0];
+    }
+}
+
 /* tk_requant_fast of the doubled accumulator a, plus the output offset, clamped to
  * [lo, lo + range] */
 static inline __attribute__((always_inline)) int8_t tk_dw3_rv_out(uint32_t a, int32_t m,
@@ -89,7 +126,7 @@ static inline __attribute__((always_inline)) int8_t tk_dw3_rv_out(uint32_t a, in
  * row lies on padding, the other two (ra, rb: 2, its zero points' products in fb); w: the rows'
  * nine doubled weights in that order */
 typedef struct {
-    const int16_t *ra, *rb, *rc;
+    const int8_t *ra, *rb, *rc;
     const uint32_t *wa, *wb, *wc;
     uint32_t fb;
     int32_t rows;
@@ -100,9 +137,9 @@ typedef struct {
 #define TK_DW3_RV_XS(x) TK_DW3_RV_S(x)
 /* the load of column q (a byte offset) of slot k from p, or of row pa / pb */
 #define TK_DW3_RV_LD3(q, k) \
-    "lh     %[x], (" #k " * 2 * " TK_DW3_RV_XS(TK_DW3_LEN) " + " #q ")(%[p])\n\t"
-#define TK_DW3_RV_LDA(q) "lh     %[x], " #q "(%[p])\n\t"
-#define TK_DW3_RV_LDB(q) "lh     %[x], " #q "(%[pb])\n\t"
+    "lb     %[x], (" #k " * 4 * " TK_DW3_RV_XS(TK_DW3_LEN) " + " #q ")(%[p])\n\t"
+#define TK_DW3_RV_LDA(q) "lb     %[x], " #q "(%[p])\n\t"
+#define TK_DW3_RV_LDB(q) "lb     %[x], " #q "(%[pb])\n\t"
 /* one row's value x into the three accumulators (C starting, or adding, at position 0) */
 #define TK_DW3_RV_MACF(A, B, C, LD, k0, k1, k2)                                        \
     LD                                                                                  \
@@ -167,36 +204,36 @@ typedef struct {
     "beq    %[p], %[end], 8f\n\t"                                                      \
     "1:\n\t"                                                                           \
     COL(A, B, C, 0) TK_DW3_RV_OUT(A)                                                    \
-    COL(B, C, A, 2) TK_DW3_RV_OUT(B)                                                    \
-    COL(C, A, B, 4) TK_DW3_RV_OUT(C)                                                    \
-    ADV(6)                                                                              \
+    COL(B, C, A, 4) TK_DW3_RV_OUT(B)                                                    \
+    COL(C, A, B, 8) TK_DW3_RV_OUT(C)                                                    \
+    ADV(12)                                                                             \
     "bne    %[p], %[end], 1b\n\t"                                                      \
     "8:\n\t"                                                                           \
     "beqz   %[rem], 9f\n\t"                                                            \
     COL(A, B, C, 0) TK_DW3_RV_OUT(A)                                                    \
     "addi   %[rem], %[rem], -1\n\t"                                                    \
     "beqz   %[rem], 9f\n\t"                                                            \
-    COL(B, C, A, 2) TK_DW3_RV_OUT(B)                                                    \
+    COL(B, C, A, 4) TK_DW3_RV_OUT(B)                                                    \
     "9:\n\t"
 #define TK_DW3_RV_PRIME3                                                               \
     TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 0), u0, TK_DW3_RV_FIRST)                             \
     TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 1), v0, TK_DW3_RV_NEXT)                              \
     TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 2), t0, TK_DW3_RV_NEXT)                              \
     "add    %[A], %[A], %[fb]\n\t"                                                     \
-    TK_DW3_RV_P1(TK_DW3_RV_LD3(2, 0), u0, u1, TK_DW3_RV_FIRST)                         \
-    TK_DW3_RV_P1(TK_DW3_RV_LD3(2, 1), v0, v1, TK_DW3_RV_NEXT)                          \
-    TK_DW3_RV_P1(TK_DW3_RV_LD3(2, 2), t0, t1, TK_DW3_RV_NEXT)                          \
+    TK_DW3_RV_P1(TK_DW3_RV_LD3(4, 0), u0, u1, TK_DW3_RV_FIRST)                         \
+    TK_DW3_RV_P1(TK_DW3_RV_LD3(4, 1), v0, v1, TK_DW3_RV_NEXT)                          \
+    TK_DW3_RV_P1(TK_DW3_RV_LD3(4, 2), t0, t1, TK_DW3_RV_NEXT)                          \
     "add    %[B], %[B], %[fb]\n\t"                                                     \
-    "addi   %[p], %[p], 4\n\t"
+    "addi   %[p], %[p], 8\n\t"
 #define TK_DW3_RV_PRIME2                                                               \
     TK_DW3_RV_P0(TK_DW3_RV_LDA(0), u0, TK_DW3_RV_FIRST)                                \
     TK_DW3_RV_P0(TK_DW3_RV_LDB(0), v0, TK_DW3_RV_NEXT)                                 \
     "add    %[A], %[A], %[fb]\n\t"                                                     \
-    TK_DW3_RV_P1(TK_DW3_RV_LDA(2), u0, u1, TK_DW3_RV_FIRST)                            \
-    TK_DW3_RV_P1(TK_DW3_RV_LDB(2), v0, v1, TK_DW3_RV_NEXT)                             \
+    TK_DW3_RV_P1(TK_DW3_RV_LDA(4), u0, u1, TK_DW3_RV_FIRST)                            \
+    TK_DW3_RV_P1(TK_DW3_RV_LDB(4), v0, v1, TK_DW3_RV_NEXT)                             \
     "add    %[B], %[B], %[fb]\n\t"                                                     \
-    "addi   %[p], %[p], 4\n\t"                                                         \
-    "addi   %[pb], %[pb], 4\n\t"
+    "addi   %[p], %[p], 8\n\t"                                                         \
+    "addi   %[pb], %[pb], 8\n\t"
 #define TK_DW3_RV_ADV3(b) "addi   %[p], %[p], " #b "\n\t"
 #define TK_DW3_RV_ADV2(b) "addi   %[p], %[p], " #b "\n\taddi   %[pb], %[pb], " #b "\n\t"
 #define TK_DW3_RV_OPS                                                                  \
@@ -210,7 +247,7 @@ typedef struct {
  * of the rows read), in assembly: the three rows are slots 0, 1, 2 of one ring (ra) */
 static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t n, int8_t *out,
                            int32_t step, int32_t lo, uint32_t range) {
-    const int16_t *p = L->ra, *end = p + 2 + (n - n % 3);
+    const int8_t *p = L->ra, *end = p + 4 * (2 + n - n % 3);
     int32_t rem = n % 3;
     uint32_t A, B, C, x, t;
     if (L->rows == 3) {
@@ -221,7 +258,7 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t 
             : TK_DW3_RV_OPS, [t0] "r"(L->wc[0]), [t1] "r"(L->wc[1]), [t2] "r"(L->wc[2])
             : "memory");
     } else {
-        const int16_t *pb = L->rb;
+        const int8_t *pb = L->rb;
         __asm__ volatile(
             TK_DW3_RV_BODY(TK_DW3_RV_PRIME2, TK_DW3_RV_COL2, TK_DW3_RV_ADV2)
             : [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [p] "+r"(p), [pb] "+r"(pb),
@@ -235,8 +272,9 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t 
  * position 1 and A position 2, A then being complete */
 #define TK_DW3_RV_COL(A, B, C, q)                                                       \
     {                                                                                   \
-        const uint32_t x0 = (uint32_t)(int32_t)ra[q], x1 = (uint32_t)(int32_t)rb[q];   \
-        const uint32_t x2 = (uint32_t)(int32_t)rc[q];                                   \
+        const uint32_t x0 = (uint32_t)(int32_t)ra[4 * (q)];                            \
+        const uint32_t x1 = (uint32_t)(int32_t)rb[4 * (q)];                            \
+        const uint32_t x2 = (uint32_t)(int32_t)rc[4 * (q)];                            \
         C = fb + x0 * u0 + x1 * v0 + x2 * t0;                                           \
         B += x0 * u1 + x1 * v1 + x2 * t1;                                               \
         A += x0 * u2 + x1 * v2 + x2 * t2;                                               \
@@ -251,7 +289,7 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t 
  * of the rows read); a padding row's weights read as zero, on row a's values */
 static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t n, int8_t *out,
                            int32_t step, int32_t lo, uint32_t range) {
-    const int16_t *ra = L->ra, *rb = L->rb, *rc = L->rows == 3 ? L->rc : L->ra;
+    const int8_t *ra = L->ra, *rb = L->rb, *rc = L->rows == 3 ? L->rc : L->ra;
     static const uint32_t zero[3] = {0, 0, 0};
     const uint32_t *wc = L->rows == 3 ? L->wc : zero;
     const uint32_t u0 = L->wa[0], u1 = L->wa[1], u2 = L->wa[2];
@@ -265,8 +303,8 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t 
         A += x0 * u0 + x1 * v0 + x2 * t0;
     }
     {                                   /* column 1: output 0's position 1, output 1 starts */
-        const uint32_t x0 = (uint32_t)(int32_t)ra[1], x1 = (uint32_t)(int32_t)rb[1];
-        const uint32_t x2 = (uint32_t)(int32_t)rc[1];
+        const uint32_t x0 = (uint32_t)(int32_t)ra[4], x1 = (uint32_t)(int32_t)rb[4];
+        const uint32_t x2 = (uint32_t)(int32_t)rc[4];
         A += x0 * u1 + x1 * v1 + x2 * t1;
         B = fb + x0 * u0 + x1 * v0 + x2 * t0;
     }
@@ -296,7 +334,7 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t 
  * (o + a) % 3 of each channel's ring. With `skip` (the padding lines were not widened), a row
  * on padding is left out and its zero points' products go to the bias. */
 static void tk_dw3_rv_lines(const tk_dw3_params *p, const tk_dw3_rv *rv, int32_t g, int32_t o,
-                            int32_t skip, const int16_t *ring, int32_t n, int8_t *y) {
+                            int32_t skip, const int8_t *ring, int32_t n, int8_t *y) {
     const int32_t lo = p->act_min, step = p->out_pos;
     const uint32_t range = (uint32_t)(p->act_max - lo);
     int32_t pad = -1;                   /* the filter row on padding, if left out */
@@ -308,13 +346,13 @@ static void tk_dw3_rv_lines(const tk_dw3_params *p, const tk_dw3_rv *rv, int32_t
     for (int32_t a = 0, k = o % 3; a < 3; ++a, k = k == 2 ? 0 : k + 1) sl[a] = k;
     for (int32_t j = 0; j < g; ++j) {
         const tk_dw3_rv *r = &rv[j];
-        const int16_t *b = ring + j * TK_DW3_RING;
+        const int8_t *b = ring + j;
         tk_dw3_rv_rows L;
         if (pad < 0) {                  /* in slot order: the assembly's fixed offsets */
             const int32_t k0 = (3 - sl[0]) % 3;     /* the row in slot 0 */
             L.ra = b;
-            L.rb = b + TK_DW3_LEN;
-            L.rc = b + 2 * TK_DW3_LEN;
+            L.rb = b + TK_DW3_RV_SLOT;
+            L.rc = b + 2 * TK_DW3_RV_SLOT;
             L.wa = r->w + 3 * k0;
             L.wb = r->w + 3 * (k0 == 2 ? 0 : k0 + 1);
             L.wc = r->w + 3 * (k0 == 0 ? 2 : k0 - 1);
@@ -323,8 +361,8 @@ static void tk_dw3_rv_lines(const tk_dw3_params *p, const tk_dw3_rv *rv, int32_t
         } else {
             const int32_t a0 = pad == 0 ? 1 : 0, a1 = pad == 2 ? 1 : 2;
             const uint32_t *wp = r->w + 3 * pad;
-            L.ra = b + sl[a0] * TK_DW3_LEN;
-            L.rb = b + sl[a1] * TK_DW3_LEN;
+            L.ra = b + sl[a0] * TK_DW3_RV_SLOT;
+            L.rb = b + sl[a1] * TK_DW3_RV_SLOT;
             L.rc = L.ra;
             L.wa = r->w + 3 * a0;
             L.wb = r->w + 3 * a1;
