@@ -53,6 +53,8 @@ typedef struct {
     int32_t lo, hi;             /* 28, 32: activation clamp */
     int32_t pairs;              /* 36: pixel pairs, >= 1: then x0, x1 step by xstep */
     int32_t xstep, ostep;       /* 40, 44: bytes; o0, o1 step by ostep */
+    int32_t gap, kh, nr;        /* 48, 52, 56: tk_cmv_seg's windows: kh kernel rows of nr
+                                 * vectors, gap bytes from one row's end to the next's start */
 } tk_cmv_blk;
 
 /* the in-order weights of an odd last channel at src (K of them) as 16-byte chunks at row + 64 v
@@ -157,8 +159,33 @@ TK_MVE_INLINE tk_s32x4 tk_cmv_exact4(const tk_cmv_blk *b, const int32_t *t, tk_s
     return tk_vminq_s32(tk_vmaxq_s32(x, tk_vdupq_n_s32(b->lo)), tk_vdupq_n_s32(b->hi));
 }
 
+/* the four sums of the window at x (kh rows of nr vectors, gap bytes between them) with group
+ * w's four channels */
+TK_MVE_INLINE tk_s32x4 tk_cmv_dot4s(const int8_t *x, const int8_t *w, const tk_cmv_blk *b) {
+    tk_s32x4 s = tk_vdupq_n_s32(0);
+    for (int32_t r = 0; r < b->kh; ++r, x += 16 * b->nr + b->gap, w += 64 * b->nr) {
+        s = tk_vaddq_s32(s, tk_cmv_dot4(x, w, b->nr));
+    }
+    return s;
+}
+
 /* every group of the block for two pixels' columns x0, x1 (o1 may equal o0), fast stage */
 #if defined(TK_MVE_EMULATE)
+/* tk_cmv_px2 for windows read in the input (tk_cmv_dot4s) */
+static void tk_cmv_seg(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) {
+    for (int32_t i = 0; i < b->pairs; ++i, x0 += b->xstep, x1 += b->xstep) {
+        const int8_t *w = b->w;
+        const int32_t *t = b->t;
+        int8_t *o0 = b->o0 + i * b->ostep, *o1 = b->o1 + i * b->ostep;
+        for (int32_t rem = b->rem; rem > 0;
+             rem -= 4, t += 12, o0 += 4, o1 += 4, w += 64 * b->n16) {
+            const tk_pred in = tk_vctp32q((uint32_t)rem);
+            tk_vstrbq_p_s32(o0, tk_cmv_fast4(b, t, tk_cmv_dot4s(x0, w, b)), in);
+            tk_vstrbq_p_s32(o1, tk_cmv_fast4(b, t, tk_cmv_dot4s(x1, w, b)), in);
+        }
+    }
+}
+
 static void tk_cmv_px2(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) {
     for (int32_t i = 0; i < b->pairs; ++i, x0 += b->xstep, x1 += b->xstep) {
         const int8_t *w = b->w;
@@ -203,6 +230,47 @@ void tk_cmv_px2_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     "vadd.i32 " q ", " q ", r6\n\t"         \
     "vmax.s32 " q ", " q ", q6\n\t"         \
     "vmin.s32 " q ", " q ", q7\n\t"
+/* a group's output stage and the pair loop, then the return (frame: bytes of the stack frame) */
+#define TK_CMV_TAIL(frame) \
+    "3:\n\t" \
+    "vmov q0[2], q0[0], r0, r4\n\t" \
+    "vmov q0[3], q0[1], r2, r6\n\t" \
+    "vmov q1[2], q1[0], r8, r12\n\t" \
+    "vmov q1[3], q1[1], r10, lr\n\t" \
+    "vldrw.32 q2, [r9], #16\n\t" \
+    "vldrw.32 q3, [r9], #16\n\t" \
+    "vldrw.32 q4, [r9], #16\n\t" \
+    "ldrd r4, r6, [sp, #16]\n\t"        /* rem, off */ \
+    TK_CMV_FAST("q0") \
+    TK_CMV_FAST("q1") \
+    "ldrd r0, r2, [sp, #8]\n\t" \
+    "vctp.32 r4\n\t" \
+    "vpstt\n\t" \
+    "vstrbt.32 q0, [r0], #4\n\t" \
+    "vstrbt.32 q1, [r2], #4\n\t" \
+    "strd r0, r2, [sp, #8]\n\t" \
+    "subs r4, #4\n\t" \
+    "str r4, [sp, #16]\n\t" \
+    "bgt 1b\n\t" \
+    "ldrd r0, r1, [sp]\n\t"             /* the next pair */ \
+    "ldrd r2, r3, [sp, #24]\n\t"        /* pairs, xstep */ \
+    "add r0, r3\n\t" \
+    "add r1, r3\n\t" \
+    "strd r0, r1, [sp]\n\t" \
+    "ldrd r0, r1, [sp, #8]\n\t" \
+    "ldr r3, [sp, #32]\n\t" \
+    "add r0, r3\n\t" \
+    "add r1, r3\n\t" \
+    "strd r0, r1, [sp, #8]\n\t" \
+    "ldr r4, [sp, #36]\n\t" \
+    "str r4, [sp, #16]\n\t" \
+    "ldrd r5, r9, [sp, #40]\n\t" \
+    "subs r2, #1\n\t" \
+    "str r2, [sp, #24]\n\t" \
+    "bgt 1b\n\t" \
+    "add sp, #" frame "\n\t"             \
+    "vpop {d8-d15}\n\t"                    \
+    "pop {r4-r11, pc}\n\t"
 __asm__(
     ".pushsection .text.tk_cmv_px2_mve, \"ax\", %progbits\n\t"
     ".syntax unified\n\t"
@@ -282,47 +350,74 @@ __asm__(
     TK_CMV_V("vmladava.s8")
     TK_CMV_V("vmladava.s8")
     TK_CMV_V("vmladava.s8")
-    "3:\n\t"
-    "vmov q0[2], q0[0], r0, r4\n\t"
-    "vmov q0[3], q0[1], r2, r6\n\t"
-    "vmov q1[2], q1[0], r8, r12\n\t"
-    "vmov q1[3], q1[1], r10, lr\n\t"
-    "vldrw.32 q2, [r9], #16\n\t"
-    "vldrw.32 q3, [r9], #16\n\t"
-    "vldrw.32 q4, [r9], #16\n\t"
-    "ldrd r4, r6, [sp, #16]\n\t"        /* rem, off */
-    TK_CMV_FAST("q0")
-    TK_CMV_FAST("q1")
-    "ldrd r0, r2, [sp, #8]\n\t"
-    "vctp.32 r4\n\t"
-    "vpstt\n\t"
-    "vstrbt.32 q0, [r0], #4\n\t"
-    "vstrbt.32 q1, [r2], #4\n\t"
-    "strd r0, r2, [sp, #8]\n\t"
-    "subs r4, #4\n\t"
-    "str r4, [sp, #16]\n\t"
-    "bgt 1b\n\t"
-    "ldrd r0, r1, [sp]\n\t"             /* the next pair */
-    "ldrd r2, r3, [sp, #24]\n\t"        /* pairs, xstep */
-    "add r0, r3\n\t"
-    "add r1, r3\n\t"
-    "strd r0, r1, [sp]\n\t"
-    "ldrd r0, r1, [sp, #8]\n\t"
-    "ldr r3, [sp, #32]\n\t"
-    "add r0, r3\n\t"
-    "add r1, r3\n\t"
-    "strd r0, r1, [sp, #8]\n\t"
-    "ldr r4, [sp, #36]\n\t"
-    "str r4, [sp, #16]\n\t"
-    "ldrd r5, r9, [sp, #40]\n\t"
-    "subs r2, #1\n\t"
-    "str r2, [sp, #24]\n\t"
-    "bgt 1b\n\t"
-    "add sp, #56\n\t"
-    "vpop {d8-d15}\n\t"
-    "pop {r4-r11, pc}\n\t"
+    TK_CMV_TAIL("56")
     ".size tk_cmv_px2_mve, . - tk_cmv_px2_mve\n\t"
     ".popsection\n");
+/* tk_cmv_seg in assembly (r0 x0, r1 x1, r2 b): tk_cmv_px2_mve's groups and pairs over windows
+ * read in the input, kh kernel rows of nr <= TK_CMV_NR vectors, r11 the gap between rows: per
+ * kernel row a load to pc enters TK_CMV_NR vectors written out at the row's nr last ones (the
+ * first row after its first vector, which starts the accumulators) */
+void tk_cmv_seg_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
+__asm__(
+    ".pushsection .text.tk_cmv_seg_mve, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global tk_cmv_seg_mve\n\t"
+    ".type tk_cmv_seg_mve, %function\n\t"
+    ".thumb_func\n"
+    "tk_cmv_seg_mve:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "vpush {d8-d15}\n\t"
+    "sub sp, #64\n\t"   /* tk_cmv_px2_mve's frame; 48: a row's entry, 52: the first row's, 56 kh */
+    "strd r0, r1, [sp]\n\t"
+    "ldrd r3, r4, [r2, #8]\n\t"
+    "strd r3, r4, [sp, #8]\n\t"
+    "ldrd r3, r4, [r2, #16]\n\t"
+    "strd r3, r4, [sp, #16]\n\t"
+    "str r3, [sp, #36]\n\t"
+    "adds r3, #3\n\t"
+    "bic r3, r3, #3\n\t"                /* 4 groups */
+    "ldrd r4, r5, [r2, #36]\n\t"        /* pairs, xstep */
+    "strd r4, r5, [sp, #24]\n\t"
+    "ldr r4, [r2, #44]\n\t"
+    "subs r4, r4, r3\n\t"
+    "str r4, [sp, #32]\n\t"
+    "ldrd r5, r9, [r2]\n\t"             /* w, t */
+    "strd r5, r9, [sp, #40]\n\t"
+    "ldrd r3, r4, [r2, #28]\n\t"
+    "vdup.32 q6, r3\n\t"
+    "vdup.32 q7, r4\n\t"
+    "ldrd r11, r3, [r2, #48]\n\t"       /* gap, kh */
+    "str r3, [sp, #56]\n\t"
+    "ldr r3, [r2, #56]\n\t"             /* nr */
+    "adr r4, 9f\n\t"
+    "movs r6, #56\n\t"                  /* bytes per vector's 14 instructions */
+    "mls r4, r3, r6, r4\n\t"
+    "orr r4, r4, #1\n\t"                /* Thumb */
+    "str r4, [sp, #48]\n\t"
+    "adds r4, #56\n\t"
+    "str r4, [sp, #52]\n"
+    "1:\n\t"
+    "ldrd r1, r3, [sp]\n\t"
+    TK_CMV_V("vmladav.s8")
+    "ldr r7, [sp, #56]\n\t"
+    "ldr pc, [sp, #52]\n\t"
+    ".p2align 2\n\t"
+    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
+    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
+    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
+    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
+    "9:\n\t"
+    "add r1, r11\n\t"
+    "add r3, r11\n\t"
+    "subs r7, #1\n\t"
+    "beq 3f\n\t"
+    "ldr pc, [sp, #48]\n"
+    TK_CMV_TAIL("64")
+    ".size tk_cmv_seg_mve, . - tk_cmv_seg_mve\n\t"
+    ".popsection\n");
+#define tk_cmv_seg tk_cmv_seg_mve
 #undef TK_CMV_V
 #undef TK_CMV_FAST
 #define tk_cmv_px2 tk_cmv_px2_mve
@@ -506,8 +601,7 @@ TK_MVE_INLINE void tk_cmv_rows16(int8_t *col, const int8_t *src, int32_t nr, int
 #endif
 
 /* tk_cmv_block's walk for the fast stage, columns of windows inside the input gathered (eight
- * taps per gather at offs, tk_cmv_gather; bytes < 0: kernel rows of 16-byte vectors copied,
- * tk_cmv_rows16), the others by tk_cmv_col; batches of ncol columns */
+ * taps per gather at offs, tk_cmv_gather), the others by tk_cmv_col; batches of ncol columns */
 static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const int8_t *input,
                                int32_t K, int32_t KR, int8_t *cols, int32_t ncol,
                                const void *offs, int bytes) {
@@ -525,10 +619,7 @@ static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const i
             const int row_in = iy0 >= 0 && iy0 <= ymax;
             for (int32_t ox = 0, ix0 = -p->geom.pad_w; ox < p->output.w; ++ox, ix0 += sw) {
                 int8_t *col = cols + m * KR;
-                if (row_in && ix0 >= 0 && ix0 <= xmax && bytes < 0) {
-                    tk_cmv_rows16(col, input + (iy0 * W + ix0) * C, g.kw * C >> 4, g.kh,
-                                  g.row_step);
-                } else if (row_in && ix0 >= 0 && ix0 <= xmax) {
+                if (row_in && ix0 >= 0 && ix0 <= xmax) {
                     tk_cmv_gather(input + (iy0 * W + ix0) * C, offs, bytes, KR, col);
                 } else {
                     const tk_conv_px px = {input, iy0, ix0};
@@ -543,6 +634,60 @@ static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const i
         }
     }
     if (m) tk_cmv_run(b, cols, m, KR, out, out_c);
+}
+
+/* kind 3's walk (kernel rows of whole vectors, fast stage; b: rows, table, channels, o0): the
+ * pixels whose windows lie inside the input read there, a run of pairs per output row in one
+ * tk_cmv_seg call; the others' columns (an odd run's last one too) built in cols and taken two by
+ * two, whatever their outputs */
+static void tk_cmv_walk_rows(const tk_conv2d_params *p, tk_cmv_blk *b, const int8_t *input,
+                             int32_t K, int32_t KR, int8_t *cols) {
+    const tk_conv_geo g = tk_conv_geo_make(p);
+    const int8_t zp = (int8_t)(-p->quant.input_offset);
+    const int32_t out_c = p->output.c, C = p->input.c, W = p->input.w, OW = p->output.w;
+    const int32_t sh = p->geom.stride_h, sw = p->geom.stride_w, pw = p->geom.pad_w;
+    const int32_t ymax = p->input.h - 1 - (g.kh - 1) * g.dil_h, xmax = W - g.kw;
+    const int32_t nr = g.kw * C >> 4, img_bytes = p->input.h * W * C;
+    /* the output columns whose windows lie inside the input across: [oxa, oxb) */
+    const int32_t oxa = (pw + sw - 1) / sw;
+    const int32_t oxb = xmax + pw < 0 ? oxa : TK_MAX(TK_MIN((xmax + pw) / sw + 1, OW), oxa);
+    int8_t *const out0 = b->o0, *pend = 0;      /* the output of a column waiting in cols */
+    int8_t *o = out0;
+    for (int32_t n = 0; n < p->input.n; ++n, input += img_bytes) {
+        for (int32_t oy = 0, iy0 = -p->geom.pad_h; oy < p->output.h; ++oy, iy0 += sh) {
+            const int row_in = iy0 >= 0 && iy0 <= ymax;
+            for (int32_t ox = 0; ox < OW; ++ox, o += out_c) {
+                const int32_t ix0 = ox * sw - pw, run = oxb - ox;
+                if (row_in && ox >= oxa && run >= 2) {      /* pairs read in the input */
+                    const int8_t *x0 = input + (iy0 * W + ix0) * C;
+                    b->gap = g.row_step - g.kw * C, b->kh = g.kh, b->nr = nr;
+                    b->pairs = run >> 1, b->o0 = o, b->o1 = o + out_c;
+                    b->xstep = 2 * sw * C, b->ostep = 2 * out_c;
+                    tk_cmv_seg(x0, x0 + sw * C, b);
+                    ox += 2 * b->pairs - 1, o += (2 * b->pairs - 1) * out_c;
+                    continue;
+                }
+                int8_t *col = cols + (pend ? KR : 0);
+                if (row_in && ox >= oxa && run == 1) {
+                    tk_cmv_rows16(col, input + (iy0 * W + ix0) * C, nr, g.kh, g.row_step);
+                } else {
+                    const tk_conv_px px = {input, iy0, ix0};
+                    tk_cmv_col(p, &g, &px, K, KR, zp, col);
+                }
+                if (!pend) {
+                    pend = o;
+                    continue;
+                }
+                b->pairs = 1, b->o0 = pend, b->o1 = o;
+                tk_cmv_px2(cols, cols + KR, b);
+                pend = 0;
+            }
+        }
+    }
+    if (pend) {
+        b->pairs = 1, b->o0 = b->o1 = pend;
+        tk_cmv_px2(cols, cols, b);
+    }
 }
 
 /* every output pixel against the block (b: its rows, table, channel count; o0 at its first
@@ -584,8 +729,8 @@ static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_
         }
         return;
     }
-    if (kind == 3) {        /* kernel rows of whole vectors copied */
-        tk_cmv_walk_gather(p, b, input, K, KR, cols, ncol, 0, -1);
+    if (kind == 3) {        /* kernel rows of whole vectors read in the input */
+        tk_cmv_walk_rows(p, b, input, K, KR, cols);
         return;
     }
     if (kind) {             /* the offsets in the last two columns */
@@ -622,7 +767,7 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
     const int32_t R = p->filter.w * p->input.c;
     if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR > TK_CMV_GATHER &&
         p->geom.dil_w == 1 && !(R & 15) && R <= 16 * TK_CMV_NR) {
-        kind = 3;           /* or kernel rows of whole vectors copied */
+        kind = 3;           /* or kernel rows of whole vectors read in the input */
     } else if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR <= TK_CMV_GATHER &&
                ncol >= 4) {
         const tk_conv_geo g = tk_conv_geo_make(p);
