@@ -17,10 +17,11 @@
 #define TK_DW3_RV_E1_MAX 22   /* |k1| <= 255: 255 * 2^22 < 2^30 */
 
 /* One channel: its nine weights doubled, w[3 * a + k] for filter row a (across the lines) and
- * position k (along them); the folded bias doubled; the requantization. */
+ * position k (along them); the folded bias doubled, alone and with the zero points' products of
+ * filter row 0 or row 2 (that row on padding, left out); the requantization. */
 typedef struct {
     uint32_t w[9];
-    uint32_t fb2;
+    uint32_t fb[3];
     int32_t m, K, s;        /* multiplier, k1 * 2^e1, e1 + 1 */
 } tk_dw3_rv;
 
@@ -36,7 +37,10 @@ static inline int tk_dw3_rv_make(const tk_dw3_params *p, const uint32_t *w, int3
         r->w[3 * a + 1] = (uint32_t)(int32_t)(int16_t)(uint16_t)(u >> 16) << 1;
         r->w[3 * a + 2] = (uint32_t)(int32_t)(int16_t)(uint16_t)(v >> 16) << 1;
     }
-    r->fb2 = (uint32_t)fb << 1;
+    const uint32_t zp = (uint32_t)p->input_zp;
+    r->fb[0] = (uint32_t)fb << 1;
+    r->fb[1] = r->fb[0] + zp * (r->w[0] + r->w[1] + r->w[2]);
+    r->fb[2] = r->fb[0] + zp * (r->w[6] + r->w[7] + r->w[8]);
     r->m = p->rq[2 * c];
     r->K = (1 + 2 * p->output_offset) * (int32_t)(1u << e1);
     r->s = e1 + 1;
@@ -122,15 +126,14 @@ static inline __attribute__((always_inline)) int8_t tk_dw3_rv_out(uint32_t a, in
     return (int8_t)z;
 }
 
-/* One output line's work for one channel: the rows it reads (ra, rb, rc: 3) or, when one filter
- * row lies on padding, the other two (ra, rb: 2, its zero points' products in fb); w: the rows'
- * nine doubled weights in that order */
+/* One output line's plan, the same for the group's channels: the rows read, three (slots 0, 1,
+ * 2 of the ring, whose rows' weights start at words ia, ib, ic) or, with a filter row on
+ * padding, two (at byte offsets sa, sb; weights ia, ib; bias fb[f]) */
 typedef struct {
-    const int8_t *ra, *rb, *rc;
-    const uint32_t *wa, *wb, *wc;
-    uint32_t fb;
-    int32_t rows;
-} tk_dw3_rv_rows;
+    int32_t ia, ib, ic, sa, sb, rows, f;
+    int32_t span, rem;          /* bytes of the blocks of three outputs, and the last n % 3 */
+    int32_t step, lo, hi;
+} tk_dw3_rv_plan;
 
 #if defined(__riscv) && __riscv_xlen == 32
 #define TK_DW3_RV_S(x) #x
@@ -237,28 +240,28 @@ typedef struct {
 #define TK_DW3_RV_ADV3(b) "addi   %[p], %[p], " #b "\n\t"
 #define TK_DW3_RV_ADV2(b) "addi   %[p], %[p], " #b "\n\taddi   %[pb], %[pb], " #b "\n\t"
 #define TK_DW3_RV_OPS                                                                  \
-    [u0] "r"(L->wa[0]), [u1] "r"(L->wa[1]), [u2] "r"(L->wa[2]), [v0] "r"(L->wb[0]),    \
-    [v1] "r"(L->wb[1]), [v2] "r"(L->wb[2]), [fb] "r"(L->fb), [m] "r"(r->m),            \
-    [K] "r"(r->K), [s] "r"(r->s), [lo] "r"(lo), [hi] "r"(lo + (int32_t)range),        \
-    [step] "r"(step),                                                                   \
-    [end] "r"(end)
+    [u0] "r"(wa[0]), [u1] "r"(wa[1]), [u2] "r"(wa[2]), [v0] "r"(wb[0]), [v1] "r"(wb[1]), \
+    [v2] "r"(wb[2]), [fb] "r"(r->fb[P->f]), [m] "r"(r->m), [K] "r"(r->K), [s] "r"(r->s), \
+    [lo] "r"(P->lo), [hi] "r"(P->hi), [step] "r"(P->step), [end] "r"(end)
 
-/* n >= 1 outputs of one channel's output line, `step` bytes apart from out (columns 0 .. n + 1
- * of the rows read), in assembly: the three rows are slots 0, 1, 2 of one ring (ra) */
-static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t n, int8_t *out,
-                           int32_t step, int32_t lo, uint32_t range) {
-    const int8_t *p = L->ra, *end = p + 4 * (2 + n - n % 3);
-    int32_t rem = n % 3;
+/* One channel's output line (plan P) from its ring b, `step` bytes apart from out, in assembly
+ * (columns 0 .. n + 1 of the rows read) */
+static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const int8_t *b,
+                           int8_t *out) {
+    const uint32_t *wa = r->w + P->ia, *wb = r->w + P->ib;
+    const int8_t *p = b + P->sa, *end = p + 8 + P->span;   /* past the first two columns */
+    int32_t rem = P->rem;
     uint32_t A, B, C, x, t;
-    if (L->rows == 3) {
+    if (P->rows == 3) {
+        const uint32_t *wc = r->w + P->ic;
         __asm__ volatile(
             TK_DW3_RV_BODY(TK_DW3_RV_PRIME3, TK_DW3_RV_COL3, TK_DW3_RV_ADV3)
             : [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [p] "+r"(p), [out] "+r"(out),
               [rem] "+r"(rem), [x] "=&r"(x), [t] "=&r"(t)
-            : TK_DW3_RV_OPS, [t0] "r"(L->wc[0]), [t1] "r"(L->wc[1]), [t2] "r"(L->wc[2])
+            : TK_DW3_RV_OPS, [t0] "r"(wc[0]), [t1] "r"(wc[1]), [t2] "r"(wc[2])
             : "memory");
     } else {
-        const int8_t *pb = L->rb;
+        const int8_t *pb = b + P->sb;
         __asm__ volatile(
             TK_DW3_RV_BODY(TK_DW3_RV_PRIME2, TK_DW3_RV_COL2, TK_DW3_RV_ADV2)
             : [A] "=&r"(A), [B] "=&r"(B), [C] "=&r"(C), [p] "+r"(p), [pb] "+r"(pb),
@@ -285,16 +288,16 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t 
         out += step;                                                                    \
     }
 
-/* n >= 1 outputs of one channel's output line, `step` bytes apart from out (columns 0 .. n + 1
- * of the rows read); a padding row's weights read as zero, on row a's values */
-static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t n, int8_t *out,
-                           int32_t step, int32_t lo, uint32_t range) {
-    const int8_t *ra = L->ra, *rb = L->rb, *rc = L->rows == 3 ? L->rc : L->ra;
+/* tk_dw3_rv_line in C: two rows read as three, the third being the first with zero weights */
+static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const int8_t *b,
+                           int8_t *out) {
     static const uint32_t zero[3] = {0, 0, 0};
-    const uint32_t *wc = L->rows == 3 ? L->wc : zero;
-    const uint32_t u0 = L->wa[0], u1 = L->wa[1], u2 = L->wa[2];
-    const uint32_t v0 = L->wb[0], v1 = L->wb[1], v2 = L->wb[2];
-    const uint32_t t0 = wc[0], t1 = wc[1], t2 = wc[2], fb = L->fb;
+    const int32_t three = P->rows == 3, n = P->span / 4 + P->rem, step = P->step, lo = P->lo;
+    const uint32_t range = (uint32_t)(P->hi - lo);
+    const int8_t *ra = b + P->sa, *rb = b + P->sb, *rc = three ? b + 2 * TK_DW3_RV_SLOT : ra;
+    const uint32_t *wa = r->w + P->ia, *wb = r->w + P->ib, *wc = three ? r->w + P->ic : zero;
+    const uint32_t u0 = wa[0], u1 = wa[1], u2 = wa[2], v0 = wb[0], v1 = wb[1], v2 = wb[2];
+    const uint32_t t0 = wc[0], t1 = wc[1], t2 = wc[2], fb = r->fb[P->f];
     const int32_t m = r->m, K = r->K, s = r->s;
     uint32_t A = fb, B = 0, C = 0;
     {                                   /* column 0: output 0 starts */
@@ -330,48 +333,42 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_rows *L, int32_t 
 #undef TK_DW3_RV_EMIT
 #endif
 
-/* Output line o (stride 1) of the g channels: filter row a reads padded line o + a, in slot
- * (o + a) % 3 of each channel's ring. With `skip` (the padding lines were not widened), a row
- * on padding is left out and its zero points' products go to the bias. */
+/* Output line o (stride 1) of the g channels, n outputs: filter row a reads padded line o + a,
+ * in slot (o + a) % 3 of the ring. With `skip` (the padding lines were not widened), a row on
+ * padding is left out (its zero points' products are in the channel's fb[1] or fb[2]). */
 static void tk_dw3_rv_lines(const tk_dw3_params *p, const tk_dw3_rv *rv, int32_t g, int32_t o,
                             int32_t skip, const int8_t *ring, int32_t n, int8_t *y) {
-    const int32_t lo = p->act_min, step = p->out_pos;
-    const uint32_t range = (uint32_t)(p->act_max - lo);
+    tk_dw3_rv_plan P;
+    P.span = 4 * (n - n % 3);
+    P.rem = n % 3;
+    P.step = p->out_pos;
+    P.lo = p->act_min;
+    P.hi = p->act_max;
     int32_t pad = -1;                   /* the filter row on padding, if left out */
     if (skip) {
         if (o - p->pad_line < 0) pad = 0;
         if (o + 2 - p->pad_line >= p->lines_in) pad = 2;
     }
-    int32_t sl[3];                      /* the slot of each filter row */
-    for (int32_t a = 0, k = o % 3; a < 3; ++a, k = k == 2 ? 0 : k + 1) sl[a] = k;
-    for (int32_t j = 0; j < g; ++j) {
-        const tk_dw3_rv *r = &rv[j];
-        const int8_t *b = ring + j;
-        tk_dw3_rv_rows L;
-        if (pad < 0) {                  /* in slot order: the assembly's fixed offsets */
-            const int32_t k0 = (3 - sl[0]) % 3;     /* the row in slot 0 */
-            L.ra = b;
-            L.rb = b + TK_DW3_RV_SLOT;
-            L.rc = b + 2 * TK_DW3_RV_SLOT;
-            L.wa = r->w + 3 * k0;
-            L.wb = r->w + 3 * (k0 == 2 ? 0 : k0 + 1);
-            L.wc = r->w + 3 * (k0 == 0 ? 2 : k0 - 1);
-            L.fb = r->fb2;
-            L.rows = 3;
-        } else {
-            const int32_t a0 = pad == 0 ? 1 : 0, a1 = pad == 2 ? 1 : 2;
-            const uint32_t *wp = r->w + 3 * pad;
-            L.ra = b + sl[a0] * TK_DW3_RV_SLOT;
-            L.rb = b + sl[a1] * TK_DW3_RV_SLOT;
-            L.rc = L.ra;
-            L.wa = r->w + 3 * a0;
-            L.wb = r->w + 3 * a1;
-            L.wc = L.wa;
-            L.fb = r->fb2 + (uint32_t)(int32_t)p->input_zp * (wp[0] + wp[1] + wp[2]);
-            L.rows = 2;
-        }
-        tk_dw3_rv_line(r, &L, n, y + j, step, lo, range);
+    const int32_t ph = o % 3;           /* the slot of filter row 0 */
+    if (pad < 0) {                      /* slot k holds filter row (k - ph) mod 3 */
+        P.ia = 3 * (ph == 0 ? 0 : 3 - ph);
+        P.ib = 3 * (ph == 1 ? 0 : (ph == 0 ? 1 : 2));
+        P.ic = 3 * (ph == 2 ? 0 : (ph == 0 ? 2 : 1));
+        P.sa = 0;
+        P.sb = TK_DW3_RV_SLOT;
+        P.rows = 3;
+        P.f = 0;
+    } else {                            /* rows 1, 2 or rows 0, 1 */
+        const int32_t a = pad == 0 ? 1 : 0, ka = (ph + a) % 3, kb = (ph + a + 1) % 3;
+        P.ia = 3 * a;
+        P.ib = 3 * (a + 1);
+        P.ic = P.ia;
+        P.sa = ka * TK_DW3_RV_SLOT;
+        P.sb = kb * TK_DW3_RV_SLOT;
+        P.rows = 2;
+        P.f = pad == 0 ? 1 : 2;
     }
+    for (int32_t j = 0; j < g; ++j) tk_dw3_rv_line(&rv[j], &P, ring + j, y + j);
 }
 
 #endif /* !TK_NN_SIMD */
