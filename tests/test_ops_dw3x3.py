@@ -24,6 +24,7 @@ from test_ops_conv import _D, _add_case
 from tflm_oracle import tflm_run
 from tinykiln.compile import compile_graph
 from tinykiln.frontend.tflite_import import parse_tflite
+from tinykiln.lower.multipliers import quantize_multiplier
 from tinykiln.targets.hostrun import HostBuild
 
 ROWS = 30
@@ -168,6 +169,58 @@ def test_firmware_bit_exact_and_faster(table_model, every_line):
     m = measure(bench_model())
     assert m["line"]["instructions"] <= 0.62 * m["group"]["instructions"], (
         m["line"]["instructions"], m["group"]["instructions"])
+
+
+def _tiny_multiplier_model() -> bytes:
+    """Two 3x3 layers whose requantization sits at the RISC-V line loop's bound: channels 0-3
+    with e1 = 22 (its largest, k1 * 2^22 added whole), 4-6 ordinary, channel 7 with e1 = 23 (its
+    group of four keeps the C loop); output zero points 127 and -128 (k1 = 255 and -255); large
+    biases so that the outputs vary."""
+    rng = np.random.default_rng(31)
+    b = ModelBuilder("dw3_tiny_mult")
+    ch, in_scale = 8, 0.5
+    x = b.input((1, 9, 6, ch), scale=in_scale, zero_point=-7)
+    m = np.array([2.0 ** -23.4, 2.0 ** -23.9, 2.0 ** -23.1, 2.0 ** -23.6,
+                  2.0 ** -9, 2.0 ** -10.5, 2.0 ** -8.2, 2.0 ** -24.3])
+    for zp, j in ((127, -20.5), (-128, 30.5)):
+        ws = np.float32(m / in_scale)
+        w = b.const(rng.integers(-127, 128, (1, 3, 3, ch), dtype=np.int8), scale=ws,
+                    zero_point=[0] * ch, axis=3)
+        # the tiny channels' bias at an output's rounding boundary: the inputs' few thousandths
+        # of a step decide
+        eff = [q * 2.0 ** (sh - 31) for q, sh in
+               (quantize_multiplier(float(np.float64(in_scale) * float(v))) for v in ws)]
+        near = np.array([round((j + 0.3 * (k % 3 - 1) * 1e-3) / e) for k, e in enumerate(eff)])
+        bias = np.where(m < 2.0 ** -20, near, rng.integers(-20000, 20000, ch)).astype(np.int32)
+        bt = b.const(bias, scale=in_scale * ws, zero_point=[0] * ch)
+        y = b.tensor((1, 9, 6, ch), scale=1.0, zero_point=zp)
+        b.op("DEPTHWISE_CONV_2D", [x, w, bt], [y], padding="SAME", stride_h=1, stride_w=1,
+             dilation_h_factor=1, dilation_w_factor=1, depth_multiplier=1,
+             fused_activation_function="NONE")
+        b.output(y)
+    return b.build()
+
+
+def test_tiny_multipliers_bit_exact():
+    """The line loop's shift bound (e1 <= 22) and the extreme output offsets, on the host's
+    portable build and on qemu-virt-rv32, bit-exact; the ops use the fast requantization."""
+    buf = _tiny_multiplier_model()
+    g = parse_tflite(buf)
+    xs = [np.random.default_rng(4).integers(-128, 128, (8, *g.tensors[t].shape), dtype=np.int8)
+          for t in g.inputs]
+    ref = tflm_run(buf, xs, n_outputs=2)
+    c = compile_graph(g)
+    assert c.files["model.c"].count(".rq_fast = 1") == 2
+    for r in ref:       # every tiny channel's outputs on both sides of its boundary
+        assert all(len(np.unique(r[..., k])) == 2 for k in range(4)), r[0, 0]
+    with HostBuild(c, sanitize=True) as hb:
+        out = hb.run(xs)
+    for o, r in zip(out, ref):
+        assert (o.reshape(r.shape) == r).all()
+    if shutil.which("riscv64-unknown-elf-gcc") and shutil.which("qemu-system-riscv32"):
+        out, _ = _firmware(buf, xs, board="qemu-virt-rv32")
+        for o, r in zip(out, ref):
+            assert (o.reshape(r.shape) == r).all()
 
 
 def test_riscv_firmware_bit_exact(table_model, every_line):
