@@ -4,8 +4,10 @@ bit-exact: its own case table (lines as rows and, for tall images, as columns; l
 0 and 1, and VALID; clamped
 activations and the slow requantization that keep the C path; batches), in the host build, the
 emulated DSP-extension build, and as firmware on mps2-an386 (the real SMLAD / SMLABT / SMLATB
-assembly), whose exact instruction count must stay below 0.62x the group kernel's. Run as a script it
-prints both kernels' MACs per instruction on a kws-shaped layer."""
+assembly), whose exact instruction count must stay below 0.62x the group kernel's, and on
+qemu-virt-rv32 (rv32imac: the RISC-V assembly line loop of depthwise3x3_s8_rv32.h, whose
+requantization bound has its own cases). Run as a script it prints both kernels' MACs per
+instruction on a kws-shaped layer."""
 from __future__ import annotations
 
 import shutil
