@@ -636,6 +636,33 @@ static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const i
     if (m) tk_cmv_run(b, cols, m, KR, out, out_c);
 }
 
+/* the column of a window with taps in the padding, C a multiple of 16: per kernel row, 16-byte
+ * vectors of the zero point z outside the input, copies of the input inside */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tk_cmv_border16(const tk_conv_geo *g, const tk_conv_px *px, int8_t zp,
+                            int8_t *col) {
+    const tk_s8x16 z = tk_vdupq_n_s8(zp);
+    const int32_t C = g->C, R = g->kw * C;
+    const int32_t kx0 = TK_MIN(px->ix0 < 0 ? -px->ix0 : 0, g->kw);
+    const int32_t kx1 = TK_MAX(TK_MIN(g->kw, g->W - px->ix0), kx0);
+    const int32_t na = kx0 * C >> 4, nc = (kx1 - kx0) * C >> 4, nr = R >> 4;
+    for (int32_t ky = 0; ky < g->kh; ++ky) {
+        const int32_t iy = px->iy0 + ky * g->dil_h;
+        int32_t v = nr;
+        if (iy >= 0 && iy < g->H) {
+            const int8_t *src = px->img + (iy * g->W + px->ix0 + kx0) * C;
+            for (int32_t k = na; k > 0; --k, col += 16) tk_vstrbq_s8(col, z);
+            for (int32_t k = nc; k > 0; --k, col += 16, src += 16) {
+                tk_vstrbq_s8(col, tk_vldrbq_s8(src));
+            }
+            v = nr - na - nc;
+        }
+        for (; v > 0; --v, col += 16) tk_vstrbq_s8(col, z);
+    }
+}
+
 /* kind 3's walk (kernel rows of whole vectors, fast stage; b: rows, table, channels, o0): the
  * pixels whose windows lie inside the input read there, a run of pairs per output row in one
  * tk_cmv_seg call; the others' columns (an odd run's last one too) built in cols and taken two by
@@ -670,6 +697,9 @@ static void tk_cmv_walk_rows(const tk_conv2d_params *p, tk_cmv_blk *b, const int
                 int8_t *col = cols + (pend ? KR : 0);
                 if (row_in && ox >= oxa && run == 1) {
                     tk_cmv_rows16(col, input + (iy0 * W + ix0) * C, nr, g.kh, g.row_step);
+                } else if (!(C & 15)) {
+                    const tk_conv_px px = {input, iy0, ix0};
+                    tk_cmv_border16(&g, &px, zp, col);
                 } else {
                     const tk_conv_px px = {input, iy0, ix0};
                     tk_cmv_col(p, &g, &px, K, KR, zp, col);
