@@ -468,13 +468,14 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
 #endif
 #if !TK_NN_SIMD
     tk_dw3_rv rv[4];
-    int rv_ok = s == 1;
+    int rv_ok = 1;
     for (int32_t j = 0; j < g && rv_ok; ++j) {
         rv_ok = tk_dw3_rv_make(p, filter + 6 * (c + j), fbias[c + j], c + j, &rv[j]);
     }
-    /* the padding lines are left out of the rings (rows on them, at most one per output line,
-     * go to the bias) */
-    const int32_t rv_skip = rv_ok && p->lines_in >= 2;
+    /* the padding lines are left out of the rings (rows on them, at most one per output line
+     * and never the middle one, go to the bias) */
+    const int32_t rv_skip = rv_ok && p->lines_in >= 2 &&
+                            s * (p->lines_out - 1) + 1 - p->pad_line < p->lines_in;
     int8_t *ring8 = (int8_t *)ring;     /* the line loops' ring (TK_DW3_RV_SLOT) */
 #endif
     img += c;
@@ -490,7 +491,8 @@ static void tk_dw3_chunk(const tk_dw3_params *p, const int8_t *img, const uint32
             if (!rv_ok) {
                 tk_dw3_rv_fill(p, img, line, p0, len, g, ring + slot * TK_DW3_LEN);
             } else if (!rv_skip || (line >= 0 && line < p->lines_in)) {
-                tk_dw3_rv_fill8(p, img, line, p0, n + 2, g, ring8 + slot * TK_DW3_RV_SLOT);
+                tk_dw3_rv_fill8(p, img, line, p0, s * n + 3 - s, g,
+                                ring8 + slot * TK_DW3_RV_SLOT);
             }
 #endif
             slot = slot == 2 ? 0 : slot + 1;

@@ -136,7 +136,9 @@ static inline __attribute__((always_inline)) int8_t tk_dw3_rv_out(uint32_t a, in
  * padding, two (at byte offsets sa, sb; weights ia, ib; bias fb[f]) */
 typedef struct {
     int32_t ia, ib, ic, sa, sb, rows, f;
-    int32_t span, rem;          /* bytes of the blocks of three outputs, and the last n % 3 */
+    int32_t s, n;               /* stride, outputs */
+    int32_t span, rem;          /* bytes of the blocks of outputs (3 at stride 1, 2 at 2), the
+                                 * outputs after them */
     int32_t step, lo, hi;
 } tk_dw3_rv_plan;
 
@@ -242,12 +244,91 @@ typedef struct {
     "add    %[B], %[B], %[fb]\n\t"                                                     \
     "addi   %[p], %[p], 8\n\t"                                                         \
     "addi   %[pb], %[pb], 8\n\t"
+/* Stride 2: output i reads columns 2i .. 2i + 2; the odd column goes to A alone (position 1),
+ * the even one ends A (position 2) and starts B (position 0) */
+#define TK_DW3_RV_O1(A, LD, k1)                                                        \
+    LD                                                                                  \
+    "mul    %[x], %[x], %[" #k1 "]\n\t"                                                \
+    "add    %[" #A "], %[" #A "], %[x]\n\t"
+#define TK_DW3_RV_E1(A, B, LD, k0, k2, F)                                              \
+    LD                                                                                  \
+    F("mul    %[" #B "], %[x], %[" #k0 "]\n\t",                                        \
+      "mul    %[t], %[x], %[" #k0 "]\n\tadd    %[" #B "], %[" #B "], %[t]\n\t")        \
+    "mul    %[x], %[x], %[" #k2 "]\n\t"                                                \
+    "add    %[" #A "], %[" #A "], %[x]\n\t"
+#define TK_DW3_RV_ODD3(A, q)                                                           \
+    TK_DW3_RV_O1(A, TK_DW3_RV_LD3(q, 0), u1)                                           \
+    TK_DW3_RV_O1(A, TK_DW3_RV_LD3(q, 1), v1)                                           \
+    TK_DW3_RV_O1(A, TK_DW3_RV_LD3(q, 2), t1)
+#define TK_DW3_RV_EVEN3(A, B, q)                                                       \
+    TK_DW3_RV_E1(A, B, TK_DW3_RV_LD3(q, 0), u0, u2, TK_DW3_RV_FIRST)                   \
+    TK_DW3_RV_E1(A, B, TK_DW3_RV_LD3(q, 1), v0, v2, TK_DW3_RV_NEXT)                    \
+    TK_DW3_RV_E1(A, B, TK_DW3_RV_LD3(q, 2), t0, t2, TK_DW3_RV_NEXT)                    \
+    "add    %[" #B "], %[" #B "], %[fb]\n\t"
+#define TK_DW3_RV_ODD2(A, q)                                                           \
+    TK_DW3_RV_O1(A, TK_DW3_RV_LDA(q), u1)                                              \
+    TK_DW3_RV_O1(A, TK_DW3_RV_LDB(q), v1)
+#define TK_DW3_RV_EVEN2(A, B, q)                                                       \
+    TK_DW3_RV_E1(A, B, TK_DW3_RV_LDA(q), u0, u2, TK_DW3_RV_FIRST)                      \
+    TK_DW3_RV_E1(A, B, TK_DW3_RV_LDB(q), v0, v2, TK_DW3_RV_NEXT)                       \
+    "add    %[" #B "], %[" #B "], %[fb]\n\t"
+/* The stride-2 line: column 0 (PRIME), blocks of two outputs, then the last n % 2 (rem) */
+#define TK_DW3_RV_BODY2(PRIME, ODD, EVEN, ADV)                                         \
+    PRIME                                                                               \
+    "beq    %[p], %[end], 8f\n\t"                                                      \
+    "1:\n\t"                                                                           \
+    ODD(A, 0) EVEN(A, B, 4) TK_DW3_RV_OUT(A)                                            \
+    ODD(B, 8) EVEN(B, A, 12) TK_DW3_RV_OUT(B)                                           \
+    ADV(16)                                                                             \
+    "bne    %[p], %[end], 1b\n\t"                                                      \
+    "8:\n\t"                                                                           \
+    "beqz   %[rem], 9f\n\t"                                                            \
+    ODD(A, 0) EVEN(A, B, 4) TK_DW3_RV_OUT(A)                                            \
+    "9:\n\t"
+#define TK_DW3_RV_PRIME3S2                                                             \
+    TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 0), u0, TK_DW3_RV_FIRST)                             \
+    TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 1), v0, TK_DW3_RV_NEXT)                              \
+    TK_DW3_RV_P0(TK_DW3_RV_LD3(0, 2), t0, TK_DW3_RV_NEXT)                              \
+    "add    %[A], %[A], %[fb]\n\t"                                                     \
+    "addi   %[p], %[p], 4\n\t"
+#define TK_DW3_RV_PRIME2S2                                                             \
+    TK_DW3_RV_P0(TK_DW3_RV_LDA(0), u0, TK_DW3_RV_FIRST)                                \
+    TK_DW3_RV_P0(TK_DW3_RV_LDB(0), v0, TK_DW3_RV_NEXT)                                 \
+    "add    %[A], %[A], %[fb]\n\t"                                                     \
+    "addi   %[p], %[p], 4\n\t"                                                         \
+    "addi   %[pb], %[pb], 4\n\t"
 #define TK_DW3_RV_ADV3(b) "addi   %[p], %[p], " #b "\n\t"
 #define TK_DW3_RV_ADV2(b) "addi   %[p], %[p], " #b "\n\taddi   %[pb], %[pb], " #b "\n\t"
 #define TK_DW3_RV_OPS                                                                  \
     [u0] "r"(wa[0]), [u1] "r"(wa[1]), [u2] "r"(wa[2]), [v0] "r"(wb[0]), [v1] "r"(wb[1]), \
     [v2] "r"(wb[2]), [fb] "r"(r->fb[P->f]), [m] "r"(r->m), [K] "r"(r->K), [s] "r"(r->s), \
     [lo] "r"(P->lo), [hi] "r"(P->hi), [step] "r"(P->step), [end] "r"(end)
+
+/* tk_dw3_rv_line at stride 2 (columns 0 .. 2n of the rows read) */
+static void tk_dw3_rv_line_s2(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const int8_t *b,
+                              int8_t *out) {
+    const uint32_t *wa = r->w + P->ia, *wb = r->w + P->ib;
+    const int8_t *p = b + P->sa, *end = p + 4 + P->span;
+    int32_t rem = P->rem;
+    uint32_t A, B, x, t;
+    if (P->rows == 3) {
+        const uint32_t *wc = r->w + P->ic;
+        __asm__ volatile(
+            TK_DW3_RV_BODY2(TK_DW3_RV_PRIME3S2, TK_DW3_RV_ODD3, TK_DW3_RV_EVEN3, TK_DW3_RV_ADV3)
+            : [A] "=&r"(A), [B] "=&r"(B), [p] "+r"(p), [out] "+r"(out), [rem] "+r"(rem),
+              [x] "=&r"(x), [t] "=&r"(t)
+            : TK_DW3_RV_OPS, [t0] "r"(wc[0]), [t1] "r"(wc[1]), [t2] "r"(wc[2])
+            : "memory");
+    } else {
+        const int8_t *pb = b + P->sb;
+        __asm__ volatile(
+            TK_DW3_RV_BODY2(TK_DW3_RV_PRIME2S2, TK_DW3_RV_ODD2, TK_DW3_RV_EVEN2, TK_DW3_RV_ADV2)
+            : [A] "=&r"(A), [B] "=&r"(B), [p] "+r"(p), [pb] "+r"(pb), [out] "+r"(out),
+              [rem] "+r"(rem), [x] "=&r"(x), [t] "=&r"(t)
+            : TK_DW3_RV_OPS
+            : "memory");
+    }
+}
 
 /* One channel's output line (plan P) from its ring b, `step` bytes apart from out, in assembly
  * (columns 0 .. n + 1 of the rows read) */
@@ -297,7 +378,7 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const in
 static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const int8_t *b,
                            int8_t *out) {
     static const uint32_t zero[3] = {0, 0, 0};
-    const int32_t three = P->rows == 3, n = P->span / 4 + P->rem, step = P->step, lo = P->lo;
+    const int32_t three = P->rows == 3, n = P->n, step = P->step, lo = P->lo;
     const uint32_t range = (uint32_t)(P->hi - lo);
     const int8_t *ra = b + P->sa, *rb = b + P->sb, *rc = three ? b + 2 * TK_DW3_RV_SLOT : ra;
     const uint32_t *wa = r->w + P->ia, *wb = r->w + P->ib, *wc = three ? r->w + P->ic : zero;
@@ -309,6 +390,19 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const in
         const uint32_t x0 = (uint32_t)(int32_t)ra[0], x1 = (uint32_t)(int32_t)rb[0];
         const uint32_t x2 = (uint32_t)(int32_t)rc[0];
         A += x0 * u0 + x1 * v0 + x2 * t0;
+    }
+    if (P->s == 2) {                    /* output i: columns 2i + 1 (A) and 2i + 2 (A, B) */
+        for (int32_t i = 0; i < n; ++i, ra += 8, rb += 8, rc += 8) {
+            const uint32_t y0 = (uint32_t)(int32_t)ra[4], y1 = (uint32_t)(int32_t)rb[4];
+            const uint32_t y2 = (uint32_t)(int32_t)rc[4];
+            const uint32_t x0 = (uint32_t)(int32_t)ra[8], x1 = (uint32_t)(int32_t)rb[8];
+            const uint32_t x2 = (uint32_t)(int32_t)rc[8];
+            A += y0 * u1 + y1 * v1 + y2 * t1 + x0 * u2 + x1 * v2 + x2 * t2;
+            B = fb + x0 * u0 + x1 * v0 + x2 * t0;
+            TK_DW3_RV_EMIT(A)
+            A = B;
+        }
+        return;
     }
     {                                   /* column 1: output 0's position 1, output 1 starts */
         const uint32_t x0 = (uint32_t)(int32_t)ra[4], x1 = (uint32_t)(int32_t)rb[4];
@@ -336,25 +430,33 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const in
 }
 #undef TK_DW3_RV_COL
 #undef TK_DW3_RV_EMIT
+
+static void tk_dw3_rv_line_s2(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const int8_t *b,
+                              int8_t *out) {
+    tk_dw3_rv_line(r, P, b, out);
+}
 #endif
 
-/* Output line o (stride 1) of the g channels, n outputs: filter row a reads padded line o + a,
- * in slot (o + a) % 3 of the ring. With `skip` (the padding lines were not widened), a row on
+/* Output line o of the g channels, n outputs: filter row a reads padded line s * o + a, in slot
+ * (s * o + a) % 3 of the ring. With `skip` (the padding lines were not widened), a row on
  * padding is left out (its zero points' products are in the channel's fb[1] or fb[2]). */
 static void tk_dw3_rv_lines(const tk_dw3_params *p, const tk_dw3_rv *rv, int32_t g, int32_t o,
                             int32_t skip, const int8_t *ring, int32_t n, int8_t *y) {
     tk_dw3_rv_plan P;
-    P.span = 4 * (n - n % 3);
-    P.rem = n % 3;
+    const int32_t s = p->stride, u = s == 1 ? 3 : 2, so = s * o;
+    P.s = s;
+    P.n = n;
+    P.span = 4 * s * (n - n % u);
+    P.rem = n % u;
     P.step = p->out_pos;
     P.lo = p->act_min;
     P.hi = p->act_max;
     int32_t pad = -1;                   /* the filter row on padding, if left out */
     if (skip) {
-        if (o - p->pad_line < 0) pad = 0;
-        if (o + 2 - p->pad_line >= p->lines_in) pad = 2;
+        if (so - p->pad_line < 0) pad = 0;
+        if (so + 2 - p->pad_line >= p->lines_in) pad = 2;
     }
-    const int32_t ph = o % 3;           /* the slot of filter row 0 */
+    const int32_t ph = so % 3;          /* the slot of filter row 0 */
     if (pad < 0) {                      /* slot k holds filter row (k - ph) mod 3 */
         P.ia = 3 * (ph == 0 ? 0 : 3 - ph);
         P.ib = 3 * (ph == 1 ? 0 : (ph == 0 ? 1 : 2));
@@ -373,7 +475,11 @@ static void tk_dw3_rv_lines(const tk_dw3_params *p, const tk_dw3_rv *rv, int32_t
         P.rows = 2;
         P.f = pad == 0 ? 1 : 2;
     }
-    for (int32_t j = 0; j < g; ++j) tk_dw3_rv_line(&rv[j], &P, ring + j, y + j);
+    if (s == 1) {
+        for (int32_t j = 0; j < g; ++j) tk_dw3_rv_line(&rv[j], &P, ring + j, y + j);
+    } else {
+        for (int32_t j = 0; j < g; ++j) tk_dw3_rv_line_s2(&rv[j], &P, ring + j, y + j);
+    }
 }
 
 #endif /* !TK_NN_SIMD */
