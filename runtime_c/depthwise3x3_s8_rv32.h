@@ -1,4 +1,4 @@
-/* DEPTHWISE_CONV_2D int8 3x3 stride 1 without SIMD (RISC-V rv32imac, Cortex-M0/M3, the host's
+/* DEPTHWISE_CONV_2D int8 3x3, strides 1 and 2, without SIMD (RISC-V rv32imac, Cortex-M0/M3, the host's
  * portable build): the output lines of tk_depthwise3x3_s8 (depthwise3x3_s8.c) with the fast
  * requantization, in RISC-V assembly on rv32 and in C elsewhere (the same steps). Included by
  * depthwise3x3_s8.c only, after tk_dw3_inside.
@@ -8,13 +8,13 @@
  * input column (three values, one per filter row) is loaded once and feeds the three outputs it
  * belongs to: three running accumulators, the oldest finished and requantized after each
  * column, so an output costs 3 loads and 9 multiplies and adds (31-34 instructions in all on
- * rv32). A filter row on padding (at most one per output line once the image has two lines) is
+ * rv32); at stride 2, two accumulators and 6 loads. A filter row on padding (at most one per output line once the image has two lines) is
  * left out and its padding lines are not copied: the zero points' products are in the bias.
  * Weights and bias are doubled (the 2x of tk_requant_fast, mod 2^32 like the sum), and the
  * requantization folds its last two steps into one: ((y >> e1) + k1) >> 1 =
  * (y + k1 * 2^e1) >> (e1 + 1) (floor divisions compose), exact while |y| < 2^30 (the compiler's
- * proof) and |k1| * 2^e1 < 2^30, so for e1 <= TK_DW3_RV_E1_MAX; other ops (and stride 2) keep
- * the C line loop of depthwise3x3_s8.c. */
+ * proof) and |k1| * 2^e1 < 2^30, so for e1 <= TK_DW3_RV_E1_MAX; other ops keep the C line loop
+ * of depthwise3x3_s8.c. */
 #ifndef TK_DEPTHWISE3X3_S8_RV32_H
 #define TK_DEPTHWISE3X3_S8_RV32_H
 #if !TK_NN_SIMD
