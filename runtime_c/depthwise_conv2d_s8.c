@@ -94,20 +94,33 @@ static void tk_dw_pixel(const tk_dwconv_params *p, const tk_out_stage *q, const 
 #undef TK_DW_TAP
 #else
         int32_t r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-        for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int row_in = ky >= ky0 && ky < ky1;
-            for (int32_t kx = 0; kx < k_w; ++kx, w += 4) {
-                if (interior || (row_in && kx >= kx0 && kx < kx1)) {
-                    const int8_t *xp = img + (xoff + ky * row + kx * col + c);
+        if (interior) {                 /* every tap inside: pointers only, no tests */
+            const int8_t *xr = img + xoff + c;
+            for (int32_t ky = 0; ky < k_h; ++ky, xr += row) {
+                const int8_t *xp = xr;
+                for (int32_t kx = 0; kx < k_w; ++kx, xp += col, w += 4) {
                     r0 += xp[0] * w[0];
                     r1 += xp[1] * w[1];
                     r2 += xp[2] * w[2];
                     r3 += xp[3] * w[3];
-                } else {
-                    r0 += zp * w[0];
-                    r1 += zp * w[1];
-                    r2 += zp * w[2];
-                    r3 += zp * w[3];
+                }
+            }
+        } else {
+            for (int32_t ky = 0; ky < k_h; ++ky) {
+                const int row_in = ky >= ky0 && ky < ky1;
+                for (int32_t kx = 0; kx < k_w; ++kx, w += 4) {
+                    if (row_in && kx >= kx0 && kx < kx1) {
+                        const int8_t *xp = img + (xoff + ky * row + kx * col + c);
+                        r0 += xp[0] * w[0];
+                        r1 += xp[1] * w[1];
+                        r2 += xp[2] * w[2];
+                        r3 += xp[3] * w[3];
+                    } else {
+                        r0 += zp * w[0];
+                        r1 += zp * w[1];
+                        r2 += zp * w[2];
+                        r3 += zp * w[3];
+                    }
                 }
             }
         }

@@ -89,17 +89,40 @@ def test_line_kernel_geometry():
             for v in t][:2] == [(-4, -1), (-1, 2)]
 
 
-def test_short_lines_keep_the_group_kernel():
-    """Below MIN_POSITIONS outputs along the longer side the group kernel is faster: MobileNet's
-    last 3x3 maps keep it."""
+def _short_lines_model() -> bytes:
     b = ModelBuilder("dw3x3_short")
     rng = np.random.default_rng(3)
     for x, s in (((1, 3, 3, 16), (1, 1)), ((1, 5, 4, 8), (1, 1)), ((1, 12, 12, 8), (2, 2)),
                  ((1, 16, 15, 8), (2, 2))):
         _add_case(b, dict(_D, op="dw", k=(3, 3), dm=1, x=x, s=s), rng)
-    kernels = [layer["kernel"] for layer in compile_graph(parse_tflite(b.build())).report["layers"]]
+    return b.build()
+
+
+def test_short_lines_keep_the_group_kernel():
+    """Below MIN_POSITIONS outputs along the longer side the group kernel is faster: MobileNet's
+    last 3x3 maps keep it."""
+    kernels = [layer["kernel"] for layer in
+               compile_graph(parse_tflite(_short_lines_model())).report["layers"]]
     assert kernels == ["tk_depthwise_conv2d_s8", "tk_depthwise3x3_s8", "tk_depthwise_conv2d_s8",
                        "tk_depthwise3x3_s8"]
+
+
+def test_group_kernel_portable_bit_exact():
+    """The group kernel's portable branch (depthwise_conv2d_s8.c: interior pixels without
+    per-tap tests) on the host and on qemu-virt-rv32, against TFLM."""
+    buf = _short_lines_model()
+    g = parse_tflite(buf)
+    xs = [np.random.default_rng(8).integers(-128, 128, (4, *g.tensors[t].shape), dtype=np.int8)
+          for t in g.inputs]
+    ref = tflm_run(buf, xs, n_outputs=len(g.outputs))
+    with HostBuild(compile_graph(g), sanitize=True) as hb:
+        out = hb.run(xs)
+    for o, r in zip(out, ref):
+        assert (o.reshape(r.shape) == r).all()
+    if shutil.which("riscv64-unknown-elf-gcc") and shutil.which("qemu-system-riscv32"):
+        out, _ = _firmware(buf, xs, board="qemu-virt-rv32")
+        for o, r in zip(out, ref):
+            assert (o.reshape(r.shape) == r).all()
 
 
 @pytest.fixture
