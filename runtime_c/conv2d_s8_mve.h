@@ -206,6 +206,7 @@ static void tk_cmv_px2(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) 
  * registers (r0 r2 r4 r6: pixel 0's channels, r8 r10 r12 lr: pixel 1's), the first vector
  * without accumulating; per 16 taps two column loads, four row loads, eight VMLADAVA */
 void tk_cmv_px2_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
+void tk_cmv_px2s_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
 #define TK_CMV_V(op)                        \
     "vldrb.8 q0, [r1], #16\n\t"             \
     "vldrb.8 q1, [r3], #16\n\t"             \
@@ -230,8 +231,9 @@ void tk_cmv_px2_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     "vadd.i32 " q ", " q ", r6\n\t"         \
     "vmax.s32 " q ", " q ", q6\n\t"         \
     "vmin.s32 " q ", " q ", q7\n\t"
-/* a group's output stage and the pair loop, then the return (frame: bytes of the stack frame) */
-#define TK_CMV_TAIL(frame) \
+/* a group's output stage and the pair loop, then the return (frame: bytes of the stack frame;
+ * next: one more step to the next pair, r3 = xstep) */
+#define TK_CMV_TAIL(frame, next) \
     "3:\n\t" \
     "vmov q0[2], q0[0], r0, r4\n\t" \
     "vmov q0[3], q0[1], r2, r6\n\t" \
@@ -256,6 +258,7 @@ void tk_cmv_px2_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     "ldrd r2, r3, [sp, #24]\n\t"        /* pairs, xstep */ \
     "add r0, r3\n\t" \
     "add r1, r3\n\t" \
+    next \
     "strd r0, r1, [sp]\n\t" \
     "ldrd r0, r1, [sp, #8]\n\t" \
     "ldr r3, [sp, #32]\n\t" \
@@ -271,88 +274,94 @@ void tk_cmv_px2_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     "add sp, #" frame "\n\t"             \
     "vpop {d8-d15}\n\t"                    \
     "pop {r4-r11, pc}\n\t"
-__asm__(
-    ".pushsection .text.tk_cmv_px2_mve, \"ax\", %progbits\n\t"
-    ".syntax unified\n\t"
-    ".thumb\n\t"
-    ".p2align 2\n\t"
-    ".global tk_cmv_px2_mve\n\t"
-    ".type tk_cmv_px2_mve, %function\n\t"
-    ".thumb_func\n"
-    "tk_cmv_px2_mve:\n\t"
-    "push {r4-r11, lr}\n\t"
-    "vpush {d8-d15}\n\t"
-    "sub sp, #56\n\t"   /* x0, x1, o0, o1, rem, off, pairs, xstep, ostep - 4 groups, rem0, w, t,
-                          * the dot's entry after its first vector */
-    "strd r0, r1, [sp]\n\t"
-    "ldrd r3, r4, [r2, #8]\n\t"
-    "strd r3, r4, [sp, #8]\n\t"
-    "ldrd r3, r4, [r2, #16]\n\t"
-    "strd r3, r4, [sp, #16]\n\t"
-    "str r3, [sp, #36]\n\t"
-    "adds r3, #3\n\t"
-    "bic r3, r3, #3\n\t"                /* 4 groups */
-    "ldrd r4, r5, [r2, #36]\n\t"        /* pairs, xstep */
-    "strd r4, r5, [sp, #24]\n\t"
-    "ldr r4, [r2, #44]\n\t"
-    "subs r4, r4, r3\n\t"
-    "str r4, [sp, #32]\n\t"
-    "ldrd r5, r9, [r2]\n\t"             /* w, t */
-    "strd r5, r9, [sp, #40]\n\t"
-    "ldr r11, [r2, #24]\n\t"            /* n16 */
-    "ldrd r3, r4, [r2, #28]\n\t"
-    "vdup.32 q6, r3\n\t"
-    "vdup.32 q7, r4\n\t"
-    /* m = n16 - 1 more vectors after the first: m < 3: the last m of the three written out
-     * after the loop; else m - 3 = 4 a + s: the loop of four entered at its last s vectors
-     * (r11 = a + 1 passes) or at its head (s = 0: a passes; none: the three alone) */
-    "subs r11, #1\n\t"
-    "subs r4, r11, #3\n\t"
-    "bge 7f\n\t"
-    "rsb r4, r11, #3\n\t"
-    "movs r3, #56\n\t"                 /* bytes per vector's 14 instructions */
-    "adr r11, 25f\n\t"
-    "mla r4, r4, r3, r11\n\t"
-    "b 6f\n"
-    "7:\n\t"
-    "and r3, r4, #3\n\t"
-    "lsrs r11, r4, #2\n\t"
-    "cbz r3, 8f\n\t"
-    "adds r11, #1\n\t"
-    "rsb r3, r3, #4\n\t"
-    "movs r4, #56\n\t"
-    "muls r3, r4, r3\n\t"
-    "adr r4, 21f\n\t"
-    "add r4, r3\n\t"
-    "b 6f\n"
-    "8:\n\t"
-    "adr r4, 21f\n\t"
-    "cmp r11, #0\n\t"
-    "bne 6f\n\t"
-    "adr r4, 25f\n"
-    "6:\n\t"
-    "orr r4, r4, #1\n\t"                /* Thumb */
-    "str r4, [sp, #48]\n"
-    "1:\n\t"
-    "ldrd r1, r3, [sp]\n\t"
-    TK_CMV_V("vmladav.s8")
-    "mov r7, r11\n\t"
-    "ldr pc, [sp, #48]\n\t"
-    ".p2align 2\n"
-    "21:\n\t"
-    TK_CMV_V("vmladava.s8")
-    TK_CMV_V("vmladava.s8")
-    TK_CMV_V("vmladava.s8")
-    TK_CMV_V("vmladava.s8")
-    "subs r7, #1\n\t"
-    "bne 21b\n"
-    "25:\n\t"
-    TK_CMV_V("vmladava.s8")
-    TK_CMV_V("vmladava.s8")
-    TK_CMV_V("vmladava.s8")
-    TK_CMV_TAIL("56")
-    ".size tk_cmv_px2_mve, . - tk_cmv_px2_mve\n\t"
-    ".popsection\n");
+#define TK_CMV_PX2(name, next)                                                                  \
+__asm__(                                                                                        \
+    ".pushsection .text." name ", \"ax\", %progbits\n\t"                                        \
+    ".syntax unified\n\t"                                                                       \
+    ".thumb\n\t"                                                                                \
+    ".p2align 2\n\t"                                                                            \
+    ".global " name "\n\t"                                                                      \
+    ".type " name ", %function\n\t"                                                             \
+    ".thumb_func\n"                                                                             \
+    name ":\n\t"                                                                                \
+    "push {r4-r11, lr}\n\t"                                                                     \
+    "vpush {d8-d15}\n\t"                                                                        \
+    "sub sp, #56\n\t"   /* x0, x1, o0, o1, rem, off, pairs, xstep, ostep - 4 groups, rem0, w, t, \
+                          * the dot's entry after its first vector */                           \
+    "strd r0, r1, [sp]\n\t"                                                                     \
+    "ldrd r3, r4, [r2, #8]\n\t"                                                                 \
+    "strd r3, r4, [sp, #8]\n\t"                                                                 \
+    "ldrd r3, r4, [r2, #16]\n\t"                                                                \
+    "strd r3, r4, [sp, #16]\n\t"                                                                \
+    "str r3, [sp, #36]\n\t"                                                                     \
+    "adds r3, #3\n\t"                                                                           \
+    "bic r3, r3, #3\n\t"                /* 4 groups */                                          \
+    "ldrd r4, r5, [r2, #36]\n\t"        /* pairs, xstep */                                      \
+    "strd r4, r5, [sp, #24]\n\t"                                                                \
+    "ldr r4, [r2, #44]\n\t"                                                                     \
+    "subs r4, r4, r3\n\t"                                                                       \
+    "str r4, [sp, #32]\n\t"                                                                     \
+    "ldrd r5, r9, [r2]\n\t"             /* w, t */                                              \
+    "strd r5, r9, [sp, #40]\n\t"                                                                \
+    "ldr r11, [r2, #24]\n\t"            /* n16 */                                               \
+    "ldrd r3, r4, [r2, #28]\n\t"                                                                \
+    "vdup.32 q6, r3\n\t"                                                                        \
+    "vdup.32 q7, r4\n\t"                                                                        \
+    /* m = n16 - 1 more vectors after the first: m < 3: the last m of the three written out     \
+     * after the loop; else m - 3 = 4 a + s: the loop of four entered at its last s vectors (s  \
+     * = 0: at its head; a = 0 too: the three alone), run until the column pointer r1 reaches r11 \
+     * (the pair's x0 + 16 (n16 - 3), stepped with the pairs) */                                \
+    "subs r11, #1\n\t"                                                                          \
+    "subs r4, r11, #3\n\t"                                                                      \
+    "bge 7f\n\t"                                                                                \
+    "rsb r4, r11, #3\n\t"                                                                       \
+    "movs r3, #56\n\t"                 /* bytes per vector's 14 instructions */                 \
+    "adr r5, 25f\n\t"                                                                           \
+    "mla r4, r4, r3, r5\n\t"                                                                    \
+    "b 6f\n"                                                                                    \
+    "7:\n\t"                                                                                    \
+    "ands r3, r4, #3\n\t"                                                                       \
+    "beq 8f\n\t"                                                                                \
+    "rsb r3, r3, #4\n\t"                                                                        \
+    "movs r4, #56\n\t"                                                                          \
+    "muls r3, r4, r3\n\t"                                                                       \
+    "adr r4, 21f\n\t"                                                                           \
+    "add r4, r3\n\t"                                                                            \
+    "b 6f\n"                                                                                    \
+    "8:\n\t"                                                                                    \
+    "adr r4, 21f\n\t"                                                                           \
+    "cmp r11, #3\n\t"                                                                           \
+    "bne 6f\n\t"                                                                                \
+    "adr r4, 25f\n"                                                                             \
+    "6:\n\t"                                                                                    \
+    "orr r4, r4, #1\n\t"                /* Thumb */                                             \
+    "str r4, [sp, #48]\n\t"                                                                     \
+    "subs r11, #2\n\t"                                                                          \
+    "add r11, r0, r11, lsl #4\n\t"                                                              \
+    "ldr r5, [sp, #40]\n"              /* w again */                                            \
+    "1:\n\t"                                                                                    \
+    "ldrd r1, r3, [sp]\n\t"                                                                     \
+    TK_CMV_V("vmladav.s8")                                                                      \
+    "ldr pc, [sp, #48]\n\t"                                                                     \
+    ".p2align 2\n"                                                                              \
+    "21:\n\t"                                                                                   \
+    TK_CMV_V("vmladava.s8")                                                                     \
+    TK_CMV_V("vmladava.s8")                                                                     \
+    TK_CMV_V("vmladava.s8")                                                                     \
+    TK_CMV_V("vmladava.s8")                                                                     \
+    "cmp r1, r11\n\t"                                                                           \
+    "bne 21b\n"                                                                                 \
+    "25:\n\t"                                                                                   \
+    TK_CMV_V("vmladava.s8")                                                                     \
+    TK_CMV_V("vmladava.s8")                                                                     \
+    TK_CMV_V("vmladava.s8")                                                                     \
+    TK_CMV_TAIL("56", next)                                                                     \
+    ".size " name ", . - " name "\n\t"                                                          \
+    ".popsection\n")
+/* with the loop (n16 > 4: r11, the loop's end, steps with the pairs) and without */
+TK_CMV_PX2("tk_cmv_px2_mve", "add r11, r3\n\t");
+TK_CMV_PX2("tk_cmv_px2s_mve", "");
+#undef TK_CMV_PX2
 /* tk_cmv_seg in assembly (r0 x0, r1 x1, r2 b): tk_cmv_px2_mve's groups and pairs over windows
  * read in the input, kh kernel rows of nr <= TK_CMV_NR vectors, r11 the gap between rows: per
  * kernel row a load to pc enters TK_CMV_NR vectors written out at the row's nr last ones (the
@@ -414,13 +423,19 @@ __asm__(
     "subs r7, #1\n\t"
     "beq 3f\n\t"
     "ldr pc, [sp, #48]\n"
-    TK_CMV_TAIL("64")
+    TK_CMV_TAIL("64", "")
     ".size tk_cmv_seg_mve, . - tk_cmv_seg_mve\n\t"
     ".popsection\n");
 #define tk_cmv_seg tk_cmv_seg_mve
 #undef TK_CMV_V
 #undef TK_CMV_FAST
-#define tk_cmv_px2 tk_cmv_px2_mve
+TK_MVE_INLINE void tk_cmv_px2(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) {
+    if (b->n16 > 4) {
+        tk_cmv_px2_mve(x0, x1, b);
+    } else {
+        tk_cmv_px2s_mve(x0, x1, b);
+    }
+}
 #endif
 
 /* one pixel's column x against every group of the block, exact stage */

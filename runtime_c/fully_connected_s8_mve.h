@@ -64,28 +64,40 @@ static tk_s32x4 tk_fcr_dot4(const int8_t *x, const int8_t *w, int32_t G) {
 /* Blocks of four rows that all exist, dot and output stage, in assembly (AAPCS: r0 x, r1 the
  * table at the first block, r2 the group-pair loop count, r3 the block count >= 1, [sp] out at
  * the first block's row, [sp + 4] a): accumulators in the even registers VMLADAV needs; per
- * block the first group (tk_fcr_odd_mve: G odd) or two (tk_fcr_even_mve: G even) start them,
- * then (G - 1) / 2 or (G - 2) / 2 >= 1 passes of two groups; VMOV moves the four sums into a
- * vector; VLD2 splits four rq pairs (per-tensor: a copy of eight words, read at a step of 0). */
+ * block the first group (tk_fcr_odd_*: G odd) or two (tk_fcr_even_*: G even) start them, then
+ * (G - 1) / 2 or (G - 2) / 2 >= 1 passes of two groups; VMOV moves the four sums into a vector.
+ * Per channel (*_pc_mve) VLD2 splits the block's four rq pairs into multipliers and shifts; per
+ * tensor (*_pt_mve) the one pair stays in q3, q4 throughout. */
 typedef struct {
     const int32_t *rq, *bias;       /* at the first block */
-    int32_t rq_step, zp, lo, hi;    /* rq_step: bytes of rq per block, 32 or 0 */
+    int32_t zp, lo, hi;
 } tk_fcr_ablk;
-void tk_fcr_odd_mve(const int8_t *x, const int8_t *w, int32_t passes, int32_t blocks,
-                    int8_t *out, const tk_fcr_ablk *a);
-void tk_fcr_even_mve(const int8_t *x, const int8_t *w, int32_t passes, int32_t blocks,
-                     int8_t *out, const tk_fcr_ablk *a);
+typedef void tk_fcr_fn(const int8_t *x, const int8_t *w, int32_t passes, int32_t blocks,
+                       int8_t *out, const tk_fcr_ablk *a);
+tk_fcr_fn tk_fcr_odd_pc_mve, tk_fcr_even_pc_mve, tk_fcr_odd_pt_mve, tk_fcr_even_pt_mve;
 #define TK_FCR_G(op)                            \
     "vldrb.8 q0, [r12], #16\n\t"               \
     "vldrb.8 q1, [r1], #16\n\t"                \
     op " r4, q0, q1\n\t"                       \
     "vldrb.8 q2, [r1], #16\n\t"                \
     op " r6, q0, q2\n\t"                       \
-    "vldrb.8 q3, [r1], #16\n\t"                \
-    op " r8, q0, q3\n\t"                       \
-    "vldrb.8 q4, [r1], #16\n\t"                \
-    op " r10, q0, q4\n\t"
-#define TK_FCR_FUNC(name, START)                                                        \
+    "vldrb.8 q1, [r1], #16\n\t"                \
+    op " r8, q0, q1\n\t"                       \
+    "vldrb.8 q2, [r1], #16\n\t"                \
+    op " r10, q0, q2\n\t"
+/* the rq pair(s): per channel read per block (q3 multipliers, q4 ~e1), per tensor once */
+#define TK_FCR_PC_INIT ""
+#define TK_FCR_PC_BLOCK                         \
+    "vld20.32 {q3, q4}, [r2]\n\t"              \
+    "vld21.32 {q3, q4}, [r2]!\n\t"             \
+    "vmvn q4, q4\n\t"
+#define TK_FCR_PT_INIT                          \
+    "ldrd r4, r6, [r2]\n\t"                    \
+    "vdup.32 q3, r4\n\t"                       \
+    "mvns r6, r6\n\t"                          \
+    "vdup.32 q4, r6\n\t"
+#define TK_FCR_PT_BLOCK ""
+#define TK_FCR_FUNC(name, START, INIT, BLOCK)                                           \
     __asm__(                                                                            \
         ".pushsection .text." name ", \"ax\", %progbits\n\t"                            \
         ".syntax unified\n\t"                                                           \
@@ -100,11 +112,12 @@ void tk_fcr_even_mve(const int8_t *x, const int8_t *w, int32_t passes, int32_t b
         "ldr r12, [sp, #104]\n\t"                                                       \
         "mov r9, r2\n\t"                                                                \
         "ldrd r2, r5, [r12]\n\t"                                                        \
-        "ldrd r11, r4, [r12, #8]\n\t"                                                   \
+        "ldrd r4, r6, [r12, #8]\n\t"                                                    \
         "vdup.32 q5, r4\n\t"                                                            \
-        "ldrd r4, r6, [r12, #16]\n\t"                                                   \
-        "vdup.32 q6, r4\n\t"                                                            \
-        "vdup.32 q7, r6\n"                                                              \
+        "vdup.32 q6, r6\n\t"                                                            \
+        "ldr r4, [r12, #16]\n\t"                                                        \
+        "vdup.32 q7, r4\n\t"                                                            \
+        INIT                                                                            \
         "1:\n\t"                                                                        \
         "mov r12, r0\n\t"                                                               \
         START                                                                           \
@@ -117,14 +130,11 @@ void tk_fcr_even_mve(const int8_t *x, const int8_t *w, int32_t passes, int32_t b
         "vldrw.32 q1, [r5], #16\n\t"                                                    \
         "vadd.i32 q0, q0, q0\n\t"                                                       \
         "vadd.i32 q0, q0, q1\n\t"                                                       \
-        "vld20.32 {q2, q3}, [r2]\n\t"                                                   \
-        "vld21.32 {q2, q3}, [r2]\n\t"                                                   \
-        "add r2, r11\n\t"                                                               \
-        "vrmulh.s32 q0, q0, q2\n\t"                                                     \
+        BLOCK                                                                           \
+        "vrmulh.s32 q0, q0, q3\n\t"                                                     \
         "vshr.s32 q1, q0, #31\n\t"                                                      \
         "vadd.i32 q0, q0, q1\n\t"                                                       \
-        "vmvn q3, q3\n\t"                                                               \
-        "vrshl.s32 q0, q0, q3\n\t"                                                      \
+        "vrshl.s32 q0, q0, q4\n\t"                                                      \
         "vadd.i32 q0, q0, q5\n\t"                                                       \
         "vmax.s32 q0, q0, q6\n\t"                                                       \
         "vmin.s32 q0, q0, q7\n\t"                                                       \
@@ -135,27 +145,30 @@ void tk_fcr_even_mve(const int8_t *x, const int8_t *w, int32_t passes, int32_t b
         "pop {r4-r11, pc}\n\t"                                                          \
         ".size " name ", . - " name "\n\t"                                              \
         ".popsection\n")
-TK_FCR_FUNC("tk_fcr_odd_mve", TK_FCR_G("vmladav.s8"));
-TK_FCR_FUNC("tk_fcr_even_mve", TK_FCR_G("vmladav.s8") TK_FCR_G("vmladava.s8"));
+#define TK_FCR_ODD TK_FCR_G("vmladav.s8")
+#define TK_FCR_EVEN TK_FCR_G("vmladav.s8") TK_FCR_G("vmladava.s8")
+TK_FCR_FUNC("tk_fcr_odd_pc_mve", TK_FCR_ODD, TK_FCR_PC_INIT, TK_FCR_PC_BLOCK);
+TK_FCR_FUNC("tk_fcr_even_pc_mve", TK_FCR_EVEN, TK_FCR_PC_INIT, TK_FCR_PC_BLOCK);
+TK_FCR_FUNC("tk_fcr_odd_pt_mve", TK_FCR_ODD, TK_FCR_PT_INIT, TK_FCR_PT_BLOCK);
+TK_FCR_FUNC("tk_fcr_even_pt_mve", TK_FCR_EVEN, TK_FCR_PT_INIT, TK_FCR_PT_BLOCK);
 #undef TK_FCR_FUNC
 #undef TK_FCR_G
+#undef TK_FCR_ODD
+#undef TK_FCR_EVEN
+#undef TK_FCR_PC_INIT
+#undef TK_FCR_PC_BLOCK
+#undef TK_FCR_PT_INIT
+#undef TK_FCR_PT_BLOCK
 
 /* the blocks 0 .. full - 1 (all four rows exist) of one batch */
 static void tk_fcr_full(const tk_fc_pairs_params *p, const int8_t *x, const int8_t *w,
                         int32_t G, int32_t full, int8_t *out) {
-    int32_t rqt[8];
+    static tk_fcr_fn *const fn[4] = {tk_fcr_even_pt_mve, tk_fcr_odd_pt_mve, tk_fcr_even_pc_mve,
+                                     tk_fcr_odd_pc_mve};
     tk_fcr_ablk a;
-    a.rq = p->rq, a.bias = p->folded_bias, a.rq_step = 32;
-    if (!p->per_channel) {
-        for (int k = 0; k < 8; k += 2) rqt[k] = p->rq[0], rqt[k + 1] = p->rq[1];
-        a.rq = rqt, a.rq_step = 0;
-    }
+    a.rq = p->rq, a.bias = p->folded_bias;
     a.zp = (p->k1 - 1) >> 1, a.lo = p->act_min, a.hi = p->act_max;
-    if (G & 1) {
-        tk_fcr_odd_mve(x, w, (G - 1) >> 1, full, out, &a);
-    } else {
-        tk_fcr_even_mve(x, w, (G - 2) >> 1, full, out, &a);
-    }
+    fn[2 * (p->per_channel != 0) + (G & 1)](x, w, (G - 2 + (G & 1)) >> 1, full, out, &a);
 }
 #endif
 
