@@ -391,19 +391,6 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const in
         const uint32_t x2 = (uint32_t)(int32_t)rc[0];
         A += x0 * u0 + x1 * v0 + x2 * t0;
     }
-    if (P->s == 2) {                    /* output i: columns 2i + 1 (A) and 2i + 2 (A, B) */
-        for (int32_t i = 0; i < n; ++i, ra += 8, rb += 8, rc += 8) {
-            const uint32_t y0 = (uint32_t)(int32_t)ra[4], y1 = (uint32_t)(int32_t)rb[4];
-            const uint32_t y2 = (uint32_t)(int32_t)rc[4];
-            const uint32_t x0 = (uint32_t)(int32_t)ra[8], x1 = (uint32_t)(int32_t)rb[8];
-            const uint32_t x2 = (uint32_t)(int32_t)rc[8];
-            A += y0 * u1 + y1 * v1 + y2 * t1 + x0 * u2 + x1 * v2 + x2 * t2;
-            B = fb + x0 * u0 + x1 * v0 + x2 * t0;
-            TK_DW3_RV_EMIT(A)
-            A = B;
-        }
-        return;
-    }
     {                                   /* column 1: output 0's position 1, output 1 starts */
         const uint32_t x0 = (uint32_t)(int32_t)ra[4], x1 = (uint32_t)(int32_t)rb[4];
         const uint32_t x2 = (uint32_t)(int32_t)rc[4];
@@ -428,13 +415,35 @@ static void tk_dw3_rv_line(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const in
         }
     }
 }
-#undef TK_DW3_RV_COL
-#undef TK_DW3_RV_EMIT
 
+/* tk_dw3_rv_line at stride 2 in C: output i from columns 2i (ended), 2i + 1 and 2i + 2 (which
+ * also starts output i + 1) */
 static void tk_dw3_rv_line_s2(const tk_dw3_rv *r, const tk_dw3_rv_plan *P, const int8_t *b,
                               int8_t *out) {
-    tk_dw3_rv_line(r, P, b, out);
+    static const uint32_t zero[3] = {0, 0, 0};
+    const int32_t three = P->rows == 3, n = P->n, step = P->step, lo = P->lo;
+    const uint32_t range = (uint32_t)(P->hi - lo);
+    const int8_t *ra = b + P->sa, *rb = b + P->sb, *rc = three ? b + 2 * TK_DW3_RV_SLOT : ra;
+    const uint32_t *wa = r->w + P->ia, *wb = r->w + P->ib, *wc = three ? r->w + P->ic : zero;
+    const uint32_t u0 = wa[0], u1 = wa[1], u2 = wa[2], v0 = wb[0], v1 = wb[1], v2 = wb[2];
+    const uint32_t t0 = wc[0], t1 = wc[1], t2 = wc[2], fb = r->fb[P->f];
+    const int32_t m = r->m, K = r->K, s = r->s;
+    uint32_t A = fb;
+    A += (uint32_t)(int32_t)ra[0] * u0 + (uint32_t)(int32_t)rb[0] * v0 +
+         (uint32_t)(int32_t)rc[0] * t0;
+    for (int32_t i = 0; i < n; ++i, ra += 8, rb += 8, rc += 8) {
+        const uint32_t y0 = (uint32_t)(int32_t)ra[4], y1 = (uint32_t)(int32_t)rb[4];
+        const uint32_t y2 = (uint32_t)(int32_t)rc[4];
+        const uint32_t x0 = (uint32_t)(int32_t)ra[8], x1 = (uint32_t)(int32_t)rb[8];
+        const uint32_t x2 = (uint32_t)(int32_t)rc[8];
+        A += y0 * u1 + y1 * v1 + y2 * t1 + x0 * u2 + x1 * v2 + x2 * t2;
+        const uint32_t B = fb + x0 * u0 + x1 * v0 + x2 * t0;
+        TK_DW3_RV_EMIT(A)
+        A = B;
+    }
 }
+#undef TK_DW3_RV_COL
+#undef TK_DW3_RV_EMIT
 #endif
 
 /* Output line o of the g channels, n outputs: filter row a reads padded line s * o + a, in slot
