@@ -12,8 +12,13 @@
  * on the stack, padding taps at the input zero point; windows inside the input of at most
  * TK_CMV_GATHER taps gathered at a per-layer offset table, 16 or 8 taps per gather) are built a
  * batch at a time (as many as the buffer holds past the rows) and dotted with each group of rows
- * in one call (tk_cmv_px2; the vectors after a column's first written out three deep, entered
- * by a load to pc):
+ * in one call (tk_cmv_px2; after a column's first vector a loop of four entered at its last
+ * (n16 - 4) mod 4, then three written out, entered by a load to pc). Layers whose kernel rows
+ * are whole vectors (kw C a multiple of 16, K over TK_CMV_GATHER) build no column for windows
+ * inside the input: each output row's run of such pixel pairs is dotted in the input itself
+ * (tk_cmv_seg: per kernel row a load to pc into twelve written-out vectors at the row's last
+ * nr = kw C / 16, then the step to the next row), the other pixels' columns (C a multiple of
+ * 16: whole vectors of the zero point or the input, tk_cmv_border16) two by two:
  * per 16 taps two VLDRB of the columns, four VLDRB of the rows and eight VMLADAVA.S8 into eight
  * accumulators (128 multiply-accumulates in 14 instructions, tk_cmv_px2_mve in assembly). The
  * four sums of a pixel are consecutive output channels: one vector through TFLM's per-channel

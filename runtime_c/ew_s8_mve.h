@@ -5,8 +5,9 @@
  * at x + 128, or computed: input 1 as x * scale + bias, input 2 as tk_ew_in2 does, VRMULH with
  * its rounding; MUL: the doubled product of the zero-point-corrected inputs), then the fast
  * output stage lane by lane (tk_ew_fast: VRMULH, minus one if negative, the right shift, k1,
- * halved, clamped) and a VSTRB.32. A broadcast input's one value is a duplicated vector. The
- * general output stage (mode 0) keeps the C kernels. */
+ * halved, clamped) and a VSTRB.32. A broadcast input's one value is a duplicated vector. ADD on
+ * tables with both inputs along the row runs its groups of four in assembly (tk_ewm_add_t_mve,
+ * 14 instructions per four outputs). The general output stage (mode 0) keeps the C kernels. */
 #ifndef TK_EW_S8_MVE_H
 #define TK_EW_S8_MVE_H
 #include "add_s8.h"
