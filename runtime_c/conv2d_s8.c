@@ -794,29 +794,47 @@ TK_CONV_NOINLINE static void tk_conv_lines_big(const tk_conv2d_params *p, const 
 
 #include "conv2d_s8_mve.h"     /* the Helium path (M55), on the pixel walk and columns above */
 
-void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
-                  const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
+/* The three paths' entries (conv2d_s8.h): the compiler calls the one an op takes, so that an
+ * image links, and its stack analysis counts, only the paths its model uses */
+void tk_conv2d_s8_lines(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
+                        const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
+    (void)scratch;
 #if TK_MVE
     if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;
 #endif
     const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
                                              p->quant.act_min, p->quant.act_max);
-    if (p->path == TK_CONV_LINES) {
 #if TK_CONV_ASM
-        if (p->filter.h * p->filter.w * p->input.c <= TK_CONV_LINES_WIDE_MAX / 4 &&
-            p->geom.dil_w == 1 && p->output.c >= 8) {
-            tk_conv_lines_big(p, &q, input, filter, folded_bias, output);
-            return;
-        }
-#endif
-        tk_conv_lines(p, &q, input, filter, folded_bias, output, 0);
-    } else if (p->path == TK_CONV_IM2COL) {
-        if (scratch) {
-            tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch);
-        } else {
-            tk_conv_im2col_stack(p, &q, input, filter, folded_bias, output);
-        }
-    } else {
-        tk_conv_1x1(p, &q, input, filter, folded_bias, output);
+    if (p->filter.h * p->filter.w * p->input.c <= TK_CONV_LINES_WIDE_MAX / 4 &&
+        p->geom.dil_w == 1 && p->output.c >= 8) {
+        tk_conv_lines_big(p, &q, input, filter, folded_bias, output);
+        return;
     }
+#endif
+    tk_conv_lines(p, &q, input, filter, folded_bias, output, 0);
+}
+
+void tk_conv2d_s8_im2col(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
+                         const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
+#if TK_MVE
+    if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;
+#endif
+    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
+                                             p->quant.act_min, p->quant.act_max);
+    if (scratch) {
+        tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch);
+    } else {
+        tk_conv_im2col_stack(p, &q, input, filter, folded_bias, output);
+    }
+}
+
+void tk_conv2d_s8_cols(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
+                       const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
+    (void)scratch;
+#if TK_MVE
+    if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;
+#endif
+    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
+                                             p->quant.act_min, p->quant.act_max);
+    tk_conv_1x1(p, &q, input, filter, folded_bias, output);
 }

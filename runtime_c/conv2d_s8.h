@@ -69,6 +69,11 @@ typedef struct {
 void tk_conv2d_s8_ref(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                       const int32_t *bias, int8_t *output);
 
-void tk_conv2d_s8(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
-                  const int32_t *folded_bias, int8_t *output, int8_t *scratch);
+/* tk_conv2d_s8 is one of three entries, one per path (p->path), each linked only when called */
+void tk_conv2d_s8_cols(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
+                       const int32_t *folded_bias, int8_t *output, int8_t *scratch);
+void tk_conv2d_s8_lines(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
+                        const int32_t *folded_bias, int8_t *output, int8_t *scratch);
+void tk_conv2d_s8_im2col(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
+                         const int32_t *folded_bias, int8_t *output, int8_t *scratch);
 #endif

@@ -446,7 +446,7 @@ def test_conv_mve_emulated_on_host(conv_cases):
     buf, xs, ref = conv_cases
     c = compile_graph(parse_tflite(buf))
     kernels = [layer["kernel"] for layer in c.report["layers"]]
-    assert kernels == ["tk_conv2d_s8"] * len(CONV_NAMES), kernels
+    assert all(k.startswith("tk_conv2d_s8_") for k in kernels) and len(kernels) == len(CONV_NAMES)
     assert set(re.findall(r"\.rq_fast = (\d)", c.files["model.c"])) == {"0", "1"}
     with HostBuild(c, sanitize=True, extra_cflags=MVE_CFLAGS) as hb:
         outs = hb.run(xs)

@@ -166,7 +166,8 @@ def _assert_equal(out, ref, names):
 
 def test_paths_need_no_scratch(table_model):
     c = _compile(table_model[0])
-    assert [layer["kernel"] for layer in c.report["layers"]] == ["tk_conv2d_s8"] * len(CASES)
+    entry = {COLS: "tk_conv2d_s8_cols", LINES: "tk_conv2d_s8_lines", IM2COL: "tk_conv2d_s8_im2col"}
+    assert [layer["kernel"] for layer in c.report["layers"]] == [entry[k["path"]] for k in CASES]
     assert _paths(c.files["model.c"]) == [k["path"] for k in CASES]
     assert c.lowered.scratch == {}
     assert c.report["arena_bytes"] == c.report["arena_lower_bound"]
@@ -214,7 +215,7 @@ def test_deep_odd_depth_uses_arena_scratch_only_when_free():
     take arena scratch for their im2col columns when the planner allows it, else the
     reference kernel; both bit-exact."""
     buf, rows, ref = _one_case_model(dict(name="i9x9_c3", x=(1, 10, 10, 3), k=(9, 9), oc=4))
-    for grow, kernel in ((False, "tk_conv2d_s8_ref"), (True, "tk_conv2d_s8")):
+    for grow, kernel in ((False, "tk_conv2d_s8_ref"), (True, "tk_conv2d_s8_im2col")):
         c = compile_graph(parse_tflite(buf), scratch_may_grow_arena=grow)
         assert [layer["kernel"] for layer in c.report["layers"]] == [kernel]
         assert bool(c.lowered.scratch) == grow

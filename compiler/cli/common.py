@@ -65,3 +65,20 @@ def add_force(parser) -> None:
 def add_name(parser) -> None:
     parser.add_argument("--name", default="model", metavar="PREFIX",
                         help="prefix of the C symbols and file names (default: model)")
+
+
+def add_stack(parser) -> None:
+    parser.add_argument("--stack", type=int, metavar="BYTES",
+                        help="(firmware) reserve this many bytes of stack instead of the worst "
+                             "case the build computes from the image (gcc's stack usage and "
+                             "the call graph) and a small margin")
+
+
+def stack_arg(a) -> int | None:
+    """--stack, checked: a multiple of 8, at least 64 bytes, or None."""
+    n = getattr(a, "stack", None)
+    if n is not None and (n < 64 or n % 8):
+        from ..errors import TinykilnError
+        raise TinykilnError(f"--stack is {n}; it must be a multiple of 8 and at least 64 "
+                            f"(bytes).")
+    return n

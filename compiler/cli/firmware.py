@@ -6,8 +6,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .common import (EPILOG, add_force, add_impulse_model, add_name, board_inputs, folder_text,
-                     model_inputs, output_folder)
+from .common import (EPILOG, add_force, add_impulse_model, add_name, add_stack, board_inputs,
+                     folder_text, model_inputs, output_folder, stack_arg)
 
 
 def register(sub) -> None:
@@ -17,6 +17,7 @@ def register(sub) -> None:
                                    "the board boots one, the sources and a size report) of a "
                                    "model for a board.", epilog=EPILOG)
     _board_job_args(b, "output folder", cmd_build)
+    add_stack(b)
     x = sub.add_parser("export-platformio",
                        help="write a PlatformIO project (platformio.ini, src/, lib/) for a board",
                        description="Write the firmware sources as a PlatformIO project that "
@@ -62,8 +63,9 @@ def _board_job(a):
 def cmd_build(a) -> int:
     from ..targets.firmware import build_firmware, format_report
     t0 = time.perf_counter()
+    stack = stack_arg(a)
     with _board_job(a) as (board, c):
-        r = build_firmware(c, board, a.output)
+        r = build_firmware(c, board, a.output, stack=stack)
     print(format_report(r))
     uf2 = "/.uf2" if (Path(a.output) / "firmware.uf2").exists() else ""
     print(f"  wrote firmware.elf/.bin/.hex{uf2}/.map, src/ and report.json to "

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import TinykilnError
 from .arrays import (RUN_OUTPUT_HELP, check_output_count, check_run_output, rows_text, run_inputs,
                      write_file, write_outputs)
-from .common import add_name
+from .common import add_name, add_stack, stack_arg
 
 
 def cmd_run(a) -> int:
@@ -46,12 +46,14 @@ def run_on_board(args, out: Path) -> int:
     c = compile_file(args.model, prefix=args.name)
     check_output_count(out, c, args.model)
     xs = run_inputs(args, c)
-    fw = cached_firmware(c, board)
+    fw = cached_firmware(c, board, stack_arg(args))
     profile = bool(getattr(args, "profile", False) or getattr(args, "profile_json", None))
     res = run_firmware(fw, board, c.graph, xs, profile=profile)
+    computed = json.loads((fw / "report.json").read_text())["stack"]["computed"]
     wrote = write_outputs(out, res.outputs)
+    worst = f" of {computed} B computed" if computed is not None else ""
     print(f"ran {rows_text(res.rows)} on {board.name} (QEMU {board.qemu_machine}, "
-          f"{res.seconds:.2f} s, peak stack {res.stack_peak} B); {wrote}")
+          f"{res.seconds:.2f} s, peak stack {res.stack_peak} B{worst}); {wrote}")
     if res.profile:
         print(format_profile(res.profile))
         if getattr(args, "profile_json", None):
@@ -82,6 +84,7 @@ def register(sub) -> None:
                    help="(host) build with AddressSanitizer and UndefinedBehaviorSanitizer; "
                         "a report means a tinykiln bug")
     add_name(r)
+    add_stack(r)
     r.add_argument("--profile", action="store_true",
                      help="(emulated boards) count the exact instructions of every layer, with an "
                           "estimated cycle count on Cortex-M4/M7/M33/M55")

@@ -276,7 +276,9 @@ def lower_conv2d(op, ctx):
         scratch = ctx.scratch(op, scratch_bytes, "int8_t") if scratch_bytes else "0"
         f = _conv2d_weights(op, ctx, w.data, path)
         fbias = ctx.const(op, "fbias", "int32_t", fb, _FOLDED_WHAT.format(b=_bias_name(op)))
-        ctx.call(op, "tk_conv2d_s8", [p, x, f, fbias, y, scratch], ["conv2d_s8.c"], macs=macs)
+        entry = {PATH_COLS: "cols", PATH_LINES: "lines", PATH_IM2COL: "im2col"}[path]
+        ctx.call(op, f"tk_conv2d_s8_{entry}", [p, x, f, fbias, y, scratch], ["conv2d_s8.c"],
+                 macs=macs)
     else:
         fields.update(_quant_fields(op, ctx, inp, out, mults, shifts, act_min, act_max))
         p = ctx.params(op, "tk_conv2d_params", nest_conv_fields(fields))

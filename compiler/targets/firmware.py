@@ -20,10 +20,15 @@ from ..errors import TinykilnError
 from ..ir import CTYPE_SIZE
 from ..outdir import staged_output
 from ..resources import resource_dir
+from .stack import ARM_EXCEPTION_FRAME, MARGIN, stack_line, stack_report
 
 OPT = "-O2"
 COMMON_CFLAGS = ["-std=c99", OPT, "-g", "-ffunction-sections", "-fdata-sections", "-fno-common",
-                 "-Wall", "-Wextra", "-include", "tk_hook.h"]
+                 "-Wall", "-Wextra", "-fstack-usage", "-include", "tk_hook.h"]
+# The first link's stack and RAM: its image is only read by the stack analysis, so it links
+# whatever the final stack (RAM as large as the address space allows, up to 256 MiB)
+PROVISIONAL_STACK = 8
+PROVISIONAL_RAM = 1 << 28
 STATIC = ["tk_firmware.h", "tk_hook.h", "tk_common.c", "semihost.h"]
 ARTIFACTS = ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.map")
 
@@ -41,12 +46,15 @@ def _tool(board: Board, name: str) -> str:
 
 
 def firmware_sources(c: Compiled | None, board: Board, harness: dict[str, str] | None = None,
-                     extra_cflags: tuple[str, ...] = ()) -> dict[str, str]:
+                     extra_cflags: tuple[str, ...] = (), stack_bytes: int | None = None,
+                     provisional: bool = False) -> dict[str, str]:
     """Every file of the firmware source folder (relative name -> text), SConstruct included.
     With `harness` (relative name -> text: a main() and the sources it needs; c is None) the same
     startup, console, exit, helpers, linker script and flags surround the caller's main instead of
     the model and its semihosting main (tests and benchmarks of runtime code); extra_cflags are
-    appended to the board's compile flags."""
+    appended to the board's compile flags. stack_bytes: the stack the linker script reserves
+    (default: the board's stack_bytes). provisional: the first link of an image whose stack is
+    computed from it (PROVISIONAL_STACK and _RAM)."""
     if board.arch == "host":
         raise TinykilnError("the host board runs the model as a process (tinykiln run --board "
                             "host); it has no firmware image.")
@@ -84,8 +92,11 @@ def firmware_sources(c: Compiled | None, board: Board, harness: dict[str, str] |
         "fault_regs": int(board.family.fault_regs),
         "console_base": f"{board.console_address:#010x}",
         "flash_origin": f"{board.flash.origin:#010x}", "flash_length": f"{board.flash.length:#x}",
-        "ram_origin": f"{board.ram.origin:#010x}", "ram_length": f"{board.ram.length:#x}",
-        "stack_bytes": board.stack_bytes,
+        "ram_origin": f"{board.ram.origin:#010x}",
+        "ram_length": f"{min(PROVISIONAL_RAM, (1 << 32) - board.ram.origin):#x}" if provisional
+        else f"{board.ram.length:#x}",
+        "stack_bytes": PROVISIONAL_STACK if provisional else
+        board.stack_bytes if stack_bytes is None else stack_bytes,
         "console_setup": int(con.setup != "none"), "console_macros": con.config_macros(),
         "boot2_size": boot2_size,
     }
@@ -124,15 +135,17 @@ RUNTIME_FLOOR = {"arm": {"flash": 1536, "ram": 384}, "riscv": {"flash": 768, "ra
 _FOLDABLE_CONST = 64
 
 
-def usage_lower_bound(c: Compiled, board: Board) -> dict[str, int]:
+def usage_lower_bound(c: Compiled, board: Board, stack_bytes: int = 0) -> dict[str, int]:
     """Bytes of flash and RAM that any image of c for board certainly uses: the weights (const
     arrays the planned kernels read), the planned arena, the variables (state kept across
-    invokes), the board's stack and the runtime floor."""
+    invokes), the stack when its size is given (else, known only after the build's analysis,
+    at least its margin) and the runtime floor."""
+    stack_bytes = stack_bytes or MARGIN
     floor = RUNTIME_FLOOR[board.arch]
     weights = sum(n for n in (len(k.values) * CTYPE_SIZE[k.ctype] for k in c.lowered.consts)
                   if n >= _FOLDABLE_CONST)
     return {"flash": weights + floor["flash"],
-            "ram": board.stack_bytes + max(c.plan.arena_size, 1) + c.plan.variable_bytes
+            "ram": stack_bytes + max(c.plan.arena_size, 1) + c.plan.variable_bytes
             + floor["ram"]}
 
 
@@ -144,14 +157,14 @@ def _does_not_fit(board: Board, over: dict[str, int], at_least: bool) -> Tinykil
                          f"(flash {board.flash.length} bytes, RAM {board.ram.length} bytes).")
 
 
-def check_fit(c: Compiled, board: Board) -> None:
+def check_fit(c: Compiled, board: Board, stack_bytes: int = 0) -> None:
     """Refuse, before any compiler runs, an image that certainly cannot fit the board: its lower
     bound of use (usage_lower_bound) exceeds flash or RAM. The overflow it names is a lower bound
     too ("at least"); a model close to the limit is left to the link, whose overflow, parsed from
     ld's error, is exact."""
     if board.arch not in RUNTIME_FLOOR:
         return
-    need = usage_lower_bound(c, board)
+    need = usage_lower_bound(c, board, stack_bytes)
     over = {k.upper(): need[k] - getattr(board, k).length for k in ("flash", "ram")
             if need[k] > getattr(board, k).length}
     if over:
@@ -174,19 +187,29 @@ def _scons(src: Path, board: Board) -> str:
 
 
 def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
-                   files: dict[str, str] | None = None) -> dict:
+                   files: dict[str, str] | None = None, stack: int | None = None) -> dict:
     """Build the image into out_dir (atomically: a temp folder renamed when complete).
-    `files` overrides firmware_sources(c, board) (tests inject faults this way).
+    `files` overrides firmware_sources(c, board) (tests inject faults this way). The stack is
+    `stack` bytes when given, else what the analysis of a first link computes (stack.py) and a
+    margin, or the board's stack_bytes where the analysis cannot bound it.
     Returns the size report, also written to out_dir/report.json."""
-    check_fit(c, board)
+    check_fit(c, board, stack or 0)
     out_dir = Path(out_dir)
-    files = firmware_sources(c, board) if files is None else files
+    if files is None:
+        files = firmware_sources(c, board, stack_bytes=stack, provisional=stack is None)
     with staged_output(out_dir) as tmp:
         src = tmp / "src"
         src.mkdir()
         for rel, text in sorted(files.items()):
             (src / rel).write_text(text)
         log = _scons(src, board)
+        analysis = _stack_analysis(c, board, src)
+        if stack is None:       # the reserved stack, then the final link
+            reserve = analysis.reserve() if analysis.computed is not None else board.stack_bytes
+            link = _final_link((src / "link.ld").read_text(), board, reserve)
+            if link != (src / "link.ld").read_text():
+                (src / "link.ld").write_text(link)
+                log = _scons(src, board)
         for a in ARTIFACTS:
             (src / a).rename(tmp / a)
         shutil.rmtree(src / "build", ignore_errors=True)
@@ -198,9 +221,26 @@ def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
             (tmp / "firmware.uf2").write_bytes(
                 to_uf2((tmp / "firmware.bin").read_bytes(), board.flash.origin, uf2))
         report = size_report(c, board, tmp / "firmware.elf")
+        report["stack"] = stack_report(analysis, stack, report["ram"]["stack"])
         report["build_warnings"] = [ln for ln in log.splitlines() if "warning:" in ln]
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _final_link(text: str, board: Board, stack_bytes: int) -> str:
+    """The linker script `text` (ours) with the board's RAM and a stack of stack_bytes."""
+    text = re.sub(r"(__stack_bottom__ = \.;\n\s*\. \+= )\d+;", rf"\g<1>{stack_bytes};", text)
+    return re.sub(r"(RAM\s+\(rwx\)\s*: ORIGIN = \S+, LENGTH = )0x[0-9a-f]+",
+                  rf"\g<1>{board.ram.length:#x}", text)
+
+
+def _stack_analysis(c: Compiled, board: Board, src: Path):
+    from .stack import analyse, vla_bytes
+    arm = board.arch == "arm"
+    fpu = arm and board.fpu != "none" and board.float_abi != "soft"
+    return analyse(src / "build", src / "firmware.elf", _tool(board, "objdump"), board.arch,
+                   "tk_reset" if arm else "_start", ("tk_fault_entry",) if arm else (),
+                   ARM_EXCEPTION_FRAME[fpu] if arm else 0, vla_bytes(c))
 
 
 def build_harness(board: Board, harness: dict[str, str], out_dir: str | Path,
@@ -230,17 +270,19 @@ def cache_root() -> Path:
     return Path(base) / "tinykiln" / "firmware"
 
 
-def cached_firmware(c: Compiled, board: Board) -> Path:
-    """A built image for (model, board), reused when every source file is unchanged."""
-    check_fit(c, board)
-    files = firmware_sources(c, board)
+def cached_firmware(c: Compiled, board: Board, stack: int | None = None) -> Path:
+    """A built image for (model, board), reused when every source file is unchanged; `stack` as
+    for build_firmware."""
+    check_fit(c, board, stack or 0)
+    files = firmware_sources(c, board, stack_bytes=stack, provisional=stack is None)
     h = hashlib.sha256()
     for rel, text in sorted(files.items()):
         h.update(rel.encode() + b"\0" + text.encode() + b"\0")
     h.update(_compiler_version(files).encode())
+    h.update(f"stack {stack}".encode())
     d = cache_root() / f"{board.name}-{h.hexdigest()[:20]}"
     if not (d / "firmware.elf").is_file() or not (d / "report.json").is_file():
-        build_firmware(c, board, d)
+        build_firmware(c, board, d, stack=stack)
     return d
 
 
@@ -331,7 +373,9 @@ def format_report(r: dict) -> str:
         + f" rest {f['rest']:,}; headroom {f['headroom']:,}",
         f"  RAM   {m['used']:>9,} of {m['size']:,} B: arena {m['arena']:,}, stack {m['stack']:,},"
         f" rest {m['rest']:,}; headroom {m['headroom']:,}",
+        *([stack_line(r["stack"])] if "stack" in r else []),
         "  largest symbols: " + ", ".join(f"{s['name']} {s['size']:,}"
                                           for s in r["largest_symbols"][:6]),
     ]
     return "\n".join(lines)
+
