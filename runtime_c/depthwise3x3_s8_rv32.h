@@ -100,11 +100,16 @@ static void tk_dw3_rv_fill8(const tk_dw3_params *p, const int8_t *img, int32_t l
     const int8_t *x = img + line * p->in_line + (p0 + lo) * step;
     int8_t *e = buf + 4 * lo, *end = buf + 4 * hi;
     if (g == 4 && (((uintptr_t)x | (uint32_t)step) & 3u) == 0) {
-        for (; e != end; e += 4, x += step) {
-            uint32_t v;
+        uint32_t *d = (uint32_t *)__builtin_assume_aligned(e, 4);
+        const int32_t cnt = hi - lo;
+        for (int32_t k = 0; k + 2 <= cnt; k += 2, x += 2 * step) {   /* two positions a pass */
+            uint32_t v, u;
             memcpy(&v, __builtin_assume_aligned(x, 4), 4);
-            memcpy(__builtin_assume_aligned(e, 4), &v, 4);
+            memcpy(&u, __builtin_assume_aligned(x + step, 4), 4);
+            d[k] = v;
+            d[k + 1] = u;
         }
+        if (cnt & 1) memcpy(d + cnt - 1, __builtin_assume_aligned(x, 4), 4);
     } else if (g == 4) {
         for (; e != end; e += 4, x += step) {
             const int8_t a = x[0], b = x[1], c = x[2], f = x[3];
