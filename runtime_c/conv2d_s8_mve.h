@@ -368,9 +368,10 @@ TK_CMV_PX2("tk_cmv_px2_mve", "add r11, r3\n\t");
 TK_CMV_PX2("tk_cmv_px2s_mve", "");
 #undef TK_CMV_PX2
 /* tk_cmv_seg in assembly (r0 x0, r1 x1, r2 b): tk_cmv_px2_mve's groups and pairs over windows
- * read in the input, kh kernel rows of nr <= TK_CMV_NR vectors, r11 the gap between rows: per
- * kernel row a load to pc enters TK_CMV_NR vectors written out at the row's nr last ones (the
- * first row after its first vector, which starts the accumulators) */
+ * read in the input, kh <= TK_CMV_KH kernel rows of nr <= TK_CMV_NR vectors, r11 the gap between
+ * rows: per kernel row a load to pc (r7 walks a list of entries on the frame) enters TK_CMV_NR
+ * vectors written out at the row's nr last ones (the first row after its first vector, which
+ * starts the accumulators); after the last row the list's last entry, the output stage */
 void tk_cmv_seg_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
 __asm__(
     ".pushsection .text.tk_cmv_seg_mve, \"ax\", %progbits\n\t"
@@ -383,7 +384,8 @@ __asm__(
     "tk_cmv_seg_mve:\n\t"
     "push {r4-r11, lr}\n\t"
     "vpush {d8-d15}\n\t"
-    "sub sp, #64\n\t"   /* tk_cmv_px2_mve's frame; 48: a row's entry, 52: the first row's, 56 kh */
+    "sub sp, #96\n\t"   /* tk_cmv_px2_mve's frame; 56: the entries of the rows, then of the
+                           * output stage (kh <= TK_CMV_KH) */
     "strd r0, r1, [sp]\n\t"
     "ldrd r3, r4, [r2, #8]\n\t"
     "strd r3, r4, [sp, #8]\n\t"
@@ -403,20 +405,30 @@ __asm__(
     "vdup.32 q6, r3\n\t"
     "vdup.32 q7, r4\n\t"
     "ldrd r11, r3, [r2, #48]\n\t"       /* gap, kh */
-    "str r3, [sp, #56]\n\t"
-    "ldr r3, [r2, #56]\n\t"             /* nr */
+    "ldr r6, [r2, #56]\n\t"             /* nr */
     "adr r4, 9f\n\t"
-    "movs r6, #56\n\t"                  /* bytes per vector's 14 instructions */
-    "mls r4, r3, r6, r4\n\t"
-    "orr r4, r4, #1\n\t"                /* Thumb */
-    "str r4, [sp, #48]\n\t"
-    "adds r4, #56\n\t"
-    "str r4, [sp, #52]\n"
+    "movs r5, #56\n\t"                  /* bytes per vector's 14 instructions */
+    "mls r4, r6, r5, r4\n\t"
+    "orr r4, r4, #1\n\t"                /* Thumb: a row's entry */
+    "adds r6, r4, #56\n\t"
+    "str r6, [sp, #56]\n\t"             /* the first row's */
+    "add r6, sp, #60\n\t"
+    "subs r3, #1\n\t"
+    "beq 5f\n"
+    "4:\n\t"
+    "str r4, [r6], #4\n\t"
+    "subs r3, #1\n\t"
+    "bne 4b\n"
+    "5:\n\t"
+    "adr r4, 3f\n\t"
+    "orr r4, r4, #1\n\t"
+    "str r4, [r6]\n\t"                  /* after the last row: the output stage */
+    "ldr r5, [sp, #40]\n"              /* w again */
     "1:\n\t"
     "ldrd r1, r3, [sp]\n\t"
     TK_CMV_V("vmladav.s8")
-    "ldr r7, [sp, #56]\n\t"
-    "ldr pc, [sp, #52]\n\t"
+    "add r7, sp, #56\n\t"
+    "ldr pc, [r7], #4\n\t"
     ".p2align 2\n\t"
     TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
     TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
@@ -425,10 +437,8 @@ __asm__(
     "9:\n\t"
     "add r1, r11\n\t"
     "add r3, r11\n\t"
-    "subs r7, #1\n\t"
-    "beq 3f\n\t"
-    "ldr pc, [sp, #48]\n"
-    TK_CMV_TAIL("64", "")
+    "ldr pc, [r7], #4\n"
+    TK_CMV_TAIL("96", "")
     ".size tk_cmv_seg_mve, . - tk_cmv_seg_mve\n\t"
     ".popsection\n");
 #define tk_cmv_seg tk_cmv_seg_mve
@@ -576,6 +586,7 @@ TK_MVE_INLINE void tk_cmv_gather(const int8_t *base, const void *offs, int bytes
  * kw C a multiple of 16, nr <= TK_CMV_NR): kh rows, step bytes apart in the input, copied one
  * after the other into col (KR = K bytes) */
 #define TK_CMV_NR 12
+#define TK_CMV_KH 9             /* kernel rows at most (the entries on tk_cmv_seg_mve's frame) */
 #if defined(TK_MVE_EMULATE)
 static void tk_cmv_rows16(int8_t *col, const int8_t *src, int32_t nr, int32_t kh, int32_t step) {
     for (; kh > 0; --kh, src += step) {
@@ -816,7 +827,7 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
     int kind = 0;           /* inside windows gathered: the offsets once per layer */
     const int32_t R = p->filter.w * p->input.c;
     if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR > TK_CMV_GATHER &&
-        p->geom.dil_w == 1 && !(R & 15) && R <= 16 * TK_CMV_NR) {
+        p->geom.dil_w == 1 && !(R & 15) && R <= 16 * TK_CMV_NR && p->filter.h <= TK_CMV_KH) {
         kind = 3;           /* or kernel rows of whole vectors read in the input */
     } else if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR <= TK_CMV_GATHER &&
                ncol >= 4) {
