@@ -212,6 +212,8 @@ static void tk_cmv_px2(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) 
  * without accumulating; per 16 taps two column loads, four row loads, eight VMLADAVA */
 void tk_cmv_px2_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
 void tk_cmv_px2s_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
+void tk_cmv_px2f_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
+void tk_cmv_px2sf_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
 #define TK_CMV_V(op)                        \
     "vldrb.8 q0, [r1], #16\n\t"             \
     "vldrb.8 q1, [r3], #16\n\t"             \
@@ -236,9 +238,35 @@ void tk_cmv_px2s_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     "vadd.i32 " q ", " q ", r6\n\t"         \
     "vmax.s32 " q ", " q ", q6\n\t"         \
     "vmin.s32 " q ", " q ", q7\n\t"
+/* the stores of a group's two pixels and the group loop: P the block's last group predicated
+ * (rem: channels left), F every group full (the loop runs to the table's end, r4) */
+#define TK_CMV_STORE_P                          \
+    "vctp.32 r4\n\t"                           \
+    "vpstt\n\t"                                \
+    "vstrbt.32 q0, [r0], #4\n\t"               \
+    "vstrbt.32 q1, [r2], #4\n\t"               \
+    "strd r0, r2, [sp, #8]\n\t"                \
+    "subs r4, #4\n\t"                          \
+    "str r4, [sp, #16]\n\t"                    \
+    "bgt 1b\n\t"
+#define TK_CMV_STORE_F                          \
+    "vstrb.32 q0, [r0], #4\n\t"                \
+    "vstrb.32 q1, [r2], #4\n\t"                \
+    "strd r0, r2, [sp, #8]\n\t"                \
+    "cmp r9, r4\n\t"                           \
+    "bne 1b\n\t"
+#define TK_CMV_RESET_P "ldr r4, [sp, #36]\n\tstr r4, [sp, #16]\n\t"
+#define TK_CMV_RESET_F ""
+/* F: the table's end (t + 12 rem0 bytes: three words a channel) in place of rem */
+#define TK_CMV_TEND_P ""
+#define TK_CMV_TEND_F                           \
+    "ldr r3, [r2, #16]\n\t"                    \
+    "add r3, r3, r3, lsl #1\n\t"               \
+    "add r3, r9, r3, lsl #2\n\t"               \
+    "str r3, [sp, #16]\n\t"
 /* a group's output stage and the pair loop, then the return (frame: bytes of the stack frame;
- * next: one more step to the next pair, r3 = xstep) */
-#define TK_CMV_TAIL(frame, next) \
+ * next: one more step to the next pair, r3 = xstep; full: P or F) */
+#define TK_CMV_TAIL(frame, next, full) \
     "3:\n\t" \
     "vmov q0[2], q0[0], r0, r4\n\t" \
     "vmov q0[3], q0[1], r2, r6\n\t" \
@@ -247,18 +275,11 @@ void tk_cmv_px2s_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     "vldrw.32 q2, [r9], #16\n\t" \
     "vldrw.32 q3, [r9], #16\n\t" \
     "vldrw.32 q4, [r9], #16\n\t" \
-    "ldrd r4, r6, [sp, #16]\n\t"        /* rem, off */ \
+    "ldrd r4, r6, [sp, #16]\n\t"        /* rem (full: the table's end), off */ \
     TK_CMV_FAST("q0") \
     TK_CMV_FAST("q1") \
     "ldrd r0, r2, [sp, #8]\n\t" \
-    "vctp.32 r4\n\t" \
-    "vpstt\n\t" \
-    "vstrbt.32 q0, [r0], #4\n\t" \
-    "vstrbt.32 q1, [r2], #4\n\t" \
-    "strd r0, r2, [sp, #8]\n\t" \
-    "subs r4, #4\n\t" \
-    "str r4, [sp, #16]\n\t" \
-    "bgt 1b\n\t" \
+    TK_CMV_STORE_##full \
     "ldrd r0, r1, [sp]\n\t"             /* the next pair */ \
     "ldrd r2, r3, [sp, #24]\n\t"        /* pairs, xstep */ \
     "add r0, r3\n\t" \
@@ -270,8 +291,7 @@ void tk_cmv_px2s_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     "add r0, r3\n\t" \
     "add r1, r3\n\t" \
     "strd r0, r1, [sp, #8]\n\t" \
-    "ldr r4, [sp, #36]\n\t" \
-    "str r4, [sp, #16]\n\t" \
+    TK_CMV_RESET_##full \
     "ldrd r5, r9, [sp, #40]\n\t" \
     "subs r2, #1\n\t" \
     "str r2, [sp, #24]\n\t" \
@@ -279,7 +299,7 @@ void tk_cmv_px2s_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
     "add sp, #" frame "\n\t"             \
     "vpop {d8-d15}\n\t"                    \
     "pop {r4-r11, pc}\n\t"
-#define TK_CMV_PX2(name, next)                                                                  \
+#define TK_CMV_PX2(name, next, full)                                                              \
 __asm__(                                                                                        \
     ".pushsection .text." name ", \"ax\", %progbits\n\t"                                        \
     ".syntax unified\n\t"                                                                       \
@@ -308,6 +328,7 @@ __asm__(                                                                        
     "str r4, [sp, #32]\n\t"                                                                     \
     "ldrd r5, r9, [r2]\n\t"             /* w, t */                                              \
     "strd r5, r9, [sp, #40]\n\t"                                                                \
+    TK_CMV_TEND_##full                                                                \
     "ldr r11, [r2, #24]\n\t"            /* n16 */                                               \
     "ldrd r3, r4, [r2, #28]\n\t"                                                                \
     "vdup.32 q6, r3\n\t"                                                                        \
@@ -360,12 +381,14 @@ __asm__(                                                                        
     TK_CMV_V("vmladava.s8")                                                                     \
     TK_CMV_V("vmladava.s8")                                                                     \
     TK_CMV_V("vmladava.s8")                                                                     \
-    TK_CMV_TAIL("56", next)                                                                     \
+    TK_CMV_TAIL("56", next, full)                                                                 \
     ".size " name ", . - " name "\n\t"                                                          \
     ".popsection\n")
 /* with the loop (n16 > 4: r11, the loop's end, steps with the pairs) and without */
-TK_CMV_PX2("tk_cmv_px2_mve", "add r11, r3\n\t");
-TK_CMV_PX2("tk_cmv_px2s_mve", "");
+TK_CMV_PX2("tk_cmv_px2_mve", "add r11, r3\n\t", P);
+TK_CMV_PX2("tk_cmv_px2s_mve", "", P);
+TK_CMV_PX2("tk_cmv_px2f_mve", "add r11, r3\n\t", F);
+TK_CMV_PX2("tk_cmv_px2sf_mve", "", F);
 #undef TK_CMV_PX2
 /* tk_cmv_seg in assembly (r0 x0, r1 x1, r2 b): tk_cmv_px2_mve's groups and pairs over windows
  * read in the input, kh <= TK_CMV_KH kernel rows of nr <= TK_CMV_NR vectors, r11 the gap between
@@ -373,83 +396,100 @@ TK_CMV_PX2("tk_cmv_px2s_mve", "");
  * vectors written out at the row's nr last ones (the first row after its first vector, which
  * starts the accumulators); after the last row the list's last entry, the output stage */
 void tk_cmv_seg_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
-__asm__(
-    ".pushsection .text.tk_cmv_seg_mve, \"ax\", %progbits\n\t"
-    ".syntax unified\n\t"
-    ".thumb\n\t"
-    ".p2align 2\n\t"
-    ".global tk_cmv_seg_mve\n\t"
-    ".type tk_cmv_seg_mve, %function\n\t"
-    ".thumb_func\n"
-    "tk_cmv_seg_mve:\n\t"
-    "push {r4-r11, lr}\n\t"
-    "vpush {d8-d15}\n\t"
-    "sub sp, #96\n\t"   /* tk_cmv_px2_mve's frame; 56: the entries of the rows, then of the
-                           * output stage (kh <= TK_CMV_KH) */
-    "strd r0, r1, [sp]\n\t"
-    "ldrd r3, r4, [r2, #8]\n\t"
-    "strd r3, r4, [sp, #8]\n\t"
-    "ldrd r3, r4, [r2, #16]\n\t"
-    "strd r3, r4, [sp, #16]\n\t"
-    "str r3, [sp, #36]\n\t"
-    "adds r3, #3\n\t"
-    "bic r3, r3, #3\n\t"                /* 4 groups */
-    "ldrd r4, r5, [r2, #36]\n\t"        /* pairs, xstep */
-    "strd r4, r5, [sp, #24]\n\t"
-    "ldr r4, [r2, #44]\n\t"
-    "subs r4, r4, r3\n\t"
-    "str r4, [sp, #32]\n\t"
-    "ldrd r5, r9, [r2]\n\t"             /* w, t */
-    "strd r5, r9, [sp, #40]\n\t"
-    "ldrd r3, r4, [r2, #28]\n\t"
-    "vdup.32 q6, r3\n\t"
-    "vdup.32 q7, r4\n\t"
-    "ldrd r11, r3, [r2, #48]\n\t"       /* gap, kh */
-    "ldr r6, [r2, #56]\n\t"             /* nr */
-    "adr r4, 9f\n\t"
-    "movs r5, #56\n\t"                  /* bytes per vector's 14 instructions */
-    "mls r4, r6, r5, r4\n\t"
-    "orr r4, r4, #1\n\t"                /* Thumb: a row's entry */
-    "adds r6, r4, #56\n\t"
-    "str r6, [sp, #56]\n\t"             /* the first row's */
-    "add r6, sp, #60\n\t"
-    "subs r3, #1\n\t"
-    "beq 5f\n"
-    "4:\n\t"
-    "str r4, [r6], #4\n\t"
-    "subs r3, #1\n\t"
-    "bne 4b\n"
-    "5:\n\t"
-    "adr r4, 3f\n\t"
-    "orr r4, r4, #1\n\t"
-    "str r4, [r6]\n\t"                  /* after the last row: the output stage */
-    "ldr r5, [sp, #40]\n"              /* w again */
-    "1:\n\t"
-    "ldrd r1, r3, [sp]\n\t"
-    TK_CMV_V("vmladav.s8")
-    "add r7, sp, #56\n\t"
-    "ldr pc, [r7], #4\n\t"
-    ".p2align 2\n\t"
-    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
-    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
-    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
-    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")
-    "9:\n\t"
-    "add r1, r11\n\t"
-    "add r3, r11\n\t"
-    "ldr pc, [r7], #4\n"
-    TK_CMV_TAIL("96", "")
-    ".size tk_cmv_seg_mve, . - tk_cmv_seg_mve\n\t"
-    ".popsection\n");
-#define tk_cmv_seg tk_cmv_seg_mve
+void tk_cmv_segf_mve(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b);
+#define TK_CMV_SEG(name, full) \
+__asm__(                                                                                        \
+    ".pushsection .text." name ", \"ax\", %progbits\n\t"                                        \
+    ".syntax unified\n\t"                                                                       \
+    ".thumb\n\t"                                                                                \
+    ".p2align 2\n\t"                                                                            \
+    ".global " name "\n\t"                                                                      \
+    ".type " name ", %function\n\t"                                                             \
+    ".thumb_func\n"                                                                             \
+    name ":\n\t"                                                                                \
+    "push {r4-r11, lr}\n\t"                                                                     \
+    "vpush {d8-d15}\n\t"                                                                        \
+    "sub sp, #96\n\t"   /* tk_cmv_px2_mve's frame; 56: the entries of the rows, then of the     \
+                           * output stage (kh <= TK_CMV_KH) */                                  \
+    "strd r0, r1, [sp]\n\t"                                                                     \
+    "ldrd r3, r4, [r2, #8]\n\t"                                                                 \
+    "strd r3, r4, [sp, #8]\n\t"                                                                 \
+    "ldrd r3, r4, [r2, #16]\n\t"                                                                \
+    "strd r3, r4, [sp, #16]\n\t"                                                                \
+    "str r3, [sp, #36]\n\t"                                                                     \
+    "adds r3, #3\n\t"                                                                           \
+    "bic r3, r3, #3\n\t"                /* 4 groups */                                          \
+    "ldrd r4, r5, [r2, #36]\n\t"        /* pairs, xstep */                                      \
+    "strd r4, r5, [sp, #24]\n\t"                                                                \
+    "ldr r4, [r2, #44]\n\t"                                                                     \
+    "subs r4, r4, r3\n\t"                                                                       \
+    "str r4, [sp, #32]\n\t"                                                                     \
+    "ldrd r5, r9, [r2]\n\t"             /* w, t */                                              \
+    "strd r5, r9, [sp, #40]\n\t"                                                                \
+    TK_CMV_TEND_##full                                                                          \
+    "ldrd r3, r4, [r2, #28]\n\t"                                                                \
+    "vdup.32 q6, r3\n\t"                                                                        \
+    "vdup.32 q7, r4\n\t"                                                                        \
+    "ldrd r11, r3, [r2, #48]\n\t"       /* gap, kh */                                           \
+    "ldr r6, [r2, #56]\n\t"             /* nr */                                                \
+    "adr r4, 9f\n\t"                                                                            \
+    "movs r5, #56\n\t"                  /* bytes per vector's 14 instructions */                \
+    "mls r4, r6, r5, r4\n\t"                                                                    \
+    "orr r4, r4, #1\n\t"                /* Thumb: a row's entry */                              \
+    "adds r6, r4, #56\n\t"                                                                      \
+    "str r6, [sp, #56]\n\t"             /* the first row's */                                   \
+    "add r6, sp, #60\n\t"                                                                       \
+    "subs r3, #1\n\t"                                                                           \
+    "beq 5f\n"                                                                                  \
+    "4:\n\t"                                                                                    \
+    "str r4, [r6], #4\n\t"                                                                      \
+    "subs r3, #1\n\t"                                                                           \
+    "bne 4b\n"                                                                                  \
+    "5:\n\t"                                                                                    \
+    "adr r4, 3f\n\t"                                                                            \
+    "orr r4, r4, #1\n\t"                                                                        \
+    "str r4, [r6]\n\t"                  /* after the last row: the output stage */              \
+    "ldr r5, [sp, #40]\n"              /* w again */                                            \
+    "1:\n\t"                                                                                    \
+    "ldrd r1, r3, [sp]\n\t"                                                                     \
+    TK_CMV_V("vmladav.s8")                                                                      \
+    "add r7, sp, #56\n\t"                                                                       \
+    "ldr pc, [r7], #4\n\t"                                                                      \
+    ".p2align 2\n\t"                                                                            \
+    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")                     \
+    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")                     \
+    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")                     \
+    TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8") TK_CMV_V("vmladava.s8")                     \
+    "9:\n\t"                                                                                    \
+    "add r1, r11\n\t"                                                                           \
+    "add r3, r11\n\t"                                                                           \
+    "ldr pc, [r7], #4\n"                                                                        \
+    TK_CMV_TAIL("96", "", full)                                                                 \
+    ".size " name ", . - " name "\n\t"                                                          \
+    ".popsection\n")
+TK_CMV_SEG("tk_cmv_seg_mve", P);
+TK_CMV_SEG("tk_cmv_segf_mve", F);
+#undef TK_CMV_SEG
 #undef TK_CMV_V
 #undef TK_CMV_FAST
+#undef TK_CMV_TAIL
+#undef TK_CMV_STORE_P
+#undef TK_CMV_STORE_F
+#undef TK_CMV_RESET_P
+#undef TK_CMV_RESET_F
+#undef TK_CMV_TEND_P
+#undef TK_CMV_TEND_F
+/* the variant for the block: the loop (more than 64 taps) or none; every group full (F) or the
+ * last one predicated */
 TK_MVE_INLINE void tk_cmv_px2(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) {
-    if (b->n16 > 4) {
-        tk_cmv_px2_mve(x0, x1, b);
+    if (b->rem & 3) {
+        (b->n16 > 4 ? tk_cmv_px2_mve : tk_cmv_px2s_mve)(x0, x1, b);
     } else {
-        tk_cmv_px2s_mve(x0, x1, b);
+        (b->n16 > 4 ? tk_cmv_px2f_mve : tk_cmv_px2sf_mve)(x0, x1, b);
     }
+}
+TK_MVE_INLINE void tk_cmv_seg(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) {
+    (b->rem & 3 ? tk_cmv_seg_mve : tk_cmv_segf_mve)(x0, x1, b);
 }
 #endif
 
