@@ -707,11 +707,10 @@ static void tk_cmv_walk_gather(const tk_conv2d_params *p, tk_cmv_blk *b, const i
     if (m) tk_cmv_run(b, cols, m, KR, out, out_c);
 }
 
-/* the column of a window with taps in the padding, C a multiple of 16: per kernel row, 16-byte
- * vectors of the zero point z outside the input, copies of the input inside */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
+/* the column of a window with taps in the padding, C a multiple of 16 and kw C at most
+ * 16 TK_CMV_NR: per kernel row, 16-byte vectors of the zero point outside the input, copies of
+ * the input inside */
+#if defined(TK_MVE_EMULATE)
 static void tk_cmv_border16(const tk_conv_geo *g, const tk_conv_px *px, int8_t zp,
                             int8_t *col) {
     const tk_s8x16 z = tk_vdupq_n_s8(zp);
@@ -733,6 +732,113 @@ static void tk_cmv_border16(const tk_conv_geo *g, const tk_conv_px *px, int8_t z
         for (; v > 0; --v, col += 16) tk_vstrbq_s8(col, z);
     }
 }
+#else
+/* in assembly (r0 col, r1 the first inside kernel row's first copied byte, r2 q): kernel rows
+ * above the input, then inside it, then below; a row outside enters TK_CMV_NR written-out
+ * VSTRB of the zero point at its nr last, a row inside the same at its na last, then written-out
+ * VLDRB/VSTRB pairs at the nc last, then VSTRB at the nb last (entries once per column) */
+typedef struct {
+    int32_t before, in, after;      /* kernel rows above the input, in it, below it */
+    int32_t na, nc, nb;             /* a row inside: vectors of zero point, copied, zero point */
+    int32_t gap;                    /* bytes from a row's last copied byte to the next row's */
+    int32_t zp;
+} tk_cmv_bq;
+void tk_cmv_border_mve(int8_t *col, const int8_t *src, const tk_cmv_bq *q);
+#define TK_CMV_Z "vstrb.8 q0, [r0], #16\n\t"
+#define TK_CMV_C "vldrb.8 q1, [r1], #16\n\tvstrb.8 q1, [r0], #16\n\t"
+__asm__(
+    ".pushsection .text.tk_cmv_border_mve, \"ax\", %progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global tk_cmv_border_mve\n\t"
+    ".type tk_cmv_border_mve, %function\n\t"
+    ".thumb_func\n"
+    "tk_cmv_border_mve:\n\t"
+    "push {r4-r9, lr}\n\t"
+    "ldm r2, {r3, r4, r5, r6, r7, r8, r9, r12}\n\t"
+    "vdup.8 q0, r12\n\t"
+    "add r12, r6, r7\n\t"
+    "add r12, r8\n\t"                   /* nr */
+    "adr r2, 1f\n\t"
+    "sub r6, r2, r6, lsl #2\n\t"
+    "sub r12, r2, r12, lsl #2\n\t"
+    "adr r2, 2f\n\t"
+    "sub r7, r2, r7, lsl #3\n\t"
+    "adr r2, 3f\n\t"
+    "sub r8, r2, r8, lsl #2\n\t"
+    "orr r6, r6, #1\n\t"                /* Thumb */
+    "orr r7, r7, #1\n\t"
+    "orr r8, r8, #1\n\t"
+    "orr r12, r12, #1\n\t"
+    "adr lr, 11f\n\t"
+    "orr lr, lr, #1\n\t"
+    "cbz r3, 20f\n"
+    "10:\n\t"
+    "bx r12\n"
+    "11:\n\t"
+    "subs r3, #1\n\t"
+    "bne 10b\n"
+    "20:\n\t"
+    "cbz r4, 30f\n\t"
+    "mov lr, r7\n"
+    "21:\n\t"
+    "bx r6\n"
+    "30:\n\t"
+    "cbz r5, 40f\n\t"
+    "adr lr, 31f\n\t"
+    "orr lr, lr, #1\n"
+    "32:\n\t"
+    "bx r12\n"
+    "31:\n\t"
+    "subs r5, #1\n\t"
+    "bne 32b\n"
+    "40:\n\t"
+    "pop {r4-r9, pc}\n\t"
+    ".p2align 2\n\t"
+    TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z
+    TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z
+    "1:\n\t"
+    "bx lr\n\t"
+    ".p2align 2\n\t"
+    TK_CMV_C TK_CMV_C TK_CMV_C TK_CMV_C TK_CMV_C TK_CMV_C
+    TK_CMV_C TK_CMV_C TK_CMV_C TK_CMV_C TK_CMV_C TK_CMV_C
+    "2:\n\t"
+    "bx r8\n\t"
+    ".p2align 2\n\t"
+    TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z
+    TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z TK_CMV_Z
+    "3:\n\t"
+    "add r1, r9\n\t"
+    "subs r4, #1\n\t"
+    "bne 21b\n\t"
+    "b 30b\n\t"
+    ".size tk_cmv_border_mve, . - tk_cmv_border_mve\n\t"
+    ".popsection\n");
+#undef TK_CMV_Z
+#undef TK_CMV_C
+__attribute__((noinline))
+static void tk_cmv_border16(const tk_conv_geo *g, const tk_conv_px *px, int8_t zp,
+                            int8_t *col) {
+    const int32_t C16 = g->C >> 4, kw = g->kw, kh = g->kh, dh = g->dil_h;
+    const int32_t ix0 = px->ix0, iy0 = px->iy0;
+    int32_t kx0 = ix0 < 0 ? -ix0 : 0, kx1 = g->W - ix0, ky0, ky1;
+    if (dh == 1) {
+        ky0 = iy0 < 0 ? -iy0 : 0, ky1 = g->H - iy0;
+    } else {
+        ky0 = iy0 < 0 ? (dh - 1 - iy0) / dh : 0, ky1 = (g->H - iy0 + dh - 1) / dh;
+    }
+    kx0 = TK_MIN(kx0, kw), kx1 = TK_MAX(TK_MIN(kx1, kw), kx0);
+    ky0 = TK_MIN(ky0, kh), ky1 = TK_MAX(TK_MIN(ky1, kh), ky0);
+    if (kx1 == kx0) ky0 = ky1 = kh;     /* no tap inside: every row outside */
+    const int32_t nc = (kx1 - kx0) * C16;
+    const int8_t *src = px->img;
+    if (ky1 > ky0) src += ((iy0 + ky0 * dh) * g->W + ix0 + kx0) * g->C;
+    const tk_cmv_bq q = {ky0, ky1 - ky0, kh - ky1, kx0 * C16, nc, (kw - kx1) * C16,
+                         g->row_step - 16 * nc, zp};
+    tk_cmv_border_mve(col, src, &q);
+}
+#endif
 
 /* kind 3's walk (kernel rows of whole vectors, fast stage; b: rows, table, channels, o0): the
  * pixels whose windows lie inside the input read there, a run of pairs per output row in one
