@@ -956,20 +956,61 @@ static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_
     }
 }
 
-/* 1 when done; 0 when K is over TK_CMV_KMAX (tk_conv2d_s8's DSP path runs instead) */
+/* a 1x1 stride-1 layer in place (io: its input and output; out_c <= C, so that a batch's outputs
+ * land on its own copied pixels or earlier ones): batches of ncol pixels copied into cols, then
+ * every block of cap channels over them, its rows decoded again per batch */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tk_cmv_inplace(const tk_conv2d_params *p, const int8_t *filter, const int32_t *fbias,
+                           int8_t *io, int32_t cap, int8_t *rows, int8_t *cols, int32_t ncol,
+                           int32_t *t) {
+    const int32_t K = p->input.c, KR = (K + 15) & ~15, out_c = p->output.c;
+    const int32_t P = p->input.n * p->input.h * p->input.w;
+    tk_cmv_blk b;
+    b.w = rows, b.t = t, b.n16 = KR >> 4, b.xstep = 2 * KR, b.ostep = 2 * out_c;
+    b.off = p->quant.output_offset, b.lo = p->quant.act_min, b.hi = p->quant.act_max;
+    for (int32_t i = 0; i < P; i += ncol) {
+        const int32_t m = P - i < ncol ? P - i : ncol;
+        if (K == KR && K <= 16 * TK_CMV_NR) {       /* whole vectors: the columns in one copy */
+            tk_cmv_rows16(cols, io + i * K, K >> 4, m, K);
+        } else {
+            tk_cmv_rows(cols, io + i * K, K, m, KR, K);
+        }
+        for (int32_t c0 = 0; c0 < out_c; c0 += cap) {
+            b.rem = out_c - c0 < cap ? out_c - c0 : cap;
+            tk_cmv_fill(p, filter, fbias, K, b.n16, c0, b.rem, rows, t);
+            tk_cmv_run(&b, cols, m, KR, io + i * out_c + c0, out_c);
+        }
+    }
+}
+
+/* 1 when done; 0 when K is over TK_CMV_KMAX, or the layer runs in place (output == input) other
+ * than as a 1x1 stride-1 layer with the fast stage and out_c <= C (tk_conv2d_s8's DSP path runs
+ * instead) */
 static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                          const int32_t *fbias, int8_t *output) {
     const int32_t K = p->filter.h * p->filter.w * p->input.c, out_c = p->output.c;
     if (K > TK_CMV_KMAX || K < 1) return 0;
+    const int in_place = input == output;
+    if (in_place && (p->filter.h != 1 || p->filter.w != 1 || p->geom.stride_h != 1 ||
+                     p->geom.stride_w != 1 || out_c > p->input.c || !p->rq_fast)) {
+        return 0;
+    }
     const int32_t KR = (K + 15) & ~15, n16 = KR >> 4;
     int32_t cap = ((TK_CMV_BUF - 2 * KR) / KR) & ~3;      /* >= 4: KR <= TK_CMV_KMAX */
     cap = cap < TK_CMV_CAP ? cap : TK_CMV_CAP;
     cap = cap < ((out_c + 3) & ~3) ? cap : (out_c + 3) & ~3;
+    if (in_place) cap = TK_MIN(cap, TK_MAX(4, (TK_CMV_BUF / 3 / KR) & ~3));   /* more columns */
     int8_t rows[TK_CMV_BUF] __attribute__((aligned(16)));      /* the columns after the rows */
     int8_t *cols = rows + cap * KR;
     const int32_t ncol = ((TK_CMV_BUF - cap * KR) / KR) & ~1;
     int32_t t[3 * TK_CMV_CAP] __attribute__((aligned(16)));
     for (int32_t k = 0; k < ncol * KR; k += 16) tk_vstrbq_s8(cols + k, tk_vdupq_n_s8(0));
+    if (in_place) {
+        tk_cmv_inplace(p, filter, fbias, output, cap, rows, cols, ncol, t);
+        return 1;
+    }
     int kind = 0;           /* inside windows gathered: the offsets once per layer */
     const int32_t R = p->filter.w * p->input.c;
     if (p->rq_fast && (p->filter.h > 1 || p->filter.w > 1) && KR > TK_CMV_GATHER &&
