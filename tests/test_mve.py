@@ -146,13 +146,13 @@ def test_fc_mve_on_m55(fc_cases, board, tmp_path):
 
 @pytest.mark.parametrize("board", [pytest.param("mps3-an547", marks=_tools_for("mps3-an547"))])
 @pytest.mark.parametrize("model,limit,dw_limit,conv_limit", [
-    ("ad01_int8", 55_000, 0, 0), ("kws_ref_model", 780_000, 70_000, 105_000)])
+    ("ad01_int8", 52_000, 0, 0), ("kws_ref_model", 800_000, 70_000, 112_000)])
 def test_real_models_on_m55(model, limit, dw_limit, conv_limit, board, tmp_path):
     """Bit-exact with TFLM on mps3-an547, and the instruction count (exact, repeatable) below
     a bound that the Helium kernels keep (ad01: 265,395 before the fully-connected one, 78,646
-    on its int16 pair table, 50,288 on int8 rows in blocks of four; kws's
-    depthwise layers: 228,745 each before theirs; its CONV_2D layers 530,750 (op 0) and 666,012
-    (1x1) each before theirs)."""
+    on its int16 pair table, 48,492 on int8 rows in blocks of four; kws: 735,859, with its 1x1
+    layers in place 795,616 (109,034 each); kws's depthwise layers: 228,745 each before theirs;
+    its CONV_2D layers 530,750 (op 0) and 666,012 (1x1) each before theirs)."""
     path = MODELS / f"{model}.tflite"
     if not path.exists():
         pytest.skip(f"{path} is not there")
