@@ -15,8 +15,8 @@ from .outdir import staged_output
 from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
 from .passes import run_pipeline
-from .plan.planner import Buffer, Plan, check_overlaps, plan, plan_variables, render, \
-    render_variables
+from .plan.planner import Buffer, Plan, check_overlaps, lower_bound, plan, plan_variables, \
+    render, render_variables
 
 
 @dataclass
@@ -92,6 +92,19 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
     return buffers, labels
 
 
+def _max_live_whole(graph: Graph, scratch: dict[int, int], pre) -> int:
+    """The max-live lower bound with every tensor whole: the in-place aliases undone."""
+    undone = [t for t in graph.tensors if t.in_place]
+    saved = [(t, t.alias_of) for t in undone]
+    try:
+        for t in undone:
+            t.alias_of = None
+        return lower_bound(activation_buffers(graph, scratch, pre)[0])
+    finally:
+        for t, a in saved:
+            t.alias_of = a
+
+
 def variable_sizes(graph: Graph) -> dict:
     """("t", index) -> bytes of every variable tensor an op or the model's outputs use."""
     used = {t for op in graph.ops for t in op.inputs + op.outputs if t >= 0} | set(graph.outputs)
@@ -162,6 +175,12 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         "arena_bytes": p.arena_size,
         "arena_lower_bound": p.lower_bound,
         "arena_gap_to_lower_bound": p.arena_size - p.lower_bound,
+        # the max-live bound of whole tensors (no op in place): negative gap where we beat it
+        "max_live_bound": (whole := _max_live_whole(graph, scratch, pre_buffers)),
+        "arena_gap_to_max_live_bound": p.arena_size - whole,
+        "in_place_ops": [{"op": op.index, "opcode": op.opcode, "tensor": op.outputs[0],
+                          "over": op.inputs[0]} for op in graph.ops
+                         if op.outputs and graph.tensors[op.outputs[0]].in_place],
         "planner_strategy": p.strategy,
         "variable_bytes": p.variable_bytes,
         "variables": [{"tensor": k[1], "name": graph.tensors[k[1]].name,

@@ -741,11 +741,26 @@ TK_CONV_NOINLINE static void tk_conv_1x1_wide_big(const tk_conv2d_params *p,
 }
 #endif
 
-/* 1x1 filters: the input pixels are the columns */
+/* Two pixels' columns (C <= TK_CONV_1X1_WIDE_MAX bytes each) copied before either output is
+ * written: tk_conv_1x1's pairs in place (conv2d_s8.h) where no other step copies them first */
+TK_CONV_NOINLINE static void tk_conv_pair_copied(const tk_out_stage *q, int32_t out_c,
+                                                 const int8_t *a0, const int8_t *a1, int32_t C,
+                                                 const tk_cw *filter, const int32_t *fb,
+                                                 int8_t *o0, int8_t *o1) {
+    int8_t x[2 * TK_CONV_1X1_WIDE_MAX] __attribute__((aligned(4)));
+    memcpy(x, a0, (size_t)C);
+    memcpy(x + C, a1, (size_t)C);
+    tk_conv_pair_cols(q, out_c, x, x + C, C, filter, fb, o0, o1, 0);
+}
+
+/* 1x1 filters: the input pixels are the columns. In place (output == input) every path reads a
+ * block of one to three pixels whole (widened, interleaved or copied) before writing their
+ * outputs, blocks in order. */
 TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out_stage *q,
                                          const int8_t *input, const tk_cw *filter,
                                          const int32_t *fb, int8_t *output) {
     const int32_t out_c = p->output.c;
+    const int in_place = input == output;
 #if TK_CONV_ASM
     const int32_t C = p->input.c;
     if (tk_conv_asm_ok(q, out_c, C)) {
@@ -777,8 +792,13 @@ TK_CONV_NOINLINE static void tk_conv_1x1(const tk_conv2d_params *p, const tk_out
     }
 #endif
     for (int32_t n; (n = tk_conv_next2(&it, px)) > 0; output += n * out_c) {
-        tk_conv_pair_cols(q, out_c, tk_conv_at(p, &px[0]), tk_conv_at(p, &px[1]), p->input.c,
-                          filter, fb, output, n == 2 ? output + out_c : output, 0);
+        const int8_t *a0 = tk_conv_at(p, &px[0]), *a1 = tk_conv_at(p, &px[1]);
+        int8_t *o1 = n == 2 ? output + out_c : output;
+        if (in_place) {
+            tk_conv_pair_copied(q, out_c, a0, a1, p->input.c, filter, fb, output, o1);
+        } else {
+            tk_conv_pair_cols(q, out_c, a0, a1, p->input.c, filter, fb, output, o1, 0);
+        }
     }
 }
 
@@ -832,6 +852,7 @@ void tk_conv2d_s8_cols(const tk_conv2d_params *p, const int8_t *input, const tk_
                        const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
     (void)scratch;
 #if TK_MVE
+    /* in place too: the Helium path copies batches of pixels first (conv2d_s8_mve.h) */
     if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;
 #endif
     const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,

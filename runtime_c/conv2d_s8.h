@@ -69,7 +69,11 @@ typedef struct {
 void tk_conv2d_s8_ref(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                       const int32_t *bias, int8_t *output);
 
-/* tk_conv2d_s8 is one of three entries, one per path (p->path), each linked only when called */
+/* tk_conv2d_s8 is one of three entries, one per path (p->path), each linked only when called.
+ * tk_conv2d_s8_cols may run in place (output == input) when the filter is 1x1, the stride 1 and
+ * out_c <= input.c <= TK_CONV_1X1_WIDE_MAX: it reads every block of one to three pixels whole
+ * before writing their outputs, blocks in order (the compiler's in-place pass checks this
+ * order, compiler/passes/in_place.py). */
 void tk_conv2d_s8_cols(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
                        const int32_t *folded_bias, int8_t *output, int8_t *scratch);
 void tk_conv2d_s8_lines(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,

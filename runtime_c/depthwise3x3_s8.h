@@ -9,7 +9,12 @@
  * neighbouring outputs then take six dual multiply-accumulates per filter row (SMLAD, SMLABT,
  * SMLATB) from two word loads (stride 2: four from two and a half). With the compiler's folded bias (bias + input_offset * sum of the
  * channel's nine weights, mod 2^32) a padding tap, holding the zero point, adds nothing, as TFLM's
- * skipped taps do. Lines longer than TK_DW3_CHUNK outputs are done in chunks. */
+ * skipped taps do. Lines longer than TK_DW3_CHUNK outputs are done in chunks.
+ * In place (output == input): at stride 1 with the output the input's shape and one chunk per
+ * line (pos_out <= TK_DW3_CHUNK), each group of channels writes output line o only after the
+ * input lines up to o + 1 are in its ring, and never reads an input line again; the Helium path
+ * (one channel's plane copied whole before its outputs) takes it only in one band and chunk.
+ * The compiler's in-place pass checks this order (compiler/passes/in_place.py). */
 #ifndef TK_DEPTHWISE3X3_S8_H
 #define TK_DEPTHWISE3X3_S8_H
 #include "tk_nn.h"

@@ -368,12 +368,18 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
     }
 }
 
-/* 1 when done; 0 when the input positions are too far apart for 16-bit gather offsets (the
- * caller's path runs instead) */
+/* 1 when done; 0 when the input positions are too far apart for 16-bit gather offsets, or in
+ * place over more than one band or chunk (the caller's path runs instead) */
 static int tk_dw3_mve(const tk_dw3_params *p, const int8_t *input, const int32_t *filter,
                       const int32_t *fbias, int8_t *output) {
     if (7 * (int64_t)p->in_pos > 65535) return 0;
     const int32_t s = p->stride, band = s == 1 ? 2 * TK_DWM_BAND : TK_DWM_BAND;
+    if (input == output) {      /* in place: one band and one chunk, so that each channel's */
+        int32_t chunk;          /* plane is copied whole before its outputs are written */
+        tk_dwm_op q;
+        tk_dwm_op_make(p, s * (p->lines_out - 1) + 3, &chunk, &q);
+        if (p->lines_out > band || p->pos_out > chunk) return 0;
+    }
     int8_t P[TK_DWM_PLANE] __attribute__((aligned(16)));
     for (int32_t b = 0; b < p->batches; ++b) {
         for (int32_t o0 = 0; o0 < p->lines_out; o0 += band) {

@@ -163,12 +163,17 @@ TK_FCR_FUNC("tk_fcr_even_pt_mve", TK_FCR_EVEN, TK_FCR_PT_INIT, TK_FCR_PT_BLOCK);
 /* the blocks 0 .. full - 1 (all four rows exist) of one batch */
 static void tk_fcr_full(const tk_fc_pairs_params *p, const int8_t *x, const int8_t *w,
                         int32_t G, int32_t full, int8_t *out) {
-    static tk_fcr_fn *const fn[4] = {tk_fcr_even_pt_mve, tk_fcr_odd_pt_mve, tk_fcr_even_pc_mve,
-                                     tk_fcr_odd_pc_mve};
     tk_fcr_ablk a;
     a.rq = p->rq, a.bias = p->folded_bias;
     a.zp = (p->k1 - 1) >> 1, a.lo = p->act_min, a.hi = p->act_max;
-    fn[2 * (p->per_channel != 0) + (G & 1)](x, w, (G - 2 + (G & 1)) >> 1, full, out, &a);
+    const int32_t passes = (G - 2 + (G & 1)) >> 1;
+    /* direct calls, not a table of pointers: the image's stack analysis follows them */
+    switch (2 * (p->per_channel != 0) + (G & 1)) {
+    case 0: tk_fcr_even_pt_mve(x, w, passes, full, out, &a); break;
+    case 1: tk_fcr_odd_pt_mve(x, w, passes, full, out, &a); break;
+    case 2: tk_fcr_even_pc_mve(x, w, passes, full, out, &a); break;
+    default: tk_fcr_odd_pc_mve(x, w, passes, full, out, &a); break;
+    }
 }
 #endif
 

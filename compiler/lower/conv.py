@@ -204,6 +204,13 @@ def _conv2d_kernel(w_shape, in_shape, allowed: bool, dil_w: int = 1) -> tuple[bo
     return allowed, PATH_IM2COL, cols if allowed else 0
 
 
+def fast_conv_path(w_shape, in_shape) -> int | None:
+    """The path of tk_conv2d_s8 a CONV_2D of these shapes takes without arena scratch, None
+    where it takes the reference kernel (the in-place pass asks)."""
+    fast, path, _ = _conv2d_kernel(w_shape, in_shape, False)
+    return path if fast else None
+
+
 def _round4(n: int) -> int:
     return (n + 3) // 4 * 4
 

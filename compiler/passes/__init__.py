@@ -1,5 +1,6 @@
 """The compiler's passes, in the order they run. Each is a function Graph -> Graph in its own file."""
-from . import validate, fold_constants, float_islands, check_types, check_supported, alias_reshapes
+from . import (validate, fold_constants, float_islands, check_types, check_supported,
+               alias_reshapes, in_place)
 
 PIPELINE = [
     validate.run,           # structure, types, sizes and quantization as TFLite/TFLM check them
@@ -8,6 +9,7 @@ PIPELINE = [
     check_types.run,        # int8 model (float only at QUANTIZE/DEQUANTIZE edges)
     check_supported.run,    # every op is one tinykiln lowers
     alias_reshapes.run,     # RESHAPE/SQUEEZE share their input's storage: no copy
+    in_place.run,           # ops proved to run in place write over their input's storage
 ]
 
 

@@ -88,9 +88,13 @@ class LayerDump:
             out[e["tensor"]] = np.ascontiguousarray(raw[:, pos:pos + e["bytes"]]) \
                 .view(np.dtype(np_dtype(tt.dtype))).reshape((n, *tt.shape))
             pos += e["bytes"]
-        for t, tt in enumerate(g.tensors):    # aliases (reshapes): their root's bytes
-            if tt.alias_of is not None and g.root(t) in out:
-                out[t] = out[g.root(t)].reshape((n, *tt.shape))
+        more = True     # aliases: a reshape's bytes are its source's (an op run in place
+        while more:     # writes over its input's storage, but its output was recorded)
+            more = False
+            for t, tt in enumerate(g.tensors):
+                if tt.alias_of is not None and t not in out and tt.alias_of in out:
+                    out[t] = out[tt.alias_of].reshape((n, *tt.shape))
+                    more = True
         return out
 
     def close(self):

@@ -1,0 +1,136 @@
+"""In-place execution: an op whose kernel may write its output over its input (the input's last
+use, the same bytes) gets its output aliased to the input's storage, so that the two never
+need room at once and the arena can go below the max-live bound of whole tensors.
+
+Which ops: 1x1 CONV_2D (stride 1, out_c <= in_c) and 3x3 DEPTHWISE_CONV_2D (stride 1, the
+output the input's shape) on their fast kernels, whose headers (conv2d_s8.h, depthwise3x3_s8.h)
+document the order in which every build reads and writes in place. Each candidate is then
+proved safe by simulating that order on its geometry (`safe`): no byte of the shared buffer may
+be written before the last read of the input byte it holds. Only what is proved is aliased."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..lower import conv as conv_lowering
+from ..lower.depthwise3x3 import MIN_POSITIONS
+
+DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at stride 1
+DW3_GROUP = 4               # channels per ring of the C line kernel
+CONV_1X1_MAX = 256          # TK_CONV_1X1_WIDE_MAX: the largest input depth copied whole
+CONV_1X1_BLOCK = (1, 2, 3)  # pixels a 1x1 step reads whole before writing (per build)
+
+
+def pointwise_steps(pixels: int, ic: int, oc: int, block: int):
+    """tk_conv2d_s8_cols in place (conv2d_s8.h): blocks of `block` pixels in order, each read
+    whole, then its outputs written. Yields (read byte ranges, written byte ranges)."""
+    for p0 in range(0, pixels, block):
+        ps = range(p0, min(p0 + block, pixels))
+        yield [(p * ic, (p + 1) * ic) for p in ps], [(p * oc, (p + 1) * oc) for p in ps]
+
+
+def dw3_steps(shape: tuple[int, int, int, int], group: int):
+    """tk_depthwise3x3_s8 in place (depthwise3x3_s8.h), stride 1, one chunk per line: per batch
+    image, per group of channels, output line o is written after input lines up to o + 1 are
+    read (into the ring); lines run along the longer side. Yields (reads, writes) as arrays of
+    byte offsets."""
+    n, h, w, c = shape
+    rows = w >= h                       # lines are rows (else columns)
+    lines, pos = (h, w) if rows else (w, h)
+    idx = np.arange(n * h * w * c).reshape(n, h, w, c)
+    for b in range(n):
+        for c0 in range(0, c, group):
+            img = idx[b, :, :, c0:c0 + group]
+            line = (lambda i: img[i]) if rows else (lambda i: img[:, i])
+            read = 0
+            for o in range(lines):
+                reads = []
+                while read <= min(o + 1, lines - 1):
+                    reads.append(line(read).reshape(-1))
+                    read += 1
+                yield reads, [line(o).reshape(-1)]
+
+
+def safe(steps, nbytes: int) -> bool:
+    """Whether, executing `steps` (reads then writes, each a list of byte ranges (lo, hi) or of
+    offset arrays) on one buffer of nbytes, every byte is written no earlier than the step that
+    last reads it."""
+    last_read = np.full(nbytes, -1, np.int64)
+    first_write = np.full(nbytes, 1 << 62, np.int64)
+    for k, (reads, writes) in enumerate(steps):
+        for r in reads:
+            last_read[_bytes(r)] = k
+        for wr in writes:
+            sel = _bytes(wr)
+            first_write[sel] = np.minimum(first_write[sel], k)
+    return bool((last_read <= first_write).all())
+
+
+def _bytes(r):
+    return np.arange(r[0], r[1]) if isinstance(r, tuple) else r
+
+
+def _sole_use(graph, op, t: int) -> bool:
+    """t's storage is read by no op after `op`, and is none of the model's inputs or outputs."""
+    root = graph.root(t)
+    tt = graph.tensors[root]
+    if tt.is_const or tt.is_variable or root in graph.inputs or root in graph.outputs:
+        return False
+    if any(graph.root(x) == root for x in graph.inputs + graph.outputs):
+        return False
+    later = [o for o in graph.ops if o.index > op.index or o is op]
+    return all(graph.root(x) != root for o in later if o is not op for x in o.inputs)
+
+
+def _candidate(graph, op) -> str | None:
+    """'pointwise' or 'dw3' where the op's kernel runs in place, else None."""
+    if not conv_lowering.USE_FAST_KERNELS or len(op.inputs) < 2 or op.inputs[0] < 0 or op.inputs[1] < 0:
+        return None
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4:
+        return None
+    o = op.options
+    if int(o.get("stride_h", 1)) != 1 or int(o.get("stride_w", 1)) != 1:
+        return None
+    n, h, wd, ic = (int(d) for d in x.shape)
+    if op.opcode == "CONV_2D":
+        oc = int(w.shape[0])
+        path = conv_lowering.fast_conv_path(w.shape, x.shape)
+        if (path == conv_lowering.PATH_COLS and tuple(y.shape) == (n, h, wd, oc) and oc % 4 == 0
+                and oc <= ic <= CONV_1X1_MAX and ic % 4 == 0):
+            return "pointwise"
+        return None
+    if op.opcode == "DEPTHWISE_CONV_2D":
+        dil = (int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1)))
+        if (tuple(w.shape) == (1, 3, 3, ic) and int(o.get("depth_multiplier", 1)) == 1
+                and dil == (1, 1) and o.get("padding", "SAME") == "SAME"
+                and tuple(y.shape) == tuple(x.shape)
+                and MIN_POSITIONS[1] <= max(h, wd) <= DW3_CHUNK):
+            return "dw3"
+    return None
+
+
+def proved(graph, op, kind: str) -> bool:
+    """The candidate's in-place order, simulated on its geometry, never writes a byte before its
+    last read (every build's order: pixel blocks of 1 to 3; channel groups of 4 and of 1)."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if kind == "pointwise":
+        n, h, w, ic = (int(d) for d in x.shape)
+        oc = int(y.shape[3])
+        return all(safe(pointwise_steps(n * h * w, ic, oc, b), x.nbytes)
+                   for b in CONV_1X1_BLOCK)
+    shape = tuple(int(d) for d in x.shape)
+    return all(safe(dw3_steps(shape, g), x.nbytes) for g in (DW3_GROUP, 1))
+
+
+def run(graph):
+    """Graph -> Graph: alias the output of every op proved to run in place to its input."""
+    for op in graph.ops:
+        if not op.outputs or op.outputs[0] < 0:
+            continue
+        kind = _candidate(graph, op)
+        if kind and _sole_use(graph, op, op.inputs[0]) and proved(graph, op, kind):
+            y = graph.tensors[op.outputs[0]]
+            if y.alias_of is None and not y.is_variable and op.outputs[0] not in graph.outputs:
+                y.alias_of = op.inputs[0]
+                y.in_place = True
+    return graph

@@ -1,0 +1,138 @@
+"""Ops run in place (compiler/passes/in_place.py): the checker that proves an op may write its
+output over its input (the kernels' documented read/write order simulated on the geometry),
+checked against a brute-force execution of that order on shared bytes; randomized geometries
+and orders; and kws_ref_model below the max-live bound of whole tensors, bit-exact with TFLM on
+the host builds (portable, DSP and Helium C models). Under QEMU the shared-model and firmware
+tests run the same in-place images."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import shared_model
+from tinykiln.passes.in_place import dw3_steps, pointwise_steps, safe
+
+
+def _execute(steps, nbytes: int, rng) -> bool:
+    """Run `steps` on one shared buffer and on separate input/output buffers, each written byte
+    a function of every byte its step read; whether the two runs write the same."""
+    x = rng.integers(0, 256, nbytes, dtype=np.int64)
+    shared, out = x.copy(), np.zeros(nbytes, np.int64)
+    for reads, writes in steps:
+        r = np.concatenate([_idx(a) for a in reads]) if reads else np.zeros(0, np.int64)
+        got_shared, got_sep = shared[r].copy(), x[r]
+        for k, wr in enumerate(writes):
+            w = _idx(wr)
+            shared[w] = (got_shared.sum() * 31 + np.arange(w.size) * 7 + k) % 256
+            out[w] = (got_sep.sum() * 31 + np.arange(w.size) * 7 + k) % 256
+    written = np.zeros(nbytes, bool)
+    for _, writes in steps:
+        for wr in writes:
+            written[_idx(wr)] = True
+    return bool((shared[written] == out[written]).all())
+
+
+def _idx(r):
+    return np.arange(r[0], r[1]) if isinstance(r, tuple) else np.asarray(r)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pointwise_checker_against_execution(seed):
+    """Pixel blocks in order, read whole then written: safe exactly when out_c <= in_c (at block
+    1; larger blocks read ahead), and the checker agrees with executing the order."""
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        pixels, ic, oc = int(rng.integers(1, 12)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        block = int(rng.integers(1, 4))
+        steps = list(pointwise_steps(pixels, ic, oc, block))
+        nbytes = pixels * max(ic, oc)
+        verdict = safe(steps, nbytes)
+        if block == 1:
+            assert verdict == (oc <= ic or pixels == 1), (pixels, ic, oc)
+        if verdict:
+            assert _execute(steps, nbytes, rng), (pixels, ic, oc, block)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dw3_checker_against_execution(seed):
+    """The line kernel's order (output line o after input lines up to o + 1, per channel group)
+    is safe on every same-shape geometry; without the ring (each output line reading its three
+    input lines from the shared buffer) the checker refuses and executing it differs."""
+    rng = np.random.default_rng(10 + seed)
+    for _ in range(6):
+        shape = (int(rng.integers(1, 3)), int(rng.integers(2, 9)), int(rng.integers(2, 9)),
+                 int(rng.integers(1, 9)))
+        nbytes = int(np.prod(shape))
+        for group in (1, 4):
+            steps = list(dw3_steps(shape, group))
+            assert safe(steps, nbytes), shape
+            assert _execute(steps, nbytes, rng), shape
+            short = list(_no_ring(shape, group))
+            assert not safe(short, nbytes), shape
+            assert not _execute(short, nbytes, rng), shape
+
+
+def _no_ring(shape, group):
+    """dw3_steps without the ring: output line o reads input lines o - 1 .. o + 1 from the
+    buffer itself, after line o - 1 was written."""
+    n, h, w, c = shape
+    rows = w >= h
+    lines = h if rows else w
+    idx = np.arange(n * h * w * c).reshape(n, h, w, c)
+    for b in range(n):
+        for c0 in range(0, c, group):
+            img = idx[b, :, :, c0:c0 + group]
+            line = (lambda i: img[i]) if rows else (lambda i: img[:, i])
+            for o in range(lines):
+                reads = [line(i).reshape(-1) for i in range(max(o - 1, 0), min(o + 2, lines))]
+                yield reads, [line(o).reshape(-1)]
+
+
+def test_kws_in_place_below_the_max_live_bound_and_bit_exact():
+    from tflm_oracle import tflm_run
+    from tinykiln.inputs import compile_file
+    from tinykiln.targets.hostrun import HostBuild
+    path = shared_model("kws_ref_model.tflite")
+    c = compile_file(path)
+    r = c.report
+    assert r["max_live_bound"] == 16000
+    assert r["arena_bytes"] <= 9000 and r["arena_gap_to_max_live_bound"] < 0
+    assert [(o["op"], o["opcode"]) for o in r["in_place_ops"]] == \
+        [(i, "DEPTHWISE_CONV_2D" if i % 2 else "CONV_2D") for i in range(1, 9)]
+    g = c.graph
+    x = np.random.default_rng(7).integers(-128, 128, (6, *g.tensors[g.inputs[0]].shape),
+                                          dtype=np.int8)
+    ref = tflm_run(path.read_bytes(), [x], 1)
+    ref = ref[0] if isinstance(ref, list) else ref
+    for flags in ([], ["-DTK_DSP_EMULATE_SIMD"], ["-DTK_MVE_EMULATE", "-DTK_DSP_EMULATE_SIMD"]):
+        with HostBuild(c, sanitize=True, extra_cflags=flags) as hb:
+            y = hb.run([x])[0]
+        assert (y.reshape(ref.shape) == ref).all(), flags
+
+
+def test_no_in_place_where_the_input_is_read_later():
+    """A tensor read by a later op (a residual branch) or the model's input is never
+    overwritten."""
+    from modelgen import ModelBuilder
+    from tinykiln.compile import compile_graph
+    from tinykiln.frontend.tflite_import import parse_tflite
+    b = ModelBuilder("branch")
+    rng = np.random.default_rng(0)
+
+    def pw(x, name):
+        w = b.const(rng.integers(-60, 60, (16, 1, 1, 16)).astype(np.int8), 0.02)
+        bias = b.const(rng.integers(-500, 500, 16).astype(np.int32), 0.05 * 0.02)
+        y = b.tensor((1, 8, 8, 16), 0.04, -2, name=name)
+        b.op("CONV_2D", [x, w, bias], [y], padding="SAME", stride_h=1, stride_w=1,
+             fused_activation_function="NONE")
+        return y
+    x = b.input((1, 8, 8, 16), 0.05, -3)
+    y = pw(x, "pw1")            # its input is the model's: not in place
+    z = pw(y, "pw2")            # y is read again by the ADD: not in place
+    s = b.tensor((1, 8, 8, 16), 0.06, 0, name="sum")
+    b.op("ADD", [y, z], [s], fused_activation_function="NONE")
+    u = pw(s, "pw3")            # s is read by nothing later: in place
+    v = pw(u, "pw4")            # the model's output keeps a buffer of its own
+    b.output(v)
+    c = compile_graph(parse_tflite(b.build()))
+    assert [o["op"] for o in c.report["in_place_ops"]] == [3], c.report["in_place_ops"]
