@@ -14,7 +14,8 @@ from .ir import CTYPE_SIZE, Graph
 from .outdir import staged_output
 from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
-from .passes import run_pipeline
+from .passes import IN_PLACE, run_pipeline
+from .passes.in_place import kinds_for
 from .plan.planner import Buffer, Plan, check_overlaps, lower_bound, plan, plan_variables, \
     render, render_variables
 
@@ -143,13 +144,16 @@ def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
 
 def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model",
                   scratch_may_grow_arena: bool = False,
-                  pre_buffers: dict[str, int] | None = None) -> Compiled:
+                  pre_buffers: dict[str, int] | None = None, optimize: str = "balanced",
+                  helium: bool = False) -> Compiled:
     """scratch_may_grow_arena: keep every fast kernel's scratch even where it enlarges the arena
     (tests use it to exercise the fast kernels on every case). pre_buffers (name -> bytes): arena
     space for a stage that runs before the model and writes its input (the DSP front end of an
-    impulse); `<prefix>_<name>()` returns it, disjoint from the inputs, overwritten by the model."""
+    impulse); `<prefix>_<name>()` returns it, disjoint from the inputs, overwritten by the model.
+    optimize: ram | speed | balanced, which ops run in place (passes/in_place.py); helium: the
+    target is a Cortex-M55 (balanced weighs its costs)."""
     t0 = time.perf_counter()
-    graph = run_pipeline(graph)
+    graph = IN_PLACE(run_pipeline(graph), kinds_for(optimize, helium))
     buffers, labels, p, no_scratch, scratch = _plan_arena(graph, scratch_may_grow_arena,
                                                           pre_buffers)
     bad = check_overlaps(buffers, p.offsets)
@@ -172,6 +176,7 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         "op_counts": _counts(op.opcode for op in graph.ops),
         "tensors": len(graph.tensors),
         "weight_bytes": int(weight_bytes),
+        "optimize": optimize + (" (Helium target)" if helium and optimize == "balanced" else ""),
         "arena_bytes": p.arena_size,
         "arena_lower_bound": p.lower_bound,
         "arena_gap_to_lower_bound": p.arena_size - p.lower_bound,

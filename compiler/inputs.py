@@ -11,8 +11,9 @@ from .frontend.tflite_import import load_tflite
 from .impulse.impulse import compile_impulse
 
 
-def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
-    """A .tflite model, or an impulse file (.toml: DSP front end + model)."""
+def compile_file(model: str | Path, prefix: str = "model", **options) -> Compiled:
+    """A .tflite model, or an impulse file (.toml: DSP front end + model); options: compile_graph's
+    optimize and helium."""
     model = Path(model)
     if model.is_dir():
         raise TinykilnError(f"{model} is a folder; give an int8 .tflite model or an impulse file "
@@ -22,6 +23,6 @@ def compile_file(model: str | Path, prefix: str = "model") -> Compiled:
                             f"(tinykiln compile {model} --calibration DATA -o DIR writes the "
                             f".tflite) and give that .tflite.")
     if model.suffix.lower() == ".toml":
-        return compile_impulse(model, prefix=prefix)
+        return compile_impulse(model, prefix=prefix, **options)
     graph = load_tflite(model)
-    return compile_graph(graph, prefix=prefix, model_name=model.name)
+    return compile_graph(graph, prefix=prefix, model_name=model.name, **options)

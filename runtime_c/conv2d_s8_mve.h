@@ -480,16 +480,26 @@ TK_CMV_SEG("tk_cmv_segf_mve", F);
 #undef TK_CMV_TEND_P
 #undef TK_CMV_TEND_F
 /* the variant for the block: the loop (more than 64 taps) or none; every group full (F) or the
- * last one predicated */
+ * last one predicated (direct calls, which the image's stack analysis follows) */
 TK_MVE_INLINE void tk_cmv_px2(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) {
     if (b->rem & 3) {
-        (b->n16 > 4 ? tk_cmv_px2_mve : tk_cmv_px2s_mve)(x0, x1, b);
+        if (b->n16 > 4) {
+            tk_cmv_px2_mve(x0, x1, b);
+        } else {
+            tk_cmv_px2s_mve(x0, x1, b);
+        }
+    } else if (b->n16 > 4) {
+        tk_cmv_px2f_mve(x0, x1, b);
     } else {
-        (b->n16 > 4 ? tk_cmv_px2f_mve : tk_cmv_px2sf_mve)(x0, x1, b);
+        tk_cmv_px2sf_mve(x0, x1, b);
     }
 }
 TK_MVE_INLINE void tk_cmv_seg(const int8_t *x0, const int8_t *x1, const tk_cmv_blk *b) {
-    (b->rem & 3 ? tk_cmv_seg_mve : tk_cmv_segf_mve)(x0, x1, b);
+    if (b->rem & 3) {
+        tk_cmv_seg_mve(x0, x1, b);
+    } else {
+        tk_cmv_segf_mve(x0, x1, b);
+    }
 }
 #endif
 

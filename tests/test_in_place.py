@@ -136,3 +136,31 @@ def test_no_in_place_where_the_input_is_read_later():
     b.output(v)
     c = compile_graph(parse_tflite(b.build()))
     assert [o["op"] for o in c.report["in_place_ops"]] == [3], c.report["in_place_ops"]
+
+
+def test_optimize_choices():
+    """--optimize: speed keeps every tensor whole, ram runs all it can in place, balanced (the
+    default) the same but, on a Helium target, not the 1x1 layers (which copy their pixels
+    there: +8% instructions on kws)."""
+    from tinykiln.inputs import compile_file
+    path = shared_model("kws_ref_model.tflite")
+    ops = {}
+    for opt, helium in (("speed", False), ("ram", True), ("balanced", False), ("balanced", True)):
+        r = compile_file(path, optimize=opt, helium=helium).report
+        ops[opt, helium] = [o["opcode"] for o in r["in_place_ops"]]
+        assert r["arena_bytes"] == (16000 if opt == "speed" or (opt, helium) == ("balanced", True)
+                                    else 8492), (opt, helium)
+    assert ops["speed", False] == []
+    assert ops["ram", True] == ops["balanced", False] and len(ops["ram", True]) == 8
+    assert ops["balanced", True] == ["DEPTHWISE_CONV_2D"] * 4
+
+
+def test_optimize_option_on_the_command_line(tmp_path, capsys):
+    import json
+    from tinykiln.cli.main import main
+    path = str(shared_model("kws_ref_model.tflite"))
+    assert main(["compile", path, "-o", str(tmp_path / "c"), "--optimize", "speed"]) == 0
+    assert json.loads((tmp_path / "c" / "report.json").read_text())["arena_bytes"] == 16000
+    with pytest.raises(SystemExit):
+        main(["compile", path, "-o", str(tmp_path / "d"), "--optimize", "fast"])
+    assert "invalid choice" in capsys.readouterr().err

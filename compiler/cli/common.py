@@ -67,6 +67,20 @@ def add_name(parser) -> None:
                         help="prefix of the C symbols and file names (default: model)")
 
 
+def add_optimize(parser) -> None:
+    parser.add_argument("--optimize", choices=("balanced", "ram", "speed"), default="balanced",
+                        help="which ops run in place, writing over their input: ram (all that "
+                             "can), speed (none), balanced (the default: the lowest RAM within 5%% "
+                             "of the fastest instruction count on the target)")
+
+
+def compile_options(a, board=None) -> dict:
+    """compile_file's options from --optimize and the board (a Helium core weighs in place
+    differently)."""
+    return {"optimize": getattr(a, "optimize", "balanced"),
+            "helium": board is not None and board.cpu == "cortex-m55"}
+
+
 def add_stack(parser) -> None:
     parser.add_argument("--stack", type=int, metavar="BYTES",
                         help="(firmware) reserve this many bytes of stack instead of the worst "

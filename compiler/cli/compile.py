@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from ..errors import TinykilnError
-from .common import (EPILOG, add_force, add_impulse_model, add_name, folder_text, model_inputs,
-                     output_folder, terminal_text)
+from .common import (EPILOG, add_force, add_impulse_model, add_name, add_optimize,
+                     compile_options, folder_text, model_inputs, output_folder, terminal_text)
 
 
 def _summary(c) -> str:
@@ -41,7 +41,7 @@ def _compile_tflite(a) -> int:
                             f"(.keras, .h5 or a SavedModel folder); {a.model} is compiled as "
                             f"an int8 .tflite.")
     t0 = time.perf_counter()
-    c = compile_file(a.model, prefix=a.name)
+    c = compile_file(a.model, prefix=a.name, **compile_options(a))
     add_impulse_model(c)
     out = write_output(c, a.output)
     print(_summary(c))
@@ -83,6 +83,7 @@ def register(sub) -> None:
                    help="output folder: new, empty, or written by tinykiln before")
     add_force(c)
     add_name(c)
+    add_optimize(c)
     c.add_argument("--show-plan", action="store_true", help="print the arena plan as a picture")
     c.add_argument("--calibration", metavar="DATA",
                    help="(Keras models) representative float inputs: .npy (N, *input_shape), "

@@ -6,8 +6,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .common import (EPILOG, add_force, add_impulse_model, add_name, add_stack, board_inputs,
-                     folder_text, model_inputs, output_folder, stack_arg)
+from .common import (EPILOG, add_force, add_impulse_model, add_name, add_optimize, add_stack,
+                     board_inputs, compile_options, folder_text, model_inputs, output_folder,
+                     stack_arg)
 
 
 def register(sub) -> None:
@@ -38,6 +39,7 @@ def _board_job_args(parser, folder: str, fn) -> None:
                         help=f"{folder}: new, empty, or written by tinykiln before")
     add_force(parser)
     add_name(parser)
+    add_optimize(parser)
     parser.set_defaults(fn=fn)
 
 
@@ -55,7 +57,7 @@ def _board_job(a):
     with output_folder(a, _folder_inputs(a)):
         board = get_board(a.board)
         add_inputs(board.path)
-        c = compile_file(a.model, prefix=a.name)
+        c = compile_file(a.model, prefix=a.name, **compile_options(a, board))
         add_impulse_model(c)
         yield board, c
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import TinykilnError
 from .arrays import (RUN_OUTPUT_HELP, check_output_count, check_run_output, rows_text, run_inputs,
                      write_file, write_outputs)
-from .common import add_name, add_stack, stack_arg
+from .common import add_name, add_optimize, add_stack, compile_options, stack_arg
 
 
 def cmd_run(a) -> int:
@@ -22,7 +22,7 @@ def cmd_run(a) -> int:
     if getattr(a, "profile", False) or getattr(a, "profile_json", None):
         raise TinykilnError("--profile counts guest instructions under QEMU: give an emulated "
                             "board such as --board mps2-an386 (see `tinykiln boards`).")
-    c = compile_file(a.model, prefix=a.name)
+    c = compile_file(a.model, prefix=a.name, **compile_options(a))
     check_output_count(out, c, a.model)
     xs = run_inputs(a, c)
     from ..targets.hostrun import HostBuild
@@ -43,7 +43,7 @@ def run_on_board(args, out: Path) -> int:
     from ..targets.qemu import format_profile, qemu_binary, run_firmware
     board = get_board(args.board)
     qemu_binary(board)      # fail early: real board, or QEMU missing
-    c = compile_file(args.model, prefix=args.name)
+    c = compile_file(args.model, prefix=args.name, **compile_options(args, board))
     check_output_count(out, c, args.model)
     xs = run_inputs(args, c)
     fw = cached_firmware(c, board, stack_arg(args))
@@ -84,6 +84,7 @@ def register(sub) -> None:
                    help="(host) build with AddressSanitizer and UndefinedBehaviorSanitizer; "
                         "a report means a tinykiln bug")
     add_name(r)
+    add_optimize(r)
     add_stack(r)
     r.add_argument("--profile", action="store_true",
                      help="(emulated boards) count the exact instructions of every layer, with an "

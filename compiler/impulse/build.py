@@ -71,7 +71,7 @@ def _scratch_bytes(imp: Impulse, t) -> int:
     return 4 * (2 * n + 2 + len(t.mel.start))
 
 
-def compile_impulse(path: str | Path, prefix: str = "model") -> ImpulseCompiled:
+def compile_impulse(path: str | Path, prefix: str = "model", **options) -> ImpulseCompiled:
     from ..frontend.tflite_import import load_tflite
     prefix = c_prefix(prefix, MAX_PREFIX - len("_net"))
     imp = load_impulse(path)
@@ -82,7 +82,8 @@ def compile_impulse(path: str | Path, prefix: str = "model") -> ImpulseCompiled:
     pre = {"raw": imp.window * imp.axes * 2, "dsp_scratch": _scratch_bytes(imp, t)}
     if imp.block == "spectral" and imp.axes > 1:
         pre["axis"] = imp.frame_length * 2
-    m = compile_graph(graph, prefix=net, model_name=imp.model_path.name, pre_buffers=pre)
+    m = compile_graph(graph, prefix=net, model_name=imp.model_path.name, pre_buffers=pre,
+                      **options)
     cfg = f"{prefix}_dsp"
     files = dict(m.files)
     files.update(_dsp_files(imp, t, prefix, cfg))

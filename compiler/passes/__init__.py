@@ -9,8 +9,10 @@ PIPELINE = [
     check_types.run,        # int8 model (float only at QUANTIZE/DEQUANTIZE edges)
     check_supported.run,    # every op is one tinykiln lowers
     alias_reshapes.run,     # RESHAPE/SQUEEZE share their input's storage: no copy
-    in_place.run,           # ops proved to run in place write over their input's storage
 ]
+# run by compile_graph after the pipeline, with the --optimize choice: ops proved to run in place
+# write over their input's storage
+IN_PLACE = in_place.run
 
 
 def run_pipeline(graph):
