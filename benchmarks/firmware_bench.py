@@ -50,7 +50,7 @@ def measure(model: Path, board_name: str, rows: int = 4) -> dict:
     from tinykiln.targets.firmware import build_firmware
     from tinykiln.targets.qemu import run_firmware
     board = get_board(board_name)
-    c = compile_file(model)
+    c = compile_file(model, helium=board.cpu == "cortex-m55")   # as build/run do
     rng = np.random.default_rng(0)
     xs = []
     for t in c.graph.inputs:

@@ -101,7 +101,7 @@ def profile_layers(model: Path, board_name: str) -> tuple[int, int | None, list[
     from tinykiln.targets.firmware import cached_firmware
     from tinykiln.targets.qemu import run_firmware
     board = get_board(board_name)
-    c = compile_file(model)
+    c = compile_file(model, helium=board.cpu == "cortex-m55")   # as build/run do
     fw = cached_firmware(c, board)
     res = run_firmware(fw, board, c.graph, first_row(c.graph), profile=True)
     kernels = {L["op"]: L.get("kernel") for L in c.report["layers"]}
