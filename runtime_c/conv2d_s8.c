@@ -814,16 +814,21 @@ TK_CONV_NOINLINE static void tk_conv_lines_big(const tk_conv2d_params *p, const 
 
 #include "conv2d_s8_mve.h"     /* the Helium path (M55), on the pixel walk and columns above */
 
+static inline tk_out_stage tk_conv_stage(const tk_conv2d_params *p) {
+    return tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset, p->quant.act_min,
+                             p->quant.act_max);
+}
+
 /* The three paths' entries (conv2d_s8.h): the compiler calls the one an op takes, so that an
- * image links, and its stack analysis counts, only the paths its model uses */
+ * image links, and its stack analysis counts, only the paths its model uses; each tries the
+ * Helium path first */
 void tk_conv2d_s8_lines(const tk_conv2d_params *p, const int8_t *input, const tk_cw *filter,
                         const int32_t *folded_bias, int8_t *output, int8_t *scratch) {
     (void)scratch;
 #if TK_MVE
     if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;
 #endif
-    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
-                                             p->quant.act_min, p->quant.act_max);
+    const tk_out_stage q = tk_conv_stage(p);
 #if TK_CONV_ASM
     if (p->filter.h * p->filter.w * p->input.c <= TK_CONV_LINES_WIDE_MAX / 4 &&
         p->geom.dil_w == 1 && p->output.c >= 8) {
@@ -839,8 +844,7 @@ void tk_conv2d_s8_im2col(const tk_conv2d_params *p, const int8_t *input, const t
 #if TK_MVE
     if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;
 #endif
-    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
-                                             p->quant.act_min, p->quant.act_max);
+    const tk_out_stage q = tk_conv_stage(p);
     if (scratch) {
         tk_conv_im2col(p, &q, input, filter, folded_bias, output, scratch);
     } else {
@@ -855,7 +859,6 @@ void tk_conv2d_s8_cols(const tk_conv2d_params *p, const int8_t *input, const tk_
     /* in place too: the Helium path copies batches of pixels first (conv2d_s8_mve.h) */
     if (tk_conv2d_mve(p, input, filter, folded_bias, output)) return;
 #endif
-    const tk_out_stage q = tk_out_stage_make(p->rq, p->rq_fast, p->quant.output_offset,
-                                             p->quant.act_min, p->quant.act_max);
+    const tk_out_stage q = tk_conv_stage(p);
     tk_conv_1x1(p, &q, input, filter, folded_bias, output);
 }

@@ -33,13 +33,14 @@
  * int16 weights (tk_cw), except that each channel's group of four taps k = 4g..4g+3 is stored in
  * the order 4g, 4g+2, 4g+1, 4g+3, the lanes SXTB16 gives an input word: two word reads give a
  * group's two dual multiply-accumulate operands, with no widening of weights in the inner loop.
- * The compiler emits both forms of the table, the build keeps the one this macro picks. */
+ * The compiler emits both forms of the table, the build keeps the one this macro picks (a
+ * build defines TK_CONV_NARROW where the widened form would not fit the flash). */
 #ifndef TK_CONV2D_S8_H
 #define TK_CONV2D_S8_H
 #include "tk_nn.h"
 #include "tk_mve.h"
 
-#if TK_NN_SIMD && !TK_MVE
+#if TK_NN_SIMD && !TK_MVE && !defined(TK_CONV_NARROW)
 #define TK_CONV_W16 1
 typedef int16_t tk_cw;
 #else

@@ -572,3 +572,22 @@ def test_cli(ad01_io, tmp_path, monkeypatch, capsys):
     assert main(["boards"]) == 0
     assert re.search(r"mps2-an386\s+cortex-m4\s+fpv4-sp-d16\s+4096 KiB\s+4096 KiB",
                      capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("board", [pytest.param("mps2-an386", marks=_tools_for("mps2-an386"))])
+def test_int8_filters_where_the_widened_ones_do_not_fit(board, kws, tmp_path):
+    """DSP cores read CONV_2D filters widened to int16 (model.c holds both forms); where that
+    form would certainly not fit the flash, the build keeps the int8 one (TK_CONV_NARROW), says
+    so, and stays bit-exact."""
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    c, x, ref = kws
+    b = get_board(board)
+    wide = build_firmware(c, b, tmp_path / "wide")
+    assert wide["conv_filters"].startswith("int16")
+    small = _resized(b, tmp_path, "flash", wide["flash"]["used"] - 8192)
+    r = build_firmware(c, small, tmp_path / "narrow")
+    assert r["conv_filters"].startswith("int8")
+    assert r["flash"]["used"] < small.flash.length < wide["flash"]["used"]
+    res = run_firmware(tmp_path / "narrow", small, c.graph, [x])
+    assert (res.outputs[0].reshape(ref.shape) == ref).all()

@@ -17,10 +17,11 @@ from .board import BOOT2_KINDS, Board
 from ..codegen.csource import template_env
 from ..compile import Compiled
 from ..errors import TinykilnError
-from ..ir import CTYPE_SIZE
 from ..outdir import staged_output
 from ..resources import resource_dir
-from .stack import ARM_EXCEPTION_FRAME, MARGIN, stack_line, stack_report
+from .fit import check_fit, does_not_fit, narrow_flags, widened_extra
+from .fit import usage_lower_bound  # noqa: F401  (tests and callers import it from here)
+from .stack import ARM_EXCEPTION_FRAME, stack_line, stack_report
 
 OPT = "-O2"
 COMMON_CFLAGS = ["-std=c99", OPT, "-g", "-ffunction-sections", "-fdata-sections", "-fno-common",
@@ -119,58 +120,6 @@ def build_flags(board: Board) -> tuple[list[str], list[str]]:
             [*gflags, *libc, "-nostartfiles", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments"])
 
 
-# ---- the fit check before the link
-
-# The least an image certainly needs beside the model's weights, arena and stack, per arch:
-# startup, vector table, main, console, exit, helpers and the C library in flash, their .data and
-# .bss in RAM. Measured on the smallest image (one MAX_POOL_2D op, no weights; model code and
-# params subtracted) with tinykiln 0.1.0, arm-none-eabi-gcc 12.2.1 + newlib and
-# riscv64-unknown-elf-gcc 12.2.0 + picolibc: arm flash 2,063 B (nrf52840-dk) to 2,755 B
-# (mps2-an386) on the shipped boards, 1,871 B on a bare Cortex-M33 board (console and exit
-# "none"), RAM 412 to 428 B; riscv flash 1,631 B (sifive_e), 953 B bare, RAM 272 B, 256 B
-# bare. Rounded down, so that the check stays a lower bound; tests/test_firmware.py rebuilds
-# those images and checks that it is.
-RUNTIME_FLOOR = {"arm": {"flash": 1536, "ram": 384}, "riscv": {"flash": 768, "ram": 192}}
-# a const array this small might be folded into code by gcc: left out of the lower bound
-_FOLDABLE_CONST = 64
-
-
-def usage_lower_bound(c: Compiled, board: Board, stack_bytes: int = 0) -> dict[str, int]:
-    """Bytes of flash and RAM that any image of c for board certainly uses: the weights (const
-    arrays the planned kernels read), the planned arena, the variables (state kept across
-    invokes), the stack when its size is given (else, known only after the build's analysis,
-    at least its margin) and the runtime floor."""
-    stack_bytes = stack_bytes or MARGIN
-    floor = RUNTIME_FLOOR[board.arch]
-    weights = sum(n for n in (len(k.values) * CTYPE_SIZE[k.ctype] for k in c.lowered.consts)
-                  if n >= _FOLDABLE_CONST)
-    return {"flash": weights + floor["flash"],
-            "ram": stack_bytes + max(c.plan.arena_size, 1) + c.plan.variable_bytes
-            + floor["ram"]}
-
-
-def _does_not_fit(board: Board, over: dict[str, int], at_least: bool) -> TinykilnError:
-    by = "over by at least" if at_least else "over by"
-    parts = [f"{'flash' if k == 'FLASH' else 'RAM'} {by} {n} bytes"
-             for k, n in sorted(over.items())]
-    return TinykilnError(f"does not fit on {board.name}: {', '.join(parts)} "
-                         f"(flash {board.flash.length} bytes, RAM {board.ram.length} bytes).")
-
-
-def check_fit(c: Compiled, board: Board, stack_bytes: int = 0) -> None:
-    """Refuse, before any compiler runs, an image that certainly cannot fit the board: its lower
-    bound of use (usage_lower_bound) exceeds flash or RAM. The overflow it names is a lower bound
-    too ("at least"); a model close to the limit is left to the link, whose overflow, parsed from
-    ld's error, is exact."""
-    if board.arch not in RUNTIME_FLOOR:
-        return
-    need = usage_lower_bound(c, board, stack_bytes)
-    over = {k.upper(): need[k] - getattr(board, k).length for k in ("flash", "ram")
-            if need[k] > getattr(board, k).length}
-    if over:
-        raise _does_not_fit(board, over, at_least=True)
-
-
 _OVERFLOW = re.compile(r"region [`']?(\w+)'? overflowed by (\d+) bytes")
 
 
@@ -181,7 +130,7 @@ def _scons(src: Path, board: Board) -> str:
     if r.returncode != 0:
         over = {m.group(1).upper(): int(m.group(2)) for m in _OVERFLOW.finditer(log)}
         if over:    # the backstop of check_fit, with the exact overflow
-            raise _does_not_fit(board, over, at_least=False)
+            raise does_not_fit(board, over, at_least=False)
         raise RuntimeError(f"firmware build for {board.name} failed:\n{log[-6000:]}")
     return log
 
@@ -195,21 +144,17 @@ def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
     Returns the size report, also written to out_dir/report.json."""
     check_fit(c, board, stack or 0)
     out_dir = Path(out_dir)
-    if files is None:
-        files = firmware_sources(c, board, stack_bytes=stack, provisional=stack is None)
+    narrow, ours = narrow_flags(c, board), files is None
     with staged_output(out_dir) as tmp:
         src = tmp / "src"
         src.mkdir()
-        for rel, text in sorted(files.items()):
-            (src / rel).write_text(text)
-        log = _scons(src, board)
-        analysis = _stack_analysis(c, board, src)
-        if stack is None:       # the reserved stack, then the final link
-            reserve = analysis.reserve() if analysis.computed is not None else board.stack_bytes
-            link = _final_link((src / "link.ld").read_text(), board, reserve)
-            if link != (src / "link.ld").read_text():
-                (src / "link.ld").write_text(link)
-                log = _scons(src, board)
+        try:
+            log, analysis = _link_image(c, board, src, stack, files, narrow)
+        except TinykilnError as e:      # the int16 filters overflow the flash: the int8 ones
+            if not (ours and not narrow and widened_extra(c) and ": flash over" in str(e)):
+                raise
+            narrow = ("-DTK_CONV_NARROW",)
+            log, analysis = _link_image(c, board, src, stack, None, narrow)
         for a in ARTIFACTS:
             (src / a).rename(tmp / a)
         shutil.rmtree(src / "build", ignore_errors=True)
@@ -221,10 +166,34 @@ def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
             (tmp / "firmware.uf2").write_bytes(
                 to_uf2((tmp / "firmware.bin").read_bytes(), board.flash.origin, uf2))
         report = size_report(c, board, tmp / "firmware.elf")
+        if widened_extra(c):
+            report["conv_filters"] = "int8: the int16 form would not fit the flash" if narrow \
+                else "int16 where the core has the DSP extension (TK_CONV_W16)"
         report["stack"] = stack_report(analysis, stack, report["ram"]["stack"])
         report["build_warnings"] = [ln for ln in log.splitlines() if "warning:" in ln]
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _link_image(c: Compiled, board: Board, src: Path, stack: int | None,
+                files: dict[str, str] | None, narrow: tuple[str, ...]):
+    """Write the sources (`files`, else firmware_sources) into src and build them: with the
+    stack given, one link; else a first link, its stack analysis, and the final link reserving
+    the computed worst case (or the board's stack_bytes). Returns (build log, analysis)."""
+    if files is None:
+        files = firmware_sources(c, board, stack_bytes=stack, provisional=stack is None,
+                                 extra_cflags=narrow)
+    for rel, text in sorted(files.items()):
+        (src / rel).write_text(text)
+    log = _scons(src, board)
+    analysis = _stack_analysis(c, board, src)
+    if stack is None:
+        reserve = analysis.reserve() if analysis.computed is not None else board.stack_bytes
+        link = _final_link((src / "link.ld").read_text(), board, reserve)
+        if link != (src / "link.ld").read_text():
+            (src / "link.ld").write_text(link)
+            log = _scons(src, board)
+    return log, analysis
 
 
 def _final_link(text: str, board: Board, stack_bytes: int) -> str:
@@ -274,7 +243,8 @@ def cached_firmware(c: Compiled, board: Board, stack: int | None = None) -> Path
     """A built image for (model, board), reused when every source file is unchanged; `stack` as
     for build_firmware."""
     check_fit(c, board, stack or 0)
-    files = firmware_sources(c, board, stack_bytes=stack, provisional=stack is None)
+    files = firmware_sources(c, board, stack_bytes=stack, provisional=stack is None,
+                             extra_cflags=narrow_flags(c, board))
     h = hashlib.sha256()
     for rel, text in sorted(files.items()):
         h.update(rel.encode() + b"\0" + text.encode() + b"\0")
