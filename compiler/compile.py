@@ -235,6 +235,12 @@ def write_output(c: Compiled, out_dir: str | Path, extra: dict[str, bytes] | Non
 
 def plan_picture(c: Compiled) -> str:
     pic = render(c.buffers, c.plan, c.labels)
+    r = c.report
+    pic += (f"\nmax-live bound with every tensor whole: {r['max_live_bound']} bytes (arena "
+            f"{r['arena_gap_to_max_live_bound']:+d}); --optimize {r['optimize']}")
+    for o in r["in_place_ops"]:     # each op's schedule where it is not the plain one
+        pic += (f"\n  op {o['op']} {o['opcode']}: in place, t{o['tensor']} written over "
+                f"t{o['over']}")
     if c.plan.variables:        # state beside the arena, reported apart from it
         pic += "\n" + render_variables(c.plan, c.labels)
     return pic
