@@ -77,8 +77,8 @@ def _sole_use(graph, op, t: int) -> bool:
         return False
     if any(graph.root(x) == root for x in graph.inputs + graph.outputs):
         return False
-    later = [o for o in graph.ops if o.index > op.index or o is op]
-    return all(graph.root(x) != root for o in later if o is not op for x in o.inputs)
+    later = graph.ops[graph.ops.index(op) + 1:]     # the ops run after it, in order
+    return all(graph.root(x) != root for o in later for x in o.inputs if x >= 0)
 
 
 def _candidate(graph, op) -> str | None:
@@ -141,7 +141,10 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
 
 def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3"})):
     """Graph -> Graph: alias the output of every op of `kinds` proved to run in place to its
-    input."""
+    input. A model with subgraphs (control flow, whose bodies read tensors of the main graph) is
+    left as it is."""
+    if graph.subgraphs:
+        return graph
     for op in graph.ops:
         if not op.outputs or op.outputs[0] < 0:
             continue
