@@ -15,6 +15,7 @@ from ..resources import resource_dir
 from .chips import ARCH_TOOLS, BOOT2_KINDS, CPU_FAMILIES, MAX_CLOCK_HZ, U32, Boot2Kind, CpuFamily
 from .console import CONSOLE_KINDS, Console, load_console
 from .fields import Fields
+from .mcuboot import load_slot_layout
 
 __all__ = ["ARCH_TOOLS", "BOOT2_KINDS", "CONSOLE_KINDS", "CPU_FAMILIES", "Board", "Boot2Kind",
            "Console", "CpuFamily", "Fields", "Region", "all_boards", "board_dir", "get_board",
@@ -69,6 +70,7 @@ class Board:
     console: Console | None = None
     boot2: str = "none"             # a key of BOOT2_KINDS, or "none"
     qemu_args: tuple[str, ...] = field(default_factory=tuple)   # after -M qemu_machine
+    mcuboot: object | None = None   # mcuboot.SlotLayout: the slots an MCUboot bootloader boots
 
     @property
     def family(self) -> CpuFamily:
@@ -93,7 +95,7 @@ class Board:
 # ---- loading and validation
 
 _TOP = {"description", "arch", "cpu", "fpu", "float_abi", "clock_hz", "flash", "ram", "console",
-        "exit", "qemu_machine", "stack_bytes", "extra_cflags", "boot2", "qemu_args"}
+        "exit", "qemu_machine", "stack_bytes", "extra_cflags", "boot2", "qemu_args", "mcuboot"}
 
 
 def _region(f: Fields, key: str) -> Region:
@@ -172,9 +174,10 @@ def load_board_file(path: str | Path) -> Board:
             raise f.error(f"extra_cflags[{i}]", f"is {x!r}; a flag begins with '-' and holds only "
                                                 f"letters, digits and _ = , . + : / -")
     clock_hz = f.get_int("clock_hz", 1, MAX_CLOCK_HZ, what=" Hz")
+    mcuboot = load_slot_layout(f.table("mcuboot"), flash) if "mcuboot" in data else None
     return Board(path.stem, path, desc, arch, cpu, fpu, float_abi, clock_hz,
                  flash, ram, console.kind, console.address, exit_, machine, stack, tuple(extra),
-                 console, boot2, qemu_args)
+                 console, boot2, qemu_args, mcuboot)
 
 
 def _qemu_args(f: Fields, machine: str) -> tuple[str, ...]:
