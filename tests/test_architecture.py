@@ -24,6 +24,7 @@ STAGES = [
     {"impulse", "quant"},                               # features built on the above
     {"inputs"},                                         # a model or an impulse file
     {"demo"},                                           # the main job
+    {"release"},                                        # a project's builds, manifest, checks
     {"cli", "__main__"},                                # parses and prints only
 ]
 RANK = {name: i for i, names in enumerate(STAGES) for name in names}
