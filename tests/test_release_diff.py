@@ -101,6 +101,32 @@ def test_verify_checks_each_jobs_outputs_are_listed(rel):
     assert "kws on mps2-an386" in problem and "firmware.signed.bin" in problem
 
 
+def test_verify_checks_the_archive_and_ignores_the_marker(rel, tmp_path):
+    (rel / ".tinykiln-output").write_text('{"command": "tinykiln release -o somewhere/"}\n')
+    write_archive(rel, tmp_path / "good.tar.gz")
+    elf = rel / KWS_ELF
+    data = elf.read_bytes()
+    elf.write_bytes(data + b"!")
+    write_archive(rel, tmp_path / "bad.tar.gz")
+    elf.write_bytes(data)
+    os.replace(tmp_path / "good.tar.gz", rel / "release.tar.gz")
+    ok, text = verify_summary(rel)
+    assert ok and text.endswith("5 files match its manifest, and release.tar.gz holds them.")
+    with tarfile.open(rel / "release.tar.gz") as t:
+        assert ".tinykiln-output" not in t.getnames()
+    os.replace(tmp_path / "bad.tar.gz", rel / "release.tar.gz")
+    assert verify_release(rel) == [f"release.tar.gz holds a {KWS_ELF} that differs from the "
+                                   f"manifest's."]
+    with_time = bytearray(write_archive(rel, tmp_path / "again.tar.gz").read_bytes())
+    with_time[4] = 1                                # a gzip mtime: same members, other bytes
+    (rel / "release.tar.gz").write_bytes(bytes(with_time))
+    [problem] = verify_release(rel)
+    assert problem.startswith("release.tar.gz does not start with the gzip header")
+    (rel / "release.tar.gz").write_bytes(b"not gzip")
+    [problem] = verify_release(rel)
+    assert problem.startswith("release.tar.gz is not a readable .tar.gz archive")
+
+
 @pytest.mark.parametrize("text, words", [
     ("{not json", "is not valid JSON"),
     ("[]", "not the object of a release manifest"),

@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path, PurePosixPath
 
 from ..errors import TinykilnError
-from .verify import folder_files, folder_name, is_release_path
+from .verify import ARCHIVE, GZIP_HEADER, MANIFEST, folder_files, folder_name, is_release_path
 
 COMPRESSLEVEL = 9
 
@@ -34,10 +34,10 @@ def _members(folder: Path, out: Path, members: list[str] | None) -> list[str]:
         if links:
             raise TinykilnError(f"{folder_name(folder)}{links[0]} is a symbolic link; a "
                                 f"release archive holds plain files only.")
-        if (folder / "manifest.json").is_file():
-            files.append("manifest.json")
+        if (folder / MANIFEST).is_file():
+            files.append(MANIFEST)
         skip = {out.resolve(), out.with_name(out.name + ".partial").resolve()}
-        return sorted(p for p in files if (folder / p).resolve() not in skip)
+        return sorted(p for p in files if p != ARCHIVE and (folder / p).resolve() not in skip)
     for p in members:
         f = folder / p
         if not is_release_path(p):
@@ -87,13 +87,16 @@ def archive_bytes(folder: Path, files: list[str], root: str = "") -> bytes:
                 exe = bool(os.stat(folder / p).st_mode & 0o111)
                 tar.addfile(_info(name, mtime, folder=False, size=len(data), exe=exe),
                             io.BytesIO(data))
+    assert raw.getvalue()[:10] == GZIP_HEADER    # what release --verify expects
     return raw.getvalue()
 
 
 def write_archive(folder: Path, out: Path, members: list[str] | None = None,
                   root: str = "") -> Path:
     """Write a byte-reproducible .tar.gz of the release folder to `out`: the listed members
-    (paths relative to the folder), or every file in it but the archive itself; entries under
+    (paths relative to the folder), or every file in it but the archive itself, a
+    release.tar.gz at its top and the output-folder marker (.tinykiln-output, which names the
+    command); entries under
     the folder `root` when one is given (a fixed name, never the folder's own)."""
     folder, out = Path(folder), Path(out)
     if not folder.is_dir():

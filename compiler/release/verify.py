@@ -1,17 +1,28 @@
 """Reading a release folder's manifest.json (checked field by field, one sentence when it is wrong)
 and re-hashing the folder against it: every listed output present and unchanged, no file the
-manifest does not list, every job's outputs among the listed ones."""
+manifest does not list, every job's outputs among the listed ones. Two top-level files are not
+listed: the output-folder marker (bookkeeping, not release content) and release.tar.gz (it holds
+the manifest), whose members are checked against the manifest instead."""
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import os
 import re
-from pathlib import Path, PurePosixPath
+import tarfile
+import zlib
+from pathlib import Path
 
 from ..errors import TinykilnError
+from ..outdir import MARKER
 
 MANIFEST = "manifest.json"
+ARCHIVE = "release.tar.gz"
+# the reproducible archive's gzip header: deflate, no flags (no file name), mtime 0, level 9,
+# OS unknown
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
 FORMAT = 1
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -114,7 +125,7 @@ def _check_job(job, where: str) -> None:
 
 def folder_files(folder: Path) -> tuple[list[str], list[str]]:
     """(every file under the folder, every symbolic link under it), as sorted POSIX paths
-    relative to it; manifest.json at the top is left out."""
+    relative to it; manifest.json and the output-folder marker at the top are left out."""
     files, links = [], []
     for root, dirs, names in os.walk(folder):
         rel = Path(root).relative_to(folder)
@@ -122,7 +133,7 @@ def folder_files(folder: Path) -> tuple[list[str], list[str]]:
             p = (rel / name).as_posix()
             if (Path(root) / name).is_symlink():
                 links.append(p)
-            elif name in names and p != MANIFEST:
+            elif name in names and p not in (MANIFEST, MARKER):
                 files.append(p)
     return sorted(files), sorted(links)
 
@@ -144,17 +155,11 @@ def _verify(folder: Path) -> tuple[dict, list[str]]:
         f = folder / p
         if f.is_symlink() or p in links:
             continue
-        if not f.exists():
-            problems.append(f"{p} is listed in the manifest but missing.")
-        elif not f.is_file():
-            problems.append(f"{p} is listed in the manifest as a file but is a folder.")
-        else:
-            got = sha256_file(f)
-            if got != want:
-                problems.append(f"{p} has changed: its SHA-256 is {got[:16]}..., the manifest "
-                                f"says {want[:16]}....")
+        problems += _file_problems(f, p, want)
     for p in files:
-        if p not in outputs:
+        if p == ARCHIVE and p not in outputs:
+            problems += archive_problems(folder / p, outputs, (folder / MANIFEST).read_bytes())
+        elif p not in outputs:
             problems.append(f"{p} is in the folder but not in the manifest.")
     for job in manifest["jobs"]:
         for p in job.get("outputs", []):
@@ -162,6 +167,60 @@ def _verify(folder: Path) -> tuple[dict, list[str]]:
                 problems.append(f"the job {job['target']} on {job['board']} lists the output "
                                 f"{p}, which the manifest's outputs do not.")
     return manifest, problems
+
+
+def _file_problems(f: Path, p: str, want: str) -> list[str]:
+    if not f.exists():
+        return [f"{p} is listed in the manifest but missing."]
+    if not f.is_file():
+        return [f"{p} is listed in the manifest as a file but is "
+                f"{'a folder' if f.is_dir() else 'not a plain file'}."]
+    try:
+        got = sha256_file(f)
+    except OSError as e:
+        return [f"{p} cannot be read ({e.strerror or e})."]
+    if got != want:
+        return [f"{p} has changed: its SHA-256 is {got[:16]}..., the manifest says "
+                f"{want[:16]}...."]
+    return []
+
+
+def archive_problems(path: Path, outputs: dict[str, str], manifest: bytes) -> list[str]:
+    """How the release archive differs from the manifest: each listed output and manifest.json
+    as a member with the same bytes, nothing else but folders."""
+    name = path.name
+    seen, problems = set(), []
+    try:
+        data = path.read_bytes()
+        if data[:10] != GZIP_HEADER:
+            problems.append(f"{name} does not start with the gzip header tinykiln writes (no "
+                            f"file name, time 0, compression level 9).")
+        raw = io.BytesIO(gzip.decompress(data))    # checks the CRC too
+        with tarfile.open(fileobj=raw, mode="r:") as tar:
+            for m in tar:
+                if m.isdir():
+                    continue
+                p = m.name.removeprefix("./")
+                data = tar.extractfile(m).read() if m.isfile() else None
+                if data is None:
+                    problems.append(f"{name} holds {p}, which is not a plain file.")
+                elif p == MANIFEST:
+                    seen.add(p)
+                    if data != manifest:
+                        problems.append(f"{name} holds a {MANIFEST} other than the folder's.")
+                elif p not in outputs:
+                    problems.append(f"{name} holds {p}, which the manifest does not list.")
+                else:
+                    seen.add(p)
+                    if hashlib.sha256(data).hexdigest() != outputs[p]:
+                        problems.append(f"{name} holds a {p} that differs from the manifest's.")
+    except (OSError, EOFError, zlib.error, tarfile.TarError) as e:
+        return [f"{name} is not a readable .tar.gz archive ({e})."]
+    missing = sorted((outputs.keys() | {MANIFEST}) - seen)
+    if missing:
+        problems.append(f"{name} lacks {len(missing)} file{'s' * (len(missing) != 1)} of the "
+                        f"release: {', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}.")
+    return problems
 
 
 def verify_summary(folder: Path) -> tuple[bool, str]:
@@ -172,7 +231,8 @@ def verify_summary(folder: Path) -> tuple[bool, str]:
     if not problems:
         n = len(manifest["outputs"])
         files = "1 file matches" if n == 1 else f"{n} files match"
-        return True, f"release {name} verified: {files} its manifest."
+        also = f", and {ARCHIVE} holds them" if (Path(folder) / ARCHIVE).is_file() else ""
+        return True, f"release {name} verified: {files} its manifest{also}."
     n = len(problems)
     return False, "\n".join(problems + [f"release {name} does not match its manifest: {n} "
                                         f"problem{'s' * (n != 1)}."])
