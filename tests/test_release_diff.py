@@ -147,6 +147,9 @@ def test_diff_shows_the_changed_model_and_the_deltas(tmp_path):
     old = make_release(tmp_path / "old")
     new = make_release(tmp_path / "new", model=b"kws model v2", flash=41488,
                        instructions=3540000, gcc="13.3.0")
+    m = json.loads((new / "manifest.json").read_text())
+    m["jobs"][0]["flags"]["optimize"] = "speed"
+    (new / "manifest.json").write_text(json.dumps(m))
     d = release_diff(old, new)
     assert d["inputs"] == {"changed": ["models/kws.tflite"], "added": [], "removed": []}
     assert d["toolchain"] == {"arm-none-eabi-gcc": {"old": "13.2.1", "new": "13.3.0"}}
@@ -159,7 +162,8 @@ def test_diff_shows_the_changed_model_and_the_deltas(tmp_path):
     text = diff_releases(old, new)
     assert "41,232 -> 41,488 (+256, +0.62%)" in text
     assert "3,539,281 -> 3,540,000 (+719, +0.02%)" in text
-    assert "changed models/kws.tflite" in text
+    assert "changed models/kws.tflite; optimize balanced -> speed" in text
+    assert m4["flags"] == {"optimize": {"old": "balanced", "new": "speed"}}
     assert "toolchain: arm-none-eabi-gcc 13.2.1 -> 13.3.0" in text
 
 

@@ -1,6 +1,6 @@
 """What changed between two releases, from their manifests only: per target x board the change in
 flash, RAM, instructions and accuracy (absolute and percent), status changes, jobs present on one
-side only, the inputs whose SHA-256 differ, and the tinykiln and toolchain versions. The structured
+side only, the inputs whose SHA-256 differ, the flags, and the tinykiln and toolchain versions. The structured
 form is plain JSON data; `diff_text` lays it out as aligned columns."""
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 from .verify import folder_name, read_manifest
 
 METRICS = ("flash", "ram", "instructions", "accuracy")
-HEADERS = ("target", "board", "status", "flash", "RAM", "instructions", "accuracy", "inputs")
+HEADERS = ("target", "board", "status", "flash", "RAM", "instructions", "accuracy",
+           "inputs and flags")
 LOWER_IS_BETTER = {"flash": True, "ram": True, "instructions": True, "accuracy": False}
 
 
@@ -44,14 +45,15 @@ def _job_diff(target: str, board: str, old: dict | None, new: dict | None) -> di
     out = {"target": target, "board": board,
            "status": {"old": old and old.get("status"), "new": new and new.get("status")},
            "message": n.get("message") or "",
-           "inputs": inputs}
+           "inputs": inputs,
+           "flags": _versions(o.get("flags") or {}, n.get("flags") or {}) if old and new else {}}
     for m in METRICS:
         out[m] = _change(o.get(m), n.get(m))
     if old is None:
         out["change"] = "new"
     elif new is None:
         out["change"] = "gone"
-    elif (old.get("status") != new.get("status") or any(inputs.values())
+    elif (old.get("status") != new.get("status") or any(inputs.values()) or out["flags"]
           or any(out[m]["old"] != out[m]["new"] for m in METRICS)):
         out["change"] = "changed"
     else:
@@ -129,16 +131,22 @@ def status_cell(job: dict) -> str:
     return s["new"] if s["old"] == s["new"] else f"{s['old']} -> {s['new']}"
 
 
-def inputs_cell(changes: dict) -> str:
-    """'changed a.tflite; added b.npz' or 'same'."""
+def inputs_cell(changes: dict, flags: dict | None = None) -> str:
+    """'changed a.tflite; added b.npz; optimize balanced -> speed', or 'same'."""
     parts = [f"{k} {', '.join(v)}" for k, v in changes.items() if v]
+    parts += [f"{k} {_flag(v['old'])} -> {_flag(v['new'])}" for k, v in (flags or {}).items()]
     return "; ".join(parts) if parts else "same"
+
+
+def _flag(v) -> str:
+    return "-" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def job_row(job: dict, sep: str = " ") -> list[str]:
     """One row of the table (HEADERS); sep goes between a changed figure and its delta."""
     return [job["target"], job["board"], status_cell(job),
-            *(metric_cell(job[m], m, sep) for m in METRICS), inputs_cell(job["inputs"])]
+            *(metric_cell(job[m], m, sep) for m in METRICS),
+            inputs_cell(job["inputs"], job["flags"])]
 
 
 def header_lines(d: dict) -> list[str]:
