@@ -74,8 +74,8 @@ def register(sub) -> None:
                                    "(their manifest.json): per target x board the change in "
                                    "flash, RAM, instructions and accuracy (absolute and percent), "
                                    "jobs new or gone, status changes, the inputs whose SHA-256 "
-                                   "differ, and the tinykiln and toolchain versions. Exit status "
-                                   "0 whatever changed.")
+                                   "differ, changed flags, and the tinykiln and toolchain "
+                                   "versions. Exit status 0 whatever changed.")
     p.add_argument("old", metavar="OLD", help="the earlier release folder")
     p.add_argument("new", metavar="NEW", help="the later release folder")
     p.add_argument("--json", action="store_true",

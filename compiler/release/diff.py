@@ -110,7 +110,7 @@ def metric_cell(c: dict, metric: str, sep: str = " ") -> str:
     if c["delta"] is not None:
         pct = c["percent"]
         text += f"{sep}({_signed(c['delta'], metric)}"
-        text += f", {pct:+.2f}%)" if pct is not None else ")"
+        text += f", {pct:+,.2f}%)" if pct is not None else ")"
     return text
 
 
@@ -146,7 +146,7 @@ def job_row(job: dict, sep: str = " ") -> list[str]:
     """One row of the table (HEADERS); sep goes between a changed figure and its delta."""
     return [job["target"], job["board"], status_cell(job),
             *(metric_cell(job[m], m, sep) for m in METRICS),
-            inputs_cell(job["inputs"], job["flags"])]
+            "-" if job["change"] in ("new", "gone") else inputs_cell(job["inputs"], job["flags"])]
 
 
 def header_lines(d: dict) -> list[str]:
