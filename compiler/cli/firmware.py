@@ -19,6 +19,12 @@ def register(sub) -> None:
                                    "model for a board.", epilog=EPILOG)
     _board_job_args(b, "output folder", cmd_build)
     add_stack(b)
+    b.add_argument("--sign", metavar="KEY.pem",
+                   help="also write firmware.signed.bin, an MCUboot image signed with this key "
+                        "(the board needs an [mcuboot] slot layout; the image is linked for its "
+                        "slot; ed25519 keys give reproducible images)")
+    b.add_argument("--image-version", metavar="X.Y.Z", default=None,
+                   help="the version in the MCUboot header (with --sign; default 0.0.0)")
     x = sub.add_parser("export-platformio",
                        help="write a PlatformIO project (platformio.ini, src/, lib/) for a board",
                        description="Write the firmware sources as a PlatformIO project that "
@@ -66,13 +72,43 @@ def cmd_build(a) -> int:
     from ..targets.firmware import build_firmware, format_report
     t0 = time.perf_counter()
     stack = stack_arg(a)
+    signing = _signing(a)
     with _board_job(a) as (board, c):
-        r = build_firmware(c, board, a.output, stack=stack)
+        if signing:
+            from ..outdir import add_inputs
+            from ..targets.mcuboot import check_version, key_kind, slot_board
+            add_inputs(a.sign)
+            kind, image_board = key_kind(a.sign), slot_board(board)
+            check_version(signing)
+        r = build_firmware(c, image_board if signing else board, a.output, stack=stack)
+        if signing:
+            from ..targets.mcuboot import signed_image_for
+            signed_image_for(Path(a.output), board, Path(a.sign), signing)
     print(format_report(r))
+    if signing:
+        print(_signed_text(board, kind, signing))
     uf2 = "/.uf2" if (Path(a.output) / "firmware.uf2").exists() else ""
     print(f"  wrote firmware.elf/.bin/.hex{uf2}/.map, src/ and report.json to "
           f"{folder_text(a.output)} in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _signing(a) -> str | None:
+    """The MCUboot image version to sign with (None: no signed image)."""
+    if a.image_version is not None and not a.sign:
+        from ..errors import TinykilnError
+        raise TinykilnError("--image-version is the version of a signed image: give --sign "
+                            "KEY.pem too.")
+    return (a.image_version or "0.0.0") if a.sign else None
+
+
+def _signed_text(board, kind: str, version: str) -> str:
+    from ..targets.mcuboot import deterministic
+    lay = board.mcuboot
+    note = "" if deterministic(kind) else (f"; {kind} signatures differ at every signing "
+                                           f"(ed25519 keys give reproducible images)")
+    return (f"  firmware.signed.bin: MCUboot image {version} for slot0 at {lay.slot0.origin:#x} "
+            f"(linked at {lay.image_origin:#x}), signed {kind}{note}")
 
 
 def cmd_export_platformio(a) -> int:
@@ -91,7 +127,8 @@ def cmd_boards(a) -> int:
         if b.arch == "host":
             rows.append((b.name, "host", "-", "-", "-", "this computer"))
             continue
-        rows.append((b.name, b.cpu, b.fpu, _kib(b.flash.length), _kib(b.ram.length),
+        ram = _kib(b.ram.length) + "".join(f" + {_kib(r.length)}" for r in b.ram_regions)
+        rows.append((b.name, b.cpu, b.fpu, _kib(b.flash.length), ram,
                      f"qemu -M {b.qemu_machine}" if b.emulated else "hardware (build only)"))
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:

@@ -10,10 +10,21 @@ __attribute__((noreturn, used)) void tk_reset(void);
 __attribute__((naked)) void tk_fault_entry(void);
 __attribute__((noreturn, used)) void tk_fault_c(const uint32_t *frame, uint32_t exc_return);
 
+#ifdef TK_CHAINLOADED
+/* An image a bootloader (MCUboot) starts by jumping to its reset vector, not from reset: the
+ * entry points VTOR at this image's table (faults come here, not to the bootloader's handlers),
+ * masks the interrupts the bootloader may leave pending, and takes the main stack from the
+ * table (CONTROL = 0: MSP, privileged) before the C reset code runs. */
+__attribute__((naked, noreturn)) void tk_chain_entry(void);
+#define TK_ENTRY tk_chain_entry
+#else
+#define TK_ENTRY tk_reset
+#endif
+
 #define TK_F tk_fault_entry
 __attribute__((section(".isr_vector"), used))
 void (*const tk_vectors[16])(void) = {
-    (void (*)(void))__stack_top__, tk_reset, TK_F, TK_F, TK_F, TK_F, TK_F, TK_F,
+    (void (*)(void))__stack_top__, TK_ENTRY, TK_F, TK_F, TK_F, TK_F, TK_F, TK_F,
     TK_F, TK_F, TK_F, TK_F, TK_F, TK_F, TK_F, TK_F,
 };
 
@@ -32,6 +43,26 @@ void tk_reset(void) {
     for (volatile uint32_t *p = __stack_bottom__; p < sp - 16; ++p) *p = TK_STACK_PAINT;
     tk_exit(main());
 }
+
+#ifdef TK_CHAINLOADED
+/* Thumb-1 instructions only (ARMv6-M cores with a VTOR: Cortex-M0+) */
+void tk_chain_entry(void) {
+    __asm__ volatile(
+        "cpsid i\n\t"
+        "ldr r0, =tk_vectors\n\t"
+        "ldr r1, =0xE000ED08\n\t"      /* SCB->VTOR */
+        "str r0, [r1]\n\t"
+        "ldr r1, [r0]\n\t"
+        "msr msp, r1\n\t"
+        "movs r1, #0\n\t"
+        "msr control, r1\n\t"
+        "dsb\n\t"
+        "isb\n\t"
+        "ldr r2, =tk_reset\n\t"
+        "bx r2\n\t"
+        ".ltorg\n");
+}
+#endif
 
 /* Pick the stack the exception frame was pushed on (EXC_RETURN bit 2) and hand it to C.
  * Thumb-1 instructions only, so the same code runs on ARMv6-M. */
