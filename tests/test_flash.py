@@ -126,3 +126,18 @@ def test_without_pyocd_says_how_to_install(folder, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyocd", None)
     assert main(["flash", "--board", "nrf52840-dk", folder]) == 1
     one_error(capsys, 'pip install "tinykiln[flash]"')
+
+
+def test_missing_libusb_is_named(folder, capsys, monkeypatch):
+    pytest.importorskip("pyocd")
+    import logging
+    from pyocd.core.helpers import ConnectHelper
+
+    def no_libusb(**_):
+        logging.getLogger("pyocd.probe.common").warning(
+            "STLink, CMSIS-DAPv2 and PicoProbe probes are not supported because no libusb "
+            "library was found.")
+        return []
+    monkeypatch.setattr(ConnectHelper, "get_all_connected_probes", staticmethod(no_libusb))
+    assert main(["flash", "--board", "nrf52840-dk", folder]) == 1
+    one_error(capsys, "libusb", "apt-get install libusb-1.0-0")

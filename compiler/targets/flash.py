@@ -4,6 +4,8 @@ itself (a debug probe over USB: ST-LINK, CMSIS-DAP, J-Link)."""
 from __future__ import annotations
 
 import json
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,7 +116,12 @@ def _check_target(t: PyocdTarget, board) -> None:
 def choose_probe(board, unique_id: str | None = None):
     """The one debug probe attached (or the one with unique_id)."""
     helper = _pyocd()
-    probes = helper.get_all_connected_probes(blocking=False, print_wait_message=False)
+    with _pyocd_warnings() as warned:
+        probes = helper.get_all_connected_probes(blocking=False, print_wait_message=False)
+    if not probes and any("libusb" in w for w in warned):
+        raise TinykilnError("no debug probe found: pyOCD sees ST-LINK, CMSIS-DAP v2 and "
+                            "picoprobe probes through libusb, which is not installed (Debian: "
+                            "apt-get install libusb-1.0-0).")
     if unique_id:
         probes = [p for p in probes if p.unique_id.lower().startswith(unique_id.lower())]
         if not probes:
@@ -127,6 +134,26 @@ def choose_probe(board, unique_id: str | None = None):
         raise TinykilnError(f"{len(probes)} debug probes are attached ({ids}); pick one with "
                             f"--probe ID.")
     return probes[0]
+
+
+@contextmanager
+def _pyocd_warnings():
+    """pyOCD's log messages while probes are listed, kept from the terminal (tinykiln says what
+    matters in one sentence)."""
+    log = logging.getLogger("pyocd")
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+    h, propagate = Keep(logging.WARNING), log.propagate
+    log.addHandler(h)
+    log.propagate = False
+    try:
+        yield seen
+    finally:
+        log.removeHandler(h)
+        log.propagate = propagate
 
 
 def flash_image(image: FlashImage, board, target: PyocdTarget, unique_id: str | None = None,
