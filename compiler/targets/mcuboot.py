@@ -234,19 +234,23 @@ def signed_image_for(fw_dir: Path, board, key: Path, version: str) -> Path:
     at = linked_origin(fw_dir / "firmware.elf")
     if at != lay.image_origin:
         raise TinykilnError(f"the image in {fw_dir} is linked at {at:#x}, not for board "
-                            f"{board.name}'s MCUboot slot ({lay.image_origin:#x}); build it "
-                            f"with --sign.")
-    kind = key_kind(key)
+                            f"{board.name}'s MCUboot slot ({lay.image_origin:#x}); an image "
+                            f"for the slot is built with `tinykiln build --sign`.")
     out = sign_image(fw_dir / "firmware.bin", board, key, version, fw_dir / "firmware.signed.bin")
     rep = fw_dir / "report.json"
     if rep.is_file():
         r = json.loads(rep.read_text())
-        r["mcuboot"] = {
-            "image": out.name, "version": version, "signature": kind,
+        r["mcuboot"] = mcuboot_report(board, key, version, out)
+        rep.write_text(json.dumps(r, indent=2) + "\n")
+    return out
+
+
+def mcuboot_report(board, key: str | Path, version: str, signed: Path) -> dict:
+    """report.json's "mcuboot" entry for a signed image (no paths: reproducible)."""
+    lay, kind = mcuboot_layout(board), key_kind(key)
+    return {"image": signed.name, "version": version, "signature": kind,
             "reproducible": deterministic(kind),
             "slot0": {"origin": lay.slot0.origin, "length": lay.slot0.length},
             "header_size": lay.header_size, "slot_size": lay.slot_size,
-            "size": out.stat().st_size,
-            "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}
-        rep.write_text(json.dumps(r, indent=2) + "\n")
-    return out
+            "size": signed.stat().st_size,
+            "sha256": hashlib.sha256(signed.read_bytes()).hexdigest()}
