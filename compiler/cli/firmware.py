@@ -88,6 +88,7 @@ def cmd_build(a) -> int:
     if signing:
         print(_signed_text(board, kind, signing))
     uf2 = "/.uf2" if (Path(a.output) / "firmware.uf2").exists() else ""
+    uf2 += "/.signed.bin" if signing else ""
     print(f"  wrote firmware.elf/.bin/.hex{uf2}/.map, src/ and report.json to "
           f"{folder_text(a.output)} in {time.perf_counter() - t0:.1f} s")
     return 0
