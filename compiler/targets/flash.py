@@ -170,10 +170,10 @@ def flash_image(image: FlashImage, board, target: PyocdTarget, unique_id: str | 
         opts["frequency"] = frequency
     try:
         with Session(probe, options=opts) as session:
-            FileProgrammer(session).program(str(image.path), file_format=image.format,
-                                            base_address=image.address)
+            where = {} if image.address is None else {"base_address": image.address}
+            FileProgrammer(session).program(str(image.path), file_format=image.format, **where)
             session.board.target.reset()
-    except exceptions.Error as e:
+    except (exceptions.Error, OSError) as e:    # OSError: USB access (udev rules, a busy probe)
         raise TinykilnError(f"pyOCD could not flash {image.path.name} to {board.name} through "
                             f"{probe.description}: {str(e).rstrip('.')}.") from None
     return f"{probe.description} ({probe.unique_id})"
