@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +142,54 @@ def test_missing_libusb_is_named(folder, capsys, monkeypatch):
     monkeypatch.setattr(ConnectHelper, "get_all_connected_probes", staticmethod(no_libusb))
     assert main(["flash", "--board", "nrf52840-dk", folder]) == 1
     one_error(capsys, "libusb", "apt-get install libusb-1.0-0")
+
+
+def test_programming_wiring_with_a_stand_in_probe(folder, monkeypatch, capsys):
+    """What reaches pyOCD (no hardware: probe, session and programmer are stand-ins): the target
+    type, the signed image at slot0's address, and a reset after programming."""
+    pytest.importorskip("pyocd")
+    import pyocd.core.session as session_mod
+    import pyocd.flash.file_programmer as fp_mod
+    from pyocd.core.helpers import ConnectHelper
+    seen = {}
+
+    class Probe:
+        unique_id, description = "0123456789", "Stand-in CMSIS-DAP"
+
+    class Target:
+        def reset(self):
+            seen["reset"] = True
+
+    class Session:
+        def __init__(self, probe, options=None, **_):
+            seen["probe"], seen["options"] = probe, options
+            self.board = type("B", (), {"target": Target()})()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    class Programmer:
+        def __init__(self, session):
+            pass
+
+        def program(self, path, file_format=None, **kw):
+            seen["program"] = (path, file_format, kw)
+
+    monkeypatch.setattr(ConnectHelper, "get_all_connected_probes",
+                        staticmethod(lambda **_: [Probe()]))
+    monkeypatch.setattr(session_mod, "Session", Session)
+    monkeypatch.setattr(fp_mod, "FileProgrammer", Programmer)
+    (folder / "firmware.signed.bin").write_bytes(b"\0" * 64)
+    assert main(["flash", "--board", "nrf52840-dk", folder]) == 0
+    path, fmt, kw = seen["program"]
+    assert Path(path).name == "firmware.signed.bin" and fmt == "bin"
+    assert kw == {"base_address": 0xC000}
+    assert seen["options"]["target_override"] == "nrf52840" and seen["reset"]
+    assert "0123456789" in capsys.readouterr().out
+    # a hex carries its own addresses
+    (folder / "firmware.signed.bin").unlink()
+    assert main(["flash", "--board", "nrf52840-dk", folder]) == 0
+    assert seen["program"][1:] == ("hex", {})
