@@ -247,3 +247,16 @@ def test_chain_loaded_image_runs_bitexact_under_qemu(model, tmp_path):
     ref = tflm_run(model.read_bytes(), [x])[0]
     y = res.outputs[0].reshape(ref.shape)
     assert y.dtype == ref.dtype and np.array_equal(y, ref)
+
+
+@need_arm
+def test_a_model_larger_than_the_slot_says_so(keys, tmp_path, capsys):
+    """ad01 (about 274 KB) fits nucleo-f446re's 512 KB of flash but not its 128 KB slot0."""
+    from conftest import shared_model
+    ad01 = shared_model("ad01_int8.tflite")
+    assert main(["build", ad01, "--board", "nucleo-f446re", "-o", tmp_path / "out", "--sign",
+                 keys / "ed25519.pem"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not fit on nucleo-f446re" in err[0], err
+    assert "129,104 bytes of MCUboot's slot0" in err[0], err
+    assert not (tmp_path / "out").exists()

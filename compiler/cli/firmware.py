@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import TinykilnError
 from .common import (EPILOG, add_force, add_impulse_model, add_name, add_optimize, add_stack,
                      board_inputs, compile_options, folder_text, model_inputs, output_folder,
                      stack_arg)
@@ -80,7 +81,14 @@ def cmd_build(a) -> int:
             add_inputs(a.sign)
             kind, image_board = key_kind(a.sign), slot_board(board)
             check_version(signing)
-        r = build_firmware(c, image_board if signing else board, a.output, stack=stack)
+        try:
+            r = build_firmware(c, image_board if signing else board, a.output, stack=stack)
+        except TinykilnError as e:
+            if signing and "does not fit" in str(e):    # the slot is smaller than the flash
+                raise TinykilnError(f"{str(e).rstrip('.')}; a signed image has the "
+                                    f"{image_board.flash.length:,} bytes of MCUboot's slot0, "
+                                    f"not all the flash.") from None
+            raise
         if signing:
             from ..targets.mcuboot import signed_image_for
             signed_image_for(Path(a.output), board, Path(a.sign), signing)
@@ -97,7 +105,6 @@ def cmd_build(a) -> int:
 def _signing(a) -> str | None:
     """The MCUboot image version to sign with (None: no signed image)."""
     if a.image_version is not None and not a.sign:
-        from ..errors import TinykilnError
         raise TinykilnError("--image-version is the version of a signed image: give --sign "
                             "KEY.pem too.")
     return (a.image_version or "0.0.0") if a.sign else None
