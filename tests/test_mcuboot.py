@@ -78,6 +78,8 @@ BAD = [  # (replace, with, the field the error names, words in it)
     ("header_size = 0x200", "header_size = 16", "mcuboot.header_size", "from 32"),
     ("align = 4", "align = 3", "mcuboot.align", "one of 1, 2, 4"),
     ("origin = 0xC000,", "origin = 0x0,", "mcuboot.slot0.origin", "MCUboot itself"),
+    ("origin = 0x83000, length = 0x75000", "origin = 0x0, length = 0x8000",
+     "mcuboot.slot1.origin", "MCUboot itself"),
     ("length = 0x75000", "length = 0x75002", "mcuboot.slot1.origin", "multiples of align"),
     ("length = 0x77000", "length = 0x800", "mcuboot.header_size", "bytes of the"),
     ("align = 4", "align = 4\nslot2 = 1", "mcuboot.slot2", "not a board field"),

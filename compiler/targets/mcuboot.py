@@ -91,8 +91,9 @@ def load_slot_layout(f, flash) -> SlotLayout:
     if slot1 and slot0.origin < slot1.end and slot1.origin < slot0.end:
         raise f.error("slot1", f"overlaps slot0 ({slot1.origin:#x}+{slot1.length:#x} vs "
                                f"{slot0.origin:#x}+{slot0.length:#x})")
-    if slot0.origin == flash.origin:
-        raise f.table("slot0").error("origin", f"is the start of flash ({flash.origin:#x}), "
+    for key, slot in (("slot0", slot0), ("slot1", slot1)):
+        if slot is not None and slot.origin == flash.origin:
+            raise f.table(key).error("origin", f"is the start of flash ({flash.origin:#x}), "
                                                f"where MCUboot itself must be")
     if (slot0.origin + header) % VECTOR_ALIGN:
         raise f.error("header_size", f"is {header:#x}: the image's vector table at slot0 + "
