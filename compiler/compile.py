@@ -3,21 +3,23 @@ Output goes to a temporary sibling folder that is renamed into place only when c
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .codegen.csource import c_identifier, render_sources
+from .codegen.csource import arena_base, c_identifier, render_sources
 from .errors import UnsupportedError
 from .ir import CTYPE_SIZE, Graph
 from .outdir import staged_output
 from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
 from .passes import IN_PLACE, run_pipeline
-from .passes.in_place import kinds_for
+from .passes.in_place import check_kernels, kinds_for
 from .plan.planner import Buffer, Plan, check_overlaps, lower_bound, plan, plan_variables, \
     render, render_variables
+from .plan.regions import ArenaRegion, regional_plan, split_regions
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Compiled:
     files: dict[str, str]          # relative path -> contents
     report: dict
     prefix: str = "model"
+    recompile: object = None       # (**options) -> Compiled: the same input compiled again
 
 
 def _lower(graph: Graph, offsets: dict, no_scratch: frozenset, scratch: dict[int, int]) -> Lowered:
@@ -145,27 +148,40 @@ def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
 def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model",
                   scratch_may_grow_arena: bool = False,
                   pre_buffers: dict[str, int] | None = None, optimize: str = "balanced",
-                  helium: bool = False) -> Compiled:
+                  helium: bool = False,
+                  arena_regions: tuple[tuple[str, int], ...] = ()) -> Compiled:
     """scratch_may_grow_arena: keep every fast kernel's scratch even where it enlarges the arena
     (tests use it to exercise the fast kernels on every case). pre_buffers (name -> bytes): arena
     space for a stage that runs before the model and writes its input (the DSP front end of an
     impulse); `<prefix>_<name>()` returns it, disjoint from the inputs, overwritten by the model.
     optimize: ram | speed | balanced, which ops run in place (passes/in_place.py); helium: the
-    target is a Cortex-M55 (balanced weighs its costs)."""
+    target is a Cortex-M55 (balanced weighs its costs). arena_regions: (name, bytes) of the RAM
+    the arena may take, fastest first, "" (the board's [ram]) first, its bytes less the stack and
+    static data: the arena spills beyond [ram] only where it must (plan/regions.py)."""
     t0 = time.perf_counter()
     graph = IN_PLACE(run_pipeline(graph), kinds_for(optimize, helium))
     buffers, labels, p, no_scratch, scratch = _plan_arena(graph, scratch_may_grow_arena,
                                                           pre_buffers)
-    bad = check_overlaps(buffers, p.offsets)
-    if bad:     # the planner's own invariant; never the user's fault
-        raise AssertionError(f"arena plan overlaps: {bad[:3]}")
-    p.variables, p.variable_bytes = plan_variables(variable_sizes(graph))
+    variables, variable_bytes = plan_variables(variable_sizes(graph))
+    if arena_regions:
+        regions = [ArenaRegion(n, b - (variable_bytes if not i else 0))
+                   for i, (n, b) in enumerate(arena_regions)]
+        plans, where = split_regions(buffers, regions, _work(graph, buffers),
+                                     _together(graph))
+        p = regional_plan(p, plans, where, regions)
+    for r in range(len(p.region_names)):
+        bad = check_overlaps([b for b in buffers if p.region_of.get(b.key, 0) == r], p.offsets)
+        if bad:     # the planner's own invariant; never the user's fault
+            raise AssertionError(f"arena plan overlaps: {bad[:3]}")
+    p.variables, p.variable_bytes = variables, variable_bytes
     labels.update({k: f"t{k[1]} ({graph.tensors[k[1]].nbytes} B)" for k in p.variables})
     # a lowering's ctx.ptr finds a variable's place (in the variables' buffer) like any tensor's
     lowered = _lower(graph, {**p.offsets, **p.variables}, no_scratch, scratch)
+    check_kernels(graph, lowered.calls)
     if lowered.scratch != scratch:     # a family's scratch query disagrees with its lowering
         raise AssertionError(f"planned scratch {scratch}, lowered {lowered.scratch}")
-    pre = [{"name": k, "bytes": v, "offset": p.offsets[("p", k)]} for k, v in (pre_buffers or {}).items()]
+    pre = [{"name": k, "bytes": v, "offset": p.offsets[("p", k)], "base": arena_base(p, ("p", k))}
+           for k, v in (pre_buffers or {}).items()]
     files = render_sources(graph, lowered, p, prefix=prefix, model_name=model_name, pre=pre)
     weight_bytes = sum(len(c.values) * CTYPE_SIZE[c.ctype] for c in lowered.consts)
     report = {
@@ -177,14 +193,17 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         "tensors": len(graph.tensors),
         "weight_bytes": int(weight_bytes),
         "optimize": optimize + (" (Helium target)" if helium and optimize == "balanced" else ""),
-        "arena_bytes": p.arena_size,
+        "arena_bytes": p.total_arena,
         "arena_lower_bound": p.lower_bound,
-        "arena_gap_to_lower_bound": p.arena_size - p.lower_bound,
+        "arena_gap_to_lower_bound": p.total_arena - p.lower_bound,
+        **({"arena_regions": [{"region": n or "ram", "bytes": b}
+                              for n, b in zip(p.region_names, p.region_sizes)]}
+           if p.region_sizes else {}),
         # the max-live bound of whole tensors (no op in place): negative gap where we beat it
         "max_live_bound": (whole := _max_live_whole(graph, scratch, pre_buffers)),
-        "arena_gap_to_max_live_bound": p.arena_size - whole,
+        "arena_gap_to_max_live_bound": p.total_arena - whole,
         "in_place_ops": [{"op": op.index, "opcode": op.opcode, "tensor": op.outputs[0],
-                          "over": op.inputs[0]} for op in graph.ops
+                          "over": graph.tensors[op.outputs[0]].alias_of} for op in graph.ops
                          if op.outputs and graph.tensors[op.outputs[0]].in_place],
         "planner_strategy": p.strategy,
         "variable_bytes": p.variable_bytes,
@@ -201,6 +220,33 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         "compile_seconds": round(time.perf_counter() - t0, 3),
     }
     return Compiled(graph, lowered, p, buffers, labels, files, report, c_identifier(prefix))
+
+
+def _work(graph: Graph, buffers: list[Buffer]) -> dict:
+    """Buffer key -> the work of the ops that touch it (output elements times weights per
+    output): where the arena spans RAM regions, the most worked bytes go to the fastest."""
+    work: dict = {}
+    for op in graph.ops:
+        n = sum(math.prod(graph.tensors[t].shape) for t in op.outputs if t >= 0)
+        per = 1
+        for t in op.inputs:
+            w = graph.tensors[t] if t >= 0 else None
+            if w is not None and w.is_const and len(w.shape) >= 2:
+                dims = w.shape[1:-1] if op.opcode.startswith("DEPTHWISE") else w.shape[1:]
+                per = max(per, math.prod(dims))
+        keys = {("t", graph.root(t)) for t in op.inputs + op.outputs if t >= 0}
+        for k in [*keys, ("s", op.index)]:
+            work[k] = work.get(k, 0) + n * per
+    return {b.key: work.get(b.key, 0) for b in buffers}
+
+
+# ops whose kernel reaches its parts from one arena pointer and offsets (datamove_split.py)
+_PARTS = ("SPLIT", "SPLIT_V", "UNPACK", "PACK")
+
+
+def _together(graph: Graph) -> list[set]:
+    return [{("t", graph.root(t)) for t in op.inputs + op.outputs if t >= 0}
+            for op in graph.ops if op.opcode in _PARTS]
 
 
 def _counts(names) -> dict:
@@ -234,7 +280,16 @@ def write_output(c: Compiled, out_dir: str | Path, extra: dict[str, bytes] | Non
 
 
 def plan_picture(c: Compiled) -> str:
-    pic = render(c.buffers, c.plan, c.labels)
+    p = c.plan
+    if not p.region_sizes:
+        pic = render(c.buffers, p, c.labels)
+    else:       # one picture per RAM region
+        parts = []
+        for r, (name, size) in enumerate(zip(p.region_names, p.region_sizes)):
+            mine = [b for b in c.buffers if p.region_of.get(b.key, 0) == r]
+            parts.append(f"RAM region {name or 'ram (main RAM)'}:\n" + render(
+                mine, Plan(p.offsets, size, lower_bound(mine), p.strategy), c.labels))
+        pic = "\n".join(parts)
     r = c.report
     pic += (f"\nmax-live bound with every tensor whole: {r['max_live_bound']} bytes (arena "
             f"{r['arena_gap_to_max_live_bound']:+d}); --optimize {r['optimize']}")

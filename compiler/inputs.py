@@ -3,6 +3,7 @@ front end in front of a model). The level above the compile driver and the impul
 neither imports the other."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from .compile import Compiled, compile_graph
@@ -23,6 +24,10 @@ def compile_file(model: str | Path, prefix: str = "model", **options) -> Compile
                             f"(tinykiln compile {model} --calibration DATA -o DIR writes the "
                             f".tflite) and give that .tflite.")
     if model.suffix.lower() == ".toml":
-        return compile_impulse(model, prefix=prefix, **options)
-    graph = load_tflite(model)
-    return compile_graph(graph, prefix=prefix, model_name=model.name, **options)
+        c = compile_impulse(model, prefix=prefix, **options)
+    else:
+        c = compile_graph(load_tflite(model), prefix=prefix, model_name=model.name, **options)
+    # the firmware build compiles again with other options where the first plan does not fit
+    # (an arena across RAM regions, when the stack turns out larger than set aside)
+    c.recompile = functools.partial(compile_file, model, prefix, **options)
+    return c

@@ -39,7 +39,7 @@ class Tensor:
     quant: QuantParams | None = None
     data: np.ndarray | None = None      # constant contents (weights, biases, shape operands)
     alias_of: int | None = None         # set by passes: this tensor shares the storage of another
-    in_place: bool = False              # ... written over it by an op run in place (passes/in_place)
+    in_place: bool | str = False              # ... written over it by an op run in place (passes/in_place)
     # a variable tensor keeps its contents across invokes (TFLite is_variable, LSTM/SVDF state,
     # and one per resource variable): persistent storage of its own, restored by <prefix>_reset()
     # to `init` (its contents, shape and dtype of the tensor; None: all zero bytes)

@@ -135,7 +135,65 @@ def test_no_in_place_where_the_input_is_read_later():
     v = pw(u, "pw4")            # the model's output keeps a buffer of its own
     b.output(v)
     c = compile_graph(parse_tflite(b.build()))
-    assert [o["op"] for o in c.report["in_place_ops"]] == [3], c.report["in_place_ops"]
+    # y's last reader is the ADD, which writes over it (its first input nothing reads later)
+    assert [(o["op"], o["over"]) for o in c.report["in_place_ops"]] == [(2, y), (3, s)], \
+        c.report["in_place_ops"]
+
+
+def _elementwise_model():
+    """input (4 channels) -> 1x1 conv to 16 -> RELU -> ADD (a broadcast constant) -> MUL (a
+    broadcast constant) -> LOGISTIC -> 1x1 conv to 4 (the output): the peak is at the
+    elementwise ops, two 16-channel tensors, one when they run in place."""
+    from modelgen import ModelBuilder
+    b = ModelBuilder("ew")
+    rng = np.random.default_rng(3)
+    shape = (1, 6, 10, 16)
+
+    def pw(x, ic, oc, name, scale):
+        w = b.const(rng.integers(-60, 60, (oc, 1, 1, ic)).astype(np.int8), 0.02)
+        bias = b.const(rng.integers(-500, 500, oc).astype(np.int32), 0.05 * 0.02)
+        y = b.tensor((*shape[:3], oc), scale, -2, name=name)
+        b.op("CONV_2D", [x, w, bias], [y], padding="SAME", stride_h=1, stride_w=1,
+             fused_activation_function="NONE")
+        return y
+    x = b.input((*shape[:3], 4), 0.05, -3)
+    y = pw(x, 4, 16, "pw1", 0.04)
+    r = b.tensor(shape, 0.04, -128, name="relu")
+    b.op("RELU", [y], [r])
+    k = b.const(rng.integers(-100, 100, (1, 1, 1, 16)).astype(np.int8), 0.03, 5)
+    a = b.tensor(shape, 0.05, 4, name="add")
+    b.op("ADD", [k, r], [a], fused_activation_function="RELU")
+    k2 = b.const(rng.integers(-100, 100, (1, 1, 1, 16)).astype(np.int8), 0.02, -3)
+    m = b.tensor(shape, 0.02, -1, name="mul")
+    b.op("MUL", [a, k2], [m], fused_activation_function="NONE")
+    s = b.tensor(shape, 1 / 256, -128, name="sigmoid")
+    b.op("LOGISTIC", [m], [s])
+    b.output(pw(s, 16, 4, "out", 0.05))
+    return b.build()
+
+
+def test_elementwise_in_place_bit_exact():
+    """RELU, ADD (over its full-shape input, the other broadcast), MUL and LOGISTIC each write
+    over an input; the arena drops below whole tensors' bound; every host build (portable, DSP
+    and Helium C models) gives TFLM's bits."""
+    from tflm_oracle import tflm_run
+    from tinykiln.compile import compile_graph
+    from tinykiln.frontend.tflite_import import parse_tflite
+    from tinykiln.targets.hostrun import HostBuild
+    model = _elementwise_model()
+    c = compile_graph(parse_tflite(model))
+    ops = {o["opcode"]: o for o in c.report["in_place_ops"]}
+    assert set(ops) == {"RELU", "ADD", "MUL", "LOGISTIC"}, c.report["in_place_ops"]
+    speed = compile_graph(parse_tflite(model), optimize="speed")
+    assert not speed.report["in_place_ops"]
+    assert c.report["arena_bytes"] < speed.report["arena_bytes"]
+    assert c.report["arena_gap_to_max_live_bound"] < 0
+    x = np.random.default_rng(9).integers(-128, 128, (5, 1, 6, 10, 4), dtype=np.int8)
+    ref = tflm_run(model, [x], 1)[0]
+    for flags in ([], ["-DTK_DSP_EMULATE_SIMD"], ["-DTK_MVE_EMULATE", "-DTK_DSP_EMULATE_SIMD"]):
+        with HostBuild(c, sanitize=True, extra_cflags=flags) as hb:
+            y = hb.run([x])[0]
+        assert (y.reshape(ref.shape) == ref).all(), flags
 
 
 def test_optimize_choices():

@@ -77,8 +77,11 @@ def add_optimize(parser) -> None:
 def compile_options(a, board=None) -> dict:
     """compile_file's options from --optimize and the board (a Helium core weighs in place
     differently)."""
+    from ..targets.fit import arena_regions
     return {"optimize": getattr(a, "optimize", "balanced"),
-            "helium": board is not None and board.cpu == "cortex-m55"}
+            "helium": board is not None and board.cpu == "cortex-m55",
+            **({"arena_regions": arena_regions(board, getattr(a, "stack", None))}
+               if board is not None and board.ram_regions else {})}
 
 
 def add_stack(parser) -> None:

@@ -159,7 +159,7 @@ def _tensor_macros(graph: Graph, plan: Plan) -> list[Escaped]:
         if t.is_const or (key not in plan.offsets and key not in plan.variables):
             continue
         base, off = ("tk_vars", plan.variables[key]) if key in plan.variables \
-            else ("tk_arena", plan.offsets[key])
+            else (arena_base(plan, key), plan.offsets[key])
         define = f"#define {tensor_macro(i)} (({C_TYPES[t.dtype]} *)({base} + {off}))"
         what = tensor_desc(t, i) + (f", shares t{root}'s storage" if root != i else "") \
             + (", variable: kept across invokes" if base == "tk_vars" else "")
@@ -170,11 +170,17 @@ def _tensor_macros(graph: Graph, plan: Plan) -> list[Escaped]:
     return out
 
 
-def _scratch_macros(lowered: Lowered, offsets: dict) -> list[Escaped]:
+def arena_base(plan: Plan, key) -> str:
+    """The array a buffer lives in: tk_arena ([ram]) or tk_arena_<region> (plan/regions.py)."""
+    r = plan.region_of.get(key, 0)
+    return f"tk_arena_{plan.region_names[r]}" if r else "tk_arena"
+
+
+def _scratch_macros(lowered: Lowered, plan: Plan) -> list[Escaped]:
     out = []
     for i, nbytes in sorted(lowered.scratch.items()):
         define = (f"#define {scratch_macro(i)} (({lowered.scratch_ctype[i]} *)"
-                  f"(tk_arena + {offsets[('s', i)]}))")
+                  f"({arena_base(plan, ('s', i))} + {plan.offsets[('s', i)]}))")
         out.append(Escaped(f"{define} /* op {i}'s scratch, {nbytes} bytes */"))
     return out
 
@@ -277,7 +283,10 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
                    "line": "" if c.is_copy_free else _call_line(c.func, c.args)}
                   for c in lowered.calls],
         "tensor_macros": _tensor_macros(graph, plan),
-        "scratch_macros": _scratch_macros(lowered, plan.offsets),
+        "scratch_macros": _scratch_macros(lowered, plan),
+        # the arena's part in each RAM region beyond [ram] (its own array and linker section)
+        "arena_regions": [{"name": n, "NAME": n.upper(), "size": max(b, 1)}
+                          for n, b in zip(plan.region_names[1:], plan.region_sizes[1:])],
         "inputs": io_list(graph, graph.inputs),
         "outputs": io_list(graph, graph.outputs),
         "pre": pre or [],

@@ -4,7 +4,10 @@ need room at once and the arena can go below the max-live bound of whole tensors
 
 Which ops: 1x1 CONV_2D (stride 1, out_c <= in_c) and 3x3 DEPTHWISE_CONV_2D (stride 1, the
 output the input's shape) on their fast kernels, whose headers (conv2d_s8.h, depthwise3x3_s8.h)
-document the order in which every build reads and writes in place. Each candidate is then
+document the order in which every build reads and writes in place; and int8 elementwise ops
+(ADD, SUB, MUL over an input of the output's shape; the activations run as one table lookup per
+element), whose kernels (add_s8.c, mul_s8.c, ew_s8_mve.h, lut_s8.c) walk the output in order,
+reading the elements of a block (1, 2, 4 or 16) before writing them. Each candidate is then
 proved safe by simulating that order on its geometry (`safe`): no byte of the shared buffer may
 be written before the last read of the input byte it holds. Only what is proved is aliased."""
 from __future__ import annotations
@@ -18,6 +21,19 @@ DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at str
 DW3_GROUP = 4               # channels per ring of the C line kernel
 CONV_1X1_MAX = 256          # TK_CONV_1X1_WIDE_MAX: the largest input depth copied whole
 CONV_1X1_BLOCK = (1, 2, 3)  # pixels a 1x1 step reads whole before writing (per build)
+EW_BLOCK = (1, 2, 4, 16)    # elements an elementwise step reads before writing them (per build)
+EW_BINARY = ("ADD", "SUB", "MUL")
+# int8 activations lowered to tk_lut_s8 (lower/activations.py, lower/unary.py)
+EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "LEAKY_RELU")
+# the kernels each kind's order is documented for; compile checks every in-place op's call
+KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8"})}
+
+
+def elementwise_steps(n: int, block: int):
+    """An elementwise kernel in place: blocks of `block` elements in order, read then written
+    at the same positions."""
+    for i in range(0, n, block):
+        yield [(i, min(i + block, n))], [(i, min(i + block, n))]
 
 
 def pointwise_steps(pixels: int, ic: int, oc: int, block: int):
@@ -81,6 +97,21 @@ def _sole_use(graph, op, t: int) -> bool:
     return all(graph.root(x) != root for o in later for x in o.inputs if x >= 0)
 
 
+def _elementwise(graph, op) -> int | None:
+    """The position among op.inputs of an input an int8 elementwise op may write over: of the
+    output's shape and type, read by nothing later; else None."""
+    if op.opcode not in EW_BINARY + EW_TABLE or len(op.outputs) != 1 or op.outputs[0] < 0:
+        return None
+    y = graph.tensors[op.outputs[0]]
+    data = op.inputs[:2] if op.opcode in EW_BINARY else op.inputs[:1]
+    for k, t in enumerate(data):
+        x = graph.tensors[t] if t >= 0 else None
+        if (x is not None and x.dtype == "int8" == y.dtype and tuple(x.shape) == tuple(y.shape)
+                and _sole_use(graph, op, t)):
+            return k
+    return None
+
+
 def _candidate(graph, op) -> str | None:
     """'pointwise' or 'dw3' where the op's kernel runs in place, else None."""
     if not conv_lowering.USE_FAST_KERNELS or len(op.inputs) < 2 or op.inputs[0] < 0 or op.inputs[1] < 0:
@@ -113,6 +144,8 @@ def proved(graph, op, kind: str) -> bool:
     """The candidate's in-place order, simulated on its geometry, never writes a byte before its
     last read (every build's order: pixel blocks of 1 to 3; channel groups of 4 and of 1)."""
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if kind == "elementwise":
+        return all(safe(elementwise_steps(y.nbytes, b), y.nbytes) for b in EW_BLOCK)
     if kind == "pointwise":
         n, h, w, ic = (int(d) for d in x.shape)
         oc = int(y.shape[3])
@@ -135,11 +168,11 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
     if optimize == "speed":
         return frozenset()
     if optimize == "balanced" and helium:
-        return frozenset({"dw3"})
-    return frozenset({"pointwise", "dw3"})
+        return frozenset({"dw3", "elementwise"})
+    return frozenset({"pointwise", "dw3", "elementwise"})
 
 
-def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3"})):
+def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise"})):
     """Graph -> Graph: alias the output of every op of `kinds` proved to run in place to its
     input. A model with subgraphs (control flow, whose bodies read tensors of the main graph) is
     left as it is."""
@@ -148,10 +181,24 @@ def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3"})):
     for op in graph.ops:
         if not op.outputs or op.outputs[0] < 0:
             continue
-        kind = _candidate(graph, op)
-        if kind in kinds and _sole_use(graph, op, op.inputs[0]) and proved(graph, op, kind):
+        kind, over = _candidate(graph, op), 0
+        if kind is None and "elementwise" in kinds:
+            over = _elementwise(graph, op)
+            kind = None if over is None else "elementwise"
+        if kind in kinds and _sole_use(graph, op, op.inputs[over]) and proved(graph, op, kind):
             y = graph.tensors[op.outputs[0]]
             if y.alias_of is None and not y.is_variable and op.outputs[0] not in graph.outputs:
-                y.alias_of = op.inputs[0]
-                y.in_place = True
+                y.alias_of = op.inputs[over]
+                y.in_place = kind
     return graph
+
+
+def check_kernels(graph, calls) -> None:
+    """Every op run in place calls a kernel whose in-place order is documented (KERNELS); a
+    lowering that picked another is tinykiln's bug, refused before any C is written."""
+    func = {c.op_index: c.func for c in calls}
+    for op in graph.ops:
+        kind = op.outputs and op.outputs[0] >= 0 and graph.tensors[op.outputs[0]].in_place
+        if kind in KERNELS and func.get(op.index) not in KERNELS[kind]:
+            raise AssertionError(f"op {op.index} {op.opcode} runs in place ({kind}) but calls "
+                                 f"{func.get(op.index)}")

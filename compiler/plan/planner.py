@@ -32,6 +32,15 @@ class Plan:
     # shared, never reused: key -> byte offset in it, and its size
     variables: dict = field(default_factory=dict)
     variable_bytes: int = 0
+    # an arena across RAM regions (plan/regions.py): each region's name ("" for [ram]) and
+    # bytes, and the region of each key not in region 0; offsets are within the key's region
+    region_names: tuple = ("",)
+    region_sizes: tuple = ()
+    region_of: dict = field(default_factory=dict)
+
+    @property
+    def total_arena(self) -> int:
+        return sum(self.region_sizes) if self.region_sizes else self.arena_size
 
 
 def _align(n: int) -> int:

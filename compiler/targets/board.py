@@ -18,7 +18,7 @@ from .fields import Fields
 from .mcuboot import load_slot_layout
 
 __all__ = ["ARCH_TOOLS", "BOOT2_KINDS", "CONSOLE_KINDS", "CPU_FAMILIES", "Board", "Boot2Kind",
-           "Console", "CpuFamily", "Fields", "Region", "all_boards", "board_dir", "get_board",
+           "Console", "CpuFamily", "Fields", "RamRegion", "Region", "all_boards", "board_dir", "get_board",
            "load_board_file"]
 
 EXIT_METHODS = ("semihosting", "none")
@@ -50,6 +50,20 @@ class Region:
 
 
 @dataclass(frozen=True)
+class RamRegion:
+    """More RAM than [ram] (an [[ram_regions]] entry): the arena spills into it, fastest first
+    (lowest speed rank), when [ram], which holds the stack and static data, cannot hold it all."""
+    name: str
+    origin: int
+    length: int
+    speed: int
+
+    @property
+    def end(self) -> int:
+        return self.origin + self.length
+
+
+@dataclass(frozen=True)
 class Board:
     name: str
     path: Path
@@ -71,6 +85,7 @@ class Board:
     boot2: str = "none"             # a key of BOOT2_KINDS, or "none"
     qemu_args: tuple[str, ...] = field(default_factory=tuple)   # after -M qemu_machine
     mcuboot: object | None = None   # mcuboot.SlotLayout: the slots an MCUboot bootloader boots
+    ram_regions: tuple[RamRegion, ...] = ()     # by speed rank, fastest first
 
     @property
     def family(self) -> CpuFamily:
@@ -95,12 +110,17 @@ class Board:
 # ---- loading and validation
 
 _TOP = {"description", "arch", "cpu", "fpu", "float_abi", "clock_hz", "flash", "ram", "console",
-        "exit", "qemu_machine", "stack_bytes", "extra_cflags", "boot2", "qemu_args", "mcuboot"}
+        "exit", "qemu_machine", "stack_bytes", "extra_cflags", "boot2", "qemu_args", "mcuboot",
+        "ram_regions"}
+# a RAM region's name names a linker memory region and section (RAM_<name>, .tk_arena_<name>)
+REGION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
-def _region(f: Fields, key: str) -> Region:
-    t = f.table(key)
-    t.no_unknown({"origin", "length"})
+def _region(f: Fields, key: str | None) -> Region:
+    """origin and length of table `key` of f (key None: of f itself)."""
+    t = f if key is None else f.table(key)
+    if key is not None:
+        t.no_unknown({"origin", "length"})
     r = Region(t.get_int("origin", 0, U32, what=" (a 32-bit address)"), t.get("length", int))
     if r.length == 0:
         raise t.error("length", "must be greater than 0")
@@ -177,7 +197,35 @@ def load_board_file(path: str | Path) -> Board:
     mcuboot = load_slot_layout(f.table("mcuboot"), flash) if "mcuboot" in data else None
     return Board(path.stem, path, desc, arch, cpu, fpu, float_abi, clock_hz,
                  flash, ram, console.kind, console.address, exit_, machine, stack, tuple(extra),
-                 console, boot2, qemu_args, mcuboot)
+                 console, boot2, qemu_args, mcuboot, _ram_regions(f, flash, ram))
+
+
+def _ram_regions(f: Fields, flash: Region, ram: Region) -> tuple[RamRegion, ...]:
+    """[[ram_regions]]: name, origin, length, speed (1 = the fastest after [ram]); each one
+    apart from flash, [ram] and the others."""
+    items = f.get("ram_regions", list, [])
+    out: list[RamRegion] = []
+    for i, t in enumerate(items):
+        if not isinstance(t, dict):
+            raise f.error(f"ram_regions[{i}]", "must be a table (name, origin, length, speed)")
+        g = Fields(f.path, t, f"{f.where}ram_regions[{i}].")
+        g.no_unknown({"name", "origin", "length", "speed"})
+        name = g.get("name", str)
+        if not REGION_NAME.fullmatch(name) or name.upper() in ("FLASH", "RAM"):
+            raise g.error("name", f"is {name!r}; a region name is a letter then letters, digits "
+                                  f"or '_' (at most 32), and not FLASH or RAM")
+        r = _region(g, None)
+        reg = RamRegion(name, r.origin, r.length, g.get_int("speed", 1, 255, what=" (a rank: 1 "
+                                                            "is the fastest after [ram])"))
+        for other, what in [(flash, "flash"), (ram, "[ram]"),
+                            *((o, f"region '{o.name}'") for o in out)]:
+            if reg.origin < other.end and other.origin < reg.end:
+                raise g.error("origin", f"puts the region ({reg.origin:#x}+{reg.length:#x}) over "
+                                        f"{what} ({other.origin:#x}+{other.length:#x})")
+            if getattr(other, "name", "").upper() == name.upper():
+                raise g.error("name", f"is {name!r}, the name of another region")
+        out.append(reg)
+    return tuple(sorted(out, key=lambda r: r.speed))
 
 
 def _qemu_args(f: Fields, machine: str) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from ..compile import Compiled
 from ..errors import TinykilnError
 from ..outdir import staged_output
 from ..resources import resource_dir
-from .fit import check_fit, does_not_fit, narrow_flags, widened_extra
+from .fit import check_fit, does_not_fit, narrow_flags, replanned, widened_extra
 from .fit import usage_lower_bound  # noqa: F401  (tests and callers import it from here)
 from .stack import ARM_EXCEPTION_FRAME, stack_line, stack_report
 
@@ -100,6 +100,10 @@ def firmware_sources(c: Compiled | None, board: Board, harness: dict[str, str] |
         board.stack_bytes if stack_bytes is None else stack_bytes,
         "console_setup": int(con.setup != "none"), "console_macros": con.config_macros(),
         "boot2_size": boot2_size,
+        # the RAM regions beyond [ram] that hold part of the model's arena
+        "ram_regions": [{"name": r.name, "origin": f"{r.origin:#010x}", "length": f"{r.length:#x}"}
+                        for r in board.ram_regions
+                        if c is not None and harness is None and r.name in c.plan.region_names],
     }
     files["tk_config.h"] = env.get_template("firmware/tk_config.h.j2").render(ctx)
     files["link.ld"] = env.get_template(f"firmware/link_{board.arch}.ld.j2").render(ctx)
@@ -141,7 +145,19 @@ def build_firmware(c: Compiled, board: Board, out_dir: str | Path,
     `files` overrides firmware_sources(c, board) (tests inject faults this way). The stack is
     `stack` bytes when given, else what the analysis of a first link computes (stack.py) and a
     margin, or the board's stack_bytes where the analysis cannot bound it.
-    Returns the size report, also written to out_dir/report.json."""
+    Returns the size report, also written to out_dir/report.json. Where the link overflows
+    [ram] and the board has more RAM regions, the model is planned again with less of [ram]."""
+    try:
+        return _build(c, board, out_dir, files, stack)
+    except TinykilnError as e:
+        again = replanned(c, board, e) if files is None else None
+        if again is None:
+            raise
+        return _build(again, board, out_dir, None, stack)
+
+
+def _build(c: Compiled, board: Board, out_dir: str | Path, files: dict[str, str] | None,
+           stack: int | None) -> dict:
     check_fit(c, board, stack or 0)
     out_dir = Path(out_dir)
     narrow, ours = narrow_flags(c, board), files is None
@@ -269,7 +285,7 @@ def _classify(addr: int, board: Board) -> str | None:
         return "flash"
     if board.ram.origin <= addr < board.ram.end:
         return "ram"
-    return None
+    return next((r.name for r in board.ram_regions if r.origin <= addr < r.end), None)
 
 
 def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dict:
@@ -281,6 +297,7 @@ def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dic
         loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
         sections = {}
         flash_used = ram_used = 0
+        region_used = {r.name: 0 for r in board.ram_regions}
         for sec in elf.iter_sections():
             if not sec["sh_flags"] & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
                 continue
@@ -295,6 +312,9 @@ def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dic
             sections[sec.name] = {"address": vma, "size": size}
             flash_used += size if in_flash else 0
             ram_used += size if in_ram else 0
+            region = _classify(vma, board)
+            if region in region_used:
+                region_used[region] += size
         symtab = elf.get_section_by_name(".symtab")
         syms = []
         for s in symtab.iter_symbols():
@@ -307,6 +327,9 @@ def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dic
     dsp_tables = sum(by_name.get(n, 0) for n in getattr(c, "dsp_symbols", ()))
     code = sum(sections.get(n, {}).get("size", 0) for n in (".isr_vector", ".text"))
     arena = by_name.get("tk_arena", 0)
+    regions = [{"name": r.name, "origin": r.origin, "speed": r.speed, "size": r.length,
+                "used": region_used[r.name], "arena": by_name.get(f"tk_arena_{r.name}", 0),
+                "headroom": r.length - region_used[r.name]} for r in board.ram_regions]
     stack = sections.get(".stack", {}).get("size", 0)
     largest = sorted(syms, key=lambda s: (-s[2], s[0]))[:top]
     return {
@@ -322,6 +345,7 @@ def size_report(c: Compiled, board: Board, elf_path: Path, top: int = 15) -> dic
                   "headroom": board.flash.length - flash_used},
         "ram": {"size": board.ram.length, "used": ram_used, "arena": arena, "stack": stack,
                 "rest": ram_used - arena - stack, "headroom": board.ram.length - ram_used},
+        **({"ram_regions": regions} if regions else {}),
         "sections": sections,
         "largest_symbols": [{"name": n, "size": sz, "kind": "function" if t == "STT_FUNC"
                              else "object", "memory": _classify(a, board) or "other"}
@@ -343,6 +367,8 @@ def format_report(r: dict) -> str:
         + f" rest {f['rest']:,}; headroom {f['headroom']:,}",
         f"  RAM   {m['used']:>9,} of {m['size']:,} B: arena {m['arena']:,}, stack {m['stack']:,},"
         f" rest {m['rest']:,}; headroom {m['headroom']:,}",
+        *(f"  {g['name']:<5} {g['used']:>9,} of {g['size']:,} B: arena {g['arena']:,}; "
+          f"headroom {g['headroom']:,}" for g in r.get("ram_regions", ())),
         *([stack_line(r["stack"])] if "stack" in r else []),
         "  largest symbols: " + ", ".join(f"{s['name']} {s['size']:,}"
                                           for s in r["largest_symbols"][:6]),

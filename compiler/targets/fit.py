@@ -32,17 +32,51 @@ def usage_lower_bound(c: Compiled, board: Board, stack_bytes: int = 0) -> dict[s
     floor = RUNTIME_FLOOR[board.arch]
     weights = sum(n for n in (len(k.values) * CTYPE_SIZE[k.ctype] for k in c.lowered.consts)
                   if n >= _FOLDABLE_CONST)
+    p = c.plan
     return {"flash": weights + floor["flash"],
-            "ram": stack_bytes + max(c.plan.arena_size, 1) + c.plan.variable_bytes
-            + floor["ram"]}
+            "ram": stack_bytes + max(p.arena_size, 1) + p.variable_bytes + floor["ram"],
+            **{f"RAM_{n}": b for n, b in zip(p.region_names[1:], p.region_sizes[1:])}}
+
+
+def arena_regions(board: Board, stack: int | None = None) -> tuple[tuple[str, int], ...]:
+    """compile_graph's arena_regions for a board with [[ram_regions]] (else ()): [ram] less the
+    stack (`stack`, else the board's stack_bytes: the computed stack is known only after the
+    first link, and is never more) and the runtime's static data, then each region whole."""
+    if not board.ram_regions or board.arch not in RUNTIME_FLOOR:
+        return ()
+    main = board.ram.length - RUNTIME_FLOOR[board.arch]["ram"] - (stack or board.stack_bytes)
+    return (("", max(main, 0)), *((r.name, r.length) for r in board.ram_regions))
+
+
+def _capacity(board: Board, key: str) -> int:
+    if key.startswith("RAM_"):
+        return next(r.length for r in board.ram_regions if r.name == key[4:])
+    return getattr(board, key.lower()).length
 
 
 def does_not_fit(board: Board, over: dict[str, int], at_least: bool) -> TinykilnError:
+    """over: linker memory region (FLASH, RAM, RAM_<region>) -> bytes over."""
     by = "over by at least" if at_least else "over by"
-    parts = [f"{'flash' if k == 'FLASH' else 'RAM'} {by} {n} bytes"
+    what = {"FLASH": "flash", "RAM": "RAM"}
+    parts = [f"{what.get(k, 'RAM region ' + k[4:])} {by} {n} bytes"
              for k, n in sorted(over.items())]
-    return TinykilnError(f"does not fit on {board.name}: {', '.join(parts)} "
-                         f"(flash {board.flash.length} bytes, RAM {board.ram.length} bytes).")
+    sizes = f"flash {board.flash.length} bytes, RAM {board.ram.length} bytes" + "".join(
+        f", {r.name} {r.length} bytes" for r in board.ram_regions)
+    e = TinykilnError(f"does not fit on {board.name}: {', '.join(parts)} ({sizes}).")
+    e.over = dict(over)
+    return e
+
+
+def replanned(c: Compiled, board: Board, e: TinykilnError) -> Compiled | None:
+    """c compiled again with less of [ram] for the arena, where the link overflowed [ram] but
+    the arena spans RAM regions that may take more (the stack, known only after the first link,
+    took more than set aside); None where that cannot help."""
+    over = getattr(e, "over", {})
+    p = c.plan
+    if set(over) != {"RAM"} or c.recompile is None or not board.ram_regions:
+        return None
+    main = max(p.arena_size + p.variable_bytes - over["RAM"] - 16, 0)
+    return c.recompile(arena_regions=(("", main), *((r.name, r.length) for r in board.ram_regions)))
 
 
 def check_fit(c: Compiled, board: Board, stack_bytes: int = 0) -> None:
@@ -52,9 +86,9 @@ def check_fit(c: Compiled, board: Board, stack_bytes: int = 0) -> None:
     ld's error, is exact."""
     if board.arch not in RUNTIME_FLOOR:
         return
-    need = usage_lower_bound(c, board, stack_bytes)
-    over = {k.upper(): need[k] - getattr(board, k).length for k in ("flash", "ram")
-            if need[k] > getattr(board, k).length}
+    need = {k if k.startswith("RAM_") else k.upper(): n
+            for k, n in usage_lower_bound(c, board, stack_bytes).items()}
+    over = {k: n - _capacity(board, k) for k, n in need.items() if n > _capacity(board, k)}
     if over:
         raise does_not_fit(board, over, at_least=True)
 
