@@ -5,6 +5,8 @@
 #include "tk_firmware.h"
 
 extern uint32_t __data_load__[], __data_start__[], __data_end__[], __bss_start__[], __bss_end__[];
+/* (start, end) address pairs of the arena's parts in RAM regions beyond RAM (link.ld) */
+extern const uint32_t __tk_zero_start__[], __tk_zero_end__[];
 int main(void);
 __attribute__((noreturn, used)) void tk_reset(void);
 __attribute__((naked)) void tk_fault_entry(void);
@@ -37,6 +39,8 @@ void tk_reset(void) {
     memcpy(__data_start__, __data_load__,
            (size_t)((uintptr_t)__data_end__ - (uintptr_t)__data_start__));
     memset(__bss_start__, 0, (size_t)((uintptr_t)__bss_end__ - (uintptr_t)__bss_start__));
+    for (const uint32_t *z = __tk_zero_start__; z < __tk_zero_end__; z += 2)
+        memset((void *)(uintptr_t)z[0], 0, (size_t)(z[1] - z[0]));
     /* paint the unused stack (leaving 64 bytes below this frame) for tk_stack_peak() */
     uint32_t *sp;
     __asm__ volatile("mov %0, sp" : "=r"(sp));
