@@ -34,7 +34,7 @@ class Display:
         t = Table(box=None, show_header=True, pad_edge=False)
         t.add_column("job")
         t.add_column("stage")
-        t.add_column("status")
+        t.add_column("status", no_wrap=True, overflow="ellipsis")
         styles = {"ok": "green", "cached": "green", "failed": "red"}
         for i, n in enumerate(self.names):
             st = self.state[i]

@@ -89,10 +89,10 @@ def _stages(spec: JobSpec, work: Path, say, rec: dict) -> None:
         from .evaldata import load_eval
         data = load_eval(t.eval, c, keras=t.kind == "keras")
     if board.emulated:
-        say("run" if data is None else "eval")
+        say("run" if data is None else "eval on device")
         _device(c, board, fw, data, rec, release)
     if data is not None:
-        say("eval")
+        say("eval on host")
         _host_eval(c, data, rec, release)
     shutil.rmtree(fw)
     report["release"] = {"target": t.name, **release,

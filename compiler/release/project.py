@@ -135,10 +135,9 @@ def _file(f: Fields, key: str, root: Path, folder_ok: bool = False) -> Path:
 def _target(path: Path, raw, i: int) -> Target:
     if not isinstance(raw, dict):
         raise ProjectFields(path, {}).error(f"target[{i + 1}]", "must be a table ([[target]])")
-    f = ProjectFields(path, raw, f"target[{i + 1}].")
-    f.no_unknown(_TARGET)
-    name = _name(f, "name")
+    name = _name(ProjectFields(path, raw, f"target[{i + 1}]."), "name")
     f = ProjectFields(path, raw, f"target.{name}.")
+    f.no_unknown(_TARGET)
     model = _file(f, "model", path.parent, folder_ok=True)
     kind = _model_kind(f, model)
     calibration = None

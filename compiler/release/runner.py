@@ -18,7 +18,7 @@ from ..resources import resource_dir
 from . import cache
 from .budgets import check_budgets
 from .display import Display
-from .jobs import JobSpec, job_id, run_job
+from .jobs import JobSpec, empty_record, job_id, run_job
 from .outputs import ARCHIVE, MANIFEST, failed, write_junit, write_manifest, write_summary
 from .project import Project
 from .toolchain import toolchain_versions
@@ -114,7 +114,9 @@ def run_release(project: Project, out_dir: str | Path, workers: int | None = Non
     for j in jobs:
         j["key"] = cache.job_key(j["input_hashes"], j["flags"], toolchain,
                                  {"version": project.version, "inputs": j["inputs"],
-                                  "kind": j["spec"].target.kind})
+                                  "kind": j["spec"].target.kind,
+                                  "target": j["spec"].target.name,
+                                  "board": j["spec"].board.name})
     with tempfile.TemporaryDirectory(prefix="tinykiln-release-") as scratch:
         _run_all(jobs, Path(scratch), workers, use_cache, live)
         with staged_output(out_dir) as tmp:
@@ -128,38 +130,50 @@ def run_release(project: Project, out_dir: str | Path, workers: int | None = Non
 
 def _run_all(jobs: list[dict], scratch: Path, workers: int | None, use_cache: bool,
              live: bool | None) -> None:
-    """Fill j["record"] and j["files_dir"] of every job: from the cache, else run."""
+    """Fill j["record"] and j["files_dir"] of every job: from the cache, else run. The worker
+    processes are forked before the live display starts its thread."""
     todo = []
-    with Display([job_id(j["spec"]) for j in jobs], live) as disp:
-        for i, j in enumerate(jobs):
-            hit = cache.load(j["key"]) if use_cache else None
-            if hit is not None:
-                j["record"], j["files_dir"] = hit
-                disp.done(i, j["record"], cached=True)
-            else:
-                todo.append(i)
-        if not todo:
-            return
-        n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        ctx = mp.get_context("fork")
-        q = ctx.Queue()
-        with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(q,)) as pool:
-            futs = {}
-            for i in todo:
-                work = scratch / f"job{i}"
-                work.mkdir()
-                futs[pool.submit(_work, i, jobs[i]["spec"], str(work))] = (i, work)
+    for i, j in enumerate(jobs):
+        hit = cache.load(j["key"]) if use_cache else None
+        if hit is not None:
+            j["record"], j["files_dir"], j["cached"] = *hit, True
+        else:
+            todo.append(i)
+    n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
+                             initargs=(q,)) as pool:
+        futs = {}
+        for i in todo:
+            work = scratch / f"job{i}"
+            work.mkdir()
+            futs[pool.submit(_work, i, jobs[i]["spec"], str(work))] = (i, work)
+        with Display([job_id(j["spec"]) for j in jobs], live) as disp:
+            for i, j in enumerate(jobs):
+                if j.get("cached"):
+                    disp.done(i, j["record"], cached=True)
             while futs:
                 _drain(q, disp, 0.2)
                 for f in [f for f in futs if f.done()]:
                     i, work = futs.pop(f)
                     _drain(q, disp, 0.0)
-                    rec = f.result()
+                    rec = _result(f)
                     jobs[i]["record"], jobs[i]["files_dir"] = rec, work
                     if use_cache and rec.get("deterministic", True):
                         cache.store(jobs[i]["key"], rec, work)
                     disp.done(i, rec, cached=False)
+
+
+def _result(f) -> dict:
+    """A finished job's record; a worker that died (killed, out of memory) is a failed job."""
+    try:
+        return f.result()
+    except Exception as e:      # noqa: BLE001
+        rec = empty_record(message=f"the job's worker process failed ({type(e).__name__}); "
+                                   f"run the release again.")
+        rec["deterministic"] = False
+        return rec
 
 
 def _drain(q, disp: Display, timeout: float) -> None:
