@@ -168,7 +168,7 @@ def test_eval_device_equals_host_and_tflm(acceptance):
     root, m = acceptance["root"], acceptance["manifest"]
     z = np.load(root / "p" / "kws_eval.npz")
     ref = tflm_run((root / "p" / "kws_ref_model.tflite").read_bytes(), [z["x"]])[0]
-    want = round(100.0 * float(np.mean(np.argmax(ref.reshape(6, -1), 1) == z["y"])), 4)
+    want = round(100.0 * float(np.mean(np.argmax(ref.reshape(6, -1), 1) == z["y"])), 2)
     for b in BOARDS:
         j = _job(m, "kws", b)
         assert j["host_accuracy"] == want and j["accuracy"] == want
@@ -340,3 +340,38 @@ def test_cli_mistakes(tmp_path):
     assert r.returncode == 1 and "does not exist" in r.stderr and "Traceback" not in r.stderr
     r = tk("release", tmp_path, cwd=tmp_path)
     assert r.returncode == 1 and "-o DIR" in r.stderr
+
+
+@pytest.mark.slow
+def test_keras_target_float_accuracy(tmp_path):
+    """A float Keras target: quantized once a job, the int8 .tflite kept beside the images, the
+    float accuracy measured by TensorFlow and max_accuracy_drop checked against it."""
+    _needs_tools()
+    keras = pytest.importorskip("keras", reason="TensorFlow/Keras is not installed")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((96, 12)).astype(np.float32)
+    y = np.argmax(x[:, :3], axis=1)
+    keras.utils.set_random_seed(1)
+    m = keras.Sequential([keras.Input((12,)), keras.layers.Dense(16, activation="relu"),
+                          keras.layers.Dense(3)])
+    m.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    m.fit(x[:64], y[:64], epochs=40, verbose=0)
+    p = tmp_path / "p"
+    p.mkdir()
+    m.save(p / "mlp.keras")
+    np.save(p / "calib.npy", x[:64])
+    np.savez(p / "eval.npz", x=x[64:], y=y[64:])
+    (p / "tinykiln.toml").write_text(HEAD + '[[target]]\nname = "mlp"\nmodel = "mlp.keras"\n'
+                                     'calibration = "calib.npy"\neval = "eval.npz"\n'
+                                     'boards = ["mps2-an386"]\n[target.budgets]\n'
+                                     'max_accuracy_drop = 100.0\n')
+    r = tk("release", "p", "-o", "rel", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    j = json.loads((tmp_path / "rel" / "manifest.json").read_text())["jobs"][0]
+    floats = m.predict(x[64:], verbose=0)
+    want = round(100.0 * float(np.mean(np.argmax(floats, 1) == y[64:])), 2)
+    assert j["float_accuracy"] == want and j["device_matches_host"] is True
+    assert j["budgets"][0]["value"] == round(want - j["accuracy"], 4)
+    assert "mlp/mps2-an386/model.tflite" in j["outputs"]
+    assert j["input_hashes"].keys() == {"mlp.keras", "calib.npy", "eval.npz",
+                                        "builtin:mps2-an386"}
