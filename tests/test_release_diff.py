@@ -38,10 +38,10 @@ def job(target, board, flash, ram, instructions, accuracy, inputs, status="ok", 
 
 
 def make_release(folder, model=b"kws model v1", flash=41232, instructions=3539281,
-                 gcc="13.2.1", extra_job=None):
+                 gcc="13.2.1", extra_job=None, accuracy=93.75):
     """A release folder of two jobs (kws on two boards), written as `tinykiln release` does."""
     inputs = {"tinykiln.toml": sha(b"project"), "models/kws.tflite": sha(model)}
-    jobs = [job("kws", "mps2-an386", flash, 11020, instructions, 0.9375, inputs),
+    jobs = [job("kws", "mps2-an386", flash, 11020, instructions, accuracy, inputs),
             job("kws", "sifive_e", 52100, 12000, None, None, inputs)]
     if extra_job:
         jobs.append(extra_job)
@@ -146,7 +146,7 @@ def test_an_invalid_manifest_is_one_sentence(tmp_path, text, words):
 def test_diff_shows_the_changed_model_and_the_deltas(tmp_path):
     old = make_release(tmp_path / "old")
     new = make_release(tmp_path / "new", model=b"kws model v2", flash=41488,
-                       instructions=3540000, gcc="13.3.0")
+                       instructions=3540000, gcc="13.3.0", accuracy=92.5)
     m = json.loads((new / "manifest.json").read_text())
     m["jobs"][0]["flags"]["optimize"] = "speed"
     (new / "manifest.json").write_text(json.dumps(m))
@@ -159,9 +159,11 @@ def test_diff_shows_the_changed_model_and_the_deltas(tmp_path):
     assert m4["flash"] == {"old": 41232, "new": 41488, "delta": 256, "percent": 0.6209}
     assert m4["instructions"]["delta"] == 719
     assert m4["ram"] == {"old": 11020, "new": 11020, "delta": 0, "percent": 0.0}
+    assert m4["accuracy"] == {"old": 93.75, "new": 92.5, "delta": -1.25, "percent": -1.3333}
     text = diff_releases(old, new)
     assert "41,232 -> 41,488 (+256, +0.62%)" in text
     assert "3,539,281 -> 3,540,000 (+719, +0.02%)" in text
+    assert "93.75% -> 92.50% (-1.25 pp, -1.33%)" in text
     assert "changed models/kws.tflite; optimize balanced -> speed" in text
     assert m4["flags"] == {"optimize": {"old": "balanced", "new": "speed"}}
     assert "toolchain: arm-none-eabi-gcc 13.2.1 -> 13.3.0" in text
@@ -170,10 +172,10 @@ def test_diff_shows_the_changed_model_and_the_deltas(tmp_path):
 def test_diff_new_gone_and_failed_jobs(tmp_path):
     inputs = {"models/ad01.tflite": sha(b"ad01")}
     old = make_release(tmp_path / "old", extra_job=job("ad01", "mps2-an386", 30000, 9000,
-                                                       100, 0.5, inputs))
+                                                       100, 50.0, inputs))
     failed = job("kws", "sifive_e", None, None, None, None, {"models/kws.tflite": sha(b"x")},
                  status="failed", message="kws needs 70,000 bytes of RAM; sifive_e has 16,384.")
-    new = make_release(tmp_path / "new", extra_job=job("vww", "mps2-an386", 9, 9, 9, 0.5,
+    new = make_release(tmp_path / "new", extra_job=job("vww", "mps2-an386", 9, 9, 9, 50.0,
                                                        inputs))
     m = json.loads((new / "manifest.json").read_text())
     m["jobs"] = [j if j["board"] != "sifive_e" else failed for j in m["jobs"]]

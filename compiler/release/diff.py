@@ -90,20 +90,20 @@ def release_diff(old: Path, new: Path) -> dict:
 def _number(v, metric: str) -> str:
     if v is None:
         return "-"
-    if metric == "accuracy":
-        return f"{v:.4f}"
+    if metric == "accuracy":            # percent, as report.json and compile --eval give it
+        return f"{v:.2f}%"
     return f"{v:,}"
 
 
 def _signed(delta, metric: str) -> str:
-    if metric == "accuracy":
-        return f"{delta:+.4f}"
+    if metric == "accuracy":            # percentage points
+        return f"{delta:+.2f} pp"
     return f"{delta:+,}"
 
 
 def metric_cell(c: dict, metric: str, sep: str = " ") -> str:
     """'41,232', or '41,232 -> 41,488 (+256, +0.62%)' when the value changed (sep before the
-    parenthesis)."""
+    parenthesis); accuracy '93.75% -> 92.50% (-1.25 pp, -1.33%)'."""
     if c["old"] == c["new"]:
         return _number(c["new"], metric)
     text = f"{_number(c['old'], metric)} -> {_number(c['new'], metric)}"
