@@ -268,6 +268,30 @@ def test_two_folders_byte_identical_and_verify(small):
     assert bad.returncode == 1 and "firmware.bin" in bad.stdout + bad.stderr
 
 
+@pytest.mark.slow
+def test_diff_shows_the_changed_model(small):
+    """Acceptance 6 (no build of its own): `tinykiln diff` from the acceptance release to the
+    small one, whose kws target is now ad01, names the model change by hash and gives the
+    figures of both manifests."""
+    root, _ = small
+    old, new = root / "rel", root / "A" / "rel"
+    r = tk("diff", "--json", old, new, cwd=root)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    was, now = (_job(json.loads((f / "manifest.json").read_text()), "kws", "mps2-an386")
+                for f in (old, new))
+    kws = next(j for j in d["jobs"] if (j["target"], j["board"]) == ("kws", "mps2-an386"))
+    assert kws["change"] == "changed"
+    assert "kws_ref_model.tflite" in kws["inputs"]["removed"]
+    assert "ad01_int8.tflite" in kws["inputs"]["added"]
+    assert kws["flash"]["delta"] == now["flash"] - was["flash"] != 0
+    assert kws["instructions"]["delta"] == now["instructions"] - was["instructions"] != 0
+    change = {(j["target"], j["board"]): j["change"] for j in d["jobs"]}
+    assert change[("kws", "sifive_e")] == "gone" and change[("big", "microbit")] == "new"
+    text = tk("diff", old, new, cwd=root).stdout
+    assert f"{was['flash']:,} -> {now['flash']:,}" in text
+
+
 # ---- the project file, checked before anything is built
 
 def _check(tmp_path, text: str, *files: str) -> str:
@@ -375,3 +399,23 @@ def test_keras_target_float_accuracy(tmp_path):
     assert "mlp/mps2-an386/model.tflite" in j["outputs"]
     assert j["input_hashes"].keys() == {"mlp.keras", "calib.npy", "eval.npz",
                                         "builtin:mps2-an386"}
+
+
+def test_job_internal_error_is_a_failed_line(tmp_path, monkeypatch):
+    """A tinykiln bug inside a job (not a user's mistake) fails that job with one sentence and
+    is not cached; the release goes on."""
+    from tinykiln.release import jobs
+    from tinykiln.targets.board import get_board
+
+    def boom(spec, work, say, rec):
+        (work / "partial.txt").write_text("x")
+        raise RuntimeError("kernel table\nmissing")
+    monkeypatch.setattr(jobs, "_stages", boom)
+    (tmp_path / "m.tflite").write_bytes(b"x")
+    (tmp_path / "tinykiln.toml").write_text(HEAD + T)
+    t = load_project(tmp_path / "tinykiln.toml").targets[0]
+    rec = jobs.run_job(jobs.JobSpec(t, get_board("mps2-an386"), "1.0.0", None), tmp_path,
+                       lambda s: None)
+    assert rec["status"] == "failed" and rec["deterministic"] is False
+    assert rec["message"] == "internal error (RuntimeError: kernel table); please report it."
+    assert rec["files"] == ["m.tflite", "partial.txt", "tinykiln.toml"]

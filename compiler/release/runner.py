@@ -8,6 +8,7 @@ import multiprocessing as mp
 import os
 import queue
 import shutil
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -119,6 +120,9 @@ def run_release(project: Project, out_dir: str | Path, workers: int | None = Non
                                   "board": j["spec"].board.name})
     with tempfile.TemporaryDirectory(prefix="tinykiln-release-") as scratch:
         _run_all(jobs, Path(scratch), workers, use_cache, live)
+        for j in jobs:      # a tinykiln bug in a job: its traceback, for the report
+            if "traceback" in j["record"]:
+                print(f"{job_id(j['spec'])}: {j['record']['traceback']}", file=sys.stderr)
         with staged_output(out_dir) as tmp:
             records = _write_jobs(tmp, jobs, base)
             write_summary(tmp, project, records, base)
