@@ -205,7 +205,9 @@ def test_diff_command(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "empty/ has no manifest.json" in err
     assert main(["diff", old, tmp_path / "absent"]) == 1
-    assert "absent/ is not a folder" in capsys.readouterr().err
+    assert "absent/ does not exist." in capsys.readouterr().err
+    assert main(["diff", old, old / "manifest.json"]) == 1
+    assert "manifest.json is a file, not a release folder." in capsys.readouterr().err
 
 
 def test_diff_as_a_rich_table(tmp_path):

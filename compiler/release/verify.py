@@ -54,9 +54,10 @@ def read_manifest(folder: Path) -> dict:
     or its manifest.json is missing, unreadable, not JSON, or not in the expected shape."""
     folder = Path(folder)
     where = folder_name(folder) + MANIFEST
+    if not folder.exists():
+        raise TinykilnError(f"{folder_name(folder)} does not exist.")
     if not folder.is_dir():
-        raise TinykilnError(f"{folder_name(folder)} is not a folder"
-                            + (" (it does not exist)." if not folder.exists() else "."))
+        raise TinykilnError(f"{folder} is a file, not a release folder.")
     path = folder / MANIFEST
     if not path.is_file():
         raise TinykilnError(f"{folder_name(folder)} has no {MANIFEST}: it is not a release "
