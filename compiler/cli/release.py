@@ -27,12 +27,15 @@ def cmd_release(a) -> int:
     if a.baseline:
         inputs.append(a.baseline)
     with output_folder(a, inputs):
-        status = run_release(project, a.output, a.jobs, a.baseline, not a.no_cache)
+        fails = run_release(project, a.output, a.jobs, a.baseline, not a.no_cache)
+    for line in fails:
+        print(f"  {terminal_text(line)}")
     print(f"wrote the release of {terminal_text(project.name)} {project.version} to "
           f"{folder_text(a.output)} (manifest.json, SUMMARY.md, junit.xml) in "
-          f"{time.perf_counter() - t0:.1f} s" + ("; some jobs or budgets FAILED (see SUMMARY.md)"
-                                                 if status else ""))
-    return status
+          f"{time.perf_counter() - t0:.1f} s" + (f"; {len(fails)} check"
+                                                 f"{'s' if len(fails) != 1 else ''} FAILED"
+                                                 if fails else "; every check passed"))
+    return 1 if fails else 0
 
 
 def _verify(a) -> int:

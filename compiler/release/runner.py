@@ -106,9 +106,9 @@ def _toolchain(jobs: list[dict]) -> dict[str, str]:
 
 def run_release(project: Project, out_dir: str | Path, workers: int | None = None,
                 baseline: str | Path | None = None, use_cache: bool = True,
-                live: bool | None = None) -> int:
-    """Build every job and write the release folder; 1 when a job or a budget failed (after
-    everything is written), else 0."""
+                live: bool | None = None) -> list[str]:
+    """Build every job and write the release folder; returns one line per failed job or budget
+    (empty: the release passed)."""
     base = load_baseline(baseline) if baseline is not None else None
     jobs = plan_jobs(project)
     toolchain = _toolchain(jobs)
@@ -129,7 +129,8 @@ def run_release(project: Project, out_dir: str | Path, workers: int | None = Non
             write_junit(tmp, project, records)
             write_manifest(tmp, project, toolchain, project_inputs(project, jobs), records)
             _archive(tmp)
-    return 1 if failed(records) else 0
+    return [f"{j['target']} on {j['board']}: {c['name']} FAILED: {c['message']}"
+            for j, c in failed(records)]
 
 
 def _run_all(jobs: list[dict], scratch: Path, workers: int | None, use_cache: bool,
