@@ -139,12 +139,12 @@ def test_acceptance_every_file_and_failed_lines(acceptance):
             "qemu-system-arm", "qemu-system-riscv32", "gcc"} <= set(m["toolchain"])
     text = (rel / "SUMMARY.md").read_text()
     assert "| impulse | sifive_e | FAILED |" in text
-    assert "impulse on sifive_e: builds and fits FAIL: does not fit on sifive_e" in text
+    assert "impulse on sifive_e: builds, fits and runs FAIL: does not fit on sifive_e" in text
     suite = ET.parse(rel / "junit.xml").getroot()
     fails = [(c.get("classname"), c.get("name")) for c in suite.iter("testcase")
              if c.find("failure") is not None]
     # and the RISC-V core without a DSP extension needs 9.6 M instructions: over the budget
-    assert fails == [("acceptance.impulse.sifive_e", "builds and fits"),
+    assert fails == [("acceptance.impulse.sifive_e", "builds, fits and runs"),
                      ("acceptance.kws.sifive_e", "max_instructions")]
     assert str(acceptance["root"]) not in (rel / "manifest.json").read_text()
 
@@ -241,7 +241,7 @@ def test_budget_failures_named(small):
              if c.find("failure") is not None}
     assert set(fails) == {("small.kws.mps2-an386", "max_ram"),
                           ("small.kws.mps2-an386", "max_growth"),
-                          ("small.big.microbit", "builds and fits")}
+                          ("small.big.microbit", "builds, fits and runs")}
     assert "exceeds max_ram 1,000 B" in fails[("small.kws.mps2-an386", "max_ram")]
 
 
@@ -419,3 +419,23 @@ def test_job_internal_error_is_a_failed_line(tmp_path, monkeypatch):
     assert rec["status"] == "failed" and rec["deterministic"] is False
     assert rec["message"] == "internal error (RuntimeError: kernel table); please report it."
     assert rec["files"] == ["m.tflite", "partial.txt", "tinykiln.toml"]
+
+
+def test_display_plain_and_live(capsys):
+    from tinykiln.release.display import Display
+    from tinykiln.release.jobs import empty_record
+    ok = {**empty_record("ok"), "flash": 1234, "ram": 56, "instructions": 789,
+          "accuracy": 50.0}
+    with Display(["a/b", "c/d"], live=False) as d:
+        d.stage(0, "compile")
+        d.done(0, ok, cached=False)
+        d.done(1, empty_record("failed", "does not fit on d."), cached=True)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "a/b: compile"
+    assert out[1].startswith("a/b: ok: flash 1,234 B, RAM 56 B, 789 instructions, accuracy "
+                             "50.00%, ")
+    assert out[2] == "c/d: failed: does not fit on d."
+    pytest.importorskip("rich")
+    with Display(["a/b"], live=True) as d:
+        d.done(0, ok, cached=True)
+    assert "flash 1,234 B" in capsys.readouterr().out

@@ -19,7 +19,10 @@ class Display:
 
     def __enter__(self):
         if self.live and self.names:
-            from rich.live import Live
+            try:
+                from rich.live import Live
+            except ImportError:     # rich is in tinykiln[release]; without it, plain lines
+                return self
             self._live = Live(self._table(), refresh_per_second=4, transient=False)
             self._live.__enter__()
         return self

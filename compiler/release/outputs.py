@@ -18,9 +18,10 @@ NOT_LISTED = (MANIFEST, ARCHIVE, ".tinykiln-output")
 
 
 def job_checks(job: dict) -> list[dict]:
-    """The checks of a job beside its budgets: it built (and fits), and its device outputs
-    equal the host's where both ran."""
-    out = [{"name": "builds and fits", "status": "pass" if job["status"] == "ok" else "fail",
+    """The checks of a job beside its budgets: it built, fits its board and ran (its eval data
+    too), and its device outputs equal the host's where both ran."""
+    out = [{"name": "builds, fits and runs",
+            "status": "pass" if job["status"] == "ok" else "fail",
             "message": job["message"] or "built"}]
     if job["device_matches_host"] is not None:
         ok = job["device_matches_host"]
