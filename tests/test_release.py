@@ -336,6 +336,8 @@ T = '[[target]]\nname = "t"\nmodel = "m.tflite"\nboards = ["mps2-an386"]\n'
      "target.t.budgets.max_speed", "known: max_accuracy_drop"),
     (HEAD + T + T, ["m.tflite"], "target", "twice"),
     (HEAD + '[signing]\nkey = "k.pem"\n' + T, ["m.tflite"], "signing.key", "does not exist"),
+    (HEAD.replace("1.0.0", "1.0.0-rc1") + '[signing]\nkey = "k.pem"\n' + T,
+     ["m.tflite", "k.pem"], "project.version", "MCUboot"),
     (HEAD + T.replace("m.tflite", "m.onnx"), ["m.onnx"], "target.t.model", ".tflite"),
     (HEAD + T + 'calibration = "c.npy"\n', ["m.tflite", "c.npy"], "target.t.calibration",
      "Keras"),

@@ -100,6 +100,11 @@ def load_project(path: str | Path) -> Project:
     if s is not None:
         s.no_unknown(_SIGNING)
         key = _file(s, "key", path.parent)
+        from ..targets.mcuboot import VERSION as IMAGE_VERSION, VERSION_LIMITS
+        m = IMAGE_VERSION.fullmatch(version)
+        if not m or any(int(x) > hi for x, hi in zip(m.groups(""), VERSION_LIMITS) if x):
+            raise p.error("version", f"is '{version}'; signed MCUboot images need "
+                                     f"MAJOR[.MINOR[.REVISION[+BUILD]]] (at most 255.255.65535)")
     raw = f.get("target", list)
     if not raw:
         raise f.error("target", "is empty; give at least one [[target]] table")
