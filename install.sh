@@ -1,6 +1,7 @@
 #!/bin/sh
 # Set up tinykiln on Debian or Ubuntu: the host and cross compilers and QEMU from the
-# distribution, then tinykiln with what its demo needs (tinykiln[demo]: tflite-micro, platformio).
+# distribution, then tinykiln with what its demo needs (tinykiln[demo]: tflite-micro, platformio,
+# and rich and imgtool for `tinykiln release`).
 # Run it from anywhere, as yourself (it asks sudo for apt-get) or as root; running it again only
 # reinstalls tinykiln. Network: the Debian/Ubuntu mirrors and PyPI, nothing else.
 #

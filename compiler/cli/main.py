@@ -11,7 +11,7 @@ import sys
 
 from .. import __version__
 from ..errors import TinykilnError
-from . import compile, demo, features, firmware, ops, run
+from . import compile, demo, diff, features, firmware, flash, ops, release, run
 from .common import EPILOG, terminal_text
 
 DESCRIPTION = ("tinykiln compiles int8 TensorFlow Lite models (and float Keras models, quantized "
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"tinykiln {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND",
                            help="what to do (`tinykiln COMMAND --help` for its arguments)")
-    for mod in (compile, run, demo, firmware, features, ops):
+    for mod in (compile, run, demo, firmware, features, ops, release, diff, flash):
         mod.register(sub)
     return p
 
