@@ -441,3 +441,41 @@ def test_display_plain_and_live(capsys):
     with Display(["a/b"], live=True) as d:
         d.done(0, ok, cached=True)
     assert "flash 1,234 B" in capsys.readouterr().out
+
+
+def test_signed_images_for_boards_with_a_slot_layout(tmp_path):
+    """With a [signing] key (ed25519), a board with an MCUboot slot layout gets
+    firmware.signed.bin, linked for slot 0, which `imgtool verify` accepts, listed in the
+    manifest, byte-identical from a second folder; a board without a layout keeps the plain
+    image."""
+    pytest.importorskip("imgtool")
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    from tinykiln.demo import demo_model
+    for side in ("A", "B"):
+        p = tmp_path / side / "p"
+        p.mkdir(parents=True)
+        (p / "m.tflite").write_bytes(demo_model())
+        if side == "A":
+            r = subprocess.run([sys.executable, "-m", "imgtool.main", "keygen", "-k",
+                                str(tmp_path / "key.pem"), "-t", "ed25519"], capture_output=True)
+            assert r.returncode == 0, r.stderr
+        shutil.copyfile(tmp_path / "key.pem", p / "key.pem")
+        (p / "tinykiln.toml").write_text('[project]\nname = "s"\nversion = "2.3.4"\n\n'
+                                         '[signing]\nkey = "key.pem"\n\n[[target]]\nname = "m"\n'
+                                         'model = "m.tflite"\nboards = ["nrf52840-dk", '
+                                         '"mps2-an386"]\n')
+        r = tk("release", "p", "-o", "rel", "--no-cache", "-j", "2", cwd=tmp_path / side)
+        assert r.returncode == 0, r.stdout + r.stderr
+    rel = tmp_path / "A" / "rel"
+    signed = rel / "m" / "nrf52840-dk" / "firmware.signed.bin"
+    v = subprocess.run([sys.executable, "-m", "imgtool.main", "verify", "-k",
+                        str(tmp_path / "key.pem"), str(signed)], capture_output=True, text=True)
+    assert v.returncode == 0 and "2.3.4" in v.stdout, v.stdout + v.stderr
+    assert not (rel / "m" / "mps2-an386" / "firmware.signed.bin").exists()
+    m = json.loads((rel / "manifest.json").read_text())
+    assert "m/nrf52840-dk/firmware.signed.bin" in m["outputs"]
+    assert signed.read_bytes() == (tmp_path / "B" / "rel" / "m" / "nrf52840-dk" /
+                                   "firmware.signed.bin").read_bytes()
+    rep = json.loads((rel / "m" / "nrf52840-dk" / "report.json").read_text())
+    assert rep["mcuboot"]["version"] == "2.3.4" and rep["mcuboot"]["reproducible"]

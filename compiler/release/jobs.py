@@ -19,7 +19,7 @@ from ..targets.board import Board
 from .project import Target
 
 # the files of a build that a release keeps (firmware.map names the toolchain's absolute paths)
-IMAGES = ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.uf2")
+IMAGES = ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.uf2", "firmware.signed.bin")
 
 
 @dataclass(frozen=True)
@@ -73,16 +73,26 @@ def _stages(spec: JobSpec, work: Path, say, rec: dict) -> None:
     rec["float_accuracy"] = extra.get("float_accuracy", rec["float_accuracy"])
     if "tflite" in extra:
         (work / "model.tflite").write_bytes(extra["tflite"])
-    rec["flash_size"], rec["ram_size"] = board.flash.length, board.ram.length
     say("build")
     from ..targets.firmware import build_firmware
+    signed = spec.signing_key is not None and board.mcuboot is not None
+    if signed:      # linked for MCUboot's slot 0 and signed
+        from ..targets.mcuboot import slot_board
+        image_board = slot_board(board)
+    else:
+        image_board = board
+    rec["flash_size"], rec["ram_size"] = image_board.flash.length, board.ram.length
     fw = work / "build"
-    report = build_firmware(c, board, fw)
+    report = build_firmware(c, image_board, fw)
+    if signed:
+        report["mcuboot"] = sign_image_hook(spec, board, fw)
     for name in IMAGES:
         if (fw / name).is_file():
             shutil.copyfile(fw / name, work / name)
     rec["flash"], rec["ram"] = report["flash"]["used"], report["ram"]["used"]
-    sign_image_hook(spec, work)
+    if signed and board.emulated:   # QEMU boots the plain image, not the chain-loaded one
+        shutil.rmtree(fw)
+        build_firmware(c, board, fw)
     release = {}
     data = None
     if t.eval is not None:
@@ -155,9 +165,10 @@ def _host_eval(c, data, rec: dict, release: dict) -> None:
     release["eval_rows"] = int(len(y))
 
 
-def sign_image_hook(spec: JobSpec, work: Path) -> None:
-    """Where a signed MCUboot image joins the job's files: for a board with an [mcuboot] slot
-    layout and a project with a [signing] key, firmware.signed.bin is written into `work` here
-    (targets/mcuboot.py's sign_image, with the project's version). Not wired yet: nothing is
-    signed, and the board's image is the plain one."""
-    return None
+def sign_image_hook(spec: JobSpec, board: Board, fw: Path) -> dict:
+    """firmware.signed.bin in fw (built with mcuboot.slot_board(board)): MCUboot's header and
+    TLVs by imgtool, the project's version, its [signing] key; returns report.json's "mcuboot"
+    entry."""
+    from ..targets.mcuboot import signed_image_for
+    signed_image_for(fw, board, spec.signing_key, spec.version)
+    return json.loads((fw / "report.json").read_text())["mcuboot"]
