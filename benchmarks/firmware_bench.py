@@ -44,13 +44,13 @@ def baseline_key(name: str) -> str | None:
     return None
 
 
-def measure(model: Path, board_name: str, rows: int = 4) -> dict:
+def measure(model: Path, board_name: str, rows: int = 4, optimize: str = "balanced") -> dict:
     from tinykiln.targets.board import get_board
     from tinykiln.inputs import compile_file
     from tinykiln.targets.firmware import build_firmware
     from tinykiln.targets.qemu import run_firmware
     board = get_board(board_name)
-    c = compile_file(model, helium=board.cpu == "cortex-m55")   # as build/run do
+    c = compile_file(model, helium=board.cpu == "cortex-m55", optimize=optimize)  # as build does
     rng = np.random.default_rng(0)
     xs = []
     for t in c.graph.inputs:
@@ -67,6 +67,8 @@ def measure(model: Path, board_name: str, rows: int = 4) -> dict:
     return {"model": model.name, "board": board_name, "flash": rep["flash"]["used"],
             "weights": rep["flash"]["weights"], "code": rep["flash"]["code"],
             "arena": ram["arena"], "static": static, "stack_peak": res.stack_peak,
+            "stack_reserved": ram["stack"], "ram_reserved": ram["used"],
+            "max_live_bound": c.report["max_live_bound"], "in_place_ops": c.report["in_place_ops"],
             "ram": ram["arena"] + static + res.stack_peak,
             "instructions": res.profile["instructions"], "macs": res.profile["macs"],
             "mpi": res.profile["macs_per_instruction"], "bitexact": exact,

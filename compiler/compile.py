@@ -68,6 +68,7 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     size: dict[int, int] = {}
+    ahead: dict[int, dict[int, int]] = {}     # root -> {tensor starting before it: first step}
 
     def touch(t: int, step: int):
         r = graph.root(t)
@@ -75,7 +76,11 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
             return      # flash, or the variables' own buffer (variable_sizes)
         first[r] = min(first.get(r, step), step)
         last[r] = max(last.get(r, step), step)
-        size[r] = max(size.get(r, 0), graph.tensors[t].nbytes, graph.tensors[r].nbytes)
+        size[r] = max(size.get(r, 0), graph.root_offset(t) + graph.tensors[t].nbytes,
+                      graph.tensors[r].nbytes)
+        if graph.root_offset(t) < 0:
+            a = ahead.setdefault(r, {})
+            a[t] = min(a.get(t, step), step)
 
     for t in graph.inputs:
         touch(t, 0)
@@ -85,7 +90,18 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
                 touch(t, i + off)
     for t in graph.outputs:
         touch(t, max(n - 1, 0) + off)
-    buffers = [Buffer(("t", r), size[r], first[r], last[r]) for r in sorted(first)]
+    buffers = []
+    for r in sorted(first):
+        if r not in ahead:
+            buffers.append(Buffer(("t", r), size[r], first[r], last[r]))
+            continue
+        # an output written over its input with a lag starts before the root: those bytes are
+        # live from the step that writes them to the buffer's last (passes/in_place.py)
+        lo = min(graph.root_offset(t) for t in ahead[r])
+        parts = [(-lo, size[r] - lo, first[r], last[r])]
+        parts += [(graph.root_offset(t) - lo, graph.root_offset(t) - lo + graph.tensors[t].nbytes,
+                   f, last[r]) for t, f in sorted(ahead[r].items())]
+        buffers.append(Buffer(("t", r), size[r] - lo, first[r], last[r], tuple(parts)))
     labels = {("t", r): f"t{r}" for r in first}
     for i, nbytes in sorted(scratch.items()):
         buffers.append(Buffer(("s", i), nbytes, i + off, i + off))
@@ -96,17 +112,29 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
     return buffers, labels
 
 
+def root_shifts(graph: Graph) -> dict:
+    """("t", root) -> where the root tensor starts in its buffer, for buffers some tensor of
+    which starts before the root (an output written over its input with a lag)."""
+    out: dict = {}
+    for t in range(len(graph.tensors)):
+        at = graph.root_offset(t)
+        if at < 0:
+            key = ("t", graph.root(t))
+            out[key] = max(out.get(key, 0), -at)
+    return out
+
+
 def _max_live_whole(graph: Graph, scratch: dict[int, int], pre) -> int:
     """The max-live lower bound with every tensor whole: the in-place aliases undone."""
     undone = [t for t in graph.tensors if t.in_place]
-    saved = [(t, t.alias_of) for t in undone]
+    saved = [(t, t.alias_of, t.alias_offset) for t in undone]
     try:
         for t in undone:
-            t.alias_of = None
+            t.alias_of, t.alias_offset = None, 0
         return lower_bound(activation_buffers(graph, scratch, pre)[0])
     finally:
-        for t, a in saved:
-            t.alias_of = a
+        for t, a, o in saved:
+            t.alias_of, t.alias_offset = a, o
 
 
 def variable_sizes(graph: Graph) -> dict:
@@ -175,8 +203,10 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
             raise AssertionError(f"arena plan overlaps: {bad[:3]}")
     p.variables, p.variable_bytes = variables, variable_bytes
     labels.update({k: f"t{k[1]} ({graph.tensors[k[1]].nbytes} B)" for k in p.variables})
+    p.shift = root_shifts(graph)
     # a lowering's ctx.ptr finds a variable's place (in the variables' buffer) like any tensor's
-    lowered = _lower(graph, {**p.offsets, **p.variables}, no_scratch, scratch)
+    lowered = _lower(graph, {**{k: p.address(k) for k in p.offsets}, **p.variables},
+                     no_scratch, scratch)
     check_kernels(graph, lowered.calls)
     if lowered.scratch != scratch:     # a family's scratch query disagrees with its lowering
         raise AssertionError(f"planned scratch {scratch}, lowered {lowered.scratch}")

@@ -39,6 +39,7 @@ class Tensor:
     quant: QuantParams | None = None
     data: np.ndarray | None = None      # constant contents (weights, biases, shape operands)
     alias_of: int | None = None         # set by passes: this tensor shares the storage of another
+    alias_offset: int = 0               # ... starting this many bytes after its start (may be < 0)
     in_place: bool | str = False              # ... written over it by an op run in place (passes/in_place)
     # a variable tensor keeps its contents across invokes (TFLite is_variable, LSTM/SVDF state,
     # and one per resource variable): persistent storage of its own, restored by <prefix>_reset()
@@ -80,6 +81,16 @@ class Graph:
     name: str = "model"
     subgraphs: list["Graph"] = field(default_factory=list)     # a file's subgraphs 1, 2, ...
     source_sha256: str = ""             # hash of the imported file, stamped on generated sources
+
+    def root_offset(self, t: int) -> int:
+        """Where t starts relative to its root's start (the alias offsets along the chain)."""
+        off = 0
+        for _ in range(len(self.tensors) + 1):
+            if self.tensors[t].alias_of is None:
+                return off
+            off += self.tensors[t].alias_offset
+            t = self.tensors[t].alias_of
+        return off
 
     def root(self, t: int) -> int:
         """The tensor whose storage t shares (following alias_of), t itself if none. A chain

@@ -966,15 +966,17 @@ static void tk_cmv_block(const tk_conv2d_params *p, const int8_t *input, tk_cmv_
     }
 }
 
-/* a 1x1 stride-1 layer in place (io: its input and output; out_c <= C, so that a batch's outputs
- * land on its own copied pixels or earlier ones): batches of ncol pixels copied into cols, then
- * every block of cap channels over them, its rows decoded again per batch */
+/* a 1x1 stride-1 layer whose output overlaps its input: in place (out == in, out_c <= C) or
+ * written over it with a lag (out before in, by at least the bytes the output outgrows the input:
+ * passes/in_place.py), so that a batch's outputs land on its own copied pixels or earlier ones:
+ * batches of ncol pixels copied into cols, then every block of cap channels over them, its rows
+ * decoded again per batch */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void tk_cmv_inplace(const tk_conv2d_params *p, const int8_t *filter, const int32_t *fbias,
-                           int8_t *io, int32_t cap, int8_t *rows, int8_t *cols, int32_t ncol,
-                           int32_t *t) {
+                           const int8_t *in, int8_t *out, int32_t cap, int8_t *rows,
+                           int8_t *cols, int32_t ncol, int32_t *t) {
     const int32_t K = p->input.c, KR = (K + 15) & ~15, out_c = p->output.c;
     const int32_t P = p->input.n * p->input.h * p->input.w;
     tk_cmv_blk b;
@@ -983,14 +985,14 @@ static void tk_cmv_inplace(const tk_conv2d_params *p, const int8_t *filter, cons
     for (int32_t i = 0; i < P; i += ncol) {
         const int32_t m = P - i < ncol ? P - i : ncol;
         if (K == KR && K <= 16 * TK_CMV_NR) {       /* whole vectors: the columns in one copy */
-            tk_cmv_rows16(cols, io + i * K, K >> 4, m, K);
+            tk_cmv_rows16(cols, in + i * K, K >> 4, m, K);
         } else {
-            tk_cmv_rows(cols, io + i * K, K, m, KR, K);
+            tk_cmv_rows(cols, in + i * K, K, m, KR, K);
         }
         for (int32_t c0 = 0; c0 < out_c; c0 += cap) {
             b.rem = out_c - c0 < cap ? out_c - c0 : cap;
             tk_cmv_fill(p, filter, fbias, K, b.n16, c0, b.rem, rows, t);
-            tk_cmv_run(&b, cols, m, KR, io + i * out_c + c0, out_c);
+            tk_cmv_run(&b, cols, m, KR, out + i * out_c + c0, out_c);
         }
     }
 }
@@ -1002,9 +1004,14 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
                          const int32_t *fbias, int8_t *output) {
     const int32_t K = p->filter.h * p->filter.w * p->input.c, out_c = p->output.c;
     if (K > TK_CMV_KMAX || K < 1) return 0;
-    const int in_place = input == output;
+    /* the output over the input: in place, or from before it with a lag (tk_cmv_inplace) */
+    const int32_t in_bytes = p->input.n * p->input.h * p->input.w * p->input.c;
+    const int32_t out_bytes = p->input.n * p->output.h * p->output.w * out_c;   /* (batches: input.n) */
+    const int in_place = output < input + in_bytes && input < output + out_bytes;
     if (in_place && (p->filter.h != 1 || p->filter.w != 1 || p->geom.stride_h != 1 ||
-                     p->geom.stride_w != 1 || out_c > p->input.c || !p->rq_fast)) {
+                     p->geom.stride_w != 1 || !p->rq_fast || output > input ||
+                     (output == input && out_c > p->input.c) ||
+                     input - output < out_bytes - in_bytes)) {
         return 0;
     }
     const int32_t KR = (K + 15) & ~15, n16 = KR >> 4;
@@ -1018,7 +1025,7 @@ static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const i
     int32_t t[3 * TK_CMV_CAP] __attribute__((aligned(16)));
     for (int32_t k = 0; k < ncol * KR; k += 16) tk_vstrbq_s8(cols + k, tk_vdupq_n_s8(0));
     if (in_place) {
-        tk_cmv_inplace(p, filter, fbias, output, cap, rows, cols, ncol, t);
+        tk_cmv_inplace(p, filter, fbias, input, output, cap, rows, cols, ncol, t);
         return 1;
     }
     int kind = 0;           /* inside windows gathered: the offsets once per layer */

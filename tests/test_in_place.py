@@ -222,3 +222,101 @@ def test_optimize_option_on_the_command_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["compile", path, "-o", str(tmp_path / "d"), "--optimize", "fast"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def _execute_lagged(steps, in_bytes: int, out_bytes: int, d: int, rng) -> bool:
+    """Run `steps` (reads as input offsets, writes as output offsets) with the output at
+    [0, out_bytes) and the input at [d, d + in_bytes) of one buffer, and with two buffers;
+    whether every output byte comes out the same."""
+    x = rng.integers(0, 256, in_bytes, dtype=np.int64)
+    shared = np.zeros(max(out_bytes, d + in_bytes), np.int64)
+    shared[d:d + in_bytes] = x
+    out = np.zeros(out_bytes, np.int64)
+    for reads, writes in steps:
+        r = np.concatenate([_idx(a) for a in reads]) if reads else np.zeros(0, np.int64)
+        got_shared, got_sep = shared[r + d].copy(), x[r]
+        for k, wr in enumerate(writes):
+            w = _idx(wr)
+            shared[w] = (got_shared.sum() * 31 + np.arange(w.size) * 7 + k) % 256
+            out[w] = (got_sep.sum() * 31 + np.arange(w.size) * 7 + k) % 256
+    return bool((shared[:out_bytes] == out).all())
+
+
+def _in_groups(steps, oc: int):
+    """Each block's outputs written four channels at a time, the block's pixels read again
+    before each group (how a kernel without a copy of the block runs)."""
+    for reads, writes in steps:
+        for c0 in range(0, oc, 4):
+            yield reads, [(lo + c0, lo + c0 + 4) for lo, _ in writes]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lag_checker_against_execution(seed):
+    """A widening 1x1 conv's output written from D bytes before its input: at the least D the
+    checker finds (each block's writes taken before its reads), executing every block size, its
+    outputs in channel groups with the block read again before each, gives what separate
+    buffers give; with no lag (output over input) it does not."""
+    from tinykiln.passes.in_place import LAG_BLOCK, lag_bytes, pointwise_steps
+    rng = np.random.default_rng(seed)
+    for _ in range(10):
+        pixels, ic = int(rng.integers(2, 40)), 4 * int(rng.integers(1, 5))
+        oc = ic + 4 * int(rng.integers(1, 5))
+
+        def orders(d):
+            return [_shifted_for_test(pointwise_steps(pixels, ic, oc, b), d) for b in LAG_BLOCK]
+        d = lag_bytes(orders, pixels * ic, pixels * oc)
+        if d is None:       # a lag saves nothing (a few pixels): no overlap at all
+            assert pixels * ic <= 4 * 16 + 16 * (LAG_BLOCK[-1] + 1), (pixels, ic, oc)
+            continue
+        assert d < pixels * oc and d % 16 == 0
+        for b in LAG_BLOCK:
+            steps = list(_in_groups(pointwise_steps(pixels, ic, oc, b), oc))
+            assert _execute_lagged(steps, pixels * ic, pixels * oc, d, rng), (pixels, ic, oc, b)
+        steps = list(_in_groups(pointwise_steps(pixels, ic, oc, 1), oc))
+        assert not _execute_lagged(steps, pixels * ic, pixels * oc, 0, rng)
+
+
+def _shifted_for_test(steps, d):
+    from tinykiln.passes.in_place import _shifted_steps
+    return _shifted_steps(steps, d)
+
+
+def _widening_model(hw=(12, 20)):
+    """input (4 channels) -> 1x1 conv to 8 -> 1x1 conv to 16 (written over its input with a lag)
+    -> 1x1 conv to 4 (the output)."""
+    from modelgen import ModelBuilder
+    b = ModelBuilder("lag")
+    rng = np.random.default_rng(4)
+
+    def pw(x, ic, oc, name):
+        w = b.const(rng.integers(-60, 60, (oc, 1, 1, ic)).astype(np.int8), 0.02)
+        bias = b.const(rng.integers(-500, 500, oc).astype(np.int32), 0.05 * 0.02)
+        y = b.tensor((1, *hw, oc), 0.04, -2, name=name)
+        b.op("CONV_2D", [x, w, bias], [y], padding="SAME", stride_h=1, stride_w=1,
+             fused_activation_function="NONE")
+        return y
+    x = b.input((1, *hw, 4), 0.05, -3)
+    b.output(pw(pw(pw(x, 4, 8, "a"), 8, 16, "b"), 16, 4, "c"))
+    return b.build()
+
+
+def test_lagged_output_bit_exact_on_every_build():
+    """The widening conv's output starts D bytes before its input in one buffer: the arena is
+    below whole tensors' bound, and every host build (portable, DSP with int16 and int8 filters,
+    Helium's C models) gives TFLM's bits."""
+    from tflm_oracle import tflm_run
+    from tinykiln.compile import compile_graph
+    from tinykiln.frontend.tflite_import import parse_tflite
+    from tinykiln.targets.hostrun import HostBuild
+    model = _widening_model()
+    c = compile_graph(parse_tflite(model))
+    lag = [o for o in c.report["in_place_ops"] if o["op"] == 1]
+    assert lag and c.graph.tensors[lag[0]["tensor"]].alias_offset < 0
+    assert c.report["arena_gap_to_max_live_bound"] < 0
+    x = np.random.default_rng(9).integers(-128, 128, (3, 1, 12, 20, 4), dtype=np.int8)
+    ref = tflm_run(model, [x], 1)[0]
+    for flags in ([], ["-DTK_DSP_EMULATE_SIMD"], ["-DTK_DSP_EMULATE_SIMD", "-DTK_CONV_NARROW"],
+                  ["-DTK_MVE_EMULATE", "-DTK_DSP_EMULATE_SIMD"]):
+        with HostBuild(c, sanitize=True, extra_cflags=flags) as hb:
+            y = hb.run([x])[0]
+        assert (y.reshape(ref.shape) == ref).all(), flags

@@ -159,7 +159,7 @@ def _tensor_macros(graph: Graph, plan: Plan) -> list[Escaped]:
         if t.is_const or (key not in plan.offsets and key not in plan.variables):
             continue
         base, off = ("tk_vars", plan.variables[key]) if key in plan.variables \
-            else (arena_base(plan, key), plan.offsets[key])
+            else (arena_base(plan, key), plan.address(key) + graph.root_offset(i))
         define = f"#define {tensor_macro(i)} (({C_TYPES[t.dtype]} *)({base} + {off}))"
         what = tensor_desc(t, i) + (f", shares t{root}'s storage" if root != i else "") \
             + (", variable: kept across invokes" if base == "tk_vars" else "")

@@ -84,7 +84,7 @@ def _emit_parts(op: Op, ctx, whole: int, parts: list[int], axis: int, sizes: lis
         if tt.is_const or getattr(tt, "is_variable", False) or key not in ctx.offsets:
             raise ctx.fail(op, f"'{tt.name}' is a constant or a variable; {op.opcode} moves "
                                f"between activation tensors only")
-        offsets.append(int(ctx.offsets[key]))
+        offsets.append(int(ctx.offsets[key]) + ctx.graph.root_offset(t))
     params = ctx.params(op, "tk_parts_params", {
         "parts": len(parts), "outer": math.prod(int(d) for d in shape[:axis]),
         "block": ctx.const(op, "block", "int32_t", [s * inner for s in sizes],

@@ -21,7 +21,8 @@ DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at str
 DW3_GROUP = 4               # channels per ring of the C line kernel
 CONV_1X1_MAX = 256          # TK_CONV_1X1_WIDE_MAX: the largest input depth copied whole
 CONV_1X1_BLOCK = (1, 2, 3)  # pixels a 1x1 step reads whole before writing (per build)
-EW_BLOCK = (1, 2, 4, 16)    # elements an elementwise step reads before writing them (per build)
+EW_BLOCK = (1, 2, 4, 16)
+LAG_BLOCK = (1, 2, 3, 4)    # pixels a widening 1x1 step may write before reading them    # elements an elementwise step reads before writing them (per build)
 EW_BINARY = ("ADD", "SUB", "MUL")
 # int8 activations lowered to tk_lut_s8 (lower/activations.py, lower/unary.py)
 EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "LEAKY_RELU")
@@ -112,6 +113,56 @@ def _elementwise(graph, op) -> int | None:
     return None
 
 
+def lag_bytes(steps_for, in_bytes: int, out_bytes: int, step: int = 16) -> int | None:
+    """The least lag D (a multiple of `step`) for an output written over its input from D
+    bytes before it: the output at [0, out_bytes), the input at [D, D + in_bytes), every order
+    of steps_for(D) safe; None where no D saves a byte (D + in_bytes >= in_bytes + out_bytes)."""
+    lo, hi = 0, (out_bytes + step - 1) // step        # in units of step; hi: no overlap
+    if not all(safe(s, max(out_bytes, hi * step + in_bytes)) for s in steps_for(hi * step)):
+        return None
+    while lo < hi:          # safe() is monotone in D: a later input is read no later
+        mid = (lo + hi) // 2
+        if all(safe(s, max(out_bytes, mid * step + in_bytes)) for s in steps_for(mid * step)):
+            hi = mid
+        else:
+            lo = mid + 1
+    d = lo * step
+    return d if d < out_bytes else None
+
+
+def _shifted_steps(steps, d: int):
+    """steps with every read moved d bytes on (the input placed d bytes after the output), and
+    each block's writes taken before its reads: the builds differ in how they interleave the
+    two within a block (output-channel groups re-read the block's pixels), so none is assumed."""
+    for reads, writes in steps:
+        yield [], writes
+        yield [(a + d, b + d) for a, b in reads], []
+
+
+def _lagged(graph, op) -> int | None:
+    """The lag of a 1x1 CONV_2D that widens (out_c > in_c) on the pointwise path: its pixel
+    blocks are read whole before their outputs are written, so the output may start D bytes
+    before its input and overwrite the pixels already read; else None."""
+    if op.opcode != "CONV_2D" or not conv_lowering.USE_FAST_KERNELS or len(op.inputs) < 2 \
+            or min(op.inputs[:2]) < 0 or not op.outputs or op.outputs[0] < 0:
+        return None
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4:
+        return None
+    o = op.options
+    if int(o.get("stride_h", 1)) != 1 or int(o.get("stride_w", 1)) != 1:
+        return None
+    n, h, wd, ic = (int(d) for d in x.shape)
+    oc = int(w.shape[0])
+    if (conv_lowering.fast_conv_path(w.shape, x.shape) != conv_lowering.PATH_COLS
+            or tuple(y.shape) != (n, h, wd, oc) or not ic < oc or oc % 4 or ic % 4
+            or ic > CONV_1X1_MAX):
+        return None
+    pixels = n * h * wd
+    return lag_bytes(lambda d: [_shifted_steps(pointwise_steps(pixels, ic, oc, b), d)
+                                for b in LAG_BLOCK], x.nbytes, y.nbytes)
+
+
 def _candidate(graph, op) -> str | None:
     """'pointwise' or 'dw3' where the op's kernel runs in place, else None."""
     if not conv_lowering.USE_FAST_KERNELS or len(op.inputs) < 2 or op.inputs[0] < 0 or op.inputs[1] < 0:
@@ -169,10 +220,10 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
         return frozenset()
     if optimize == "balanced" and helium:
         return frozenset({"dw3", "elementwise"})
-    return frozenset({"pointwise", "dw3", "elementwise"})
+    return frozenset({"pointwise", "dw3", "elementwise", "lag"})
 
 
-def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise"})):
+def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", "lag"})):
     """Graph -> Graph: alias the output of every op of `kinds` proved to run in place to its
     input. A model with subgraphs (control flow, whose bodies read tensors of the main graph) is
     left as it is."""
@@ -181,14 +232,18 @@ def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise"})
     for op in graph.ops:
         if not op.outputs or op.outputs[0] < 0:
             continue
-        kind, over = _candidate(graph, op), 0
+        kind, over, lag = _candidate(graph, op), 0, 0
         if kind is None and "elementwise" in kinds:
-            over = _elementwise(graph, op)
-            kind = None if over is None else "elementwise"
-        if kind in kinds and _sole_use(graph, op, op.inputs[over]) and proved(graph, op, kind):
+            found = _elementwise(graph, op)
+            kind, over = (None, 0) if found is None else ("elementwise", found)
+        if kind is None and "lag" in kinds and _sole_use(graph, op, op.inputs[0]):
+            lag = _lagged(graph, op)
+            kind = None if lag is None else "lag"
+        if kind in kinds and _sole_use(graph, op, op.inputs[over]) and \
+                (kind == "lag" or proved(graph, op, kind)):
             y = graph.tensors[op.outputs[0]]
             if y.alias_of is None and not y.is_variable and op.outputs[0] not in graph.outputs:
-                y.alias_of = op.inputs[over]
+                y.alias_of, y.alias_offset = op.inputs[over], -lag
                 y.in_place = kind
     return graph
 

@@ -17,9 +17,27 @@ class Buffer:
     size: int
     first: int      # first op step at which the buffer is live
     last: int       # last op step at which it is live (inclusive)
+    # the bytes live at each step where not all are throughout: (lo, hi, first, last) ranges
+    # within [0, size) (tensors sharing the buffer at offsets, passes/in_place.py)
+    extents: tuple = ()
 
     def overlaps_in_time(self, other: "Buffer") -> bool:
         return self.first <= other.last and other.first <= self.last
+
+    def spans(self) -> tuple:
+        """(lo, hi, first, last) of every part of the buffer, hi aligned."""
+        if not self.extents:
+            return ((0, _align(self.size), self.first, self.last),)
+        return tuple((lo, _align(hi), f, la) for lo, hi, f, la in self.extents)
+
+    def live_bytes(self, step: int) -> int:
+        """Bytes of the buffer live at `step` (the union of its live parts)."""
+        parts = sorted((lo, hi) for lo, hi, f, la in self.spans() if f <= step <= la)
+        total, end = 0, 0
+        for lo, hi in parts:
+            total += max(0, hi - max(lo, end))
+            end = max(end, hi)
+        return total
 
 
 @dataclass
@@ -37,6 +55,13 @@ class Plan:
     region_names: tuple = ("",)
     region_sizes: tuple = ()
     region_of: dict = field(default_factory=dict)
+    # a buffer holding tensors at several offsets (an output written over its input with a
+    # lag, passes/in_place.py) begins before its root tensor: key -> the root's start in it
+    shift: dict = field(default_factory=dict)
+
+    def address(self, key) -> int:
+        """Where the buffer's root tensor (or the scratch) starts within its region."""
+        return self.offsets[key] + self.shift.get(key, 0)
 
     @property
     def total_arena(self) -> int:
@@ -47,26 +72,32 @@ def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
+def _steps(buffers: list[Buffer]) -> set:
+    return {f for b in buffers for _, _, f, _ in b.spans()}
+
+
 def lower_bound(buffers: list[Buffer]) -> int:
     """The largest total (aligned) size of buffers live at one step: no plan can be smaller."""
-    steps = {b.first for b in buffers}
-    return max((sum(_align(b.size) for b in buffers if b.first <= s <= b.last) for s in steps),
-               default=0)
+    return max((sum(b.live_bytes(s) for b in buffers) for s in _steps(buffers)), default=0)
 
 
 def _first_fit(order: list[Buffer]) -> dict:
-    placed: list[tuple[Buffer, int]] = []
+    """Each buffer at the lowest offset where none of its parts meets a part placed before it
+    that is live at the same step."""
+    placed: list[tuple[int, int, int, int]] = []      # (lo, hi, first, last), absolute
     offsets = {}
     for b in order:
-        size = _align(b.size)
-        busy = sorted((off, off + _align(p.size)) for p, off in placed if p.overlaps_in_time(b))
+        spans = b.spans()
+        # offsets O in the open interval (plo - hi, phi - lo) put part (lo, hi) over (plo, phi)
+        forbidden = sorted((plo - hi, phi - lo) for plo, phi, pf, pl in placed
+                           for lo, hi, f, la in spans if f <= pl and pf <= la)
         off = 0
-        for lo, hi in busy:
-            if off + size <= lo:
+        for a, z in forbidden:
+            if off <= a:
                 break
-            off = max(off, hi)
+            off = max(off, z)
         offsets[b.key] = off
-        placed.append((b, off))
+        placed += [(off + lo, off + hi, f, la) for lo, hi, f, la in spans]
     return offsets
 
 
@@ -129,8 +160,7 @@ def render_variables(p: Plan, labels: dict | None = None) -> str:
 
 
 def _peak_key(buffers):
-    live = {s: sum(_align(b.size) for b in buffers if b.first <= s <= b.last)
-            for s in {b.first for b in buffers}}
+    live = {s: sum(b.live_bytes(s) for b in buffers) for s in _steps(buffers)}
 
     def key(b):
         peak = max(live[s] for s in live if b.first <= s <= b.last)
@@ -145,7 +175,8 @@ def check_overlaps(buffers: list[Buffer], offsets: dict) -> list[tuple]:
         for b in buffers[i + 1:]:
             if a.size and b.size and a.overlaps_in_time(b):
                 oa, ob = offsets[a.key], offsets[b.key]
-                if oa < ob + b.size and ob < oa + a.size:
+                if any(oa + alo < ob + bhi and ob + blo < oa + ahi and af <= bl and bf <= al
+                       for alo, ahi, af, al in a.spans() for blo, bhi, bf, bl in b.spans()):
                     bad.append((a.key, b.key))
     return bad
 
@@ -164,12 +195,13 @@ def render(buffers: list[Buffer], p: Plan, labels: dict | None = None, width: in
     for s in range(nsteps):
         row = ["."] * width
         for b in buffers:
-            if b.first <= s <= b.last:
-                lo = int(p.offsets[b.key] / scale)
-                hi = max(lo + 1, int((p.offsets[b.key] + b.size) / scale + 0.999))
-                for c in range(lo, min(hi, width)):
-                    row[c] = letter[b.key]
-        used = sum(_align(b.size) for b in buffers if b.first <= s <= b.last)
+            for elo, ehi, f, la in b.spans():
+                if f <= s <= la:
+                    lo = int((p.offsets[b.key] + elo) / scale)
+                    hi = max(lo + 1, int((p.offsets[b.key] + min(ehi, b.size)) / scale + 0.999))
+                    for c in range(lo, min(hi, width)):
+                        row[c] = letter[b.key]
+        used = sum(b.live_bytes(s) for b in buffers)
         lines.append(f"{s:4d} |{''.join(row)}| {used}")
     lines.append("legend: " + "  ".join(
         f"{letter[b.key]}={(labels or {}).get(b.key, b.key)} ({b.size} B)" for b in buffers))

@@ -48,7 +48,8 @@ class LayerDump:
                 if ("t", g.root(t)) not in c.plan.offsets:
                     continue        # a variable (state, in tk_vars): not an arena activation
                 self.entries.append({"op": call.op_index, "tensor": t,
-                                     "offset": c.plan.offsets[("t", g.root(t))],
+                                     "offset": c.plan.address(("t", g.root(t)))
+                                     + g.root_offset(t),
                                      "bytes": g.tensors[t].nbytes})
         self.dir = Path(tempfile.mkdtemp(prefix="tinykiln-dump-"))
         self.path = self.dir / "layers.bin"
