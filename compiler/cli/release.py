@@ -26,6 +26,9 @@ def cmd_release(a) -> int:
                                if p and not p.startswith("builtin:")]
     if a.baseline:
         inputs.append(a.baseline)
+    # the folder's marker names the command without its paths: the same project gives the same
+    # release folder whatever folder it is written to
+    a.command = "tinykiln release"
     with output_folder(a, inputs):
         fails = run_release(project, a.output, a.jobs, a.baseline, not a.no_cache)
     for line in fails:
