@@ -256,15 +256,13 @@ def test_lag_checker_against_execution(seed):
     checker finds (each block's writes taken before its reads), executing every block size, its
     outputs in channel groups with the block read again before each, gives what separate
     buffers give; with no lag (output over input) it does not."""
-    from tinykiln.passes.in_place import LAG_BLOCK, lag_bytes, pointwise_steps
+    from tinykiln.passes.in_place import LAG_BLOCK, least_lag, pointwise_steps
     rng = np.random.default_rng(seed)
     for _ in range(10):
         pixels, ic = int(rng.integers(2, 40)), 4 * int(rng.integers(1, 5))
         oc = ic + 4 * int(rng.integers(1, 5))
 
-        def orders(d):
-            return [_shifted_for_test(pointwise_steps(pixels, ic, oc, b), d) for b in LAG_BLOCK]
-        d = lag_bytes(orders, pixels * ic, pixels * oc)
+        d = least_lag(lambda b: pointwise_steps(pixels, ic, oc, b), pixels * ic, pixels * oc)
         if d is None:       # a lag saves nothing (a few pixels): no overlap at all
             assert pixels * ic <= 4 * 16 + 16 * (LAG_BLOCK[-1] + 1), (pixels, ic, oc)
             continue
@@ -276,9 +274,37 @@ def test_lag_checker_against_execution(seed):
         assert not _execute_lagged(steps, pixels * ic, pixels * oc, 0, rng)
 
 
-def _shifted_for_test(steps, d):
-    from tinykiln.passes.in_place import _shifted_steps
-    return _shifted_steps(steps, d)
+@pytest.mark.parametrize("seed", range(4))
+def test_conv_lag_checker_against_execution(seed):
+    """Any int8 CONV_2D (filter 1-3, stride 1-2, dilation 1-2, SAME or VALID): at the lag the
+    pass takes, executing every group size in raster order, each group's outputs in channel
+    groups with its windows read again before each, gives what separate buffers give."""
+    from tinykiln.passes.in_place import LAG_BLOCK, _lead_pad, conv_steps, least_lag
+    rng = np.random.default_rng(seed)
+    tried = 0
+    while tried < 8:
+        k = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        st, dl = (int(rng.integers(1, 3)),) * 2, (int(rng.integers(1, 3)),) * 2
+        h, w, c, oc = (int(rng.integers(3, 10)), int(rng.integers(3, 10)),
+                       4 * int(rng.integers(1, 4)), 4 * int(rng.integers(1, 4)))
+        same = bool(rng.integers(0, 2))
+        eff = [(k[i] - 1) * dl[i] + 1 for i in (0, 1)]
+        oh, ow = ((h + st[0] - 1) // st[0], (w + st[1] - 1) // st[1]) if same else \
+            ((h - eff[0]) // st[0] + 1, (w - eff[1]) // st[1] + 1)
+        if oh < 1 or ow < 1:
+            continue
+        pad = tuple(_lead_pad("SAME" if same else "VALID", (h, w)[i], (oh, ow)[i], st[i], dl[i],
+                              k[i]) for i in (0, 1))
+        shapes = ((1, h, w, c), (1, oh, ow, oc))
+        d = least_lag(lambda b: conv_steps(*shapes, k, st, dl, pad, b), h * w * c, oh * ow * oc)
+        if d is None:
+            continue
+        tried += 1
+        for b in LAG_BLOCK:
+            steps = [(reads, [(q, q + oc) for lo, hi in writes for q in range(lo, hi, oc)])
+                     for reads, writes in conv_steps(*shapes, k, st, dl, pad, b)]
+            assert _execute_lagged(list(_in_groups(steps, oc)), h * w * c, oh * ow * oc, d,
+                                   rng), (k, st, dl, h, w, c, oc, same, b, d)
 
 
 def _widening_model(hw=(12, 20)):
@@ -295,15 +321,31 @@ def _widening_model(hw=(12, 20)):
         b.op("CONV_2D", [x, w, bias], [y], padding="SAME", stride_h=1, stride_w=1,
              fused_activation_function="NONE")
         return y
+    def conv3(x, ic, oc, name, stride=1):
+        w = b.const(rng.integers(-60, 60, (oc, 3, 3, ic)).astype(np.int8), 0.01)
+        bias = b.const(rng.integers(-500, 500, oc).astype(np.int32), 0.04 * 0.01)
+        y = b.tensor((1, hw[0] // stride, hw[1] // stride, oc), 0.04, 1, name=name)
+        b.op("CONV_2D", [x, w, bias], [y], padding="SAME", stride_h=stride, stride_w=stride,
+             fused_activation_function="RELU")
+        return y
     x = b.input((1, *hw, 4), 0.05, -3)
-    b.output(pw(pw(pw(x, 4, 8, "a"), 8, 16, "b"), 16, 4, "c"))
+    y = pw(pw(x, 4, 8, "a"), 8, 16, "b")        # widening 1x1 with a lag
+    y = conv3(conv3(y, 16, 16, "c"), 16, 16, "d")   # 3x3 same shape with a lag (the second)
+    y = conv3(y, 16, 32, "e", 2)                # 3x3 stride 2
+    w4 = b.const(rng.integers(-60, 60, (4, 1, 1, 32)).astype(np.int8), 0.02)
+    b4 = b.const(rng.integers(-500, 500, 4).astype(np.int32), 0.04 * 0.02)
+    out = b.tensor((1, hw[0] // 2, hw[1] // 2, 4), 0.05, 0, name="out")
+    b.op("CONV_2D", [y, w4, b4], [out], padding="SAME", stride_h=1, stride_w=1,
+         fused_activation_function="NONE")
+    b.output(out)
     return b.build()
 
 
 def test_lagged_output_bit_exact_on_every_build():
-    """The widening conv's output starts D bytes before its input in one buffer: the arena is
-    below whole tensors' bound, and every host build (portable, DSP with int16 and int8 filters,
-    Helium's C models) gives TFLM's bits."""
+    """Convolutions whose output starts D bytes before their input in one buffer (a widening
+    1x1, a 3x3 of one shape, a 3x3 at stride 2): the arena is below whole tensors' bound, and
+    every host build (portable, DSP with int16 and int8 filters, Helium's C models, which fall
+    back to the DSP path where a 3x3's output overlaps its input) gives TFLM's bits."""
     from tflm_oracle import tflm_run
     from tinykiln.compile import compile_graph
     from tinykiln.frontend.tflite_import import parse_tflite
@@ -313,6 +355,9 @@ def test_lagged_output_bit_exact_on_every_build():
     lag = [o for o in c.report["in_place_ops"] if o["op"] == 1]
     assert lag and c.graph.tensors[lag[0]["tensor"]].alias_offset < 0
     assert c.report["arena_gap_to_max_live_bound"] < 0
+    lagged = {o["op"] for o in c.report["in_place_ops"]
+              if c.graph.tensors[o["tensor"]].in_place == "lag"}
+    assert {1, 3, 4} <= lagged, c.report["in_place_ops"]
     x = np.random.default_rng(9).integers(-128, 128, (3, 1, 12, 20, 4), dtype=np.int8)
     ref = tflm_run(model, [x], 1)[0]
     for flags in ([], ["-DTK_DSP_EMULATE_SIMD"], ["-DTK_DSP_EMULATE_SIMD", "-DTK_CONV_NARROW"],

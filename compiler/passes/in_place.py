@@ -22,12 +22,14 @@ DW3_GROUP = 4               # channels per ring of the C line kernel
 CONV_1X1_MAX = 256          # TK_CONV_1X1_WIDE_MAX: the largest input depth copied whole
 CONV_1X1_BLOCK = (1, 2, 3)  # pixels a 1x1 step reads whole before writing (per build)
 EW_BLOCK = (1, 2, 4, 16)
-LAG_BLOCK = (1, 2, 3, 4)    # pixels a widening 1x1 step may write before reading them    # elements an elementwise step reads before writing them (per build)
+LAG_BLOCK = (1, 2, 3, 4)    # pixels a conv step may write before reading them (walks: 1-3)    # elements an elementwise step reads before writing them (per build)
 EW_BINARY = ("ADD", "SUB", "MUL")
 # int8 activations lowered to tk_lut_s8 (lower/activations.py, lower/unary.py)
 EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "LEAKY_RELU")
 # the kernels each kind's order is documented for; compile checks every in-place op's call
-KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8"})}
+KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8"}),
+           "lag": frozenset({"tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col",
+                             "tk_conv2d_s8_ref"})}
 
 
 def elementwise_steps(n: int, block: int):
@@ -113,21 +115,20 @@ def _elementwise(graph, op) -> int | None:
     return None
 
 
-def lag_bytes(steps_for, in_bytes: int, out_bytes: int, step: int = 16) -> int | None:
-    """The least lag D (a multiple of `step`) for an output written over its input from D
-    bytes before it: the output at [0, out_bytes), the input at [D, D + in_bytes), every order
-    of steps_for(D) safe; None where no D saves a byte (D + in_bytes >= in_bytes + out_bytes)."""
-    lo, hi = 0, (out_bytes + step - 1) // step        # in units of step; hi: no overlap
-    if not all(safe(s, max(out_bytes, hi * step + in_bytes)) for s in steps_for(hi * step)):
+def least_lag(steps_for, in_bytes: int, out_bytes: int) -> int | None:
+    """The lag D (a multiple of 16) at which an output may start D bytes before its input in
+    one buffer: the least D that keeps every group's writes (taken before its reads) below the
+    reads of its group and the later ones, for every group size (steps_for(block) -> steps),
+    then proved by simulating each order (`safe`); None where no D saves a byte or the proof
+    fails."""
+    d = max(_least_lag(steps_for(b)) for b in LAG_BLOCK)
+    d = (d + 15) // 16 * 16
+    if d >= out_bytes:
         return None
-    while lo < hi:          # safe() is monotone in D: a later input is read no later
-        mid = (lo + hi) // 2
-        if all(safe(s, max(out_bytes, mid * step + in_bytes)) for s in steps_for(mid * step)):
-            hi = mid
-        else:
-            lo = mid + 1
-    d = lo * step
-    return d if d < out_bytes else None
+    size = max(out_bytes, d + in_bytes)
+    if not all(safe(_shifted_steps(steps_for(b), d), size) for b in LAG_BLOCK):
+        return None
+    return d
 
 
 def _shifted_steps(steps, d: int):
@@ -139,28 +140,73 @@ def _shifted_steps(steps, d: int):
         yield [(a + d, b + d) for a, b in reads], []
 
 
+def conv_steps(x_shape, y_shape, k: tuple[int, int], stride: tuple[int, int],
+               dil: tuple[int, int], pad: tuple[int, int], block: int):
+    """Every int8 CONV_2D kernel's order (conv2d_s8.c's pixel walk, conv2d_s8_ref.c): output
+    pixels in raster order, in groups of `block`, each group reading its pixels' windows and
+    writing their outputs. Yields (reads, writes) as byte ranges of the input and the output;
+    a window's row is one range from its first tap to its last (with dilation, a superset)."""
+    n, h, w, c = x_shape
+    _, oh, ow, oc = y_shape
+    pixels = [(b, oy, ox) for b in range(n) for oy in range(oh) for ox in range(ow)]
+    for g0 in range(0, len(pixels), block):
+        group = pixels[g0:g0 + block]
+        reads = []
+        for b, oy, ox in group:
+            x0 = max(ox * stride[1] - pad[1], 0)
+            x1 = min(ox * stride[1] - pad[1] + (k[1] - 1) * dil[1], w - 1)
+            for ky in range(k[0]):
+                iy = oy * stride[0] - pad[0] + ky * dil[0]
+                if 0 <= iy < h and x0 <= x1:
+                    at = ((b * h + iy) * w) * c
+                    reads.append((at + x0 * c, at + (x1 + 1) * c))
+        p0 = g0
+        yield reads, [(p0 * oc, (p0 + len(group)) * oc)]
+
+
+def _least_lag(steps) -> int:
+    """The least D for which every write range (each step's writes before its reads) ends at
+    or before every read range of its step and the later ones, D bytes on (the suffix minimum
+    of the reads' starts)."""
+    steps = list(steps)
+    need, low = 0, None
+    for reads, writes in reversed(steps):
+        for lo, _ in reads:
+            low = lo if low is None else min(low, lo)
+        if low is not None:
+            need = max(need, max(hi for _, hi in writes) - low)
+    return need
+
+
 def _lagged(graph, op) -> int | None:
-    """The lag of a 1x1 CONV_2D that widens (out_c > in_c) on the pointwise path: its pixel
-    blocks are read whole before their outputs are written, so the output may start D bytes
-    before its input and overwrite the pixels already read; else None."""
-    if op.opcode != "CONV_2D" or not conv_lowering.USE_FAST_KERNELS or len(op.inputs) < 2 \
-            or min(op.inputs[:2]) < 0 or not op.outputs or op.outputs[0] < 0:
+    """The lag of an int8 CONV_2D whose output may be written over its input from D bytes
+    before it (the output's pixel groups overwrite input bytes no later group reads); else
+    None. The least D is taken from the reads' and writes' ranges, then proved by simulating
+    every group size with each group's writes before its reads (`safe`)."""
+    if op.opcode != "CONV_2D" or len(op.inputs) < 2 or min(op.inputs[:2]) < 0 \
+            or not op.outputs or op.outputs[0] < 0:
         return None
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-    if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4:
+    if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4 \
+            or len(w.shape) != 4:
         return None
     o = op.options
-    if int(o.get("stride_h", 1)) != 1 or int(o.get("stride_w", 1)) != 1:
+    k = (int(w.shape[1]), int(w.shape[2]))
+    stride = (int(o.get("stride_h", 1)), int(o.get("stride_w", 1)))
+    dil = (int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1)))
+    pad = tuple(_lead_pad(o.get("padding", "SAME"), int(x.shape[1 + i]), int(y.shape[1 + i]),
+                          stride[i], dil[i], k[i]) for i in (0, 1))
+    if min(stride + dil) < 1:
         return None
-    n, h, wd, ic = (int(d) for d in x.shape)
-    oc = int(w.shape[0])
-    if (conv_lowering.fast_conv_path(w.shape, x.shape) != conv_lowering.PATH_COLS
-            or tuple(y.shape) != (n, h, wd, oc) or not ic < oc or oc % 4 or ic % 4
-            or ic > CONV_1X1_MAX):
-        return None
-    pixels = n * h * wd
-    return lag_bytes(lambda d: [_shifted_steps(pointwise_steps(pixels, ic, oc, b), d)
-                                for b in LAG_BLOCK], x.nbytes, y.nbytes)
+    shapes = (tuple(int(d) for d in x.shape), tuple(int(d) for d in y.shape))
+    return least_lag(lambda b: conv_steps(*shapes, k, stride, dil, pad, b), x.nbytes, y.nbytes)
+
+
+def _lead_pad(padding: str, size: int, out: int, stride: int, dil: int, filt: int) -> int:
+    """TFLM's leading padding (conv_geometry.out_size_and_pad)."""
+    if padding != "SAME":
+        return 0
+    return max((out - 1) * stride + (filt - 1) * dil + 1 - size, 0) // 2
 
 
 def _candidate(graph, op) -> str | None:
