@@ -14,7 +14,7 @@ from ..errors import TinykilnError
 from ..resources import resource_dir
 from .chips import ARCH_TOOLS, BOOT2_KINDS, CPU_FAMILIES, MAX_CLOCK_HZ, U32, Boot2Kind, CpuFamily
 from .console import CONSOLE_KINDS, Console, load_console
-from .fields import Fields
+from .fields import Fields, Region
 from .mcuboot import load_slot_layout
 
 __all__ = ["ARCH_TOOLS", "BOOT2_KINDS", "CONSOLE_KINDS", "CPU_FAMILIES", "Board", "Boot2Kind",
@@ -40,27 +40,11 @@ FLOAT_ABIS = ("soft", "softfp", "hard")
 
 
 @dataclass(frozen=True)
-class Region:
-    origin: int
-    length: int
-
-    @property
-    def end(self) -> int:
-        return self.origin + self.length
-
-
-@dataclass(frozen=True)
-class RamRegion:
+class RamRegion(Region):
     """More RAM than [ram] (an [[ram_regions]] entry): the arena spills into it, fastest first
     (lowest speed rank), when [ram], which holds the stack and static data, cannot hold it all."""
-    name: str
-    origin: int
-    length: int
-    speed: int
-
-    @property
-    def end(self) -> int:
-        return self.origin + self.length
+    name: str = ""
+    speed: int = 1
 
 
 @dataclass(frozen=True)
@@ -215,8 +199,9 @@ def _ram_regions(f: Fields, flash: Region, ram: Region) -> tuple[RamRegion, ...]
             raise g.error("name", f"is {name!r}; a region name is a letter then letters, digits "
                                   f"or '_' (at most 32), and not FLASH or RAM")
         r = _region(g, None)
-        reg = RamRegion(name, r.origin, r.length, g.get_int("speed", 1, 255, what=" (a rank: 1 "
-                                                            "is the fastest after [ram])"))
+        reg = RamRegion(r.origin, r.length, name=name,
+                        speed=g.get_int("speed", 1, 255, what=" (a rank: 1 is the fastest after "
+                                                              "[ram])"))
         for other, what in [(flash, "flash"), (ram, "[ram]"),
                             *((o, f"region '{o.name}'") for o in out)]:
             if reg.origin < other.end and other.origin < reg.end:

@@ -3,9 +3,21 @@ TinykilnError naming the file and the dotted field."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TinykilnError
+
+
+@dataclass(frozen=True)
+class Region:
+    """An address range of a board: flash, RAM, an MCUboot slot."""
+    origin: int
+    length: int
+
+    @property
+    def end(self) -> int:
+        return self.origin + self.length
 
 
 class Fields:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TinykilnError
+from .fields import Region as Slot
 
 IMAGE_HEADER_MIN = 32           # struct image_header (bootutil/image.h)
 ALIGNS = (1, 2, 4, 8, 16, 32)   # flash write sizes imgtool and bootutil accept
@@ -27,16 +28,6 @@ TLV_ROOM = 0x400
 VERSION = re.compile(r"(\d+)(?:\.(\d+)(?:\.(\d+)(?:\+(\d+))?)?)?")
 VERSION_LIMITS = (255, 255, 65535, 0xFFFFFFFF)      # struct image_version
 CHAIN_FLAG = "-DTK_CHAINLOADED=1"                   # startup_arm.c: VTOR and MSP set on entry
-
-
-@dataclass(frozen=True)
-class Slot:
-    origin: int
-    length: int
-
-    @property
-    def end(self) -> int:
-        return self.origin + self.length
 
 
 @dataclass(frozen=True)
