@@ -15,7 +15,8 @@ from .ir import CTYPE_SIZE, Graph
 from .outdir import staged_output
 from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
-from .passes import IN_PLACE, run_pipeline
+from .lower.depth_first import fuse_calls
+from .passes import DEPTH_FIRST, IN_PLACE, run_pipeline
 from .passes.in_place import check_kernels, kinds_for
 from .plan.planner import Buffer, Plan, check_overlaps, lower_bound, plan, plan_variables, \
     render, render_variables
@@ -76,18 +77,19 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
             return      # flash, or the variables' own buffer (variable_sizes)
         first[r] = min(first.get(r, step), step)
         last[r] = max(last.get(r, step), step)
-        size[r] = max(size.get(r, 0), graph.root_offset(t) + graph.tensors[t].nbytes,
-                      graph.tensors[r].nbytes)
+        size[r] = max(size.get(r, 0), graph.root_offset(t) + held_bytes(graph.tensors[t]),
+                      held_bytes(graph.tensors[r]))
         if graph.root_offset(t) < 0:
             a = ahead.setdefault(r, {})
             a[t] = min(a.get(t, step), step)
 
     for t in graph.inputs:
         touch(t, 0)
-    for i, op in enumerate(graph.ops):
+    at = _steps(graph)
+    for op in graph.ops:
         for t in op.inputs + op.outputs:
             if t >= 0:
-                touch(t, i + off)
+                touch(t, at[op.index] + off)
     for t in graph.outputs:
         touch(t, max(n - 1, 0) + off)
     buffers = []
@@ -104,12 +106,27 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
         buffers.append(Buffer(("t", r), size[r] - lo, first[r], last[r], tuple(parts)))
     labels = {("t", r): f"t{r}" for r in first}
     for i, nbytes in sorted(scratch.items()):
-        buffers.append(Buffer(("s", i), nbytes, i + off, i + off))
+        buffers.append(Buffer(("s", i), nbytes, at[i] + off, at[i] + off))
         labels[("s", i)] = f"scratch{i}"
     for name, nbytes in (pre or {}).items():
         buffers.append(Buffer(("p", name), nbytes, 0, 0))
         labels[("p", name)] = name
     return buffers, labels
+
+
+def _steps(graph: Graph) -> dict:
+    """Op index -> the step it runs at: its place in the list, or its chain's first op's
+    (depth first: passes/depth_first.py)."""
+    pos = {op.index: i for i, op in enumerate(graph.ops)}
+    return {op.index: pos[op.run_at if op.run_at is not None else op.index] for op in graph.ops}
+
+
+def held_bytes(t) -> int:
+    """The bytes a tensor's buffer holds: all, or df_rows rows of it (depth first)."""
+    if t.df_rows:
+        return t.df_rows * int(t.shape[2]) * int(t.shape[3]) * (t.nbytes // max(
+            1, int(t.shape[0]) * int(t.shape[1]) * int(t.shape[2]) * int(t.shape[3])))
+    return t.nbytes
 
 
 def root_shifts(graph: Graph) -> dict:
@@ -126,15 +143,22 @@ def root_shifts(graph: Graph) -> dict:
 
 def _max_live_whole(graph: Graph, scratch: dict[int, int], pre) -> int:
     """The max-live lower bound with every tensor whole: the in-place aliases undone."""
-    undone = [t for t in graph.tensors if t.in_place]
-    saved = [(t, t.alias_of, t.alias_offset) for t in undone]
+    undone = [t for t in graph.tensors if t.in_place or t.df_rows]
+    saved = [(t, t.alias_of, t.alias_offset, t.df_rows) for t in undone]
+    runs = [(op, op.run_at) for op in graph.ops if op.run_at is not None]
     try:
         for t in undone:
-            t.alias_of, t.alias_offset = None, 0
+            if t.in_place:
+                t.alias_of, t.alias_offset = None, 0
+            t.df_rows = 0
+        for op, _ in runs:
+            op.run_at = None
         return lower_bound(activation_buffers(graph, scratch, pre)[0])
     finally:
-        for t, a, o in saved:
-            t.alias_of, t.alias_offset = a, o
+        for t, a, o, d in saved:
+            t.alias_of, t.alias_offset, t.df_rows = a, o, d
+        for op, r in runs:
+            op.run_at = r
 
 
 def variable_sizes(graph: Graph) -> dict:
@@ -150,7 +174,8 @@ def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
     enlarge the arena beyond what the tensors and the scratch kernels cannot do without (SVDF's
     sums; the scratch query with allowed=False) need: ops whose optional scratch does are
     planned (and then lowered) without it, worst first, until the arena is back to that size."""
-    no_scratch: frozenset = frozenset()
+    # a depth-first chain's convolutions run at its first op's step, on row bands: no scratch
+    no_scratch: frozenset = frozenset(i for op in graph.ops for i in op.chain)
     base = None
     while True:
         scratch = _scratch(graph, no_scratch)
@@ -177,7 +202,8 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
                   scratch_may_grow_arena: bool = False,
                   pre_buffers: dict[str, int] | None = None, optimize: str = "balanced",
                   helium: bool = False,
-                  arena_regions: tuple[tuple[str, int], ...] = ()) -> Compiled:
+                  arena_regions: tuple[tuple[str, int], ...] = (),
+                  kinds: frozenset | None = None) -> Compiled:
     """scratch_may_grow_arena: keep every fast kernel's scratch even where it enlarges the arena
     (tests use it to exercise the fast kernels on every case). pre_buffers (name -> bytes): arena
     space for a stage that runs before the model and writes its input (the DSP front end of an
@@ -187,20 +213,12 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     the arena may take, fastest first, "" (the board's [ram]) first, its bytes less the stack and
     static data: the arena spills beyond [ram] only where it must (plan/regions.py)."""
     t0 = time.perf_counter()
-    graph = IN_PLACE(run_pipeline(graph), kinds_for(optimize, helium))
+    kinds = kinds_for(optimize, helium) if kinds is None else kinds   # (tests pick kinds)
+    graph = IN_PLACE(DEPTH_FIRST(run_pipeline(graph), kinds), kinds)
     buffers, labels, p, no_scratch, scratch = _plan_arena(graph, scratch_may_grow_arena,
                                                           pre_buffers)
     variables, variable_bytes = plan_variables(variable_sizes(graph))
-    if arena_regions:
-        regions = [ArenaRegion(n, b - (variable_bytes if not i else 0))
-                   for i, (n, b) in enumerate(arena_regions)]
-        plans, where = split_regions(buffers, regions, _work(graph, buffers),
-                                     _together(graph))
-        p = regional_plan(p, plans, where, regions)
-    for r in range(len(p.region_names)):
-        bad = check_overlaps([b for b in buffers if p.region_of.get(b.key, 0) == r], p.offsets)
-        if bad:     # the planner's own invariant; never the user's fault
-            raise AssertionError(f"arena plan overlaps: {bad[:3]}")
+    p = _place(graph, buffers, p, arena_regions, variable_bytes)
     p.variables, p.variable_bytes = variables, variable_bytes
     labels.update({k: f"t{k[1]} ({graph.tensors[k[1]].nbytes} B)" for k in p.variables})
     p.shift = root_shifts(graph)
@@ -208,6 +226,7 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     lowered = _lower(graph, {**{k: p.address(k) for k in p.offsets}, **p.variables},
                      no_scratch, scratch)
     check_kernels(graph, lowered.calls)
+    fuse_calls(graph, lowered)
     if lowered.scratch != scratch:     # a family's scratch query disagrees with its lowering
         raise AssertionError(f"planned scratch {scratch}, lowered {lowered.scratch}")
     pre = [{"name": k, "bytes": v, "offset": p.offsets[("p", k)], "base": arena_base(p, ("p", k))}
@@ -223,23 +242,7 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         "tensors": len(graph.tensors),
         "weight_bytes": int(weight_bytes),
         "optimize": optimize + (" (Helium target)" if helium and optimize == "balanced" else ""),
-        "arena_bytes": p.total_arena,
-        "arena_lower_bound": p.lower_bound,
-        "arena_gap_to_lower_bound": p.total_arena - p.lower_bound,
-        **({"arena_regions": [{"region": n or "ram", "bytes": b}
-                              for n, b in zip(p.region_names, p.region_sizes)]}
-           if p.region_sizes else {}),
-        # the max-live bound of whole tensors (no op in place): negative gap where we beat it
-        "max_live_bound": (whole := _max_live_whole(graph, scratch, pre_buffers)),
-        "arena_gap_to_max_live_bound": p.total_arena - whole,
-        "in_place_ops": [{"op": op.index, "opcode": op.opcode, "tensor": op.outputs[0],
-                          "over": graph.tensors[op.outputs[0]].alias_of} for op in graph.ops
-                         if op.outputs and graph.tensors[op.outputs[0]].in_place],
-        "planner_strategy": p.strategy,
-        "variable_bytes": p.variable_bytes,
-        "variables": [{"tensor": k[1], "name": graph.tensors[k[1]].name,
-                       "bytes": graph.tensors[k[1]].nbytes, "offset": off}
-                      for k, off in p.variables.items()],
+        **_memory_report(graph, p, scratch, pre_buffers),
         "macs": int(sum(c.macs for c in lowered.calls)),
         "kernels": sorted(lowered.sources),
         "inputs": [_io(graph, t) for t in graph.inputs],
@@ -250,6 +253,51 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
         "compile_seconds": round(time.perf_counter() - t0, 3),
     }
     return Compiled(graph, lowered, p, buffers, labels, files, report, c_identifier(prefix))
+
+
+def _place(graph: Graph, buffers: list[Buffer], p: Plan, arena_regions, variable_bytes: int):
+    """The plan split across the board's RAM regions where it must be, each region's plan
+    checked (no two buffers live at once share a byte)."""
+    if arena_regions:
+        regions = [ArenaRegion(n, b - (variable_bytes if not i else 0))
+                   for i, (n, b) in enumerate(arena_regions)]
+        plans, where = split_regions(buffers, regions, _work(graph, buffers),
+                                     _together(graph))
+        p = regional_plan(p, plans, where, regions)
+    for r in range(len(p.region_names)):
+        bad = check_overlaps([b for b in buffers if p.region_of.get(b.key, 0) == r], p.offsets)
+        if bad:     # the planner's own invariant; never the user's fault
+            raise AssertionError(f"arena plan overlaps: {bad[:3]}")
+    return p
+
+
+def _memory_report(graph: Graph, p: Plan, scratch: dict, pre_buffers) -> dict:
+    """report.json's arena, bounds, regions, ops in place, depth-first chains and variables."""
+    whole = _max_live_whole(graph, scratch, pre_buffers)
+    return {
+        "arena_bytes": p.total_arena,
+        "arena_lower_bound": p.lower_bound,
+        "arena_gap_to_lower_bound": p.total_arena - p.lower_bound,
+        **({"arena_regions": [{"region": n or "ram", "bytes": b}
+                              for n, b in zip(p.region_names, p.region_sizes)]}
+           if p.region_sizes else {}),
+        # the max-live bound of whole tensors (no op in place): negative gap where we beat it
+        "max_live_bound": whole,
+        "arena_gap_to_max_live_bound": p.total_arena - whole,
+        "in_place_ops": [{"op": op.index, "opcode": op.opcode, "tensor": op.outputs[0],
+                          "over": graph.tensors[op.outputs[0]].alias_of} for op in graph.ops
+                         if op.outputs and graph.tensors[op.outputs[0]].in_place],
+        "depth_first": [{"ops": op.chain, "rows": {f"t{t}": graph.tensors[t].df_rows
+                                                  for o in op.chain[:2] for t in
+                                                  graph.ops[_pos(graph, o)].outputs
+                                                  if graph.tensors[t].df_rows}}
+                        for op in graph.ops if op.chain],
+        "planner_strategy": p.strategy,
+        "variable_bytes": p.variable_bytes,
+        "variables": [{"tensor": k[1], "name": graph.tensors[k[1]].name,
+                       "bytes": graph.tensors[k[1]].nbytes, "offset": off}
+                      for k, off in p.variables.items()],
+    }
 
 
 def _work(graph: Graph, buffers: list[Buffer]) -> dict:
@@ -277,6 +325,10 @@ _PARTS = ("SPLIT", "SPLIT_V", "UNPACK", "PACK")
 def _together(graph: Graph) -> list[set]:
     return [{("t", graph.root(t)) for t in op.inputs + op.outputs if t >= 0}
             for op in graph.ops if op.opcode in _PARTS]
+
+
+def _pos(graph: Graph, index: int) -> int:
+    return next(i for i, op in enumerate(graph.ops) if op.index == index)
 
 
 def _counts(names) -> dict:
@@ -323,6 +375,9 @@ def plan_picture(c: Compiled) -> str:
     r = c.report
     pic += (f"\nmax-live bound with every tensor whole: {r['max_live_bound']} bytes (arena "
             f"{r['arena_gap_to_max_live_bound']:+d}); --optimize {r['optimize']}")
+    for d in r["depth_first"]:
+        pic += (f"\n  ops {', '.join(map(str, d['ops']))}: depth first, row by row ("
+                + ", ".join(f"{t} {n} rows" for t, n in d["rows"].items()) + ")")
     for o in r["in_place_ops"]:     # each op's schedule where it is not the plain one
         pic += (f"\n  op {o['op']} {o['opcode']}: in place, t{o['tensor']} written over "
                 f"t{o['over']}")

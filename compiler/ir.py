@@ -41,6 +41,7 @@ class Tensor:
     alias_of: int | None = None         # set by passes: this tensor shares the storage of another
     alias_offset: int = 0               # ... starting this many bytes after its start (may be < 0)
     in_place: bool | str = False              # ... written over it by an op run in place (passes/in_place)
+    df_rows: int = 0                    # > 0: only this many rows held at once (passes/depth_first)
     # a variable tensor keeps its contents across invokes (TFLite is_variable, LSTM/SVDF state,
     # and one per resource variable): persistent storage of its own, restored by <prefix>_reset()
     # to `init` (its contents, shape and dtype of the tensor; None: all zero bytes)
@@ -70,6 +71,10 @@ class Op:
     inputs: list[int]                   # tensor indices, -1 for an omitted optional input
     outputs: list[int]
     options: dict[str, Any] = field(default_factory=dict)
+    # depth first (passes/depth_first): the op runs inside the chain that starts at op run_at;
+    # that first op holds the chain's ops in `chain`
+    run_at: int | None = None
+    chain: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -79,3 +79,20 @@ def assert_cases_match_tflm(model: bytes, rows: list[np.ndarray], names: list[st
     compared = sum(o.nbytes for o in out)
     assert not bad, f"differing bytes per case (of {compared}): {bad}"
     return compared
+
+
+# the host builds of the C that differ in their paths: portable, the DSP extension's C models
+# (int16 CONV_2D filters, then the int8 ones), and Helium's C models
+HOST_BUILDS = ([], ["-DTK_DSP_EMULATE_SIMD"], ["-DTK_DSP_EMULATE_SIMD", "-DTK_CONV_NARROW"],
+               ["-DTK_MVE_EMULATE", "-DTK_DSP_EMULATE_SIMD"])
+
+
+def assert_host_builds_match(c, model: bytes, x: np.ndarray, builds=HOST_BUILDS) -> None:
+    """Compiled c run on the host in each of `builds` (AddressSanitizer and UBSan on the
+    portable and DSP ones) gives TFLM's bytes for the rows x of the model's one input."""
+    from tinykiln.targets.hostrun import HostBuild
+    ref = tflm_run(model, [x], 1)[0]
+    for flags in builds:
+        with HostBuild(c, sanitize=len(flags) < 2, extra_cflags=list(flags)) as hb:
+            y = hb.run([x])[0]
+        assert (y.reshape(ref.shape) == ref).all(), flags

@@ -284,6 +284,7 @@ def render_sources(graph: Graph, lowered: Lowered, plan: Plan, prefix: str = "mo
                   for c in lowered.calls],
         "tensor_macros": _tensor_macros(graph, plan),
         "scratch_macros": _scratch_macros(lowered, plan),
+        "functions": [Escaped(f) for f in lowered.functions],
         # the arena's part in each RAM region beyond [ram] (its own array and linker section)
         "arena_regions": [{"name": n, "NAME": n.upper(), "size": max(b, 1)}
                           for n, b in zip(plan.region_names[1:], plan.region_sizes[1:])],

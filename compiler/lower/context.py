@@ -75,6 +75,7 @@ class Lowered:
     structs: list[Struct] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     scratch: dict[int, int] = field(default_factory=dict)   # op index -> scratch bytes
+    functions: list[str] = field(default_factory=list)    # static C functions (depth first)
     scratch_ctype: dict[int, str] = field(default_factory=dict)     # op index -> element type
     warnings: list[str] = field(default_factory=list)       # bit-exact with TFLM, but worth a look
 

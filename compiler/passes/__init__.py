@@ -1,6 +1,6 @@
 """The compiler's passes, in the order they run. Each is a function Graph -> Graph in its own file."""
 from . import (validate, fold_constants, float_islands, check_types, check_supported,
-               alias_reshapes, in_place)
+               alias_reshapes, depth_first, in_place)
 
 PIPELINE = [
     validate.run,           # structure, types, sizes and quantization as TFLite/TFLM check them
@@ -13,6 +13,8 @@ PIPELINE = [
 # run by compile_graph after the pipeline, with the --optimize choice: ops proved to run in place
 # write over their input's storage
 IN_PLACE = in_place.run
+# before it: convolution chains run depth first, row by row (their tensors held by rows)
+DEPTH_FIRST = depth_first.run
 
 
 def run_pipeline(graph):

@@ -22,6 +22,9 @@ DW3_GROUP = 4               # channels per ring of the C line kernel
 CONV_1X1_MAX = 256          # TK_CONV_1X1_WIDE_MAX: the largest input depth copied whole
 CONV_1X1_BLOCK = (1, 2, 3)  # pixels a 1x1 step reads whole before writing (per build)
 EW_BLOCK = (1, 2, 4, 16)
+# the largest tensor whose in-place order is simulated (bytes): larger ones, far beyond any
+# board's RAM, keep their own buffers rather than make the compiler simulate for long
+MAX_PROVED_BYTES = 1 << 18
 LAG_BLOCK = (1, 2, 3, 4)    # pixels a conv step may write before reading them (walks: 1-3)    # elements an elementwise step reads before writing them (per build)
 EW_BINARY = ("ADD", "SUB", "MUL")
 # int8 activations lowered to tk_lut_s8 (lower/activations.py, lower/unary.py)
@@ -188,7 +191,7 @@ def _lagged(graph, op) -> int | None:
         return None
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4 \
-            or len(w.shape) != 4:
+            or len(w.shape) != 4 or max(x.nbytes, y.nbytes) > MAX_PROVED_BYTES:
         return None
     o = op.options
     k = (int(w.shape[1]), int(w.shape[2]))
@@ -241,6 +244,8 @@ def proved(graph, op, kind: str) -> bool:
     """The candidate's in-place order, simulated on its geometry, never writes a byte before its
     last read (every build's order: pixel blocks of 1 to 3; channel groups of 4 and of 1)."""
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if max(x.nbytes, y.nbytes) > MAX_PROVED_BYTES:
+        return False
     if kind == "elementwise":
         return all(safe(elementwise_steps(y.nbytes, b), y.nbytes) for b in EW_BLOCK)
     if kind == "pointwise":
@@ -266,7 +271,7 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
         return frozenset()
     if optimize == "balanced" and helium:
         return frozenset({"dw3", "elementwise"})
-    return frozenset({"pointwise", "dw3", "elementwise", "lag"})
+    return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first"})
 
 
 def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", "lag"})):
@@ -276,7 +281,9 @@ def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", 
     if graph.subgraphs:
         return graph
     for op in graph.ops:
-        if not op.outputs or op.outputs[0] < 0:
+        if not op.outputs or op.outputs[0] < 0 or op.chain or op.run_at is not None:
+            continue            # a depth-first chain's ops (passes/depth_first.py)
+        if any(graph.tensors[t].df_rows for t in op.inputs + op.outputs if t >= 0):
             continue
         kind, over, lag = _candidate(graph, op), 0, 0
         if kind is None and "elementwise" in kinds:

@@ -41,12 +41,15 @@ class LayerDump:
         self.c = c
         g = c.graph
         self.entries = []
+        ops = {op.index: op for op in g.ops}
         for call in c.lowered.calls:
             if call.is_copy_free:
                 continue
-            for t in g.ops[call.op_index].outputs:
-                if ("t", g.root(t)) not in c.plan.offsets:
-                    continue        # a variable (state, in tk_vars): not an arena activation
+            # a depth-first chain's call computes the outputs of all of its ops
+            chain = ops[call.op_index].chain or [call.op_index]
+            for t in [t for i in chain for t in ops[i].outputs]:
+                if ("t", g.root(t)) not in c.plan.offsets or g.tensors[t].df_rows:
+                    continue        # a variable (state, in tk_vars), or held by rows
                 self.entries.append({"op": call.op_index, "tensor": t,
                                      "offset": c.plan.address(("t", g.root(t)))
                                      + g.root_offset(t),
@@ -67,8 +70,7 @@ class LayerDump:
         """The tensors run() returns."""
         g = self.c.graph
         have = set(g.inputs) | {e["tensor"] for e in self.entries}
-        return have | {t for t, tt in enumerate(g.tensors)
-                       if tt.alias_of is not None and g.root(t) in have}
+        return have | {t for t, tt in enumerate(g.tensors) if _same_bytes(tt) and g.root(t) in have}
 
     def run(self, q: np.ndarray) -> dict[int, np.ndarray]:
         """tensor index -> (N, *shape) values of our C for the integer input rows q."""
@@ -93,7 +95,7 @@ class LayerDump:
         while more:     # writes over its input's storage, but its output was recorded)
             more = False
             for t, tt in enumerate(g.tensors):
-                if tt.alias_of is not None and t not in out and tt.alias_of in out:
+                if _same_bytes(tt) and t not in out and tt.alias_of in out:
                     out[t] = out[tt.alias_of].reshape((n, *tt.shape))
                     more = True
         return out
@@ -108,6 +110,12 @@ class LayerDump:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _same_bytes(tt) -> bool:
+    """A tensor that is another's bytes as they are (a reshape), not one written over another's
+    storage later (in place, with a lag, depth first), which the dump records itself."""
+    return tt.alias_of is not None and not tt.in_place and not tt.alias_offset
 
 
 def dump_layers(c: Compiled, q: np.ndarray) -> dict[int, np.ndarray]:

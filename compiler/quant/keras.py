@@ -12,6 +12,7 @@ from ..errors import TinykilnError
 from ..frontend import keras_convert as kc
 from ..frontend.tflite_import import parse_tflite
 from ..passes import float_islands
+from ..passes.in_place import kinds_for
 from . import evaluate as qe
 
 
@@ -58,8 +59,10 @@ def quantize_keras(model: str, calibration: str | None, eval_data: str | None = 
         res = qe.evaluate(fm, c, *data)
         quant["eval"] = {"file": Path(eval_data).name, **res}
         texts.append(qe.format_eval(res, eval_data))
-        if per_layer:
-            rows = qe.per_layer(fm, c, data[0])
+        if per_layer:       # every layer's output whole: no depth-first chain
+            whole = compile_graph(parse_tflite(tfl, name=name), prefix=prefix, model_name=name,
+                                  kinds=kinds_for("balanced", False) - {"depth_first"})
+            rows = qe.per_layer(fm, whole, data[0])
             quant["per_layer"] = qe.per_layer_json(rows)
             texts.append(qe.format_per_layer(rows))
     c.report["quantization"] = quant

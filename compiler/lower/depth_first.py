@@ -1,0 +1,152 @@
+"""The C of a depth-first chain (passes/depth_first.py): each op is lowered as ever (its
+parameters, tables and kernel call); then the chain's first call becomes a call of one static
+function, `tk_df<op>`, that runs the chain row by row, calling the same kernels on row bands
+with copies of their parameters (input rows, output rows 1, top padding of the band), and the
+others' calls are left out (their instructions count in the first's layer)."""
+from __future__ import annotations
+
+from .context import Call, Lowered, tensor_macro
+
+CONV_FUNCS = ("tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col", "tk_conv2d_s8_ref")
+ADD_FUNCS = ("tk_add_s8",)
+
+# tk_df_rows: the input rows of an output row (passes/depth_first.rows_for)
+HELPER = """\
+/* depth-first chains: the input rows [start, start + h) that output row j of a window of k
+ * rows reads, with pad rows of padding above them (passes/depth_first.py rows_for) */
+typedef struct { int32_t start, h, pad; } tk_df_band;
+static inline tk_df_band tk_df_rows(int32_t j, int32_t stride, int32_t pad, int32_t k,
+                                    int32_t size) {
+    const int32_t first = j * stride - pad, last = first + k - 1;
+    tk_df_band b;
+    b.start = first < 0 ? 0 : first;
+    b.h = (last >= size ? size - 1 : last) - b.start + 1;
+    b.pad = b.start - first;
+    return b;
+}"""
+
+
+def geometry(graph, op) -> dict | None:
+    """stride, pad, k, size (input rows), out (output rows) of an int8 CONV_2D a chain can run
+    row by row (one batch, no dilation); else None."""
+    if op.opcode != "CONV_2D" or len(op.inputs) < 2 or min(op.inputs[:2]) < 0 or len(op.outputs) != 1:
+        return None
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4 \
+            or len(w.shape) != 4 or int(x.shape[0]) != 1:
+        return None
+    o = op.options
+    if int(o.get("dilation_h_factor", 1)) != 1 or int(o.get("dilation_w_factor", 1)) != 1:
+        return None
+    k, s = int(w.shape[1]), int(o.get("stride_h", 1))
+    size, out = int(x.shape[1]), int(y.shape[1])
+    pad = 0 if o.get("padding", "SAME") != "SAME" else \
+        max((out - 1) * s + k - size, 0) // 2
+    return {"stride": s, "pad": pad, "k": k, "size": size, "out": out}
+
+
+def _struct_type(lowered: Lowered, arg: str) -> str:
+    name = arg.lstrip("&")
+    for st in lowered.structs:
+        if st.name == name:
+            return st.ctype
+    raise AssertionError(f"no parameter struct {name}")
+
+
+def _row_bytes(t) -> int:
+    return int(t.shape[2]) * int(t.shape[3])
+
+
+def _conv_lines(var: str, call: Call, band: str, src: str, dst: str) -> list[str]:
+    args = [f"&{var}", src, *call.args[2:4], dst, *call.args[5:]]
+    return [f"{var}.input.h = {band}.h;", f"{var}.output.h = 1;",
+            f"{var}.geom.pad_h = {band}.pad;", f"{call.func}({', '.join(args)});"]
+
+
+def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
+    """The static function that runs op1's chain (calls: op index -> its Call)."""
+    ops = {op.index: op for op in graph.ops}
+    c1, c2 = calls[op1.chain[0]], calls[op1.chain[1]]
+    if c1.func not in CONV_FUNCS or c2.func not in CONV_FUNCS:
+        raise AssertionError(f"depth-first chain at op {op1.index}: kernels {c1.func}, {c2.func}")
+    op2 = ops[op1.chain[1]]
+    g1, g2 = geometry(graph, op1), geometry(graph, op2)
+    x, a, b = op1.inputs[0], op1.outputs[0], op2.outputs[0]
+    rx, ra = _row_bytes(graph.tensors[x]), _row_bytes(graph.tensors[a])
+    ta, tb = tensor_macro(a), tensor_macro(b)
+    body = [f"{_struct_type(lowered, c1.args[0])} p1 = {c1.args[0].lstrip('&')};",
+            f"{_struct_type(lowered, c2.args[0])} p2 = {c2.args[0].lstrip('&')};"]
+    add = sc = None
+    if len(op1.chain) >= 3:
+        c3 = calls[op1.chain[-1]]
+        if c3.func not in ADD_FUNCS:
+            raise AssertionError(f"depth-first chain at op {op1.index}: kernel {c3.func}")
+        add = (c3, ops[op1.chain[-1]])
+        body += [f"{_struct_type(lowered, c3.args[0])} p3 = {c3.args[0].lstrip('&')};",
+                 f"p3.bcast.dims[5] = {_row_bytes(graph.tensors[b])};   /* one row */"]
+    if len(op1.chain) == 4:         # the shortcut: a conv of x, one row at a time
+        cs = calls[op1.chain[2]]
+        if cs.func not in CONV_FUNCS:
+            raise AssertionError(f"depth-first chain at op {op1.index}: kernel {cs.func}")
+        sc = (cs, ops[op1.chain[2]], geometry(graph, ops[op1.chain[2]]))
+        body += [f"{_struct_type(lowered, cs.args[0])} p4 = {cs.args[0].lstrip('&')};"]
+    body += [f"int32_t lo = 0, hi = -1;   /* the rows of t{a} held, from its start */",
+             f"for (int32_t r = 0; r < {g2['out']}; ++r) {{",
+             f"    const tk_df_band w = tk_df_rows(r, {g2['stride']}, {g2['pad']}, {g2['k']}, "
+             f"{g2['size']});",
+             "    if (w.start > hi) {",
+             "        lo = w.start, hi = w.start - 1;",
+             "    } else if (w.start > lo) {   /* rows no later output row reads: dropped */",
+             f"        memmove({ta}, {ta} + (w.start - lo) * {ra}, "
+             f"(size_t)((hi - w.start + 1) * {ra}));",
+             "        lo = w.start;",
+             "    }",
+             "    while (hi < w.start + w.h - 1) {",
+             "        ++hi;",
+             f"        const tk_df_band v = tk_df_rows(hi, {g1['stride']}, {g1['pad']}, "
+             f"{g1['k']}, {g1['size']});"]
+    body += ["        " + ln for ln in _conv_lines("p1", c1, "v", f"{tensor_macro(x)} + v.start * "
+                                                   f"{rx}", f"{ta} + (hi - lo) * {ra}")]
+    body += ["    }"]
+    body += ["    " + ln for ln in _conv_lines("p2", c2, "w", f"{ta} + (w.start - lo) * {ra}",
+                                               tb if add else f"{tb} + r * "
+                                               f"{_row_bytes(graph.tensors[b])}")]
+    if sc is not None:
+        cs, ops_, gs = sc
+        tp = tensor_macro(ops_.outputs[0])
+        body += [f"    const tk_df_band u = tk_df_rows(r, {gs['stride']}, {gs['pad']}, "
+                 f"{gs['k']}, {gs['size']});"]
+        body += ["    " + ln for ln in _conv_lines("p4", cs, "u", f"{tensor_macro(ops_.inputs[0])}"
+                                                   f" + u.start * {rx}", tp)]
+    if add is not None:
+        c3, op3 = add
+        ry = _row_bytes(graph.tensors[op3.outputs[0]])
+        rows = {tb} | ({tensor_macro(sc[1].outputs[0])} if sc is not None else set())
+        args = ["&p3"] + [a_ if a_ in rows else f"{a_} + r * {ry}" for a_ in c3.args[1:]]
+        body += [f"    {c3.func}({', '.join(args)});"]
+    body += ["}"]
+    names = ", ".join(str(i) for i in op1.chain)
+    head = (f"/* ops {names} depth first, row by row: t{a} held {graph.tensors[a].df_rows} rows "
+            f"at a time" + (f", t{b} one row" if add else "")
+            + (f", t{sc[1].outputs[0]} one row" if sc else "") + " */")
+    return "\n".join([head, f"static void tk_df{op1.index}(void) {{",
+                      *("    " + ln for ln in body), "}"])
+
+
+def fuse_calls(graph, lowered: Lowered) -> None:
+    """Each chain's first call becomes a call of its function; the others are left out."""
+    chains = [op for op in graph.ops if op.chain]
+    if not chains:
+        return
+    calls = {c.op_index: c for c in lowered.calls}
+    lowered.functions.append(HELPER)
+    for op1 in chains:
+        lowered.functions.append(chain_function(graph, lowered, op1, calls))
+        first = calls[op1.index]
+        first.macs = sum(calls[i].macs for i in op1.chain)
+        first.comment += f" ... depth first with ops {', '.join(map(str, op1.chain[1:]))}"
+        first.func, first.args = f"tk_df{op1.index}", []
+        for i in op1.chain[1:]:
+            c = calls[i]
+            c.is_copy_free, c.macs = True, 0
+            c.comment += f" (runs in op {op1.index}'s depth-first loop)"

@@ -1,0 +1,130 @@
+"""Depth-first chains (passes/depth_first.py, lower/depth_first.py): residual blocks (two 3x3
+convolutions and their ADD, with and without a strided shortcut convolution) and a plain pair
+of convolutions run row by row. Their tensors are held by rows, the arena drops far below whole
+tensors' bound, and the outputs are TFLM's on every host build (portable, DSP with int16 and
+int8 filters, Helium's C models; AddressSanitizer on the portable and DSP builds) and under
+QEMU. The row schedule's checker refuses an order that would overwrite input rows still to be
+read."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from tinykiln.passes.depth_first import over_input_safe, rows_for, schedule
+
+
+def _residual_model(hw=(16, 12), c=8):
+    """input -> 3x3 conv (c) -> [3x3 -> 3x3 -> ADD with the block's input] -> [3x3 stride 2
+    -> 3x3, 1x1 stride 2 shortcut, ADD] -> 3x3 conv -> 1x1 conv (4 channels, the output)."""
+    from modelgen import ModelBuilder
+    b = ModelBuilder("residual")
+    rng = np.random.default_rng(11)
+
+    def conv(x, ic, oc, k, name, stride=1, shape=None, act="RELU"):
+        w = b.const(rng.integers(-50, 50, (oc, k, k, ic)).astype(np.int8), 0.01)
+        bias = b.const(rng.integers(-400, 400, oc).astype(np.int32), 0.04 * 0.01)
+        y = b.tensor(shape, 0.04, -3, name=name)
+        b.op("CONV_2D", [x, w, bias], [y], padding="SAME", stride_h=stride, stride_w=stride,
+             fused_activation_function=act)
+        return y
+
+    def add(p, q, shape, name):
+        y = b.tensor(shape, 0.05, -2, name=name)
+        b.op("ADD", [p, q], [y], fused_activation_function="RELU")
+        return y
+    h, w = hw
+    full, half = (1, h, w, c), (1, h // 2, w // 2, 2 * c)
+    x = b.input((1, h, w, 3), 0.05, -3)
+    s = conv(x, 3, c, 3, "stem", shape=full)
+    y = add(conv(conv(s, c, c, 3, "b1a", shape=full), c, c, 3, "b1b", shape=full, act="NONE"),
+            s, full, "b1")
+    a = conv(conv(y, c, 2 * c, 3, "b2a", 2, half), 2 * c, 2 * c, 3, "b2b", shape=half,
+             act="NONE")
+    sc = conv(y, c, 2 * c, 1, "b2s", 2, half, act="NONE")
+    z = add(a, sc, half, "b2")
+    z = conv(conv(z, 2 * c, 2 * c, 3, "c1", shape=half), 2 * c, 4, 1, "out", shape=half[:3] + (4,),
+             act="NONE")
+    b.output(z)
+    return b.build()
+
+
+@pytest.fixture(scope="module")
+def residual():
+    from tinykiln.compile import compile_graph
+    from tinykiln.frontend.tflite_import import parse_tflite
+    model = _residual_model()
+    return model, compile_graph(parse_tflite(model)), compile_graph(parse_tflite(model),
+                                                                     optimize="speed")
+
+
+def test_chains_found_and_arena_below_the_bound(residual):
+    _, c, speed = residual
+    r = c.report
+    chains = [d["ops"] for d in r["depth_first"]]
+    assert chains[:2] == [[1, 2, 3], [4, 5, 6, 7]], chains      # both residual blocks
+    assert [8, 9] in chains                                     # a plain pair: 3x3 then 1x1
+    assert not speed.report["depth_first"]
+    assert r["arena_bytes"] < speed.report["arena_bytes"] and r["arena_gap_to_max_live_bound"] < 0
+    # the blocks' ADD outputs overwrite the rows of the block's input already read
+    ops = {op.index: op for op in c.graph.ops}
+    assert {(o["op"], o["over"]) for o in r["in_place_ops"]} >= {(3, ops[1].inputs[0]),
+                                                                 (7, ops[4].inputs[0])}
+    assert "depth first, row by row" in __import__("tinykiln.compile", fromlist=["x"]) \
+        .plan_picture(c)
+
+
+def test_bit_exact_on_every_host_build(residual):
+    from tflm_oracle import assert_host_builds_match
+    model, c, _ = residual
+    x = np.random.default_rng(3).integers(-128, 128, (3, 1, 16, 12, 3), dtype=np.int8)
+    assert_host_builds_match(c, model, x)
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_bit_exact_under_qemu(residual, tmp_path):
+    """The Cortex-M4 image (DSP kernels, assembly) and its stack: the analysis's worst case
+    holds (run_firmware fails if the measured peak exceeds it)."""
+    from tflm_oracle import tflm_run
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    model, c, _ = residual
+    board = get_board("mps2-an386")
+    build_firmware(c, board, tmp_path / "fw")
+    x = np.random.default_rng(4).integers(-128, 128, (2, 1, 16, 12, 3), dtype=np.int8)
+    res = run_firmware(tmp_path / "fw", board, c.graph, [x])
+    ref = tflm_run(model, [x], 1)[0]
+    assert (res.outputs[0].reshape(ref.shape) == ref).all()
+
+
+def test_schedule_computes_each_row_once_in_order():
+    for s1, p1, k1, n1 in [(1, 1, 3, 9), (2, 0, 3, 17), (1, 0, 1, 5)]:
+        out1 = (n1 + 2 * p1 - k1) // s1 + 1 if p1 == 0 else (n1 + s1 - 1) // s1
+        for s2, k2 in [(1, 3), (2, 3), (1, 1)]:
+            p2 = 1 if k2 == 3 else 0
+            out2 = (out1 + s2 - 1) // s2
+            g1 = {"stride": s1, "pad": p1, "k": k1, "size": n1, "out": out1}
+            g2 = {"stride": s2, "pad": p2, "k": k2, "size": out1, "out": out2}
+            made = [e[1] for e in schedule(g1, g2) if e[0] == "a"]
+            assert made == sorted(set(made)) and max(made) < out1
+            for e in schedule(g1, g2):
+                if e[0] == "b":
+                    start, h, pad = rows_for(e[1], s2, p2, k2, out1)
+                    assert (e[2], e[3]) == (start, h) and all(j in made for j in
+                                                               range(start, start + h))
+
+
+def test_checker_refuses_overwriting_rows_still_read():
+    """An ADD writing row r over the chain's input while the first conv's later rows still
+    read it (a window reaching two rows up) is refused; the residual block's own order is
+    proved safe."""
+    row, n = 24, 10
+    g1 = {"stride": 1, "pad": 1, "k": 3, "size": n, "out": n}
+    g2 = {"stride": 1, "pad": 1, "k": 3, "size": n, "out": n}
+    assert over_input_safe(g1, g2, None, row, row, n * row)
+    late = {"stride": 1, "pad": 2, "k": 3, "size": n, "out": n}       # reads rows j-2 .. j
+    first = {"stride": 1, "pad": 0, "k": 1, "size": n, "out": n}
+    assert not over_input_safe(late, first, None, row, row, n * row)
