@@ -17,7 +17,7 @@ from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
 from .lower.depth_first import fuse_calls
 from .passes import DEPTH_FIRST, IN_PLACE, run_pipeline
-from .passes.in_place import check_kernels, kinds_for
+from .passes.in_place import check_kernels, kinds_for, redo_schedules, undo_schedules
 from .plan.planner import Buffer, Plan, check_overlaps, lower_bound, plan, plan_variables, \
     render, render_variables
 from .plan.regions import ArenaRegion, regional_plan, split_regions
@@ -143,22 +143,11 @@ def root_shifts(graph: Graph) -> dict:
 
 def _max_live_whole(graph: Graph, scratch: dict[int, int], pre) -> int:
     """The max-live lower bound with every tensor whole: the in-place aliases undone."""
-    undone = [t for t in graph.tensors if t.in_place or t.df_rows]
-    saved = [(t, t.alias_of, t.alias_offset, t.df_rows) for t in undone]
-    runs = [(op, op.run_at) for op in graph.ops if op.run_at is not None]
+    saved = undo_schedules(graph)
     try:
-        for t in undone:
-            if t.in_place:
-                t.alias_of, t.alias_offset = None, 0
-            t.df_rows = 0
-        for op, _ in runs:
-            op.run_at = None
         return lower_bound(activation_buffers(graph, scratch, pre)[0])
     finally:
-        for t, a, o, d in saved:
-            t.alias_of, t.alias_offset, t.df_rows = a, o, d
-        for op, r in runs:
-            op.run_at = r
+        redo_schedules(saved)
 
 
 def variable_sizes(graph: Graph) -> dict:
@@ -214,9 +203,18 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     static data: the arena spills beyond [ram] only where it must (plan/regions.py)."""
     t0 = time.perf_counter()
     kinds = kinds_for(optimize, helium) if kinds is None else kinds   # (tests pick kinds)
-    graph = IN_PLACE(DEPTH_FIRST(run_pipeline(graph), kinds), kinds)
+    graph = run_pipeline(graph)
+    graph = IN_PLACE(DEPTH_FIRST(graph, kinds, lambda g: lower_bound(
+        activation_buffers(g, {}, pre_buffers)[0])), kinds)
     buffers, labels, p, no_scratch, scratch = _plan_arena(graph, scratch_may_grow_arena,
                                                           pre_buffers)
+    saved = undo_schedules(graph)
+    if saved:       # ops in place, with a lag or depth first, whose plan the greedy planner
+        whole = _plan_arena(graph, scratch_may_grow_arena, pre_buffers)  # packs worse than
+        if whole[2].arena_size < p.arena_size:      # whole tensors' (small models): dropped
+            buffers, labels, p, no_scratch, scratch = whole
+        else:
+            redo_schedules(saved)
     variables, variable_bytes = plan_variables(variable_sizes(graph))
     p = _place(graph, buffers, p, arena_regions, variable_bytes)
     p.variables, p.variable_bytes = variables, variable_bytes

@@ -114,11 +114,14 @@ def _add_of(graph, op1, op2, pos: dict):
     return None
 
 
-def run(graph, kinds: frozenset):
+def run(graph, kinds: frozenset, bound=None):
     """Graph -> Graph: mark every chain (op.chain on its first op, op.run_at on the others,
-    df_rows on the tensors held by rows)."""
+    df_rows on the tensors held by rows). bound(graph): the max-live bound of the graph as
+    marked; a chain that does not lower it (running at its first op's step keeps the chain's
+    input alive beside the second conv's output) is left unmarked."""
     if "depth_first" not in kinds or graph.subgraphs:
         return graph
+    before = bound(graph) if bound else None
     pos = {op.index: i for i, op in enumerate(graph.ops)}
     taken: set[int] = set()
     for op1 in graph.ops:
@@ -151,8 +154,24 @@ def run(graph, kinds: frozenset):
         op1.chain = chain
         for i in chain[1:]:
             graph.ops[pos[i]].run_at = op1.index
+        after = bound(graph) if bound else None
+        if before is not None and after >= before:
+            _unmark(graph, chain, pos)
+            continue
+        before = after
         taken.update(chain)
     return graph
+
+
+def _unmark(graph, chain: list[int], pos: dict) -> None:
+    for i in chain:
+        op = graph.ops[pos[i]]
+        op.chain, op.run_at = [], None
+        for t in op.outputs:
+            tt = graph.tensors[t]
+            tt.df_rows = 0
+            if tt.in_place == "depth_first":
+                tt.alias_of, tt.in_place = None, False
 
 
 def _alias_output(graph, op1, add, p: int, g1: dict, g2: dict, sc, pos: dict) -> None:

@@ -310,3 +310,25 @@ def check_kernels(graph, calls) -> None:
         if kind in KERNELS and func.get(op.index) not in KERNELS[kind]:
             raise AssertionError(f"op {op.index} {op.opcode} runs in place ({kind}) but calls "
                                  f"{func.get(op.index)}")
+
+
+def undo_schedules(graph) -> list:
+    """Every op's output back to a buffer of its own and every op to its own step; returns what
+    redo_schedules restores ([] where nothing was in place or depth first)."""
+    saved = [(t, t.alias_of, t.alias_offset, t.in_place, t.df_rows) for t in graph.tensors
+             if t.in_place or t.df_rows]
+    saved += [(op, op.chain, op.run_at) for op in graph.ops if op.chain or op.run_at is not None]
+    for x in saved:
+        if len(x) == 5:
+            x[0].alias_of, x[0].alias_offset, x[0].in_place, x[0].df_rows = None, 0, False, 0
+        else:
+            x[0].chain, x[0].run_at = [], None
+    return saved
+
+
+def redo_schedules(saved: list) -> None:
+    for x in saved:
+        if len(x) == 5:
+            x[0].alias_of, x[0].alias_offset, x[0].in_place, x[0].df_rows = x[1:]
+        else:
+            x[0].chain, x[0].run_at = x[1:]
