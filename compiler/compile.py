@@ -11,7 +11,7 @@ from pathlib import Path
 from . import __version__
 from .codegen.csource import arena_base, c_identifier, render_sources
 from .errors import UnsupportedError
-from .ir import CTYPE_SIZE, Graph
+from .ir import CTYPE_SIZE, DTYPE_SIZE, Graph
 from .outdir import staged_output
 from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
@@ -124,21 +124,8 @@ def _steps(graph: Graph) -> dict:
 def held_bytes(t) -> int:
     """The bytes a tensor's buffer holds: all, or df_rows rows of it (depth first)."""
     if t.df_rows:
-        return t.df_rows * int(t.shape[2]) * int(t.shape[3]) * (t.nbytes // max(
-            1, int(t.shape[0]) * int(t.shape[1]) * int(t.shape[2]) * int(t.shape[3])))
+        return t.df_rows * int(t.shape[2]) * int(t.shape[3]) * DTYPE_SIZE[t.dtype]
     return t.nbytes
-
-
-def root_shifts(graph: Graph) -> dict:
-    """("t", root) -> where the root tensor starts in its buffer, for buffers some tensor of
-    which starts before the root (an output written over its input with a lag)."""
-    out: dict = {}
-    for t in range(len(graph.tensors)):
-        at = graph.root_offset(t)
-        if at < 0:
-            key = ("t", graph.root(t))
-            out[key] = max(out.get(key, 0), -at)
-    return out
 
 
 def _max_live_whole(graph: Graph, scratch: dict[int, int], pre) -> int:
@@ -219,7 +206,8 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     p = _place(graph, buffers, p, arena_regions, variable_bytes)
     p.variables, p.variable_bytes = variables, variable_bytes
     labels.update({k: f"t{k[1]} ({graph.tensors[k[1]].nbytes} B)" for k in p.variables})
-    p.shift = root_shifts(graph)
+    # a buffer with a tensor before its root (a lag): the root starts at its first part's start
+    p.shift = {b.key: b.extents[0][0] for b in buffers if b.extents}
     # a lowering's ctx.ptr finds a variable's place (in the variables' buffer) like any tensor's
     lowered = _lower(graph, {**{k: p.address(k) for k in p.offsets}, **p.variables},
                      no_scratch, scratch)

@@ -276,7 +276,8 @@ def test_conv_lag_checker_against_execution(seed):
     """Any int8 CONV_2D (filter 1-3, stride 1-2, dilation 1-2, SAME or VALID): at the lag the
     pass takes, executing every group size in raster order, each group's outputs in channel
     groups with its windows read again before each, gives what separate buffers give."""
-    from tinykiln.passes.in_place import LAG_BLOCK, _lead_pad, conv_steps, least_lag
+    from tinykiln.lower.conv_geometry import lead_pad
+    from tinykiln.passes.in_place import LAG_BLOCK, conv_steps, least_lag
     rng = np.random.default_rng(seed)
     tried = 0
     while tried < 8:
@@ -290,7 +291,7 @@ def test_conv_lag_checker_against_execution(seed):
             ((h - eff[0]) // st[0] + 1, (w - eff[1]) // st[1] + 1)
         if oh < 1 or ow < 1:
             continue
-        pad = tuple(_lead_pad("SAME" if same else "VALID", (h, w)[i], (oh, ow)[i], st[i], dl[i],
+        pad = tuple(lead_pad("SAME" if same else "VALID", (h, w)[i], (oh, ow)[i], st[i], dl[i],
                               k[i]) for i in (0, 1))
         shapes = ((1, h, w, c), (1, oh, ow, oc))
         d = least_lag(lambda b: conv_steps(*shapes, k, st, dl, pad, b), h * w * c, oh * ow * oc)

@@ -28,6 +28,13 @@ def out_size_and_pad(op, ctx, padding: str, stride: int, dil: int, in_size: int,
     return out, total // 2
 
 
+def lead_pad(padding: str, size: int, out: int, stride: int, dil: int, filt: int) -> int:
+    """The leading padding of out_size_and_pad, for a size and output already checked."""
+    if padding != "SAME":
+        return 0
+    return max((out - 1) * stride + (filt - 1) * dil + 1 - size, 0) // 2
+
+
 def geometry(op, ctx, inp, out, k_h: int, k_w: int, out_c: int) -> dict:
     """CONV_2D / DEPTHWISE_CONV_2D shapes, strides, dilation and padding, checked."""
     o = op.options

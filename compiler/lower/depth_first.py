@@ -6,6 +6,7 @@ others' calls are left out (their instructions count in the first's layer)."""
 from __future__ import annotations
 
 from .context import Call, Lowered, tensor_macro
+from .conv_geometry import lead_pad
 
 CONV_FUNCS = ("tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col", "tk_conv2d_s8_ref")
 ADD_FUNCS = ("tk_add_s8",)
@@ -40,8 +41,7 @@ def geometry(graph, op) -> dict | None:
         return None
     k, s = int(w.shape[1]), int(o.get("stride_h", 1))
     size, out = int(x.shape[1]), int(y.shape[1])
-    pad = 0 if o.get("padding", "SAME") != "SAME" else \
-        max((out - 1) * s + k - size, 0) // 2
+    pad = lead_pad(o.get("padding", "SAME"), size, out, s, 1, k)
     return {"stride": s, "pad": pad, "k": k, "size": size, "out": out}
 
 

@@ -15,17 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..lower import conv as conv_lowering
+from ..lower.conv_geometry import lead_pad
 from ..lower.depthwise3x3 import MIN_POSITIONS
 
 DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at stride 1
 DW3_GROUP = 4               # channels per ring of the C line kernel
 CONV_1X1_MAX = 256          # TK_CONV_1X1_WIDE_MAX: the largest input depth copied whole
 CONV_1X1_BLOCK = (1, 2, 3)  # pixels a 1x1 step reads whole before writing (per build)
-EW_BLOCK = (1, 2, 4, 16)
+EW_BLOCK = (1, 2, 4, 16)    # elements an elementwise step reads before writing them (per build)
 # the largest tensor whose in-place order is simulated (bytes): larger ones, far beyond any
 # board's RAM, keep their own buffers rather than make the compiler simulate for long
 MAX_PROVED_BYTES = 1 << 18
-LAG_BLOCK = (1, 2, 3, 4)    # pixels a conv step may write before reading them (walks: 1-3)    # elements an elementwise step reads before writing them (per build)
+LAG_BLOCK = (1, 2, 3, 4)    # pixels a conv step may write before reading them (walks: 1-3)
 EW_BINARY = ("ADD", "SUB", "MUL")
 # int8 activations lowered to tk_lut_s8 (lower/activations.py, lower/unary.py)
 EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "LEAKY_RELU")
@@ -163,8 +164,7 @@ def conv_steps(x_shape, y_shape, k: tuple[int, int], stride: tuple[int, int],
                 if 0 <= iy < h and x0 <= x1:
                     at = ((b * h + iy) * w) * c
                     reads.append((at + x0 * c, at + (x1 + 1) * c))
-        p0 = g0
-        yield reads, [(p0 * oc, (p0 + len(group)) * oc)]
+        yield reads, [(g0 * oc, (g0 + len(group)) * oc)]
 
 
 def _least_lag(steps) -> int:
@@ -197,19 +197,12 @@ def _lagged(graph, op) -> int | None:
     k = (int(w.shape[1]), int(w.shape[2]))
     stride = (int(o.get("stride_h", 1)), int(o.get("stride_w", 1)))
     dil = (int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1)))
-    pad = tuple(_lead_pad(o.get("padding", "SAME"), int(x.shape[1 + i]), int(y.shape[1 + i]),
+    pad = tuple(lead_pad(o.get("padding", "SAME"), int(x.shape[1 + i]), int(y.shape[1 + i]),
                           stride[i], dil[i], k[i]) for i in (0, 1))
     if min(stride + dil) < 1:
         return None
     shapes = (tuple(int(d) for d in x.shape), tuple(int(d) for d in y.shape))
     return least_lag(lambda b: conv_steps(*shapes, k, stride, dil, pad, b), x.nbytes, y.nbytes)
-
-
-def _lead_pad(padding: str, size: int, out: int, stride: int, dil: int, filt: int) -> int:
-    """TFLM's leading padding (conv_geometry.out_size_and_pad)."""
-    if padding != "SAME":
-        return 0
-    return max((out - 1) * stride + (filt - 1) * dil + 1 - size, 0) // 2
 
 
 def _candidate(graph, op) -> str | None:
