@@ -16,7 +16,7 @@ from .outdir import staged_output
 from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
 from .lower.depth_first import fuse_calls
-from .passes import DEPTH_FIRST, IN_PLACE, run_pipeline
+from .passes import DEPTH_FIRST, IN_PLACE, LEAN_STACK, run_pipeline
 from .passes.in_place import check_kernels, kinds_for, redo_schedules, undo_schedules
 from .plan.planner import Buffer, Plan, check_overlaps, lower_bound, plan, plan_variables, \
     render, render_variables
@@ -190,7 +190,7 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     static data: the arena spills beyond [ram] only where it must (plan/regions.py)."""
     t0 = time.perf_counter()
     kinds = kinds_for(optimize, helium) if kinds is None else kinds   # (tests pick kinds)
-    graph = run_pipeline(graph)
+    graph = LEAN_STACK(run_pipeline(graph), kinds)
     graph = IN_PLACE(DEPTH_FIRST(graph, kinds, lambda g: lower_bound(
         activation_buffers(g, {}, pre_buffers)[0])), kinds)
     buffers, labels, p, no_scratch, scratch = _plan_arena(graph, scratch_may_grow_arena,

@@ -75,6 +75,8 @@ class Op:
     # that first op holds the chain's ops in `chain`
     run_at: int | None = None
     chain: list[int] = field(default_factory=list)
+    # the kernel trades instructions for stack (passes/lean_stack.py)
+    lean: bool = False
 
 
 @dataclass

@@ -11,31 +11,9 @@
  * Portable path: the same words read as int16 halves (256 b + a) and their low bytes (a). */
 #include "fully_connected_s8_pairs.h"
 #include "fully_connected_s8_mve.h"
+#include "fully_connected_s8_rows.h"
 
 #include <string.h>
-
-#if defined(__GNUC__)
-#define TK_FCP_INLINE static inline __attribute__((always_inline))
-#else
-#define TK_FCP_INLINE static inline
-#endif
-
-/* acc2 is twice TFLM's accumulator, wrapped: tk_requant_fast from its x2 on, then the clamp */
-TK_FCP_INLINE int8_t tk_fcp_out(uint32_t acc2, const int32_t *rq, int32_t k1, int32_t lo,
-                                int32_t hi, int wide) {
-#if TK_NN_SIMD
-    const int32_t h = tk_smmulr((int32_t)acc2, rq[0]);
-#else
-    const int32_t h = (int32_t)(((int64_t)(int32_t)acc2 * rq[0] + ((int64_t)1 << 31)) >> 32);
-#endif
-    const int32_t r = ((h - (h < 0 ? 1 : 0)) >> rq[1]) + k1;
-    return (int8_t)(wide ? tk_ssat8(r >> 1) : tk_clamp(r >> 1, lo, hi));
-}
-
-/* twice x . b from the pair's two sums (f - e = 256 * x . b, exact) */
-TK_FCP_INLINE uint32_t tk_fcp_hi2(int32_t e, int32_t f) {
-    return (uint32_t)((int32_t)((uint32_t)f - (uint32_t)e) >> 7);
-}
 
 #if TK_NN_SIMD
 /* x[0 .. D-1] as int16 lanes, per group of eight four words, the last group zero-padded (x is
@@ -270,19 +248,8 @@ TK_FCP_INLINE void tk_fcp_run(const tk_fc_pairs_params *p, const int8_t *input,
     }
 }
 #else
-/* portable: each int16 value h = 256 b + a (w: its first byte, at an even offset into the int16
- * table) and a, its low byte; two row pairs per pass (np = 2) share each input load */
-TK_FCP_INLINE int32_t tk_fcp_half(const int8_t *w) {
-    return *(const int16_t *)(const void *)w;
-}
-
-TK_FCP_INLINE int32_t tk_fcp_low(const int8_t *w) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (int8_t)(uint8_t)((uint16_t)tk_fcp_half(w) & 0xFFu);
-#else
-    return w[0];                        /* the first byte of a little-endian int16 */
-#endif
-}
+/* portable: each int16 value h = 256 b + a (tk_fcp_half) and a, its low byte (tk_fcp_low);
+ * two row pairs per pass (np = 2) share each input load */
 
 /* e[j] += x . a, f[j] += 256 x . b + x . a (wrapped) for pairs j < np over n groups of four
  * inputs x[0..4n-1] (words 2q, 2q + 1 of a group: inputs 4q + 0, 2 and 4q + 1, 3); w: the first

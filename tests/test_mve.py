@@ -113,15 +113,20 @@ def _compare(outs, ref):
 
 def test_fc_cases_take_the_pairs_kernel(fc_cases):
     buf, _, ref = fc_cases
-    c = compile_graph(parse_tflite(buf))
+    c = compile_graph(parse_tflite(buf), helium=True)
     assert [layer["kernel"] for layer in c.report["layers"]] == [PAIRS] * len(FC_CASES)
     for case, r in zip(FC_CASES, ref):
         assert len(np.unique(r)) > 2 or case[6] == "RELU_N1_TO_1", case[0]
 
 
-def test_fc_mve_emulated_on_host(fc_cases):
+@pytest.mark.parametrize("optimize,helium", [("balanced", True), ("ram", False)])
+def test_fc_mve_emulated_on_host(fc_cases, optimize, helium):
+    """ram for a core without Helium: the quad kernel's calls, which run the pair kernel's Helium
+    path where TK_MVE"""
     buf, xs, ref = fc_cases
-    c = compile_graph(parse_tflite(buf))
+    c = compile_graph(parse_tflite(buf), optimize=optimize, helium=helium)
+    assert ("tk_fully_connected_s8_quads" in {L["kernel"] for L in c.report["layers"]}) \
+        == (not helium)
     with HostBuild(c, sanitize=True, extra_cflags=MVE_CFLAGS) as hb:
         outs = hb.run(xs)
     _compare(outs, ref)
@@ -131,7 +136,7 @@ def _run_an547(buf, xs, tmp_path, profile=False):
     from tinykiln.targets.board import get_board
     from tinykiln.targets.firmware import build_firmware
     from tinykiln.targets.qemu import run_firmware
-    c = compile_graph(parse_tflite(buf))
+    c = compile_graph(parse_tflite(buf), helium=True)
     brd = get_board("mps3-an547")
     build_firmware(c, brd, tmp_path / "fw")
     return run_firmware(tmp_path / "fw", brd, c.graph, xs, profile=profile)

@@ -39,6 +39,17 @@ def pair_words(w2d: np.ndarray) -> np.ndarray | None:
     return h.reshape(r2 // 2, -1, 8)[:, :, lanes].reshape(-1).astype(np.int16)
 
 
+def quad_words(words: np.ndarray, rows: int, depth: int) -> np.ndarray:
+    """pair_words' table in the order of tk_fully_connected_s8_quads (fully_connected_s8_quads.h):
+    a zero row pair to an even count of pairs, inputs to a multiple of 4 only; per row quad, per
+    four inputs, the first pair's four values, then the second's."""
+    pairs, q4 = -(-rows // 2), -(-depth // 4)
+    h = words.reshape(pairs, -1, 4)[:, :q4]
+    if pairs % 2:
+        h = np.concatenate([h, np.zeros_like(h[:1])])
+    return h.reshape(-1, 2, q4, 4).transpose(0, 2, 1, 3).reshape(-1).astype(np.int16)
+
+
 def mve_row_blocks(w2d: np.ndarray) -> np.ndarray:
     """[rows, depth] int8 weights in the Helium form of tk_fully_connected_s8_pairs's table
     (fully_connected_s8_mve.h): zero-padded to a multiple of 4 rows and of 16 inputs; blocks of
@@ -215,17 +226,24 @@ def _lower_pairs(op, ctx, dims, rq_words, folded, act):
                                  + (", one 0 to an even count" if out_depth % 2 else "")),
         "k1": 1 + 2 * int(out.quant.zero_point[0]), "act_min": act[0], "act_max": act[1],
     })
+    order = (f"in row quads (two pairs (a, b)): per four inputs d, each pair's values "
+             f"256 * b[d] + a[d] in the order d = 0, 2, 1, 3 (fully_connected_s8_quads.h)"
+             if op.lean else
+             f"in row pairs (a, b): per eight inputs d, the values 256 * b[d] + a[d] in the "
+             f"order d = 0, 2, 1, 3, 4, 6, 5, 7 (fully_connected_s8_pairs.h)")
+    if op.lean:
+        words = quad_words(words, out_depth, depth)
     wts = ctx.const(op, "w", "int16_t", words,
-                    f"weights t{op.inputs[1]} [{out_depth}][{depth}] in row pairs (a, b): per "
-                    f"eight inputs d, the values 256 * b[d] + a[d] in the order d = 0, 2, 1, 3, "
-                    f"4, 6, 5, 7 (fully_connected_s8_pairs.h); where TK_MVE (Helium), int8 rows "
-                    f"in blocks of four, per 16 inputs each row's 16 in turn, two bytes per "
-                    f"int16 (fully_connected_s8_mve.h)",
+                    f"weights t{op.inputs[1]} [{out_depth}][{depth}] {order}; where TK_MVE "
+                    f"(Helium), int8 rows in blocks of four, per 16 inputs each row's 16 in "
+                    f"turn, two bytes per int16 (fully_connected_s8_mve.h)",
                     alt=("TK_MVE", "int16_t", mve_row_blocks(ctx.tensor(op.inputs[1]).data
                                                              .reshape(out_depth, depth))))
-    ctx.call(op, "tk_fully_connected_s8_pairs",
-             [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
-             ["fully_connected_s8_pairs.c"], macs=batches * depth * out_depth)
+    func, srcs = "tk_fully_connected_s8_pairs", ["fully_connected_s8_pairs.c"]
+    if op.lean:     # no stack buffer: the Helium build still calls the pair kernel
+        func, srcs = "tk_fully_connected_s8_quads", [*srcs, "fully_connected_s8_quads.c"]
+    ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])], srcs,
+             macs=batches * depth * out_depth)
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}

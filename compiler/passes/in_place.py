@@ -254,7 +254,9 @@ def proved(graph, op, kind: str) -> bool:
 # instructions stay within 5% of the fastest: in place costs nothing measurable on the DSP and
 # portable builds (kws_ref_model: 3,539,281 instructions in place on mps2-an386, 3,540,177 not),
 # but 1x1 layers on Helium copy their pixels first (kws on mps3-an547: 795,616 against 735,859,
-# +8%), so a Helium target keeps them out of place
+# +8%), so a Helium target keeps them out of place. "lean" / "lean_balanced": the
+# FULLY_CONNECTED kernel without a stack buffer, everywhere or within balanced's budget
+# (passes/lean_stack.py)
 OPTIMIZE = ("balanced", "ram", "speed")
 
 
@@ -264,7 +266,10 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
         return frozenset()
     if optimize == "balanced" and helium:
         return frozenset({"dw3", "elementwise"})
-    return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first"})
+    if helium:      # (the Helium build's pair kernel keeps no lanes: nothing to trade)
+        return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first"})
+    return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first",
+                      "lean" if optimize == "ram" else "lean_balanced"})
 
 
 def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", "lag"})):
