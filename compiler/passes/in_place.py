@@ -28,8 +28,10 @@ EW_BLOCK = (1, 2, 4, 16)    # elements an elementwise step reads before writing 
 MAX_PROVED_BYTES = 1 << 18
 LAG_BLOCK = (1, 2, 3, 4)    # pixels a conv step may write before reading them (walks: 1-3)
 EW_BINARY = ("ADD", "SUB", "MUL")
-# int8 activations lowered to tk_lut_s8 (lower/activations.py, lower/unary.py)
-EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "LEAKY_RELU")
+# int8 activations and int8 -> int8 requantization, lowered to tk_lut_s8 (lower/activations.py,
+# lower/unary.py, lower/quantize.py)
+EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "LEAKY_RELU",
+            "QUANTIZE")
 # the kernels each kind's order is documented for; compile checks every in-place op's call
 KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8"}),
            "lag": frozenset({"tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col",
