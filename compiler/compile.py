@@ -18,8 +18,8 @@ from .lower.context import LowerContext, Lowered
 from .lower.depth_first import fuse_calls
 from .passes import DEPTH_FIRST, IN_PLACE, LEAN_STACK, run_pipeline
 from .passes.in_place import check_kernels, kinds_for, redo_schedules, undo_schedules
-from .plan.planner import Buffer, Plan, check_overlaps, lower_bound, plan, plan_variables, \
-    render, render_variables
+from .plan.planner import Buffer, Plan, check_overlaps, live_by_step, lower_bound, plan, \
+    plan_variables, render, render_variables
 from .plan.regions import ArenaRegion, regional_plan, split_regions
 
 
@@ -70,6 +70,7 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
     last: dict[int, int] = {}
     size: dict[int, int] = {}
     ahead: dict[int, dict[int, int]] = {}     # root -> {tensor starting before it: first step}
+    t_last: dict[int, int] = {}              # per tensor, its own last step
 
     def touch(t: int, step: int):
         r = graph.root(t)
@@ -77,6 +78,7 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
             return      # flash, or the variables' own buffer (variable_sizes)
         first[r] = min(first.get(r, step), step)
         last[r] = max(last.get(r, step), step)
+        t_last[t] = max(t_last.get(t, step), step)
         size[r] = max(size.get(r, 0), graph.root_offset(t) + held_bytes(graph.tensors[t]),
                       held_bytes(graph.tensors[r]))
         if graph.root_offset(t) < 0:
@@ -97,12 +99,14 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
         if r not in ahead:
             buffers.append(Buffer(("t", r), size[r], first[r], last[r]))
             continue
-        # an output written over its input with a lag starts before the root: those bytes are
-        # live from the step that writes them to the buffer's last (passes/in_place.py)
+        # an output written over its input with a lag starts before the root: each tensor's
+        # bytes are live from the step that writes them to its own last read (the root's part,
+        # to the last of the tensors from the root's start on) (passes/in_place.py)
         lo = min(graph.root_offset(t) for t in ahead[r])
-        parts = [(-lo, size[r] - lo, first[r], last[r])]
+        on = max(s for t, s in t_last.items() if graph.root(t) == r and t not in ahead[r])
+        parts = [(-lo, size[r] - lo, first[r], on)]
         parts += [(graph.root_offset(t) - lo, graph.root_offset(t) - lo + graph.tensors[t].nbytes,
-                   f, last[r]) for t, f in sorted(ahead[r].items())]
+                   f, t_last[t]) for t, f in sorted(ahead[r].items())]
         buffers.append(Buffer(("t", r), size[r] - lo, first[r], last[r], tuple(parts)))
     labels = {("t", r): f"t{r}" for r in first}
     for i, nbytes in sorted(scratch.items()):
@@ -192,10 +196,12 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     kinds = kinds_for(optimize, helium) if kinds is None else kinds   # (tests pick kinds)
     graph = LEAN_STACK(run_pipeline(graph), kinds)
     graph = IN_PLACE(DEPTH_FIRST(graph, kinds, lambda g: lower_bound(
-        activation_buffers(g, {}, pre_buffers)[0])), kinds)
+        activation_buffers(g, {}, pre_buffers)[0])), kinds, lambda g: live_by_step(
+        activation_buffers(g, {}, pre_buffers)[0], len(g.ops) + bool(pre_buffers))[
+            bool(pre_buffers):])   # (the ops' steps: a stage before the model takes step 0)
     buffers, labels, p, no_scratch, scratch = _plan_arena(graph, scratch_may_grow_arena,
                                                           pre_buffers)
-    saved = undo_schedules(graph)
+    saved = undo_schedules(graph) if "keep_schedules" not in kinds else []    # (tests)
     if saved:       # ops in place, with a lag or depth first, whose plan the greedy planner
         whole = _plan_arena(graph, scratch_may_grow_arena, pre_buffers)  # packs worse than
         if whole[2].arena_size < p.arena_size:      # whole tensors' (small models): dropped

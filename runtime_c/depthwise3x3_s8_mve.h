@@ -368,11 +368,16 @@ static void tk_dwm_chunk(const tk_dw3_params *p, const tk_dwm_op *q, const int32
     }
 }
 
-/* 1 when done; 0 when the input positions are too far apart for 16-bit gather offsets, or in
- * place over more than one band or chunk (the caller's path runs instead) */
+/* 1 when done; 0 when the input positions are too far apart for 16-bit gather offsets, in
+ * place over more than one band or chunk, or the output over the input from before it (a lag:
+ * the C line kernel's order, which the compiler proved) (the caller's path runs instead) */
 static int tk_dw3_mve(const tk_dw3_params *p, const int8_t *input, const int32_t *filter,
                       const int32_t *fbias, int8_t *output) {
     if (7 * (int64_t)p->in_pos > 65535) return 0;
+    if (output != input && output < input + p->batches * p->in_image &&
+        input < output + p->batches * p->out_image) {
+        return 0;
+    }
     const int32_t s = p->stride, band = s == 1 ? 2 * TK_DWM_BAND : TK_DWM_BAND;
     if (input == output) {      /* in place: one band and one chunk, so that each channel's */
         int32_t chunk;          /* plane is copied whole before its outputs are written */

@@ -152,6 +152,10 @@ static int tk_dwg_mve(const tk_dwconv_params *p, const int8_t *input, const int8
                       const int32_t *fbias, int8_t *output) {
     const int32_t T = p->filter.h * p->filter.w, C = p->input.c;
     if (T > 32 || p->output.c != C || 7 * (int64_t)C > 65535) return 0;
+    /* the output over the input (with a lag): the C kernel's raster order, which the compiler
+     * proved, not these bands */
+    const int32_t img = p->input.h * p->input.w * C, oimg = p->output.h * p->output.w * C;
+    if (output < input + p->input.n * img && input < output + p->input.n * oimg) return 0;
     int32_t band = p->output.h < 64 ? p->output.h : 64;
     while (band > 0 && (!tk_dwg_rows(p, band) || tk_dwg_cols(p, tk_dwg_rows(p, band)) < 4)) {
         --band;

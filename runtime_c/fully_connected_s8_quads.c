@@ -10,7 +10,6 @@
 
 #include <string.h>
 
-#if !TK_MVE
 /* s[0..3] = e, f of pair A then of pair B, advanced over one group of four inputs x (w: its
  * 16 bytes of table) */
 TK_FCP_INLINE void tk_fcq_step(const int8_t *x, const int8_t *w, int32_t *s) {
@@ -138,18 +137,13 @@ TK_FCP_INLINE void tk_fcq_run(const tk_fc_pairs_params *p, const int8_t *input, 
         }
     }
 }
-#endif
 
 void tk_fully_connected_s8_quads(const tk_fc_pairs_params *p, const int8_t *input,
                                  const int16_t *weights, int8_t *output) {
-#if TK_MVE
-    tk_fully_connected_s8_pairs(p, input, weights, output);     /* the Helium table */
-#else
     const int8_t *const w = (const int8_t *)weights;        /* read as bytes and words */
     if (p->act_min == -128 && p->act_max == 127) {      /* full range: one saturation */
         tk_fcq_run(p, input, w, output, 1);
     } else {
         tk_fcq_run(p, input, w, output, 0);
     }
-#endif
 }

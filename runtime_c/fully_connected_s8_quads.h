@@ -8,8 +8,8 @@
  * Table: rows zero-padded to a multiple of four, inputs to Q = accum_depth rounded up to a
  * multiple of 4; per row quad (pairs A = rows 4q, 4q + 1 and B = rows 4q + 2, 4q + 3), per four
  * inputs d = 4k .. 4k + 3, four words of two int16 values: A's (h[d], h[d + 2]),
- * (h[d + 1], h[d + 3]), then B's alike. Where TK_MVE (Helium), model.c holds the pair kernel's
- * Helium table and the call runs tk_fully_connected_s8_pairs, which needs no lanes there. */
+ * (h[d + 1], h[d + 3]), then B's alike. One table for every build: Helium cores run the DSP path
+ * (the compiler does not take this kernel for them: their pair kernel keeps no lanes). */
 #ifndef TK_FULLY_CONNECTED_S8_QUADS_H
 #define TK_FULLY_CONNECTED_S8_QUADS_H
 #include "fully_connected_s8_pairs.h"

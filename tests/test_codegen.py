@@ -98,7 +98,7 @@ def test_a_named_macro_per_activation_tensor(compiled, which):
         assert comment.startswith(f"t{t} ") and str(list(tt.shape)) in comment, comment
         assert m.group(1) == {"int8": "int8_t", "int16": "int16_t", "float32": "float",
                               "int32": "int32_t"}[tt.dtype]
-        assert int(m.group(2)) == c.plan.offsets[("t", g.root(t))]
+        assert int(m.group(2)) == c.plan.address(("t", g.root(t))) + g.root_offset(t)
     # the kernel calls use the macros, never a bare arena offset
     body = text[text.index("_invoke(void) {"):]
     assert "tk_arena" not in body

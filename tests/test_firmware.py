@@ -29,7 +29,7 @@ REAL = ["nucleo-f446re", "nucleo-l4r5zi", "stm32f746g-disco", "nrf52840-dk", "rp
         "nucleo-h743zi"]
 # ad01 needs about 274 KB of flash: boards with 256 KB of flash must refuse it
 AD01_DOES_NOT_FIT = {"lm3s6965evb": "flash", "microbit": "flash"}
-# kws runs its eight middle layers in place (an 8,492-byte arena) with a stack sized by
+# kws runs its layers in place (an 8,064-byte arena) with a stack sized by
 # analysis: it fits every emulated board, the 16 KB ones (microbit, sifive_e) included
 KWS_DOES_NOT_FIT: dict[str, str] = {}
 

@@ -97,8 +97,9 @@ def test_kws_in_place_below_the_max_live_bound_and_bit_exact():
     r = c.report
     assert r["max_live_bound"] == 16000
     assert r["arena_bytes"] <= 9000 and r["arena_gap_to_max_live_bound"] < 0
+    # the first conv writes over the model's input with a lag, the rest over their inputs
     assert [(o["op"], o["opcode"]) for o in r["in_place_ops"]] == \
-        [(i, "DEPTHWISE_CONV_2D" if i % 2 else "CONV_2D") for i in range(1, 9)]
+        [(i, "DEPTHWISE_CONV_2D" if i % 2 else "CONV_2D") for i in range(0, 9)]
     g = c.graph
     x = np.random.default_rng(7).integers(-128, 128, (6, *g.tensors[g.inputs[0]].shape),
                                           dtype=np.int8)
@@ -111,8 +112,8 @@ def test_kws_in_place_below_the_max_live_bound_and_bit_exact():
 
 
 def test_no_in_place_where_the_input_is_read_later():
-    """A tensor read by a later op (a residual branch) or the model's input is never
-    overwritten."""
+    """A tensor read by a later op (a residual branch) or the model's output is never
+    overwritten; the model's input is, once read (invoke leaves it undefined)."""
     from modelgen import ModelBuilder
     from tinykiln.compile import compile_graph
     from tinykiln.frontend.tflite_import import parse_tflite
@@ -127,7 +128,7 @@ def test_no_in_place_where_the_input_is_read_later():
              fused_activation_function="NONE")
         return y
     x = b.input((1, 8, 8, 16), 0.05, -3)
-    y = pw(x, "pw1")            # its input is the model's: not in place
+    y = pw(x, "pw1")            # over the model's input, read by nothing later: in place
     z = pw(y, "pw2")            # y is read again by the ADD: not in place
     s = b.tensor((1, 8, 8, 16), 0.06, 0, name="sum")
     b.op("ADD", [y, z], [s], fused_activation_function="NONE")
@@ -138,7 +139,7 @@ def test_no_in_place_where_the_input_is_read_later():
     c = compile_graph(parse_tflite(b.build()),
                       kinds=frozenset({"pointwise", "dw3", "elementwise", "lag"}))
     # y's last reader is the ADD, which writes over it (its first input nothing reads later)
-    assert [(o["op"], o["over"]) for o in c.report["in_place_ops"]] == [(2, y), (3, s)], \
+    assert [(o["op"], o["over"]) for o in c.report["in_place_ops"]] == [(0, x), (2, y), (3, s)], \
         c.report["in_place_ops"]
 
 
@@ -186,7 +187,8 @@ def test_elementwise_in_place_bit_exact():
     model = _elementwise_model()
     c = compile_graph(parse_tflite(model))
     ops = {o["opcode"]: o for o in c.report["in_place_ops"]}
-    assert set(ops) == {"RELU", "ADD", "MUL", "LOGISTIC", "QUANTIZE"}, c.report["in_place_ops"]
+    assert set(ops) == {"RELU", "ADD", "MUL", "LOGISTIC", "QUANTIZE"}, \
+        c.report["in_place_ops"]        # (the first conv's lag, at no peak, dropped)
     speed = compile_graph(parse_tflite(model), optimize="speed")
     assert not speed.report["in_place_ops"]
     assert c.report["arena_bytes"] < speed.report["arena_bytes"]
@@ -206,9 +208,9 @@ def test_optimize_choices():
         r = compile_file(path, optimize=opt, helium=helium).report
         ops[opt, helium] = [o["opcode"] for o in r["in_place_ops"]]
         assert r["arena_bytes"] == (16000 if opt == "speed" or (opt, helium) == ("balanced", True)
-                                    else 8492), (opt, helium)
+                                    else 8064), (opt, helium)
     assert ops["speed", False] == []
-    assert ops["ram", True] == ops["balanced", False] and len(ops["ram", True]) == 8
+    assert ops["ram", True] == ops["balanced", False] and len(ops["ram", True]) == 9
     assert ops["balanced", True] == ["DEPTHWISE_CONV_2D"] * 4
 
 

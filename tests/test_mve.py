@@ -121,8 +121,7 @@ def test_fc_cases_take_the_pairs_kernel(fc_cases):
 
 @pytest.mark.parametrize("optimize,helium", [("balanced", True), ("ram", False)])
 def test_fc_mve_emulated_on_host(fc_cases, optimize, helium):
-    """ram for a core without Helium: the quad kernel's calls, which run the pair kernel's Helium
-    path where TK_MVE"""
+    """ram for a core without Helium: the quad kernel, whose DSP path runs where TK_MVE too"""
     buf, xs, ref = fc_cases
     c = compile_graph(parse_tflite(buf), optimize=optimize, helium=helium)
     assert ("tk_fully_connected_s8_quads" in {L["kernel"] for L in c.report["layers"]}) \

@@ -316,7 +316,7 @@ def lower_depthwise_conv2d(op, ctx):
                                          acc_bound(bias, w2d, int(inp.quant.zero_point[0]))))
         del fields["depth_multiplier"]      # 1; tk_depthwise_conv2d_s8 does not read it
         fb = _folded_bias(bias, w2d, fields["input_offset"])
-        if dw3x3_applies(fields):
+        if dw3x3_applies(fields) and not op.lean:   # (lean: the raster kernel, for a lag)
             return lower_dw3x3(op, ctx, fields, w2d, fb, _FOLDED_WHAT.format(b=_bias_name(op)),
                                macs)
         p = ctx.params(op, "tk_dwconv_params", nest_conv_fields(fields))

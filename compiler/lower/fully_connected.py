@@ -226,24 +226,23 @@ def _lower_pairs(op, ctx, dims, rq_words, folded, act):
                                  + (", one 0 to an even count" if out_depth % 2 else "")),
         "k1": 1 + 2 * int(out.quant.zero_point[0]), "act_min": act[0], "act_max": act[1],
     })
-    order = (f"in row quads (two pairs (a, b)): per four inputs d, each pair's values "
-             f"256 * b[d] + a[d] in the order d = 0, 2, 1, 3 (fully_connected_s8_quads.h)"
-             if op.lean else
-             f"in row pairs (a, b): per eight inputs d, the values 256 * b[d] + a[d] in the "
-             f"order d = 0, 2, 1, 3, 4, 6, 5, 7 (fully_connected_s8_pairs.h)")
-    if op.lean:
-        words = quad_words(words, out_depth, depth)
-    wts = ctx.const(op, "w", "int16_t", words,
-                    f"weights t{op.inputs[1]} [{out_depth}][{depth}] {order}; where TK_MVE "
-                    f"(Helium), int8 rows in blocks of four, per 16 inputs each row's 16 in "
-                    f"turn, two bytes per int16 (fully_connected_s8_mve.h)",
-                    alt=("TK_MVE", "int16_t", mve_row_blocks(ctx.tensor(op.inputs[1]).data
-                                                             .reshape(out_depth, depth))))
-    func, srcs = "tk_fully_connected_s8_pairs", ["fully_connected_s8_pairs.c"]
-    if op.lean:     # no stack buffer: the Helium build still calls the pair kernel
-        func, srcs = "tk_fully_connected_s8_quads", [*srcs, "fully_connected_s8_quads.c"]
-    ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])], srcs,
-             macs=batches * depth * out_depth)
+    if op.lean:     # one table for every build (Helium runs the DSP path: no alt form)
+        wts = ctx.const(op, "w", "int16_t", quad_words(words, out_depth, depth),
+                        f"weights t{op.inputs[1]} [{out_depth}][{depth}] in row quads (two pairs "
+                        f"(a, b)): per four inputs d, each pair's values 256 * b[d] + a[d] in the "
+                        f"order d = 0, 2, 1, 3 (fully_connected_s8_quads.h)")
+    else:
+        wts = ctx.const(op, "w", "int16_t", words,
+                        f"weights t{op.inputs[1]} [{out_depth}][{depth}] in row pairs (a, b): per "
+                        f"eight inputs d, the values 256 * b[d] + a[d] in the order d = 0, 2, 1, "
+                        f"3, 4, 6, 5, 7 (fully_connected_s8_pairs.h); where TK_MVE (Helium), int8 "
+                        f"rows in blocks of four, per 16 inputs each row's 16 in turn, two bytes "
+                        f"per int16 (fully_connected_s8_mve.h)",
+                        alt=("TK_MVE", "int16_t", mve_row_blocks(ctx.tensor(op.inputs[1]).data
+                                                                 .reshape(out_depth, depth))))
+    func = "tk_fully_connected_s8_quads" if op.lean else "tk_fully_connected_s8_pairs"
+    ctx.call(op, func, [p, ctx.ptr(op.inputs[0]), wts, ctx.ptr(op.outputs[0])],
+             [func.removeprefix("tk_") + ".c"], macs=batches * depth * out_depth)
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}

@@ -17,8 +17,9 @@ import numpy as np
 from ..lower import conv as conv_lowering
 from ..lower.conv_geometry import lead_pad
 from ..lower.depthwise3x3 import MIN_POSITIONS
+from . import lag_orders
+from .lag_orders import DW3_CHUNK, LAGS
 
-DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at stride 1
 DW3_GROUP = 4               # channels per ring of the C line kernel
 CONV_1X1_MAX = 256          # TK_CONV_1X1_WIDE_MAX: the largest input depth copied whole
 CONV_1X1_BLOCK = (1, 2, 3)  # pixels a 1x1 step reads whole before writing (per build)
@@ -35,7 +36,8 @@ EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "
 # the kernels each kind's order is documented for; compile checks every in-place op's call
 KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8"}),
            "lag": frozenset({"tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col",
-                             "tk_conv2d_s8_ref"})}
+                             "tk_conv2d_s8_ref"}),
+           "lag_raster": lag_orders.RASTER, "lag_lines": lag_orders.LINES}
 
 
 def elementwise_steps(n: int, block: int):
@@ -95,12 +97,14 @@ def _bytes(r):
 
 
 def _sole_use(graph, op, t: int) -> bool:
-    """t's storage is read by no op after `op`, and is none of the model's inputs or outputs."""
+    """t's storage is read by no op after `op`, and is none of the model's outputs. (A model's
+    input may be overwritten once read, as the arena's plan reuses its bytes anyway: invoke
+    leaves the input buffers undefined, as TFLM's planner does.)"""
     root = graph.root(t)
     tt = graph.tensors[root]
-    if tt.is_const or tt.is_variable or root in graph.inputs or root in graph.outputs:
+    if tt.is_const or tt.is_variable or root in graph.outputs:
         return False
-    if any(graph.root(x) == root for x in graph.inputs + graph.outputs):
+    if any(graph.root(x) == root for x in graph.outputs):
         return False
     later = graph.ops[graph.ops.index(op) + 1:]     # the ops run after it, in order
     return all(graph.root(x) != root for o in later for x in o.inputs if x >= 0)
@@ -121,29 +125,38 @@ def _elementwise(graph, op) -> int | None:
     return None
 
 
-def least_lag(steps_for, in_bytes: int, out_bytes: int) -> int | None:
+def least_lag(steps_for, in_bytes: int, out_bytes: int, exact: bool = False) -> int | None:
     """The lag D (a multiple of 16) at which an output may start D bytes before its input in
     one buffer: the least D that keeps every group's writes (taken before its reads) below the
     reads of its group and the later ones, for every group size (steps_for(block) -> steps),
     then proved by simulating each order (`safe`); None where no D saves a byte or the proof
-    fails."""
+    fails. exact: a walk that reads each step's input before writing its output (the line
+    kernel's ring), searched below that bound byte by byte (lag_orders.exact_lag)."""
     d = max(_least_lag(steps_for(b)) for b in LAG_BLOCK)
     d = (d + 15) // 16 * 16
+    if exact and d:     # channel-interleaved walks: the byte-exact least D below that bound
+        d = min(d, lag_orders.exact_lag([steps_for(b) for b in LAG_BLOCK], in_bytes, out_bytes,
+                                        d))
     if d >= out_bytes:
         return None
     size = max(out_bytes, d + in_bytes)
-    if not all(safe(_shifted_steps(steps_for(b), d), size) for b in LAG_BLOCK):
+    if not all(safe(_shifted_steps(steps_for(b), d, not exact), size) for b in LAG_BLOCK):
         return None
     return d
 
 
-def _shifted_steps(steps, d: int):
+def _shifted_steps(steps, d: int, split: bool = True):
     """steps with every read moved d bytes on (the input placed d bytes after the output), and
-    each block's writes taken before its reads: the builds differ in how they interleave the
-    two within a block (output-channel groups re-read the block's pixels), so none is assumed."""
+    (split) each block's writes taken before its reads: the builds differ in how they interleave
+    the two within a block (output-channel groups re-read the block's pixels), so none is
+    assumed."""
     for reads, writes in steps:
-        yield [], writes
-        yield [(a + d, b + d) for a, b in reads], []
+        moved = [(r[0] + d, r[1] + d) if isinstance(r, tuple) else r + d for r in reads]
+        if split:
+            yield [], writes
+            yield moved, []
+        else:
+            yield moved, writes
 
 
 def conv_steps(x_shape, y_shape, k: tuple[int, int], stride: tuple[int, int],
@@ -176,20 +189,45 @@ def _least_lag(steps) -> int:
     steps = list(steps)
     need, low = 0, None
     for reads, writes in reversed(steps):
-        for lo, _ in reads:
+        for r in reads:
+            lo = r[0] if isinstance(r, tuple) else int(r.min())
             low = lo if low is None else min(low, lo)
-        if low is not None:
-            need = max(need, max(hi for _, hi in writes) - low)
+        if low is not None and writes:
+            need = max(need, max(w[1] if isinstance(w, tuple) else int(w.max()) + 1
+                                 for w in writes) - low)
     return need
 
 
-def _lagged(graph, op) -> int | None:
-    """The lag of an int8 CONV_2D whose output may be written over its input from D bytes
-    before it (the output's pixel groups overwrite input bytes no later group reads); else
+def _lagged(graph, op, raster: bool = False) -> tuple[str, int] | None:
+    """(kind, lag) of an op whose output may be written over its input from D bytes before it
+    (the output's pixel groups overwrite input bytes no later group reads): an int8 CONV_2D
+    ("lag"), DEPTHWISE_CONV_2D or pooling op (lag_orders: "lag_raster", "lag_lines"); else
     None. The least D is taken from the reads' and writes' ranges, then proved by simulating
-    every group size with each group's writes before its reads (`safe`)."""
-    if op.opcode != "CONV_2D" or len(op.inputs) < 2 or min(op.inputs[:2]) < 0 \
-            or not op.outputs or op.outputs[0] < 0:
+    every group size with each group's writes before its reads (`safe`). raster: a depthwise
+    op whose line kernel's walk lags by more than half its output may move to the raster kernel
+    (op.lean) where that lags less."""
+    if not op.outputs or op.outputs[0] < 0:
+        return None
+    found = lag_orders.walk(graph, op, conv_steps)
+    if found is not None:
+        x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+        if max(x.nbytes, y.nbytes) > MAX_PROVED_BYTES:
+            return None
+        lag = least_lag(found[1], x.nbytes, y.nbytes, exact=found[0] == "lag_lines")
+        if found[0] == "lag_lines" and (lag is None or 2 * lag > y.nbytes) and raster:
+            op.lean = True      # the raster kernel, whose walk may lag less (lag_orders)
+            lag2 = least_lag(lag_orders.walk(graph, op, conv_steps)[1], x.nbytes, y.nbytes)
+            if lag2 is not None and (lag is None or lag2 < lag):
+                return "lag_raster", lag2
+            op.lean = False
+        return None if lag is None else (found[0], lag)
+    lag = _conv_lag(graph, op)
+    return None if lag is None else ("lag", lag)
+
+
+def _conv_lag(graph, op) -> int | None:
+    """The lag of an int8 CONV_2D (conv_steps), else None."""
+    if op.opcode != "CONV_2D" or len(op.inputs) < 2 or min(op.inputs[:2]) < 0:
         return None
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4 \
@@ -258,7 +296,9 @@ def proved(graph, op, kind: str) -> bool:
 # but 1x1 layers on Helium copy their pixels first (kws on mps3-an547: 795,616 against 735,859,
 # +8%), so a Helium target keeps them out of place. "lean" / "lean_balanced": the
 # FULLY_CONNECTED kernel without a stack buffer, everywhere or within balanced's budget
-# (passes/lean_stack.py)
+# (passes/lean_stack.py); "dw_raster" / "dw_raster_balanced": a depthwise op off the line
+# kernel where the raster one lags its output less (lag_orders.raster_ok); "prune_lags": lags no peak
+# needs dropped (lag_orders.prune_lags)
 OPTIMIZE = ("balanced", "ram", "speed")
 
 
@@ -269,15 +309,21 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
     if optimize == "balanced" and helium:
         return frozenset({"dw3", "elementwise"})
     if helium:      # (the Helium build's pair kernel keeps no lanes: nothing to trade)
-        return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first"})
-    return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first",
-                      "lean" if optimize == "ram" else "lean_balanced"})
+        return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first",
+                          "prune_lags"})
+    if optimize == "ram":
+        return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean",
+                          "dw_raster", "prune_lags"})
+    return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean_balanced",
+                      "dw_raster_balanced", "prune_lags"})
 
 
-def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", "lag"})):
+def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", "lag"}),
+        live=None):
     """Graph -> Graph: alias the output of every op of `kinds` proved to run in place to its
     input. A model with subgraphs (control flow, whose bodies read tensors of the main graph) is
-    left as it is."""
+    left as it is. live(graph): the bytes live at each step, from which, with "prune_lags" in
+    kinds, the lags that no peak needs are dropped (lag_orders.prune_lags)."""
     if graph.subgraphs:
         return graph
     for op in graph.ops:
@@ -290,14 +336,17 @@ def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", 
             found = _elementwise(graph, op)
             kind, over = (None, 0) if found is None else ("elementwise", found)
         if kind is None and "lag" in kinds and _sole_use(graph, op, op.inputs[0]):
-            lag = _lagged(graph, op)
-            kind = None if lag is None else "lag"
-        if kind in kinds and _sole_use(graph, op, op.inputs[over]) and \
-                (kind == "lag" or proved(graph, op, kind)):
+            kind, lag = _lagged(graph, op, lag_orders.raster_ok(graph, op, kinds)) or (None, 0)
+        if (kind in kinds or kind in LAGS and "lag" in kinds) and \
+                _sole_use(graph, op, op.inputs[over]) and (kind in LAGS or proved(graph, op, kind)):
             y = graph.tensors[op.outputs[0]]
             if y.alias_of is None and not y.is_variable and op.outputs[0] not in graph.outputs:
                 y.alias_of, y.alias_offset = op.inputs[over], -lag
                 y.in_place = kind
+            elif kind == "lag_raster":
+                op.lean = False
+    if live is not None and "prune_lags" in kinds:
+        lag_orders.prune_lags(graph, live(graph))
     return graph
 
 

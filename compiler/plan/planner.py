@@ -81,6 +81,11 @@ def lower_bound(buffers: list[Buffer]) -> int:
     return max((sum(b.live_bytes(s) for b in buffers) for s in _steps(buffers)), default=0)
 
 
+def live_by_step(buffers: list[Buffer], steps: int) -> list[int]:
+    """The total (aligned) size of the buffers live at each step 0 .. steps - 1."""
+    return [sum(b.live_bytes(s) for b in buffers) for s in range(steps)]
+
+
 def _first_fit(order: list[Buffer]) -> dict:
     """Each buffer at the lowest offset where none of its parts meets a part placed before it
     that is live at the same step."""

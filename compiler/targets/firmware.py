@@ -225,8 +225,7 @@ def _stack_analysis(c: Compiled, board: Board, src: Path):
     fpu = arm and board.fpu != "none" and board.float_abi != "soft"
     return analyse(src / "build", src / "firmware.elf", _tool(board, "objdump"), board.arch,
                    "tk_reset" if arm else "_start", ("tk_fault_entry",) if arm else (),
-                   ARM_EXCEPTION_FRAME[fpu] if arm else 0,
-                   vla_bytes(c, mve=board.cpu == "cortex-m55"))
+                   ARM_EXCEPTION_FRAME[fpu] if arm else 0, vla_bytes(c))
 
 
 def build_harness(board: Board, harness: dict[str, str], out_dir: str | Path,

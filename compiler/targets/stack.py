@@ -168,18 +168,9 @@ VLA_KERNELS = {
 }
 
 
-# Kernels that call one of those on Helium (TK_MVE) only: (the callee, its bytes there).
-# tk_fully_connected_s8_quads runs the pair kernel's Helium path, whose array is the input
-# zero-padded to a multiple of 16 (fully_connected_s8_mve.h)
-MVE_VLA_CALLERS = {
-    "tk_fully_connected_s8_quads": ("tk_fully_connected_s8_pairs",
-                                    lambda f: -(-f["accum_depth"] // 16) * 16),
-}
-
-
-def vla_bytes(c, mve: bool = False) -> dict[str, int]:
+def vla_bytes(c) -> dict[str, int]:
     """Per kernel with a variable-length array, the most bytes any of the model's calls makes it
-    take (from the parameter struct each call passes first); mve: a Helium build."""
+    take (from the parameter struct each call passes first)."""
     out: dict[str, int] = {}
     if c is None:
         return out
@@ -187,9 +178,6 @@ def vla_bytes(c, mve: bool = False) -> dict[str, int]:
     for call in c.lowered.calls:
         st = structs.get(call.args[0]) if call.args else None
         func, (ctype, bound) = call.func, VLA_KERNELS.get(call.func, ("", None))
-        if mve and call.func in MVE_VLA_CALLERS:
-            func, bound = MVE_VLA_CALLERS[call.func]
-            ctype = VLA_KERNELS[func][0]
         if bound is None or st is None or st.ctype != ctype:
             continue
         fields = {k: int(v) for k, v in st.fields if isinstance(v, str)

@@ -1,0 +1,175 @@
+"""The walks of the kernels beyond CONV_2D's (in_place.conv_steps) that may write an output over
+their input from D bytes before it (a lag): which kernel an op runs, and that kernel's steps
+(reads, writes), from which in_place.least_lag sizes D and proves it.
+
+- Raster kernels, output pixels in order, each pixel's channels from its window:
+  tk_depthwise_conv2d_s8 and tk_depthwise_conv2d_s8_ref (DEPTHWISE_CONV_2D off the line kernel),
+  tk_max_pool_s8 and tk_avg_pool_s8 (Helium: sixteen channels of a pixel at a time); conv_steps
+  models them. Helium's group kernel (tk_dwg_mve) walks bands channel by channel: with its
+  output over its input it hands the op to the raster C kernel (depthwise_conv2d_s8_mve.h).
+- The line kernel tk_depthwise3x3_s8 (depthwise3x3_s8.c): per batch image, per group of channels
+  (four while four remain, then one), per chunk of output positions along a line, per output
+  line o: the padded input lines up to s * o + 2 are widened into the ring (read), then line o's
+  chunk is written. Helium's form copies a channel's plane per band: with a lag it hands the op
+  to that C kernel (depthwise3x3_s8_mve.h)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..lower import conv as conv_lowering
+from ..lower.conv_geometry import lead_pad
+from ..lower.depthwise3x3 import dw3x3_applies
+from . import lean_stack
+
+DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at stride 1
+POOLS = ("MAX_POOL_2D", "AVERAGE_POOL_2D")
+LAGS = ("lag", "lag_raster", "lag_lines")    # written with a lag: conv, raster, line kernels
+# the kernels each walk is documented for (in_place.check_kernels)
+RASTER = frozenset({"tk_depthwise_conv2d_s8", "tk_depthwise_conv2d_s8_ref", "tk_max_pool_s8",
+                    "tk_avg_pool_s8"})
+LINES = frozenset({"tk_depthwise3x3_s8"})
+
+
+def _window(op, x_shape, y_shape):
+    """(k, stride, dil, pad) of a DEPTHWISE_CONV_2D or pooling op, each (rows, columns)."""
+    o = op.options
+    stride = (int(o.get("stride_h", 1)), int(o.get("stride_w", 1)))
+    if op.opcode in POOLS:
+        k, dil = (int(o.get("filter_height", 0)), int(o.get("filter_width", 0))), (1, 1)
+    else:
+        k, dil = None, (int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1)))
+    return k, stride, dil, o.get("padding", "SAME")
+
+
+def walk(graph, op, conv_steps):
+    """(kind, steps_for) of an int8 DEPTHWISE_CONV_2D or pooling op: "lag_raster" with
+    steps_for(block) the raster walk, or "lag_lines" with the line kernel's; else None."""
+    if op.opcode not in POOLS + ("DEPTHWISE_CONV_2D",) or not op.inputs or op.inputs[0] < 0:
+        return None
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4:
+        return None
+    xs, ys = tuple(int(d) for d in x.shape), tuple(int(d) for d in y.shape)
+    k, stride, dil, padding = _window(op, xs, ys)
+    if k is None:
+        if len(op.inputs) < 2 or op.inputs[1] < 0:
+            return None
+        w = graph.tensors[op.inputs[1]]
+        if len(w.shape) != 4:
+            return None
+        k = (int(w.shape[1]), int(w.shape[2]))
+    if min(k + stride + dil) < 1 or xs[0] != ys[0]:
+        return None
+    pad = tuple(lead_pad(padding, xs[1 + i], ys[1 + i], stride[i], dil[i], k[i])
+                for i in (0, 1))
+    if op.opcode == "DEPTHWISE_CONV_2D" and _lines(op, xs, ys, k, stride, dil, pad):
+        return "lag_lines", lambda b: line_steps(xs, ys, stride[0], pad)
+    return "lag_raster", lambda b: conv_steps(xs, ys, k, stride, dil, pad, b)
+
+
+def _lines(op, xs, ys, k, stride, dil, pad) -> bool:
+    """Whether the lowering runs the op on the line kernel (lower/conv.py)."""
+    if not conv_lowering.USE_FAST_KERNELS or int(op.options.get("depth_multiplier", 1)) != 1 \
+            or op.lean:
+        return False
+    return dw3x3_applies({"k_h": k[0], "k_w": k[1], "stride_h": stride[0],
+                          "stride_w": stride[1], "dil_h": dil[0], "dil_w": dil[1],
+                          "pad_h": pad[0], "pad_w": pad[1], "in_c": xs[3], "out_c": ys[3],
+                          "out_h": ys[1], "out_w": ys[2]})
+
+
+def line_steps(xs, ys, s: int, pad: tuple[int, int]):
+    """tk_depthwise3x3_s8's walk (module docstring) as (reads, writes) of byte offset arrays;
+    lines are rows where the output is at least as wide as tall, else columns
+    (lower/depthwise3x3.py)."""
+    n, _, _, c = xs
+    xi = np.arange(int(np.prod(xs))).reshape(xs)
+    yi = np.arange(int(np.prod(ys))).reshape(ys)
+    pad_line, pad_pos = pad
+    if ys[2] < ys[1]:           # columns
+        xi, yi, pad_line, pad_pos = xi.transpose(0, 2, 1, 3), yi.transpose(0, 2, 1, 3), \
+            pad[1], pad[0]
+    lines_in, pos_in = xi.shape[1:3]
+    lines_out, pos_out = yi.shape[1:3]
+    chunk = DW3_CHUNK // s
+    for b in range(n):
+        c0 = 0
+        while c0 < c:
+            g = 4 if c - c0 >= 4 else 1
+            for i0 in range(0, pos_out, chunk):
+                m = min(chunk, pos_out - i0)
+                p0 = s * i0 - pad_pos
+                lo, hi = max(p0, 0), min(p0 + ((s * m + 5) & ~1), pos_in)
+                nxt = 0
+                for o in range(lines_out):
+                    reads = []
+                    while nxt <= s * o + 2:
+                        line = nxt - pad_line
+                        if 0 <= line < lines_in and lo < hi:
+                            reads.append(xi[b, line, lo:hi, c0:c0 + g].reshape(-1))
+                        nxt += 1
+                    yield reads, [yi[b, o, i0:i0 + m, c0:c0 + g].reshape(-1)]
+            c0 += g
+
+
+EXACT_TRIES = 64            # lags below the range bound tried byte by byte, 16 bytes apart
+
+
+def exact_lag(walks, in_bytes: int, out_bytes: int, bound: int) -> int:
+    """The least multiple of 16 below `bound` (tried up to EXACT_TRIES of them) at which, in
+    every walk, each output byte is written no earlier than the step of the last read of the
+    input byte it lands on (a step reads, then writes: as in_place.safe checks); else bound.
+    The line kernel writes one channel group's bytes while the others' are still to be read:
+    the ranges' bound is then nearly the whole output, the bytes' own far lower."""
+    last = np.full(in_bytes, -1, np.int64)
+    first = np.full(out_bytes, 1 << 62, np.int64)
+    for walk in walks:
+        for k, (reads, writes) in enumerate(walk):
+            for r in reads:
+                last[_index(r)] = np.maximum(last[_index(r)], k)
+            for w in writes:
+                first[_index(w)] = np.minimum(first[_index(w)], k)
+    for d in range(0, min(bound, 16 * EXACT_TRIES), 16):
+        n = min(out_bytes - d, in_bytes)
+        if n <= 0 or (last[:n] <= first[d:d + n]).all():
+            return d
+    return bound
+
+
+def _index(r):
+    return np.arange(r[0], r[1]) if isinstance(r, tuple) else r
+
+
+# balanced: a depthwise op may leave the line kernel for the raster one (about 1.3x its
+# instructions at stride 2) where it holds at most this share of the model's MACs
+RASTER_SHARE = 0.02
+
+
+def raster_ok(graph, op, kinds) -> bool:
+    """Whether a depthwise op may run on the raster kernel to lag its output ("dw_raster":
+    any; "dw_raster_balanced": within RASTER_SHARE of the model's MACs)."""
+    if "dw_raster" in kinds:
+        return True
+    if "dw_raster_balanced" not in kinds or op.opcode != "DEPTHWISE_CONV_2D":
+        return False
+    y, w = graph.tensors[op.outputs[0]], graph.tensors[op.inputs[1]]
+    macs = y.num_elements * w.num_elements // max(int(y.shape[-1]), 1)
+    return macs <= RASTER_SHARE * lean_stack.model_macs(graph)
+
+
+def prune_lags(graph, steps: list[int]) -> None:
+    """Each output written with a lag starts D bytes before its input, so a run of lagged ops
+    drifts down one buffer that the planner must place whole: the run spans the sum of their
+    lags. An op whose step stays within the peak without its lag gets its own buffer back,
+    which ends the run there."""
+    peak = max(steps, default=0)
+    for i, op in enumerate(graph.ops):
+        y = graph.tensors[op.outputs[0]] if op.outputs and op.outputs[0] >= 0 else None
+        if y is None or y.in_place not in LAGS or not y.alias_offset or i >= len(steps):
+            continue
+        x, d = graph.tensors[y.alias_of], -y.alias_offset
+        saved = x.nbytes + y.nbytes - max(y.nbytes, d + x.nbytes)
+        if steps[i] + saved <= peak:
+            y.alias_of, y.alias_offset, y.in_place = None, 0, False
+            op.lean = False
+            steps[i] += saved
