@@ -277,7 +277,9 @@ def _memory_report(graph: Graph, p: Plan, scratch: dict, pre_buffers) -> dict:
         "max_live_bound": whole,
         "arena_gap_to_max_live_bound": p.total_arena - whole,
         "in_place_ops": [{"op": op.index, "opcode": op.opcode, "tensor": op.outputs[0],
-                          "over": graph.tensors[op.outputs[0]].alias_of} for op in graph.ops
+                          "over": graph.tensors[op.outputs[0]].alias_of,
+                          "kind": graph.tensors[op.outputs[0]].in_place,
+                          "lag": -graph.tensors[op.outputs[0]].alias_offset} for op in graph.ops
                          if op.outputs and graph.tensors[op.outputs[0]].in_place],
         "depth_first": [{"ops": op.chain, "rows": {f"t{t}": graph.tensors[t].df_rows
                                                   for o in op.chain[:2] for t in
@@ -371,8 +373,9 @@ def plan_picture(c: Compiled) -> str:
         pic += (f"\n  ops {', '.join(map(str, d['ops']))}: depth first, row by row ("
                 + ", ".join(f"{t} {n} rows" for t, n in d["rows"].items()) + ")")
     for o in r["in_place_ops"]:     # each op's schedule where it is not the plain one
-        pic += (f"\n  op {o['op']} {o['opcode']}: in place, t{o['tensor']} written over "
-                f"t{o['over']}")
+        pic += (f"\n  op {o['op']} {o['opcode']}: in place ({o['kind']}"
+                + (f", {o['lag']} bytes ahead" if o['lag'] else "")
+                + f"), t{o['tensor']} written over t{o['over']}")
     if c.plan.variables:        # state beside the arena, reported apart from it
         pic += "\n" + render_variables(c.plan, c.labels)
     return pic
