@@ -3,6 +3,7 @@ run, and the generated MLPerf Tiny models' architecture (their MACs and op count
 import collections
 import hashlib
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -77,8 +78,10 @@ def test_unknown_board_is_one_sentence(capsys):
                     reason="building the MLPerf models needs TensorFlow and Keras")
 def test_generated_models_have_the_reference_architectures(tmp_path):
     """Converts both models afresh (about 10 s: one TensorFlow child process each) and ResNet-8
-    once more to check that the conversion is byte-identical."""
+    once more to check that the conversion is byte-identical; then issue 13's memory goals on
+    both (_memory_goals)."""
     from tinykiln.inputs import compile_file
+    built = []
     for name in mlperf_models.NAMES:
         p = mlperf_models.model_path(name, directory=tmp_path)
         c = compile_file(p)
@@ -88,9 +91,38 @@ def test_generated_models_have_the_reference_architectures(tmp_path):
             mlperf_models.EXPECTED_OPS[name]
         for t in (c.graph.inputs[0], c.graph.outputs[0]):
             assert c.graph.tensors[t].dtype == "int8"
+        built.append((name, p, c))
     first = hashlib.sha256(mlperf_models.model_path("resnet8", directory=tmp_path).read_bytes())
     again = mlperf_models.model_path("resnet8", force=True, directory=tmp_path / "again")
     assert hashlib.sha256(again.read_bytes()).hexdigest() == first.hexdigest()
+    for name, p, c in built:
+        _memory_goals(name, p, c, tmp_path)
+
+
+def _memory_goals(name, path, c, tmp_path):
+    """Issue 13's goals 1 and 2 on the generated model with the default (balanced): the arena
+    below whole tensors' max-live bound, and the RAM the mps2-an386 image reserves (arena, static
+    data and the computed worst-case stack, never below the measured peak) at most half of TFLM +
+    CMSIS-NN's (BASELINES.md); two rows bit-exact with TFLM on the host."""
+    import numpy as np
+    from firmware_bench import BASELINES
+    from tflm_oracle import tflm_run
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.hostrun import HostBuild
+    assert c.report["arena_bytes"] < c.report["max_live_bound"], c.report["in_place_ops"]
+    g = c.graph
+    x = np.random.default_rng(1).integers(-128, 128, (2, *g.tensors[g.inputs[0]].shape),
+                                          dtype=np.int8)
+    with HostBuild(c) as hb:
+        y = hb.run([x])[0]
+    ref = tflm_run(path.read_bytes(), [x], 1)[0]
+    assert (y.reshape(ref.shape) == ref).all(), name
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc is not installed: the images' RAM is not measured")
+    r = build_firmware(c, get_board("mps2-an386"), tmp_path / f"fw_{name}")
+    tflm = BASELINES[speed_bench.key_of(name)]["ram"]
+    assert r["ram"]["used"] <= tflm // 2, (name, r["ram"], tflm)
 
 
 def test_unknown_model_name_is_refused():
