@@ -173,13 +173,15 @@ def _elementwise_model():
     b.op("LOGISTIC", [m], [s])
     q = b.tensor(shape, 1 / 300, 7, name="requant")
     b.op("QUANTIZE", [s], [q])
-    b.output(pw(q, 16, 4, "out", 0.05))
+    sm = b.tensor(shape, 1 / 256, -128, name="softmax")
+    b.op("SOFTMAX", [q], [sm], beta=1.0)
+    b.output(pw(sm, 16, 4, "out", 0.05))
     return b.build()
 
 
 def test_elementwise_in_place_bit_exact():
-    """RELU, ADD (over its full-shape input, the other broadcast), MUL, LOGISTIC and an int8
-    QUANTIZE each write over an input; the arena drops below whole tensors' bound; every host build (portable, DSP
+    """RELU, ADD (over its full-shape input, the other broadcast), MUL, LOGISTIC, an int8
+    QUANTIZE and SOFTMAX each write over an input; the arena drops below whole tensors' bound; every host build (portable, DSP
     and Helium C models) gives TFLM's bits."""
     from tflm_oracle import HOST_BUILDS, assert_host_builds_match
     from tinykiln.compile import compile_graph
@@ -187,7 +189,7 @@ def test_elementwise_in_place_bit_exact():
     model = _elementwise_model()
     c = compile_graph(parse_tflite(model))
     ops = {o["opcode"]: o for o in c.report["in_place_ops"]}
-    assert set(ops) == {"RELU", "ADD", "MUL", "LOGISTIC", "QUANTIZE"}, \
+    assert set(ops) == {"RELU", "ADD", "MUL", "LOGISTIC", "QUANTIZE", "SOFTMAX"}, \
         c.report["in_place_ops"]        # (the first conv's lag, at no peak, dropped)
     speed = compile_graph(parse_tflite(model), optimize="speed")
     assert not speed.report["in_place_ops"]

@@ -32,9 +32,9 @@ EW_BINARY = ("ADD", "SUB", "MUL")
 # int8 activations and int8 -> int8 requantization, lowered to tk_lut_s8 (lower/activations.py,
 # lower/unary.py, lower/quantize.py)
 EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "LEAKY_RELU",
-            "QUANTIZE")
+            "QUANTIZE", "SOFTMAX")    # (SOFTMAX: each row read whole, then written in order)
 # the kernels each kind's order is documented for; compile checks every in-place op's call
-KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8"}),
+KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8", "tk_softmax_s8"}),
            "lag": frozenset({"tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col",
                              "tk_conv2d_s8_ref"}),
            "lag_raster": lag_orders.RASTER, "lag_lines": lag_orders.LINES}
