@@ -148,3 +148,46 @@ def test_lagged_dw_and_pools_on_board(board, tmp_path):
     got = run_firmware(tmp_path / "fw", brd, c.graph, [x]).outputs[0]
     ref = tflm_run(model, [x], 1)[0]
     assert (got.reshape(ref.shape) == ref).all()
+
+
+def _padded():
+    """input 10x12x8 -> PAD (2, 1) rows, (1, 3) columns -> 3x3 VALID conv to 8 -> 1x1 conv to 4
+    (the output): the padded tensor is written over its input with a lag."""
+    rng = np.random.default_rng(21)
+    b = ModelBuilder("pad")
+    x = b.input((1, 10, 12, 8), 0.05, 3)
+    w0 = b.const(rng.integers(-60, 60, (8, 1, 1, 8)).astype(np.int8), 0.02)
+    y = b.tensor((1, 10, 12, 8), 0.05, 3, name="pw0")
+    b.op("CONV_2D", [x, w0, b.const(rng.integers(-500, 500, 8).astype(np.int32), 0.001)], [y],
+         padding="SAME", stride_h=1, stride_w=1, fused_activation_function="NONE")
+    pads = b.const(np.array([[0, 0], [2, 1], [1, 3], [0, 0]], np.int32))
+    p = b.tensor((1, 13, 16, 8), 0.05, 3, name="padded")
+    b.op("PAD", [y, pads], [p])
+    w = b.const(rng.integers(-60, 60, (8, 3, 3, 8)).astype(np.int8), 0.01)
+    z = b.tensor((1, 11, 14, 8), 0.05, 3, name="conv")
+    b.op("CONV_2D", [p, w, b.const(rng.integers(-500, 500, 8).astype(np.int32), 0.0005)], [z],
+         padding="VALID", stride_h=1, stride_w=1, fused_activation_function="RELU")
+    w2 = b.const(rng.integers(-60, 60, (4, 1, 1, 8)).astype(np.int8), 0.02)
+    out = b.tensor((1, 11, 14, 4), 0.05, 3, name="out")
+    b.op("CONV_2D", [z, w2, b.const(rng.integers(-500, 500, 4).astype(np.int32), 0.001)], [out],
+         padding="SAME", stride_h=1, stride_w=1, fused_activation_function="NONE")
+    b.output(out)
+    return b.build()
+
+
+def test_pad_with_a_lag_bit_exact_on_every_build():
+    """The PAD walk's least lag, checked against executing it on shared bytes, and the model on
+    every host build (memmove moves each input row), bit-exact with TFLM."""
+    from tinykiln.passes.in_place import least_lag
+    from tinykiln.passes.lag_orders import pad_steps
+    dims = [[1, 1, 0], [1, 1, 0], [10, 13, 2], [96, 128, 8]]
+    d = least_lag(lambda b: pad_steps(dims), 960, 13 * 128)
+    assert d is not None and d + 960 < 13 * 128 + 960
+    assert _execute_lagged(list(pad_steps(dims)), 960, 13 * 128, d, np.random.default_rng(0))
+    model = _padded()
+    c = compile_graph(parse_tflite(model), kinds=LAG_ONLY)
+    kinds = {o["opcode"]: o["kind"] for o in c.report["in_place_ops"]}
+    assert kinds.get("PAD") == "lag_pad", c.report["in_place_ops"]
+    assert c.report["arena_gap_to_max_live_bound"] < 0
+    x = np.random.default_rng(6).integers(-128, 128, (3, 1, 10, 12, 8), dtype=np.int8)
+    assert_host_builds_match(c, model, x)

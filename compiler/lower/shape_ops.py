@@ -27,24 +27,32 @@ def lower_pad(op, ctx):
     if min(pads, default=0) < 0:
         raise ctx.fail(op, "negative paddings are not supported")
     pad_value = _pad_value(op, ctx, out)
-    dims = []                   # [in, out, before], unpadded inner dims merged into their outer one
     for d in range(rank):
         n, before, after = int(inp.shape[d]), pads[2 * d], pads[2 * d + 1]
         if n + before + after != int(out.shape[d]):
             raise ctx.fail(op, f"output dim {d} should be {n + before + after}")
-        if before == 0 and after == 0 and dims:
-            dims[-1] = [dims[-1][0] * n, dims[-1][1] * n, dims[-1][2] * n]
-        else:
-            dims.append([n, n + before + after, before])
-    if len(dims) > 4:
+    dims = pad_dims([int(n) for n in inp.shape], pads)
+    if dims is None:
         raise ctx.fail(op, "padding more than 4 separate dims is not supported")
-    dims = [[1, 1, 0]] * (4 - len(dims)) + dims
     p = ctx.params(op, "tk_pad_params", {
         "in_dims": _arr(d[0] for d in dims), "out_dims": _arr(d[1] for d in dims),
         "before": _arr(d[2] for d in dims), "pad_value": pad_value})
     kernel = "pad_s8" if inp.dtype == "int8" else "pad_s16"
     ctx.call(op, "tk_" + kernel, [p, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])],
              [kernel + ".c"])
+
+
+def pad_dims(shape: list[int], pads: list[int]) -> list[list[int]] | None:
+    """tk_pad_s8's four dims [in, out, before] (pad_s8.h): unpadded inner dims merged into their
+    outer one, ones in front; None where more than four are padded."""
+    dims: list[list[int]] = []
+    for d, n in enumerate(shape):
+        before, after = pads[2 * d], pads[2 * d + 1]
+        if before == 0 and after == 0 and dims:
+            dims[-1] = [dims[-1][0] * n, dims[-1][1] * n, dims[-1][2] * n]
+        else:
+            dims.append([n, n + before + after, before])
+    return None if len(dims) > 4 else [[1, 1, 0]] * (4 - len(dims)) + dims
 
 
 def _pad_value(op, ctx, out) -> int:

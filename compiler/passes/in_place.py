@@ -37,7 +37,8 @@ EW_TABLE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "
 KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8", "tk_softmax_s8"}),
            "lag": frozenset({"tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col",
                              "tk_conv2d_s8_ref"}),
-           "lag_raster": lag_orders.RASTER, "lag_lines": lag_orders.LINES}
+           "lag_raster": lag_orders.RASTER, "lag_lines": lag_orders.LINES,
+           "lag_pad": lag_orders.PAD}
 
 
 def elementwise_steps(n: int, block: int):

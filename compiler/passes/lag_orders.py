@@ -19,15 +19,17 @@ import numpy as np
 from ..lower import conv as conv_lowering
 from ..lower.conv_geometry import lead_pad
 from ..lower.depthwise3x3 import dw3x3_applies
+from ..lower.shape_ops import pad_dims
 from . import lean_stack
 
 DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at stride 1
 POOLS = ("MAX_POOL_2D", "AVERAGE_POOL_2D")
-LAGS = ("lag", "lag_raster", "lag_lines")    # written with a lag: conv, raster, line kernels
+LAGS = ("lag", "lag_raster", "lag_lines", "lag_pad")   # conv, raster, line and pad walks
 # the kernels each walk is documented for (in_place.check_kernels)
 RASTER = frozenset({"tk_depthwise_conv2d_s8", "tk_depthwise_conv2d_s8_ref", "tk_max_pool_s8",
                     "tk_avg_pool_s8"})
 LINES = frozenset({"tk_depthwise3x3_s8"})
+PAD = frozenset({"tk_pad_s8"})
 
 
 def _window(op, x_shape, y_shape):
@@ -44,6 +46,8 @@ def _window(op, x_shape, y_shape):
 def walk(graph, op, conv_steps):
     """(kind, steps_for) of an int8 DEPTHWISE_CONV_2D or pooling op: "lag_raster" with
     steps_for(block) the raster walk, or "lag_lines" with the line kernel's; else None."""
+    if op.opcode in ("PAD", "PADV2"):
+        return _pad_walk(graph, op)
     if op.opcode not in POOLS + ("DEPTHWISE_CONV_2D",) or not op.inputs or op.inputs[0] < 0:
         return None
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
@@ -65,6 +69,39 @@ def walk(graph, op, conv_steps):
     if op.opcode == "DEPTHWISE_CONV_2D" and _lines(op, xs, ys, k, stride, dil, pad):
         return "lag_lines", lambda b: line_steps(xs, ys, stride[0], pad)
     return "lag_raster", lambda b: conv_steps(xs, ys, k, stride, dil, pad, b)
+
+
+def _pad_walk(graph, op):
+    """("lag_pad", steps_for) of an int8 PAD with constant paddings (tk_pad_s8), else None."""
+    if len(op.inputs) < 2 or min(op.inputs[:2]) < 0:
+        return None
+    x, p, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+    if x.dtype != "int8" or y.dtype != "int8" or p.data is None or not x.shape:
+        return None
+    dims = pad_dims([int(n) for n in x.shape], [int(v) for v in p.data.reshape(-1)])
+    if dims is None or len(p.data.reshape(-1)) != 2 * len(x.shape):
+        return None
+    return "lag_pad", lambda b: pad_steps(dims)
+
+
+def pad_steps(dims):
+    """tk_pad_s8's walk (pad_s8.c): per output row, the padding before, the input row (read,
+    then written), the padding after; rows of padding alone. Byte ranges of input and output."""
+    (i0, o0, b0), (i1, o1, b1), (i2, o2, b2), (in_row, row, left) = dims
+    o = i = 0
+    for a in range(o0):
+        for b in range(o1):
+            for c in range(o2):
+                if b0 <= a < b0 + i0 and b1 <= b < b1 + i1 and b2 <= c < b2 + i2:
+                    if left:
+                        yield [], [(o, o + left)]
+                    yield [(i, i + in_row)], [(o + left, o + left + in_row)]
+                    if row > left + in_row:
+                        yield [], [(o + left + in_row, o + row)]
+                    i += in_row
+                else:
+                    yield [], [(o, o + row)]
+                o += row
 
 
 def _lines(op, xs, ys, k, stride, dil, pad) -> bool:
