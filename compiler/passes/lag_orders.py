@@ -78,8 +78,13 @@ def _pad_walk(graph, op):
     x, p, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
     if x.dtype != "int8" or y.dtype != "int8" or p.data is None or not x.shape:
         return None
-    dims = pad_dims([int(n) for n in x.shape], [int(v) for v in p.data.reshape(-1)])
-    if dims is None or len(p.data.reshape(-1)) != 2 * len(x.shape):
+    pads = [int(v) for v in p.data.reshape(-1)]
+    if len(pads) != 2 * len(x.shape) or len(y.shape) != len(x.shape) or min(pads) < 0 or any(
+            int(n) + pads[2 * d] + pads[2 * d + 1] != int(y.shape[d])
+            for d, n in enumerate(x.shape)):
+        return None         # (the lowering names what is wrong)
+    dims = pad_dims([int(n) for n in x.shape], pads)
+    if dims is None:
         return None
     return "lag_pad", lambda b: pad_steps(dims)
 
