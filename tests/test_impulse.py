@@ -181,7 +181,8 @@ def test_impulse_sources_are_reproducible_and_share_the_arena(kws_dir):
     b = compile_file(kws_dir / "impulse.toml")
     assert a.files == b.files
     bufs = a.report["dsp"]["arena_buffers"]
-    feat = a.model.plan.offsets[("t", a.model.graph.inputs[0])]
+    g = a.model.graph          # (the input's buffer may start before it: a lagged output)
+    feat = a.model.plan.address(("t", g.root(g.inputs[0]))) + g.root_offset(g.inputs[0])
     spans = sorted([(v["offset"], v["offset"] + v["bytes"]) for v in bufs.values()]
                    + [(feat, feat + 490)])
     assert all(x[1] <= y[0] for x, y in zip(spans, spans[1:])), spans
