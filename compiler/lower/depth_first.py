@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from .context import Call, Lowered, tensor_macro
 from .conv_geometry import lead_pad
+from . import conv as conv_lowering
+from .depthwise3x3 import line_kernel
 
-CONV_FUNCS = ("tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col", "tk_conv2d_s8_ref")
+CONV_FUNCS = ("tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col", "tk_conv2d_s8_ref",
+              "tk_depthwise_conv2d_s8", "tk_depthwise_conv2d_s8_ref")   # (the same row fields)
+LINE_FUNCS = ("tk_depthwise3x3_s8",)       # lines are rows (geometry)
 ADD_FUNCS = ("tk_add_s8",)
 
 # tk_df_rows: the input rows of an output row (passes/depth_first.rows_for)
@@ -28,9 +32,11 @@ static inline tk_df_band tk_df_rows(int32_t j, int32_t stride, int32_t pad, int3
 
 
 def geometry(graph, op) -> dict | None:
-    """stride, pad, k, size (input rows), out (output rows) of an int8 CONV_2D a chain can run
-    row by row (one batch, no dilation); else None."""
-    if op.opcode != "CONV_2D" or len(op.inputs) < 2 or min(op.inputs[:2]) < 0 or len(op.outputs) != 1:
+    """stride, pad, k, size (input rows), out (output rows) of an int8 CONV_2D or
+    DEPTHWISE_CONV_2D a chain can run row by row (one batch, no dilation; a depthwise on the
+    line kernel only where its lines are rows); else None."""
+    if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(op.inputs) < 2 \
+            or min(op.inputs[:2]) < 0 or len(op.outputs) != 1:
         return None
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4 \
@@ -42,6 +48,13 @@ def geometry(graph, op) -> dict | None:
     k, s = int(w.shape[1]), int(o.get("stride_h", 1))
     size, out = int(x.shape[1]), int(y.shape[1])
     pad = lead_pad(o.get("padding", "SAME"), size, out, s, 1, k)
+    if op.opcode == "DEPTHWISE_CONV_2D":
+        xs, ys = tuple(int(d) for d in x.shape), tuple(int(d) for d in y.shape)
+        sw, kw = int(o.get("stride_w", 1)), int(w.shape[2])
+        pw = lead_pad(o.get("padding", "SAME"), xs[2], ys[2], sw, 1, kw)
+        if line_kernel(op, xs, ys, (k, kw), (s, sw), (1, 1), (pad, pw),
+                       conv_lowering.USE_FAST_KERNELS) == "columns":
+            return None
     return {"stride": s, "pad": pad, "k": k, "size": size, "out": out}
 
 
@@ -58,7 +71,11 @@ def _row_bytes(t) -> int:
 
 
 def _conv_lines(var: str, call: Call, band: str, src: str, dst: str) -> list[str]:
+    """One output row of a conv or depthwise kernel from the band's input rows at src."""
     args = [f"&{var}", src, *call.args[2:4], dst, *call.args[5:]]
+    if call.func in LINE_FUNCS:
+        return [f"{var}.lines_in = {band}.h;", f"{var}.lines_out = 1;",
+                f"{var}.pad_line = {band}.pad;", f"{call.func}({', '.join(args)});"]
     return [f"{var}.input.h = {band}.h;", f"{var}.output.h = 1;",
             f"{var}.geom.pad_h = {band}.pad;", f"{call.func}({', '.join(args)});"]
 
@@ -67,7 +84,7 @@ def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
     """The static function that runs op1's chain (calls: op index -> its Call)."""
     ops = {op.index: op for op in graph.ops}
     c1, c2 = calls[op1.chain[0]], calls[op1.chain[1]]
-    if c1.func not in CONV_FUNCS or c2.func not in CONV_FUNCS:
+    if c1.func not in CONV_FUNCS + LINE_FUNCS or c2.func not in CONV_FUNCS + LINE_FUNCS:
         raise AssertionError(f"depth-first chain at op {op1.index}: kernels {c1.func}, {c2.func}")
     op2 = ops[op1.chain[1]]
     g1, g2 = geometry(graph, op1), geometry(graph, op2)
@@ -86,7 +103,7 @@ def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
                  f"p3.bcast.dims[5] = {_row_bytes(graph.tensors[b])};   /* one row */"]
     if len(op1.chain) == 4:         # the shortcut: a conv of x, one row at a time
         cs = calls[op1.chain[2]]
-        if cs.func not in CONV_FUNCS:
+        if cs.func not in CONV_FUNCS + LINE_FUNCS:
             raise AssertionError(f"depth-first chain at op {op1.index}: kernel {cs.func}")
         sc = (cs, ops[op1.chain[2]], geometry(graph, ops[op1.chain[2]]))
         body += [f"{_struct_type(lowered, cs.args[0])} p4 = {cs.args[0].lstrip('&')};"]

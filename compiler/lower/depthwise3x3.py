@@ -25,6 +25,20 @@ def dw3x3_applies(fields: dict) -> bool:
             and max(f["out_h"], f["out_w"]) >= MIN_POSITIONS[f["stride_h"]])
 
 
+def line_kernel(op, xs, ys, k, stride, dil, pad, fast: bool) -> str | None:
+    """"rows" or "columns" (its lines) where the lowering runs a DEPTHWISE_CONV_2D of these
+    shapes (n, h, w, c) and (row, column) geometry on the line kernel, else None (op.lean: the
+    raster kernel, passes/in_place.py). fast: conv.USE_FAST_KERNELS."""
+    if not fast or int(op.options.get("depth_multiplier", 1)) != 1 or op.lean:
+        return None
+    fields = {"k_h": k[0], "k_w": k[1], "stride_h": stride[0], "stride_w": stride[1],
+              "dil_h": dil[0], "dil_w": dil[1], "pad_h": pad[0], "pad_w": pad[1],
+              "in_c": xs[3], "out_c": ys[3], "out_h": ys[1], "out_w": ys[2]}
+    if not dw3x3_applies(fields):
+        return None
+    return "rows" if ys[2] >= ys[1] else "columns"
+
+
 def filter_words(w2d: np.ndarray, transposed: bool) -> np.ndarray:
     """[channels, 9] weights (tap = ky * 3 + kx) as the kernel's six words per channel: per filter
     row a, {w[a][0] | w[a][1] << 16, w[a][1] | w[a][2] << 16} as int32 (two int16 lanes)."""

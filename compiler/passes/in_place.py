@@ -298,8 +298,9 @@ def proved(graph, op, kind: str) -> bool:
 # +8%), so a Helium target keeps them out of place. "lean" / "lean_balanced": the
 # FULLY_CONNECTED kernel without a stack buffer, everywhere or within balanced's budget
 # (passes/lean_stack.py); "dw_raster" / "dw_raster_balanced": a depthwise op off the line
-# kernel where the raster one lags its output less (lag_orders.raster_ok); "prune_lags": lags no peak
-# needs dropped (lag_orders.prune_lags)
+# kernel where the raster one lags its output less (lag_orders.raster_ok); "prune_lags": lags
+# no peak needs dropped (lag_orders.prune_lags); "depth_first_dw": depth-first chains through
+# a depthwise (ram only: balanced's lags already take those peaks, for less stack)
 OPTIMIZE = ("balanced", "ram", "speed")
 
 
@@ -314,7 +315,7 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
                           "prune_lags"})
     if optimize == "ram":
         return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean",
-                          "dw_raster", "prune_lags"})
+                          "dw_raster", "prune_lags", "depth_first_dw"})
     return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean_balanced",
                       "dw_raster_balanced", "prune_lags"})
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower import conv as conv_lowering
 from ..lower.conv_geometry import lead_pad
-from ..lower.depthwise3x3 import dw3x3_applies
+from ..lower import conv as conv_lowering
+from ..lower.depthwise3x3 import line_kernel
 from ..lower.shape_ops import pad_dims
 from . import lean_stack
 
@@ -111,13 +111,8 @@ def pad_steps(dims):
 
 def _lines(op, xs, ys, k, stride, dil, pad) -> bool:
     """Whether the lowering runs the op on the line kernel (lower/conv.py)."""
-    if not conv_lowering.USE_FAST_KERNELS or int(op.options.get("depth_multiplier", 1)) != 1 \
-            or op.lean:
-        return False
-    return dw3x3_applies({"k_h": k[0], "k_w": k[1], "stride_h": stride[0],
-                          "stride_w": stride[1], "dil_h": dil[0], "dil_w": dil[1],
-                          "pad_h": pad[0], "pad_w": pad[1], "in_c": xs[3], "out_c": ys[3],
-                          "out_h": ys[1], "out_w": ys[2]})
+    return line_kernel(op, xs, ys, k, stride, dil, pad, conv_lowering.USE_FAST_KERNELS) \
+        is not None
 
 
 def line_steps(xs, ys, s: int, pad: tuple[int, int]):
