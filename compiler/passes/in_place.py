@@ -369,11 +369,14 @@ def undo_schedules(graph) -> list:
     saved = [(t, t.alias_of, t.alias_offset, t.in_place, t.df_rows) for t in graph.tensors
              if t.in_place or t.df_rows]
     saved += [(op, op.chain, op.run_at) for op in graph.ops if op.chain or op.run_at is not None]
+    saved += [(op,) for op in graph.ops if op.lean and op.opcode == "DEPTHWISE_CONV_2D"]
     for x in saved:
         if len(x) == 5:
             x[0].alias_of, x[0].alias_offset, x[0].in_place, x[0].df_rows = None, 0, False, 0
-        else:
+        elif len(x) == 3:
             x[0].chain, x[0].run_at = [], None
+        else:           # a depthwise moved to the raster kernel for its lag: back
+            x[0].lean = False
     return saved
 
 
@@ -381,5 +384,7 @@ def redo_schedules(saved: list) -> None:
     for x in saved:
         if len(x) == 5:
             x[0].alias_of, x[0].alias_offset, x[0].in_place, x[0].df_rows = x[1:]
-        else:
+        elif len(x) == 3:
             x[0].chain, x[0].run_at = x[1:]
+        else:
+            x[0].lean = True
