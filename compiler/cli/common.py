@@ -69,9 +69,11 @@ def add_name(parser) -> None:
 
 def add_optimize(parser) -> None:
     parser.add_argument("--optimize", choices=("balanced", "ram", "speed"), default="balanced",
-                        help="which ops run in place, writing over their input: ram (all that "
-                             "can), speed (none), balanced (the default: the lowest RAM within 5%% "
-                             "of the fastest instruction count on the target)")
+                        help="how far to trade instructions for RAM (ops in place or with a "
+                             "lag over their input, depth-first chains, kernels without stack "
+                             "buffers): ram (all that can), speed (none), balanced (the default: "
+                             "the lowest RAM within 5%% of the fastest instruction count on the "
+                             "target)")
 
 
 def compile_options(a, board=None) -> dict:
