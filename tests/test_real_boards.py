@@ -416,6 +416,8 @@ class Emulation:
         uc.mem_map(board.flash.origin, page(board.flash.length))
         uc.mem_write(board.flash.origin, image)
         uc.mem_map(board.ram.origin, page(board.ram.length))
+        for r in board.ram_regions:     # (rpi-pico: the bootrom runs boot2 from SRAM5)
+            uc.mem_map(r.origin, page(r.length))
         for base, size in ((0x18000000, 0x1000), (0x40000000, 0x20000000), (0xE0000000, 0x100000)):
             uc.mmio_map(base, size, self._read, base, self._write, base)
         self.reset = {}
