@@ -15,7 +15,8 @@ from test_firmware import _tools_for
 from tflm_oracle import tflm_run
 from tinykiln.compile import compile_graph
 from tinykiln.frontend.tflite_import import parse_tflite
-from tinykiln.passes.lean_stack import BUDGET, lanes_bytes, model_macs
+from tinykiln.lower.fully_connected import lanes_bytes
+from tinykiln.passes.lean_stack import BUDGET, model_macs
 
 PAIRS, QUADS = "tk_fully_connected_s8_pairs", "tk_fully_connected_s8_quads"
 

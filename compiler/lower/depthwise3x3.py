@@ -25,6 +25,12 @@ def dw3x3_applies(fields: dict) -> bool:
             and max(f["out_h"], f["out_w"]) >= MIN_POSITIONS[f["stride_h"]])
 
 
+def lines_are_rows(out_h: int, out_w: int) -> bool:
+    """The line kernel's lines: the output's rows where it is at least as wide as tall, else
+    its columns."""
+    return out_w >= out_h
+
+
 def line_kernel(op, xs, ys, k, stride, dil, pad, fast: bool) -> str | None:
     """"rows" or "columns" (its lines) where the lowering runs a DEPTHWISE_CONV_2D of these
     shapes (n, h, w, c) and (row, column) geometry on the line kernel, else None (op.lean: the
@@ -36,7 +42,7 @@ def line_kernel(op, xs, ys, k, stride, dil, pad, fast: bool) -> str | None:
               "in_c": xs[3], "out_c": ys[3], "out_h": ys[1], "out_w": ys[2]}
     if not dw3x3_applies(fields):
         return None
-    return "rows" if ys[2] >= ys[1] else "columns"
+    return "rows" if lines_are_rows(ys[1], ys[2]) else "columns"
 
 
 def filter_words(w2d: np.ndarray, transposed: bool) -> np.ndarray:
@@ -54,7 +60,7 @@ def filter_words(w2d: np.ndarray, transposed: bool) -> np.ndarray:
 def lower_dw3x3(op, ctx, fields: dict, w2d, fb, fb_what: str, macs: int) -> None:
     f = fields
     c = f["in_c"]
-    rows = f["out_w"] >= f["out_h"]           # lines along the longer dimension
+    rows = lines_are_rows(f["out_h"], f["out_w"])     # lines along the longer dimension
     row_bytes, out_row = f["in_w"] * c, f["out_w"] * c
     if rows:
         geo = {"lines_in": f["in_h"], "pos_in": f["in_w"], "lines_out": f["out_h"],

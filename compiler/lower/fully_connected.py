@@ -71,6 +71,12 @@ PAIRS_MAX_DEPTH = 1024  # tk_fully_connected_s8_pairs (TK_FC_PAIRS_MAX_DEPTH): i
 MAX_DEPTH = 1 << 16    # |x * w| <= 2^14 and |offset * w| <= 2^15: the int32 sums cannot overflow
 
 
+def lanes_bytes(depth: int) -> int:
+    """tk_fully_connected_s8_pairs' stack buffer (fully_connected_s8_pairs.c): the input's
+    int16 lanes, four words per eight inputs, and its ten state words (TK_FCP_STATE)."""
+    return 4 * (4 * ((depth + 7) >> 3) + 10)
+
+
 def _checked_dims(op, ctx, tensors, bias_i):
     """(output depth, accum depth, batches) of an int8 FULLY_CONNECTED whose operands the
     kernels take, else the user's error."""

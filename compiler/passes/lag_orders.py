@@ -18,7 +18,7 @@ import numpy as np
 
 from ..lower.conv_geometry import lead_pad
 from ..lower import conv as conv_lowering
-from ..lower.depthwise3x3 import line_kernel
+from ..lower.depthwise3x3 import line_kernel, lines_are_rows
 from ..lower.shape_ops import pad_dims
 from . import lean_stack
 
@@ -32,7 +32,7 @@ LINES = frozenset({"tk_depthwise3x3_s8"})
 PAD = frozenset({"tk_pad_s8"})
 
 
-def _window(op, x_shape, y_shape):
+def _window(op):
     """(k, stride, dil, pad) of a DEPTHWISE_CONV_2D or pooling op, each (rows, columns)."""
     o = op.options
     stride = (int(o.get("stride_h", 1)), int(o.get("stride_w", 1)))
@@ -54,7 +54,7 @@ def walk(graph, op, conv_steps):
     if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4:
         return None
     xs, ys = tuple(int(d) for d in x.shape), tuple(int(d) for d in y.shape)
-    k, stride, dil, padding = _window(op, xs, ys)
+    k, stride, dil, padding = _window(op)
     if k is None:
         if len(op.inputs) < 2 or op.inputs[1] < 0:
             return None
@@ -123,7 +123,7 @@ def line_steps(xs, ys, s: int, pad: tuple[int, int]):
     xi = np.arange(int(np.prod(xs))).reshape(xs)
     yi = np.arange(int(np.prod(ys))).reshape(ys)
     pad_line, pad_pos = pad
-    if ys[2] < ys[1]:           # columns
+    if not lines_are_rows(ys[1], ys[2]):        # columns
         xi, yi, pad_line, pad_pos = xi.transpose(0, 2, 1, 3), yi.transpose(0, 2, 1, 3), \
             pad[1], pad[0]
     lines_in, pos_in = xi.shape[1:3]
@@ -189,9 +189,7 @@ def raster_ok(graph, op, kinds) -> bool:
         return True
     if "dw_raster_balanced" not in kinds or op.opcode != "DEPTHWISE_CONV_2D":
         return False
-    y, w = graph.tensors[op.outputs[0]], graph.tensors[op.inputs[1]]
-    macs = y.num_elements * w.num_elements // max(int(y.shape[-1]), 1)
-    return macs <= RASTER_SHARE * lean_stack.model_macs(graph)
+    return lean_stack.op_macs(graph, op) <= RASTER_SHARE * lean_stack.model_macs(graph)
 
 
 def prune_lags(graph, steps: list[int]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from ..lower.fully_connected import PAIRS_MAX_DEPTH, SMALL_MAX_DEPTH
+from ..lower.fully_connected import PAIRS_MAX_DEPTH, SMALL_MAX_DEPTH, lanes_bytes
 
 BUDGET = 0.05           # balanced: extra instructions per model multiply-accumulate
 STAGE = 48              # instructions of a row quad's output stage and call, about
@@ -36,21 +36,19 @@ def _dims(graph, op):
     return depth, rows, graph.tensors[op.outputs[0]].num_elements // rows
 
 
-def lanes_bytes(depth: int) -> int:
-    """The pair kernel's stack buffer: the lanes and its ten state words."""
-    return 4 * (4 * ((depth + 7) >> 3) + 10)
+def op_macs(graph, op) -> int:
+    """Multiply-accumulates of an op with weights: output values times weights per output
+    channel (0 for other ops)."""
+    if op.opcode in WEIGHTED and len(op.inputs) > 1 and op.outputs:
+        w, y = graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+        if w.shape and y.shape and int(y.shape[-1]):
+            return y.num_elements * w.num_elements // int(y.shape[-1])
+    return 0
 
 
 def model_macs(graph) -> int:
-    """Multiply-accumulates of the ops with weights: output values times weights per output
-    channel."""
-    total = 0
-    for op in graph.ops:
-        if op.opcode in WEIGHTED and len(op.inputs) > 1 and op.outputs:
-            w, y = graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
-            if w.shape and y.shape and int(y.shape[-1]):
-                total += y.num_elements * w.num_elements // int(y.shape[-1])
-    return total
+    """Multiply-accumulates of the ops with weights (op_macs)."""
+    return sum(op_macs(graph, op) for op in graph.ops)
 
 
 def run(graph, kinds: frozenset):

@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..lower.fully_connected import lanes_bytes
+
 # bytes reserved above the computed worst case
 MARGIN = 64
 # What an Arm exception pushes on the interrupted stack before its handler runs: eight words, 26
@@ -161,10 +163,10 @@ def _edges(name: str, insns: list[tuple[str, str]], arch: str,
 
 
 # Kernels with a variable-length array, its bytes from the op's parameters (struct type, bound):
-# tk_fully_connected_s8_pairs' input lanes (fully_connected_s8_pairs.c, TK_FCP_STATE = 10)
+# tk_fully_connected_s8_pairs' input lanes (lower/fully_connected.lanes_bytes)
 VLA_KERNELS = {
     "tk_fully_connected_s8_pairs": ("tk_fc_pairs_params",
-                                    lambda f: 4 * (4 * ((f["accum_depth"] + 7) >> 3) + 10)),
+                                    lambda f: lanes_bytes(f["accum_depth"])),
 }
 
 
