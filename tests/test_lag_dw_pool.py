@@ -64,6 +64,16 @@ def _dw(b, rng, x, shape, k, stride, padding, out_hw, mult=1, name="dw"):
     return y
 
 
+def _pw(b, rng, x, ic, out_shape, name):
+    """A 1x1 conv from ic channels to out_shape (stride 1, no activation)."""
+    oc = out_shape[3]
+    w = b.const(rng.integers(-60, 60, (oc, 1, 1, ic)).astype(np.int8), 0.02)
+    y = b.tensor(out_shape, 0.05, 3, name=name)
+    b.op("CONV_2D", [x, w, b.const(rng.integers(-500, 500, oc).astype(np.int32), 0.001)], [y],
+         padding="SAME", stride_h=1, stride_w=1, fused_activation_function="NONE")
+    return y
+
+
 def _pool(b, x, op, shape, k, stride, padding, out_hw, name):
     y = b.tensor((1, *out_hw, shape[3]), 0.05, 3, name=name)
     b.op(op, [x], [y], padding=padding, stride_h=stride, stride_w=stride, filter_height=k,
@@ -83,11 +93,7 @@ def _model():
     y = _pool(b, y, "MAX_POOL_2D", (1, 8, 12, 16), 2, 2, "SAME", (4, 6), "max")
     y = _pool(b, y, "AVERAGE_POOL_2D", (1, 4, 6, 16), 3, 1, "SAME", (4, 6), "avg")
     y = _dw(b, rng, y, (1, 4, 6, 16), 3, 1, "VALID", (2, 4), name="dwv")
-    w = b.const(rng.integers(-60, 60, (4, 1, 1, 16)).astype(np.int8), 0.02)
-    out = b.tensor((1, 2, 4, 4), 0.05, 3, name="out")
-    b.op("CONV_2D", [y, w, b.const(rng.integers(-500, 500, 4).astype(np.int32), 0.001)], [out],
-         padding="SAME", stride_h=1, stride_w=1, fused_activation_function="NONE")
-    b.output(out)
+    b.output(_pw(b, rng, y, 16, (1, 2, 4, 4), "out"))
     return b.build()
 
 
@@ -112,11 +118,7 @@ def _wide():
     b = ModelBuilder("wide")
     x = b.input((1, 24, 48, 8), 0.05, 3)
     y = _dw(b, rng, x, (1, 24, 48, 8), 3, 2, "SAME", (12, 24))
-    w = b.const(rng.integers(-60, 60, (8, 1, 1, 8)).astype(np.int8), 0.02)
-    z = b.tensor((1, 12, 24, 8), 0.05, 3, name="pw")
-    b.op("CONV_2D", [y, w, b.const(rng.integers(-500, 500, 8).astype(np.int32), 0.001)], [z],
-         padding="SAME", stride_h=1, stride_w=1, fused_activation_function="NONE")
-    b.output(z)
+    b.output(_pw(b, rng, y, 8, (1, 12, 24, 8), "pw"))
     return b.build()
 
 
@@ -156,10 +158,7 @@ def _padded():
     rng = np.random.default_rng(21)
     b = ModelBuilder("pad")
     x = b.input((1, 10, 12, 8), 0.05, 3)
-    w0 = b.const(rng.integers(-60, 60, (8, 1, 1, 8)).astype(np.int8), 0.02)
-    y = b.tensor((1, 10, 12, 8), 0.05, 3, name="pw0")
-    b.op("CONV_2D", [x, w0, b.const(rng.integers(-500, 500, 8).astype(np.int32), 0.001)], [y],
-         padding="SAME", stride_h=1, stride_w=1, fused_activation_function="NONE")
+    y = _pw(b, rng, x, 8, (1, 10, 12, 8), "pw0")
     pads = b.const(np.array([[0, 0], [2, 1], [1, 3], [0, 0]], np.int32))
     p = b.tensor((1, 13, 16, 8), 0.05, 3, name="padded")
     b.op("PAD", [y, pads], [p])
@@ -167,11 +166,7 @@ def _padded():
     z = b.tensor((1, 11, 14, 8), 0.05, 3, name="conv")
     b.op("CONV_2D", [p, w, b.const(rng.integers(-500, 500, 8).astype(np.int32), 0.0005)], [z],
          padding="VALID", stride_h=1, stride_w=1, fused_activation_function="RELU")
-    w2 = b.const(rng.integers(-60, 60, (4, 1, 1, 8)).astype(np.int8), 0.02)
-    out = b.tensor((1, 11, 14, 4), 0.05, 3, name="out")
-    b.op("CONV_2D", [z, w2, b.const(rng.integers(-500, 500, 4).astype(np.int32), 0.001)], [out],
-         padding="SAME", stride_h=1, stride_w=1, fused_activation_function="NONE")
-    b.output(out)
+    b.output(_pw(b, rng, z, 8, (1, 11, 14, 4), "out"))
     return b.build()
 
 
