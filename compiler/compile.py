@@ -2,6 +2,7 @@
 Output goes to a temporary sibling folder that is renamed into place only when complete."""
 from __future__ import annotations
 
+import copy
 import json
 import math
 import time
@@ -178,6 +179,32 @@ def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
         no_scratch = no_scratch | {worst}
 
 
+def _scheduled(graph: Graph, kinds: frozenset, grow: bool, pre):
+    """The graph with its ops in place and depth first (passes), and its plan (_plan_arena).
+    With "depth_first_dw" (--optimize ram) chains are chosen two ways, the smaller arena kept:
+    where they lower each step's live bytes, largest first, three convolutions at most; and
+    where they lower the peak, two at most ("depth_first_peak", balanced's way)."""
+    def live(g: Graph) -> list[int]:        # the ops' steps (a stage before the model: step 0)
+        return live_by_step(activation_buffers(g, {}, pre)[0], len(g.ops) + bool(pre))[bool(pre):]
+    best = None
+    variants = [kinds] + ([kinds | {"depth_first_peak"}] if "depth_first_dw" in kinds
+                          and "depth_first_peak" not in kinds else [])
+    for i, k in enumerate(variants):
+        g = copy.deepcopy(graph) if i + 1 < len(variants) else graph
+        g = IN_PLACE(DEPTH_FIRST(g, k, lambda g: sorted(live(g), reverse=True)), k, live)
+        planned = _plan_arena(g, grow, pre)
+        saved = undo_schedules(g) if "keep_schedules" not in k else []    # (tests)
+        if saved:       # ops in place, with a lag or depth first, whose plan the greedy planner
+            whole = _plan_arena(g, grow, pre)       # packs worse than whole tensors' (small
+            if whole[2].arena_size < planned[2].arena_size:     # models): dropped
+                planned = whole
+            else:
+                redo_schedules(saved)
+        if best is None or planned[2].arena_size < best[1][2].arena_size:
+            best = (g, planned)
+    return best
+
+
 def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model",
                   scratch_may_grow_arena: bool = False,
                   pre_buffers: dict[str, int] | None = None, optimize: str = "balanced",
@@ -194,20 +221,8 @@ def compile_graph(graph: Graph, prefix: str = "model", model_name: str = "model"
     static data: the arena spills beyond [ram] only where it must (plan/regions.py)."""
     t0 = time.perf_counter()
     kinds = kinds_for(optimize, helium) if kinds is None else kinds   # (tests pick kinds)
-    graph = LEAN_STACK(run_pipeline(graph), kinds)
-    graph = IN_PLACE(DEPTH_FIRST(graph, kinds, lambda g: lower_bound(
-        activation_buffers(g, {}, pre_buffers)[0])), kinds, lambda g: live_by_step(
-        activation_buffers(g, {}, pre_buffers)[0], len(g.ops) + bool(pre_buffers))[
-            bool(pre_buffers):])   # (the ops' steps: a stage before the model takes step 0)
-    buffers, labels, p, no_scratch, scratch = _plan_arena(graph, scratch_may_grow_arena,
-                                                          pre_buffers)
-    saved = undo_schedules(graph) if "keep_schedules" not in kinds else []    # (tests)
-    if saved:       # ops in place, with a lag or depth first, whose plan the greedy planner
-        whole = _plan_arena(graph, scratch_may_grow_arena, pre_buffers)  # packs worse than
-        if whole[2].arena_size < p.arena_size:      # whole tensors' (small models): dropped
-            buffers, labels, p, no_scratch, scratch = whole
-        else:
-            redo_schedules(saved)
+    graph, (buffers, labels, p, no_scratch, scratch) = _scheduled(
+        LEAN_STACK(run_pipeline(graph), kinds), kinds, scratch_may_grow_arena, pre_buffers)
     variables, variable_bytes = plan_variables(variable_sizes(graph))
     p = _place(graph, buffers, p, arena_regions, variable_bytes)
     p.variables, p.variable_bytes = variables, variable_bytes
@@ -282,7 +297,7 @@ def _memory_report(graph: Graph, p: Plan, scratch: dict, pre_buffers) -> dict:
                           "lag": -graph.tensors[op.outputs[0]].alias_offset} for op in graph.ops
                          if op.outputs and graph.tensors[op.outputs[0]].in_place],
         "depth_first": [{"ops": op.chain, "rows": {f"t{t}": graph.tensors[t].df_rows
-                                                  for o in op.chain[:2] for t in
+                                                  for o in op.chain for t in
                                                   graph.ops[_pos(graph, o)].outputs
                                                   if graph.tensors[t].df_rows}}
                         for op in graph.ops if op.chain],

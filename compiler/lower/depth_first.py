@@ -80,71 +80,118 @@ def _conv_lines(var: str, call: Call, band: str, src: str, dst: str) -> list[str
             f"{var}.geom.pad_h = {band}.pad;", f"{call.func}({', '.join(args)});"]
 
 
+def chain_convs(graph, op1) -> list:
+    """The chain's convolutions: its leading ops that each read the one before's output (then
+    a residual block's shortcut convolution of the chain's input and the ADD, where it has
+    them)."""
+    ops = {op.index: op for op in graph.ops}
+    convs = [op1]
+    for i in op1.chain[1:]:
+        op = ops[i]
+        if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D") \
+                or op.inputs[0] != convs[-1].outputs[0]:
+            break
+        convs.append(op)
+    return convs
+
+
+def _drop(level: int, band: str, ta: str, ra: int) -> list[str]:
+    """Before a band of level's output rows is read: the rows below it, no later row reads,
+    dropped (the rest moved to the buffer's start), or all where the band starts past them."""
+    lo, hi = f"lo{level}", f"hi{level}"
+    return [f"if ({band}.start > {hi}) {{",
+            f"    {lo} = {band}.start, {hi} = {band}.start - 1;",
+            f"}} else if ({band}.start > {lo}) {{   /* rows no later row reads: dropped */",
+            f"    memmove({ta}, {ta} + ({band}.start - {lo}) * {ra}, "
+            f"(size_t)(({hi} - {band}.start + 1) * {ra}));",
+            f"    {lo} = {band}.start;",
+            "}"]
+
+
+def _fill(level: int, upto: str, levels: list) -> list[str]:
+    """The rows of level's output up to row `upto` computed in order, each from its band of
+    the level before (pulled through the levels before it first). levels: per conv (var, Call,
+    geometry, input source macro, input row bytes, output macro, output row bytes)."""
+    var, call, g, src, rsrc, dst, rdst = levels[level]
+    v = f"v{level}"
+    lines = [f"while (hi{level} < {upto}) {{",
+             f"    ++hi{level};",
+             f"    const tk_df_band {v} = tk_df_rows(hi{level}, {g['stride']}, {g['pad']}, "
+             f"{g['k']}, {g['size']});"]
+    if level:
+        lines += ["    " + ln for ln in _drop(level - 1, v, src, rsrc)
+                  + _fill(level - 1, f"{v}.start + {v}.h - 1", levels)]
+        band_src = f"{src} + ({v}.start - lo{level - 1}) * {rsrc}"
+    else:
+        band_src = f"{src} + {v}.start * {rsrc}"
+    lines += ["    " + ln for ln in _conv_lines(var, call, v, band_src,
+                                                f"{dst} + (hi{level} - lo{level}) * {rdst}")]
+    return lines + ["}"]
+
+
 def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
     """The static function that runs op1's chain (calls: op index -> its Call)."""
     ops = {op.index: op for op in graph.ops}
-    c1, c2 = calls[op1.chain[0]], calls[op1.chain[1]]
-    if c1.func not in CONV_FUNCS + LINE_FUNCS or c2.func not in CONV_FUNCS + LINE_FUNCS:
-        raise AssertionError(f"depth-first chain at op {op1.index}: kernels {c1.func}, {c2.func}")
-    op2 = ops[op1.chain[1]]
-    g1, g2 = geometry(graph, op1), geometry(graph, op2)
-    x, a, b = op1.inputs[0], op1.outputs[0], op2.outputs[0]
-    rx, ra = _row_bytes(graph.tensors[x]), _row_bytes(graph.tensors[a])
-    ta, tb = tensor_macro(a), tensor_macro(b)
-    body = [f"{_struct_type(lowered, c1.args[0])} p1 = {c1.args[0].lstrip('&')};",
-            f"{_struct_type(lowered, c2.args[0])} p2 = {c2.args[0].lstrip('&')};"]
+    convs = chain_convs(graph, op1)
+    cc = [calls[op.index] for op in convs]
+    if any(c.func not in CONV_FUNCS + LINE_FUNCS for c in cc):
+        raise AssertionError(f"depth-first chain at op {op1.index}: kernels "
+                             f"{[c.func for c in cc]}")
+    geoms = [geometry(graph, op) for op in convs]
+    x = op1.inputs[0]
+    outs = [op.outputs[0] for op in convs]
+    b = outs[-1]
+    body = [f"{_struct_type(lowered, c.args[0])} p{i + 1} = {c.args[0].lstrip('&')};"
+            for i, c in enumerate(cc)]
     add = sc = None
-    if len(op1.chain) >= 3:
-        c3 = calls[op1.chain[-1]]
-        if c3.func not in ADD_FUNCS:
-            raise AssertionError(f"depth-first chain at op {op1.index}: kernel {c3.func}")
-        add = (c3, ops[op1.chain[-1]])
-        body += [f"{_struct_type(lowered, c3.args[0])} p3 = {c3.args[0].lstrip('&')};",
-                 f"p3.bcast.dims[5] = {_row_bytes(graph.tensors[b])};   /* one row */"]
-    if len(op1.chain) == 4:         # the shortcut: a conv of x, one row at a time
-        cs = calls[op1.chain[2]]
+    rest = op1.chain[len(convs):]
+    if rest:
+        ca = calls[rest[-1]]
+        if ca.func not in ADD_FUNCS:
+            raise AssertionError(f"depth-first chain at op {op1.index}: kernel {ca.func}")
+        add = (ca, ops[rest[-1]])
+        body += [f"{_struct_type(lowered, ca.args[0])} pa = {ca.args[0].lstrip('&')};",
+                 f"pa.bcast.dims[5] = {_row_bytes(graph.tensors[b])};   /* one row */"]
+    if len(rest) == 2:              # the shortcut: a conv of x, one row at a time
+        cs = calls[rest[0]]
         if cs.func not in CONV_FUNCS + LINE_FUNCS:
             raise AssertionError(f"depth-first chain at op {op1.index}: kernel {cs.func}")
-        sc = (cs, ops[op1.chain[2]], geometry(graph, ops[op1.chain[2]]))
-        body += [f"{_struct_type(lowered, cs.args[0])} p4 = {cs.args[0].lstrip('&')};"]
-    body += [f"int32_t lo = 0, hi = -1;   /* the rows of t{a} held, from its start */",
-             f"for (int32_t r = 0; r < {g2['out']}; ++r) {{",
-             f"    const tk_df_band w = tk_df_rows(r, {g2['stride']}, {g2['pad']}, {g2['k']}, "
-             f"{g2['size']});",
-             "    if (w.start > hi) {",
-             "        lo = w.start, hi = w.start - 1;",
-             "    } else if (w.start > lo) {   /* rows no later output row reads: dropped */",
-             f"        memmove({ta}, {ta} + (w.start - lo) * {ra}, "
-             f"(size_t)((hi - w.start + 1) * {ra}));",
-             "        lo = w.start;",
-             "    }",
-             "    while (hi < w.start + w.h - 1) {",
-             "        ++hi;",
-             f"        const tk_df_band v = tk_df_rows(hi, {g1['stride']}, {g1['pad']}, "
-             f"{g1['k']}, {g1['size']});"]
-    body += ["        " + ln for ln in _conv_lines("p1", c1, "v", f"{tensor_macro(x)} + v.start * "
-                                                   f"{rx}", f"{ta} + (hi - lo) * {ra}")]
-    body += ["    }"]
-    body += ["    " + ln for ln in _conv_lines("p2", c2, "w", f"{ta} + (w.start - lo) * {ra}",
-                                               tb if add else f"{tb} + r * "
-                                               f"{_row_bytes(graph.tensors[b])}")]
+        sc = (cs, ops[rest[0]], geometry(graph, ops[rest[0]]))
+        body += [f"{_struct_type(lowered, cs.args[0])} ps = {cs.args[0].lstrip('&')};"]
+    srcs = [x] + outs[:-1]
+    levels = [(f"p{i + 1}", cc[i], geoms[i], tensor_macro(srcs[i]),
+               _row_bytes(graph.tensors[srcs[i]]), tensor_macro(outs[i]),
+               _row_bytes(graph.tensors[outs[i]])) for i in range(len(convs))]
+    n = len(convs) - 1
+    body += [f"int32_t lo{i} = 0, hi{i} = -1;   /* the rows of t{outs[i]} held, from its start */"
+             for i in range(n)]
+    _, cl, gl, src, rsrc, tb, rb = levels[n]
+    body += [f"for (int32_t r = 0; r < {gl['out']}; ++r) {{",
+             f"    const tk_df_band w = tk_df_rows(r, {gl['stride']}, {gl['pad']}, {gl['k']}, "
+             f"{gl['size']});"]
+    body += ["    " + ln for ln in _drop(n - 1, "w", src, rsrc)
+             + _fill(n - 1, "w.start + w.h - 1", levels)]
+    body += ["    " + ln for ln in _conv_lines(f"p{n + 1}", cl, "w",
+                                               f"{src} + (w.start - lo{n - 1}) * {rsrc}",
+                                               tb if add else f"{tb} + r * {rb}")]
     if sc is not None:
         cs, ops_, gs = sc
         tp = tensor_macro(ops_.outputs[0])
         body += [f"    const tk_df_band u = tk_df_rows(r, {gs['stride']}, {gs['pad']}, "
                  f"{gs['k']}, {gs['size']});"]
-        body += ["    " + ln for ln in _conv_lines("p4", cs, "u", f"{tensor_macro(ops_.inputs[0])}"
-                                                   f" + u.start * {rx}", tp)]
+        body += ["    " + ln for ln in _conv_lines("ps", cs, "u", f"{tensor_macro(ops_.inputs[0])}"
+                                                   f" + u.start * {levels[0][4]}", tp)]
     if add is not None:
-        c3, op3 = add
-        ry = _row_bytes(graph.tensors[op3.outputs[0]])
+        ca, opa = add
+        ry = _row_bytes(graph.tensors[opa.outputs[0]])
         rows = {tb} | ({tensor_macro(sc[1].outputs[0])} if sc is not None else set())
-        args = ["&p3"] + [a_ if a_ in rows else f"{a_} + r * {ry}" for a_ in c3.args[1:]]
-        body += [f"    {c3.func}({', '.join(args)});"]
+        args = ["&pa"] + [a_ if a_ in rows else f"{a_} + r * {ry}" for a_ in ca.args[1:]]
+        body += [f"    {ca.func}({', '.join(args)});"]
     body += ["}"]
     names = ", ".join(str(i) for i in op1.chain)
-    head = (f"/* ops {names} depth first, row by row: t{a} held {graph.tensors[a].df_rows} rows "
-            f"at a time" + (f", t{b} one row" if add else "")
+    held = ", ".join(f"t{t} held {graph.tensors[t].df_rows} rows" for t in outs[:-1])
+    head = (f"/* ops {names} depth first, row by row: {held} at a time"
+            + (f", t{b} one row" if add else "")
             + (f", t{sc[1].outputs[0]} one row" if sc else "") + " */")
     return "\n".join([head, f"static void tk_df{op1.index}(void) {{",
                       *("    " + ln for ln in body), "}"])

@@ -1,14 +1,16 @@
-"""Depth-first execution of convolution chains: CONV_2D -> CONV_2D (-> ADD), row by row.
+"""Depth-first execution of convolution chains: CONV_2D -> CONV_2D (-> ADD), or three convolutions
+(pointwise -> depthwise -> pointwise, an inverted bottleneck), row by row.
 
-The first convolution's output `a` is read by the second alone; instead of all of `a`, a
-buffer holds the few rows of it that the second convolution's window reaches (`df_rows`): for
-each output row r of the second, the rows of `a` it reads are computed (each once, in order,
-none again) and those no later row reads are dropped. Where the second's output `b` is read by
-one ADD alone, whose other input `p` (of b's shape, computed before the chain) is complete when
-the chain starts, the ADD runs row by row too and `b` is one row; its output may overwrite `p`
-(in place) where nothing else reads p later. When p is the chain's own input x, row r of the
-ADD's output is written after the chain has read the last of x it needs for row r; `safe`
-simulates that schedule on the shared bytes before the alias is kept.
+Each convolution's output but the last is read by the next alone; instead of all of it, a
+buffer holds the few rows of it that the next convolution's window reaches (`df_rows`): for
+each output row r of the last, the rows each level reads are computed (each once, in order,
+none again, pulled through the levels before) and those no later row reads are dropped. Where
+the last's output `b` is read by one ADD alone, whose other input `p` (of b's shape, computed
+before the chain) is complete when the chain starts, the ADD runs row by row too and `b` is one
+row; its output may overwrite `p` (in place) where nothing else reads p later. When p is the
+chain's own input x, row r of the ADD's output is written after the chain has read the last of
+x it needs for row r; `safe` simulates that schedule on the shared bytes before the alias is
+kept.
 
 The chain runs at its first op's step (op.run_at), all of its tensors live then; its ops'
 kernels are called on row bands (lower/depth_first.py emits the loop). Nothing is recomputed,
@@ -28,42 +30,54 @@ def rows_for(j: int, stride: int, pad: int, k: int, size: int) -> tuple[int, int
     return start, h, start - first
 
 
-def schedule(g1: dict, g2: dict):
-    """The chain's events in order: ("a", j) computes row j of the first conv's output,
-    ("b", r, start, h) row r of the second's from a rows [start, start + h) (then the
-    shortcut's row r and the ADD's, where the chain has them). g1, g2: stride, pad, k (rows)
-    and the input rows of each conv; g2["out"]: output rows."""
-    lo, hi = 0, -1
-    for r in range(g2["out"]):
-        start, h, _ = rows_for(r, g2["stride"], g2["pad"], g2["k"], g2["size"])
-        if start > hi:
-            lo, hi = start, start - 1
-        elif start > lo:
-            lo = start
-        while hi < start + h - 1:
-            hi += 1
-            yield ("a", hi)
-        yield ("b", r, start, h)
+def schedule(geoms: list[dict]):
+    """The chain's events in order, (level, j, start, h): row j of conv `level`'s output is
+    computed from its input rows [start, start + h) (level 0 reads the chain's input; the last
+    level's rows are the chain's output, then the shortcut's row j and the ADD's, where the
+    chain has them). Each row of a held tensor is computed once, in order, when the next conv
+    first needs it, after the rows no later row needs are dropped. geoms: each conv's stride,
+    pad, k (rows), size (input rows) and out (output rows)."""
+    n = len(geoms)
+    lo, hi = [0] * n, [-1] * n          # the rows of each level's output held
+
+    def fill(i: int, upto: int):
+        while hi[i] < upto:
+            hi[i] += 1
+            g = geoms[i]
+            start, h, _ = rows_for(hi[i], g["stride"], g["pad"], g["k"], g["size"])
+            if i > 0:
+                if start > hi[i - 1]:
+                    lo[i - 1], hi[i - 1] = start, start - 1
+                elif start > lo[i - 1]:
+                    lo[i - 1] = start
+                yield from fill(i - 1, start + h - 1)
+            yield (i, hi[i], start, h)
+    for r in range(geoms[-1]["out"]):
+        yield from fill(n - 1, r)
 
 
-def held_rows(g1: dict, g2: dict) -> int:
-    """The most rows of `a` held at once."""
-    return max((e[3] for e in schedule(g1, g2) if e[0] == "b"), default=1)
+def held_rows(geoms: list[dict]) -> list[int]:
+    """The most rows of each held tensor (every level's output but the last) held at once."""
+    held = [1] * (len(geoms) - 1)
+    for level, _, _, h in schedule(geoms):
+        if level:
+            held[level - 1] = max(held[level - 1], h)
+    return held
 
 
-def over_input_safe(g1: dict, g2: dict, gs: dict | None, row_x: int, row_y: int,
+def over_input_safe(geoms: list[dict], gs: dict | None, row_x: int, row_y: int,
                     nbytes: int) -> bool:
     """Whether the ADD's output may overwrite the chain's input x: each output row r written
     after the rows of x the chain reads for it (the first conv's bands, the shortcut's band of
     row r, or row r of x itself where x is the ADD's other input), and never over a byte some
     later step still reads."""
     steps = []
-    for e in schedule(g1, g2):
-        if e[0] == "a":
-            start, h, _ = rows_for(e[1], g1["stride"], g1["pad"], g1["k"], g1["size"])
+    last = len(geoms) - 1
+    for level, r, start, h in schedule(geoms):
+        if level == 0:
             steps.append(([(start * row_x, (start + h) * row_x)], []))
+        if level != last:
             continue
-        r = e[1]
         if gs is not None:          # the shortcut's band of x, then the ADD
             start, h, _ = rows_for(r, gs["stride"], gs["pad"], gs["k"], gs["size"])
             reads = [(start * row_x, (start + h) * row_x)]
@@ -114,54 +128,86 @@ def _add_of(graph, op1, op2, pos: dict):
     return None
 
 
+MAX_CONVS = 3      # pointwise -> depthwise -> pointwise (an inverted bottleneck) at most
+
+
+def _convs(graph, op1, taken: set, most: int) -> list:
+    """op1 and the convolutions after it that each read the one before alone (`most` at
+    most): the ops a chain from op1 may take."""
+    convs = [op1]
+    while len(convs) < most:
+        t = convs[-1].outputs[0]
+        readers = _readers(graph, t)
+        if not _plain(graph, t) or len(readers) != 1 or readers[0].index in taken:
+            break
+        nxt = readers[0]
+        if geometry(graph, nxt) is None or nxt.inputs[0] != t \
+                or graph.tensors[nxt.outputs[0]].is_variable:
+            break
+        convs.append(nxt)
+    return convs
+
+
+def _mark(graph, convs: list, taken: set, pos: dict) -> list[int] | None:
+    """Mark the chain of convs (with the ADD after them where _add_of finds one); its op
+    indices, or None where some tensor would be held whole."""
+    geoms = [geometry(graph, op) for op in convs]
+    held = held_rows(geoms)
+    if any(h >= g["out"] for h, g in zip(held, geoms)):
+        return None             # every row of a tensor at once: nothing to save
+    last = convs[-1]
+    chain = [op.index for op in convs]
+    found = _add_of(graph, convs[0], last, pos) if _plain(graph, last.outputs[0]) else None
+    if found is not None and found[0].index not in taken and \
+            (found[2] is None or found[2].index not in taken):
+        add, p, sc = found
+        chain += ([sc.index] if sc is not None else []) + [add.index]
+        graph.tensors[last.outputs[0]].df_rows = 1
+        if sc is not None:
+            graph.tensors[p].df_rows = 1
+        _alias_output(graph, convs[0], add, p, geoms, sc, pos)
+    for op, h in zip(convs, held):
+        graph.tensors[op.outputs[0]].df_rows = h
+    convs[0].chain = chain
+    for i in chain[1:]:
+        graph.ops[pos[i]].run_at = convs[0].index
+    return chain
+
+
 def run(graph, kinds: frozenset, bound=None):
     """Graph -> Graph: mark every chain (op.chain on its first op, op.run_at on the others,
     df_rows on the tensors held by rows). bound(graph): the max-live bound of the graph as
-    marked; a chain that does not lower it (running at its first op's step keeps the chain's
-    input alive beside the second conv's output) is left unmarked."""
+    marked, or any measure that orders graphs by it first (compile: each step's live bytes,
+    largest first); of the chains from an op (two or three convolutions) the one that lowers it
+    most is kept, the shorter where two tie, none where none lowers it (running at its first
+    op's step keeps the chain's input alive beside the last conv's output)."""
     if "depth_first" not in kinds or graph.subgraphs:
         return graph
+    if bound and "depth_first_peak" in kinds:
+        bound = (lambda measure: lambda g: measure(g)[:1])(bound)     # the peak alone
+    most = 2 if "depth_first_peak" in kinds else MAX_CONVS
     before = bound(graph) if bound else None
     pos = {op.index: i for i, op in enumerate(graph.ops)}
     taken: set[int] = set()
     for op1 in graph.ops:
-        g1 = geometry(graph, op1)
-        if g1 is None or op1.index in taken:
+        if op1.index in taken or geometry(graph, op1) is None:
             continue
-        a = op1.outputs[0]
-        readers = _readers(graph, a)
-        if not _plain(graph, a) or len(readers) != 1 or readers[0].index in taken:
-            continue
-        op2 = readers[0]
-        g2 = geometry(graph, op2)
-        b = graph.tensors[op2.outputs[0]]
-        if g2 is None or op2.inputs[0] != a or b.is_variable:
-            continue
-        if "DEPTHWISE_CONV_2D" in (op1.opcode, op2.opcode) and "depth_first_dw" not in kinds:
-            continue            # (balanced: lags already take those peaks, for less stack)
-        held = held_rows(g1, g2)
-        if held >= g1["out"]:
-            continue            # every row of `a` at once: nothing to save
-        chain = [op1.index, op2.index]
-        found = _add_of(graph, op1, op2, pos) if _plain(graph, op2.outputs[0]) else None
-        if found is not None and found[0].index not in taken and \
-                (found[2] is None or found[2].index not in taken):
-            add, p, sc = found
-            chain += ([sc.index] if sc is not None else []) + [add.index]
-            graph.tensors[op2.outputs[0]].df_rows = 1
-            if sc is not None:
-                graph.tensors[p].df_rows = 1
-            _alias_output(graph, op1, add, p, g1, g2, sc, pos)
-        graph.tensors[a].df_rows = held
-        op1.chain = chain
-        for i in chain[1:]:
-            graph.ops[pos[i]].run_at = op1.index
-        after = bound(graph) if bound else None
-        if before is not None and after >= before:
+        convs = _convs(graph, op1, taken, most)
+        best = None
+        for n in range(2, len(convs) + 1):
+            if "depth_first_dw" not in kinds and \
+                    any(op.opcode == "DEPTHWISE_CONV_2D" for op in convs[:n]):
+                break           # (balanced: lags already take those peaks, for less stack)
+            chain = _mark(graph, convs[:n], taken, pos)
+            if chain is None:
+                continue
+            after = bound(graph) if bound else None
             _unmark(graph, chain, pos)
-            continue
-        before = after
-        taken.update(chain)
+            if before is None or after < (before if best is None else best[0]):
+                best = (after, n)
+        if best is not None:
+            taken.update(_mark(graph, convs[:best[1]], taken, pos))
+            before = best[0]
     return graph
 
 
@@ -176,7 +222,7 @@ def _unmark(graph, chain: list[int], pos: dict) -> None:
                 tt.alias_of, tt.in_place = None, False
 
 
-def _alias_output(graph, op1, add, p: int, g1: dict, g2: dict, sc, pos: dict) -> None:
+def _alias_output(graph, op1, add, p: int, geoms: list[dict], sc, pos: dict) -> None:
     """The ADD's output over the storage of the tensor it replaces: its other input p, or with
     a shortcut in the chain, the chain's input x; where nothing reads that after the chain
     starts (but the chain), it is an activation of its own, and the row order is proved safe."""
@@ -200,6 +246,6 @@ def _alias_output(graph, op1, add, p: int, g1: dict, g2: dict, sc, pos: dict) ->
         row_y = int(ty.shape[2]) * int(ty.shape[3])
         gs = geometry(graph, sc) if sc is not None else None
         if graph.root_offset(x) != graph.root_offset(over) or \
-                not over_input_safe(g1, g2, gs, row_x, row_y, max(tx.nbytes, ty.nbytes)):
+                not over_input_safe(geoms, gs, row_x, row_y, max(tx.nbytes, ty.nbytes)):
             return
     ty.alias_of, ty.in_place = over, "depth_first"
