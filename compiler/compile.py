@@ -180,15 +180,19 @@ def _plan_arena(graph: Graph, scratch_may_grow_arena: bool = False,
 
 
 def _scheduled(graph: Graph, kinds: frozenset, grow: bool, pre):
-    """The graph with its ops in place and depth first (passes), and its plan (_plan_arena).
-    With "depth_first_dw" (--optimize ram) chains are chosen two ways, the smaller arena kept:
-    where they lower each step's live bytes, largest first, three convolutions at most; and
-    where they lower the peak, two at most ("depth_first_peak", balanced's way)."""
+    """The graph with ops in place and depth first (passes), planned (_plan_arena). Chains are
+    chosen two ways, the smaller arena kept: where they lower each step's live bytes, largest
+    first, through a depthwise and three convolutions (ram: a row a step; balanced: four, kept
+    only where a tenth of the arena goes); and where they lower the peak, two at most."""
     def live(g: Graph) -> list[int]:        # the ops' steps (a stage before the model: step 0)
         return live_by_step(activation_buffers(g, {}, pre)[0], len(g.ops) + bool(pre))[bool(pre):]
+    variants, gain = [kinds], 1.0
+    if "depth_first_dw" in kinds and "depth_first_peak" not in kinds:
+        variants.append(kinds | {"depth_first_peak"})
+    elif "depth_first_balanced" in kinds:
+        variants.append(kinds - {"depth_first_peak"} | {"depth_first_dw", "depth_first_rows4"})
+        gain = 0.9
     best = None
-    variants = [kinds] + ([kinds | {"depth_first_peak"}] if "depth_first_dw" in kinds
-                          and "depth_first_peak" not in kinds else [])
     for i, k in enumerate(variants):
         g = copy.deepcopy(graph) if i + 1 < len(variants) else graph
         g = IN_PLACE(DEPTH_FIRST(g, k, lambda g: sorted(live(g), reverse=True)), k, live)
@@ -200,7 +204,7 @@ def _scheduled(graph: Graph, kinds: frozenset, grow: bool, pre):
                 planned = whole
             else:
                 redo_schedules(saved)
-        if best is None or planned[2].arena_size < best[1][2].arena_size:
+        if best is None or planned[2].arena_size < best[1][2].arena_size * (gain if i else 1):
             best = (g, planned)
     return best
 

@@ -75,6 +75,7 @@ class Op:
     # that first op holds the chain's ops in `chain`
     run_at: int | None = None
     chain: list[int] = field(default_factory=list)
+    chain_step: int = 1                 # the chain's last conv: output rows per step
     # the op runs on a kernel that trades instructions for memory: FULLY_CONNECTED without its
     # stack buffer (passes/lean_stack.py), DEPTHWISE_CONV_2D on the raster kernel, whose output
     # may lag its input less than the line kernel's (passes/in_place.py)

@@ -113,13 +113,13 @@ def test_schedule_computes_each_row_once_in_order():
             out2 = (out1 + s2 - 1) // s2
             g1 = {"stride": s1, "pad": p1, "k": k1, "size": n1, "out": out1}
             g2 = {"stride": s2, "pad": p2, "k": k2, "size": out1, "out": out2}
-            made = [e[1] for e in schedule([g1, g2]) if e[0] == 0]
+            made = [j for e in schedule([g1, g2]) if e[0] == 0 for j in range(e[1], e[1] + e[2])]
             assert made == sorted(set(made)) and max(made) < out1
             for e in schedule([g1, g2]):
                 if e[0] == 1:
                     start, h, pad = rows_for(e[1], s2, p2, k2, out1)
-                    assert (e[2], e[3]) == (start, h) and all(j in made for j in
-                                                               range(start, start + h))
+                    assert (e[2], e[3], e[4]) == (1, start, h) and all(j in made for j in
+                                                                       range(start, start + h))
 
 
 def test_checker_refuses_overwriting_rows_still_read():

@@ -17,12 +17,12 @@ ADD_FUNCS = ("tk_add_s8",)
 
 # tk_df_rows: the input rows of an output row (passes/depth_first.rows_for)
 HELPER = """\
-/* depth-first chains: the input rows [start, start + h) that output row j of a window of k
- * rows reads, with pad rows of padding above them (passes/depth_first.py rows_for) */
+/* depth-first chains: the input rows [start, start + h) that output rows j .. j + n - 1 of a
+ * window of k rows read, with pad rows of padding above them (passes/depth_first.py rows_for) */
 typedef struct { int32_t start, h, pad; } tk_df_band;
-static inline tk_df_band tk_df_rows(int32_t j, int32_t stride, int32_t pad, int32_t k,
-                                    int32_t size) {
-    const int32_t first = j * stride - pad, last = first + k - 1;
+static inline tk_df_band tk_df_rows(int32_t j, int32_t n, int32_t stride, int32_t pad,
+                                    int32_t k, int32_t size) {
+    const int32_t first = j * stride - pad, last = (j + n - 1) * stride - pad + k - 1;
     tk_df_band b;
     b.start = first < 0 ? 0 : first;
     b.h = (last >= size ? size - 1 : last) - b.start + 1;
@@ -70,13 +70,13 @@ def _row_bytes(t) -> int:
     return int(t.shape[2]) * int(t.shape[3])
 
 
-def _conv_lines(var: str, call: Call, band: str, src: str, dst: str) -> list[str]:
-    """One output row of a conv or depthwise kernel from the band's input rows at src."""
+def _conv_lines(var: str, call: Call, band: str, src: str, dst: str, rows: str) -> list[str]:
+    """`rows` output rows of a conv or depthwise kernel from the band's input rows at src."""
     args = [f"&{var}", src, *call.args[2:4], dst, *call.args[5:]]
     if call.func in LINE_FUNCS:
-        return [f"{var}.lines_in = {band}.h;", f"{var}.lines_out = 1;",
+        return [f"{var}.lines_in = {band}.h;", f"{var}.lines_out = {rows};",
                 f"{var}.pad_line = {band}.pad;", f"{call.func}({', '.join(args)});"]
-    return [f"{var}.input.h = {band}.h;", f"{var}.output.h = 1;",
+    return [f"{var}.input.h = {band}.h;", f"{var}.output.h = {rows};",
             f"{var}.geom.pad_h = {band}.pad;", f"{call.func}({', '.join(args)});"]
 
 
@@ -109,15 +109,15 @@ def _drop(level: int, band: str, ta: str, ra: int) -> list[str]:
 
 
 def _fill(level: int, upto: str, levels: list) -> list[str]:
-    """The rows of level's output up to row `upto` computed in order, each from its band of
-    the level before (pulled through the levels before it first). levels: per conv (var, Call,
+    """The rows of level's output up to row `upto` computed in one call from their band of the
+    level before (pulled through the levels before it first). levels: per conv (var, Call,
     geometry, input source macro, input row bytes, output macro, output row bytes)."""
     var, call, g, src, rsrc, dst, rdst = levels[level]
-    v = f"v{level}"
-    lines = [f"while (hi{level} < {upto}) {{",
-             f"    ++hi{level};",
-             f"    const tk_df_band {v} = tk_df_rows(hi{level}, {g['stride']}, {g['pad']}, "
-             f"{g['k']}, {g['size']});"]
+    v, n = f"v{level}", f"n{level}"
+    lines = [f"if (hi{level} < {upto}) {{",
+             f"    const int32_t {n} = {upto} - hi{level};",
+             f"    const tk_df_band {v} = tk_df_rows(hi{level} + 1, {n}, {g['stride']}, "
+             f"{g['pad']}, {g['k']}, {g['size']});"]
     if level:
         lines += ["    " + ln for ln in _drop(level - 1, v, src, rsrc)
                   + _fill(level - 1, f"{v}.start + {v}.h - 1", levels)]
@@ -125,8 +125,9 @@ def _fill(level: int, upto: str, levels: list) -> list[str]:
     else:
         band_src = f"{src} + {v}.start * {rsrc}"
     lines += ["    " + ln for ln in _conv_lines(var, call, v, band_src,
-                                                f"{dst} + (hi{level} - lo{level}) * {rdst}")]
-    return lines + ["}"]
+                                                f"{dst} + (hi{level} + 1 - lo{level}) * {rdst}",
+                                                n)]
+    return lines + [f"    hi{level} += {n};", "}"]
 
 
 def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
@@ -150,8 +151,7 @@ def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
         if ca.func not in ADD_FUNCS:
             raise AssertionError(f"depth-first chain at op {op1.index}: kernel {ca.func}")
         add = (ca, ops[rest[-1]])
-        body += [f"{_struct_type(lowered, ca.args[0])} pa = {ca.args[0].lstrip('&')};",
-                 f"pa.bcast.dims[5] = {_row_bytes(graph.tensors[b])};   /* one row */"]
+        body += [f"{_struct_type(lowered, ca.args[0])} pa = {ca.args[0].lstrip('&')};"]
     if len(rest) == 2:              # the shortcut: a conv of x, one row at a time
         cs = calls[rest[0]]
         if cs.func not in CONV_FUNCS + LINE_FUNCS:
@@ -166,33 +166,36 @@ def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
     body += [f"int32_t lo{i} = 0, hi{i} = -1;   /* the rows of t{outs[i]} held, from its start */"
              for i in range(n)]
     _, cl, gl, src, rsrc, tb, rb = levels[n]
-    body += [f"for (int32_t r = 0; r < {gl['out']}; ++r) {{",
-             f"    const tk_df_band w = tk_df_rows(r, {gl['stride']}, {gl['pad']}, {gl['k']}, "
+    step = op1.chain_step
+    body += [f"for (int32_t r = 0; r < {gl['out']}; r += {step}) {{",
+             f"    const int32_t m = {gl['out']} - r < {step} ? {gl['out']} - r : {step};",
+             f"    const tk_df_band w = tk_df_rows(r, m, {gl['stride']}, {gl['pad']}, {gl['k']}, "
              f"{gl['size']});"]
     body += ["    " + ln for ln in _drop(n - 1, "w", src, rsrc)
              + _fill(n - 1, "w.start + w.h - 1", levels)]
     body += ["    " + ln for ln in _conv_lines(f"p{n + 1}", cl, "w",
                                                f"{src} + (w.start - lo{n - 1}) * {rsrc}",
-                                               tb if add else f"{tb} + r * {rb}")]
+                                               tb if add else f"{tb} + r * {rb}", "m")]
     if sc is not None:
         cs, ops_, gs = sc
         tp = tensor_macro(ops_.outputs[0])
-        body += [f"    const tk_df_band u = tk_df_rows(r, {gs['stride']}, {gs['pad']}, "
+        body += [f"    const tk_df_band u = tk_df_rows(r, m, {gs['stride']}, {gs['pad']}, "
                  f"{gs['k']}, {gs['size']});"]
         body += ["    " + ln for ln in _conv_lines("ps", cs, "u", f"{tensor_macro(ops_.inputs[0])}"
-                                                   f" + u.start * {levels[0][4]}", tp)]
+                                                   f" + u.start * {levels[0][4]}", tp, "m")]
     if add is not None:
         ca, opa = add
         ry = _row_bytes(graph.tensors[opa.outputs[0]])
         rows = {tb} | ({tensor_macro(sc[1].outputs[0])} if sc is not None else set())
         args = ["&pa"] + [a_ if a_ in rows else f"{a_} + r * {ry}" for a_ in ca.args[1:]]
-        body += [f"    {ca.func}({', '.join(args)});"]
+        body += [f"    pa.bcast.dims[5] = m * {_row_bytes(graph.tensors[b])};   /* m rows */",
+                 f"    {ca.func}({', '.join(args)});"]
     body += ["}"]
     names = ", ".join(str(i) for i in op1.chain)
     held = ", ".join(f"t{t} held {graph.tensors[t].df_rows} rows" for t in outs[:-1])
     head = (f"/* ops {names} depth first, row by row: {held} at a time"
-            + (f", t{b} one row" if add else "")
-            + (f", t{sc[1].outputs[0]} one row" if sc else "") + " */")
+            + (f", t{b} {graph.tensors[b].df_rows} rows" if add else "")
+            + (f", t{sc[1].outputs[0]} {graph.tensors[b].df_rows} rows" if sc else "") + " */")
     return "\n".join([head, f"static void tk_df{op1.index}(void) {{",
                       *("    " + ln for ln in body), "}"])
 

@@ -21,69 +21,73 @@ from ..lower.depth_first import geometry
 from .in_place import MAX_PROVED_BYTES, safe
 
 
-def rows_for(j: int, stride: int, pad: int, k: int, size: int) -> tuple[int, int, int]:
-    """The input rows an output row j of a window of k rows reads: (first row, row count,
-    rows of padding above it), clipped to the input's `size` rows (tk_df_rows in C)."""
+def rows_for(j: int, stride: int, pad: int, k: int, size: int, n: int = 1
+             ) -> tuple[int, int, int]:
+    """The input rows output rows j .. j + n - 1 of a window of k rows read: (first row, row
+    count, rows of padding above it), clipped to the input's `size` rows (tk_df_rows in C)."""
     first = j * stride - pad
     start = max(first, 0)
-    h = min(first + k - 1, size - 1) - start + 1
+    h = min((j + n - 1) * stride - pad + k - 1, size - 1) - start + 1
     return start, h, start - first
 
 
-def schedule(geoms: list[dict]):
-    """The chain's events in order, (level, j, start, h): row j of conv `level`'s output is
-    computed from its input rows [start, start + h) (level 0 reads the chain's input; the last
-    level's rows are the chain's output, then the shortcut's row j and the ADD's, where the
-    chain has them). Each row of a held tensor is computed once, in order, when the next conv
-    first needs it, after the rows no later row needs are dropped. geoms: each conv's stride,
-    pad, k (rows), size (input rows) and out (output rows)."""
-    n = len(geoms)
-    lo, hi = [0] * n, [-1] * n          # the rows of each level's output held
+def schedule(geoms: list[dict], step: int = 1):
+    """The chain's events in order, (level, j, n, start, h): rows j .. j + n - 1 of conv
+    `level`'s output are computed (one kernel call) from its input rows [start, start + h)
+    (level 0 reads the chain's input; the last level's rows are the chain's output, `step` at a
+    time, then the shortcut's rows and the ADD's, where the chain has them). Each row of a held
+    tensor is computed once, in order, when the next conv first needs it, after the rows no
+    later row needs are dropped. geoms: each conv's stride, pad, k (rows), size (input rows)
+    and out (output rows)."""
+    levels = len(geoms)
+    lo, hi = [0] * levels, [-1] * levels        # the rows of each level's output held
 
     def fill(i: int, upto: int):
-        while hi[i] < upto:
-            hi[i] += 1
-            g = geoms[i]
-            start, h, _ = rows_for(hi[i], g["stride"], g["pad"], g["k"], g["size"])
-            if i > 0:
-                if start > hi[i - 1]:
-                    lo[i - 1], hi[i - 1] = start, start - 1
-                elif start > lo[i - 1]:
-                    lo[i - 1] = start
-                yield from fill(i - 1, start + h - 1)
-            yield (i, hi[i], start, h)
-    for r in range(geoms[-1]["out"]):
-        yield from fill(n - 1, r)
+        if hi[i] >= upto:
+            return
+        g, j, n = geoms[i], hi[i] + 1, upto - hi[i]
+        start, h, _ = rows_for(j, g["stride"], g["pad"], g["k"], g["size"], n)
+        if i > 0:
+            if start > hi[i - 1]:
+                lo[i - 1], hi[i - 1] = start, start - 1
+            elif start > lo[i - 1]:
+                lo[i - 1] = start
+            yield from fill(i - 1, start + h - 1)
+        hi[i] = upto
+        yield (i, j, n, start, h)
+    out = geoms[-1]["out"]
+    for r in range(0, out, step):
+        yield from fill(levels - 1, min(r + step, out) - 1)
 
 
-def held_rows(geoms: list[dict]) -> list[int]:
+def held_rows(geoms: list[dict], step: int = 1) -> list[int]:
     """The most rows of each held tensor (every level's output but the last) held at once."""
     held = [1] * (len(geoms) - 1)
-    for level, _, _, h in schedule(geoms):
+    for level, _, _, _, h in schedule(geoms, step):
         if level:
             held[level - 1] = max(held[level - 1], h)
     return held
 
 
 def over_input_safe(geoms: list[dict], gs: dict | None, row_x: int, row_y: int,
-                    nbytes: int) -> bool:
+                    nbytes: int, step: int = 1) -> bool:
     """Whether the ADD's output may overwrite the chain's input x: each output row r written
     after the rows of x the chain reads for it (the first conv's bands, the shortcut's band of
     row r, or row r of x itself where x is the ADD's other input), and never over a byte some
     later step still reads."""
     steps = []
     last = len(geoms) - 1
-    for level, r, start, h in schedule(geoms):
+    for level, r, n, start, h in schedule(geoms, step):
         if level == 0:
             steps.append(([(start * row_x, (start + h) * row_x)], []))
         if level != last:
             continue
         if gs is not None:          # the shortcut's band of x, then the ADD
-            start, h, _ = rows_for(r, gs["stride"], gs["pad"], gs["k"], gs["size"])
+            start, h, _ = rows_for(r, gs["stride"], gs["pad"], gs["k"], gs["size"], n)
             reads = [(start * row_x, (start + h) * row_x)]
-        else:                       # the ADD reads row r of x itself
-            reads = [(r * row_y, (r + 1) * row_y)]
-        steps.append((reads, [(r * row_y, (r + 1) * row_y)]))
+        else:                       # the ADD reads rows r .. r + n - 1 of x itself
+            reads = [(r * row_y, (r + n) * row_y)]
+        steps.append((reads, [(r * row_y, (r + n) * row_y)]))
     return safe(steps, nbytes)
 
 
@@ -129,6 +133,8 @@ def _add_of(graph, op1, op2, pos: dict):
 
 
 MAX_CONVS = 3      # pointwise -> depthwise -> pointwise (an inverted bottleneck) at most
+# "depth_first_rows4" in kinds: the last conv's rows 4 at a time (fewer, longer kernel calls: the
+# line kernel widens its window's rows once per call), else one (the fewest rows held)
 
 
 def _convs(graph, op1, taken: set, most: int) -> list:
@@ -148,11 +154,13 @@ def _convs(graph, op1, taken: set, most: int) -> list:
     return convs
 
 
-def _mark(graph, convs: list, taken: set, pos: dict) -> list[int] | None:
-    """Mark the chain of convs (with the ADD after them where _add_of finds one); its op
-    indices, or None where some tensor would be held whole."""
+def _mark(graph, convs: list, taken: set, pos: dict, step: int) -> list[int] | None:
+    """Mark the chain of convs (with the ADD after them where _add_of finds one), its last
+    conv's output rows `step` at a time; its op indices, or None where some tensor would be
+    held whole."""
     geoms = [geometry(graph, op) for op in convs]
-    held = held_rows(geoms)
+    step = min(step, geoms[-1]["out"])
+    held = held_rows(geoms, step)
     if any(h >= g["out"] for h, g in zip(held, geoms)):
         return None             # every row of a tensor at once: nothing to save
     last = convs[-1]
@@ -162,13 +170,13 @@ def _mark(graph, convs: list, taken: set, pos: dict) -> list[int] | None:
             (found[2] is None or found[2].index not in taken):
         add, p, sc = found
         chain += ([sc.index] if sc is not None else []) + [add.index]
-        graph.tensors[last.outputs[0]].df_rows = 1
+        graph.tensors[last.outputs[0]].df_rows = step
         if sc is not None:
-            graph.tensors[p].df_rows = 1
-        _alias_output(graph, convs[0], add, p, geoms, sc, pos)
+            graph.tensors[p].df_rows = step
+        _alias_output(graph, convs[0], add, p, geoms, sc, pos, step)
     for op, h in zip(convs, held):
         graph.tensors[op.outputs[0]].df_rows = h
-    convs[0].chain = chain
+    convs[0].chain, convs[0].chain_step = chain, step
     for i in chain[1:]:
         graph.ops[pos[i]].run_at = convs[0].index
     return chain
@@ -186,6 +194,7 @@ def run(graph, kinds: frozenset, bound=None):
     if bound and "depth_first_peak" in kinds:
         bound = (lambda measure: lambda g: measure(g)[:1])(bound)     # the peak alone
     most = 2 if "depth_first_peak" in kinds else MAX_CONVS
+    step = 4 if "depth_first_rows4" in kinds else 1
     before = bound(graph) if bound else None
     pos = {op.index: i for i, op in enumerate(graph.ops)}
     taken: set[int] = set()
@@ -198,7 +207,7 @@ def run(graph, kinds: frozenset, bound=None):
             if "depth_first_dw" not in kinds and \
                     any(op.opcode == "DEPTHWISE_CONV_2D" for op in convs[:n]):
                 break           # (balanced: lags already take those peaks, for less stack)
-            chain = _mark(graph, convs[:n], taken, pos)
+            chain = _mark(graph, convs[:n], taken, pos, step)
             if chain is None:
                 continue
             after = bound(graph) if bound else None
@@ -206,7 +215,7 @@ def run(graph, kinds: frozenset, bound=None):
             if before is None or after < (before if best is None else best[0]):
                 best = (after, n)
         if best is not None:
-            taken.update(_mark(graph, convs[:best[1]], taken, pos))
+            taken.update(_mark(graph, convs[:best[1]], taken, pos, step))
             before = best[0]
     return graph
 
@@ -214,7 +223,7 @@ def run(graph, kinds: frozenset, bound=None):
 def _unmark(graph, chain: list[int], pos: dict) -> None:
     for i in chain:
         op = graph.ops[pos[i]]
-        op.chain, op.run_at = [], None
+        op.chain, op.run_at, op.chain_step = [], None, 1
         for t in op.outputs:
             tt = graph.tensors[t]
             tt.df_rows = 0
@@ -222,7 +231,8 @@ def _unmark(graph, chain: list[int], pos: dict) -> None:
                 tt.alias_of, tt.in_place = None, False
 
 
-def _alias_output(graph, op1, add, p: int, geoms: list[dict], sc, pos: dict) -> None:
+def _alias_output(graph, op1, add, p: int, geoms: list[dict], sc, pos: dict,
+                  step: int) -> None:
     """The ADD's output over the storage of the tensor it replaces: its other input p, or with
     a shortcut in the chain, the chain's input x; where nothing reads that after the chain
     starts (but the chain), it is an activation of its own, and the row order is proved safe."""
@@ -246,6 +256,6 @@ def _alias_output(graph, op1, add, p: int, geoms: list[dict], sc, pos: dict) -> 
         row_y = int(ty.shape[2]) * int(ty.shape[3])
         gs = geometry(graph, sc) if sc is not None else None
         if graph.root_offset(x) != graph.root_offset(over) or \
-                not over_input_safe(geoms, gs, row_x, row_y, max(tx.nbytes, ty.nbytes)):
+                not over_input_safe(geoms, gs, row_x, row_y, max(tx.nbytes, ty.nbytes), step):
             return
     ty.alias_of, ty.in_place = over, "depth_first"

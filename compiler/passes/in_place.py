@@ -317,7 +317,8 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
         return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean",
                           "dw_raster", "prune_lags", "depth_first_dw"})
     return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean_balanced",
-                      "dw_raster_balanced", "prune_lags", "depth_first_peak"})
+                      "dw_raster_balanced", "prune_lags", "depth_first_peak",
+                      "depth_first_balanced"})
 
 
 def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", "lag"}),
