@@ -17,10 +17,11 @@ from .outdir import staged_output
 from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
 from .lower.depth_first import fuse_calls
-from .passes import DEPTH_FIRST, IN_PLACE, LEAN_STACK, run_pipeline
+from .passes import CONCAT_IN_PLACE, DEPTH_FIRST, IN_PLACE, LEAN_STACK, run_pipeline
 from .passes.in_place import check_kernels, kinds_for, redo_schedules, undo_schedules
 from .plan.planner import Buffer, Plan, check_overlaps, live_by_step, lower_bound, plan, \
-    plan_variables, render, render_variables
+    plan_variables
+from .plan.picture import plan_picture  # noqa: F401 (the CLI's and demo's --show-plan)
 from .plan.regions import ArenaRegion, regional_plan, split_regions
 
 
@@ -195,7 +196,9 @@ def _scheduled(graph: Graph, kinds: frozenset, grow: bool, pre):
     best = None
     for i, k in enumerate(variants):
         g = copy.deepcopy(graph) if i + 1 < len(variants) else graph
-        g = IN_PLACE(DEPTH_FIRST(g, k, lambda g: sorted(live(g), reverse=True)), k, live)
+        def measure(g: Graph) -> list[int]:
+            return sorted(live(g), reverse=True)
+        g = IN_PLACE(DEPTH_FIRST(CONCAT_IN_PLACE(g, k, measure), k, measure), k, live)
         planned = _plan_arena(g, grow, pre)
         saved = undo_schedules(g) if "keep_schedules" not in k else []    # (tests)
         if saved:       # ops in place, with a lag or depth first, whose plan the greedy planner
@@ -298,7 +301,9 @@ def _memory_report(graph: Graph, p: Plan, scratch: dict, pre_buffers) -> dict:
         "in_place_ops": [{"op": op.index, "opcode": op.opcode, "tensor": op.outputs[0],
                           "over": graph.tensors[op.outputs[0]].alias_of,
                           "kind": graph.tensors[op.outputs[0]].in_place,
-                          "lag": -graph.tensors[op.outputs[0]].alias_offset} for op in graph.ops
+                          # bytes before the start of the tensor written over, or after it
+                          "lag": max(0, -graph.tensors[op.outputs[0]].alias_offset),
+                          "offset": graph.tensors[op.outputs[0]].alias_offset} for op in graph.ops
                          if op.outputs and graph.tensors[op.outputs[0]].in_place],
         "depth_first": [{"ops": op.chain, "rows": {f"t{t}": graph.tensors[t].df_rows
                                                   for o in op.chain for t in
@@ -372,29 +377,3 @@ def write_output(c: Compiled, out_dir: str | Path, extra: dict[str, bytes] | Non
         (tmp / "report.json").write_text(json.dumps(
             {k: v for k, v in c.report.items() if k != "compile_seconds"}, indent=2) + "\n")
     return out_dir
-
-
-def plan_picture(c: Compiled) -> str:
-    p = c.plan
-    if not p.region_sizes:
-        pic = render(c.buffers, p, c.labels)
-    else:       # one picture per RAM region
-        parts = []
-        for r, (name, size) in enumerate(zip(p.region_names, p.region_sizes)):
-            mine = [b for b in c.buffers if p.region_of.get(b.key, 0) == r]
-            parts.append(f"RAM region {name or 'ram (main RAM)'}:\n" + render(
-                mine, Plan(p.offsets, size, lower_bound(mine), p.strategy), c.labels))
-        pic = "\n".join(parts)
-    r = c.report
-    pic += (f"\nmax-live bound with every tensor whole: {r['max_live_bound']} bytes (arena "
-            f"{r['arena_gap_to_max_live_bound']:+d}); --optimize {r['optimize']}")
-    for d in r["depth_first"]:
-        pic += (f"\n  ops {', '.join(map(str, d['ops']))}: depth first, row by row ("
-                + ", ".join(f"{t} {n} rows" for t, n in d["rows"].items()) + ")")
-    for o in r["in_place_ops"]:     # each op's schedule where it is not the plain one
-        pic += (f"\n  op {o['op']} {o['opcode']}: in place ({o['kind']}"
-                + (f", {o['lag']} bytes ahead" if o['lag'] else "")
-                + f"), t{o['tensor']} written over t{o['over']}")
-    if c.plan.variables:        # state beside the arena, reported apart from it
-        pic += "\n" + render_variables(c.plan, c.labels)
-    return pic

@@ -1,6 +1,6 @@
 """The compiler's passes, in the order they run. Each is a function Graph -> Graph in its own file."""
 from . import (validate, fold_constants, float_islands, check_types, check_supported,
-               alias_reshapes, depth_first, in_place, lean_stack)
+               alias_reshapes, depth_first, in_place, lean_stack, concat_in_place)
 
 PIPELINE = [
     validate.run,           # structure, types, sizes and quantization as TFLite/TFLM check them
@@ -15,6 +15,8 @@ PIPELINE = [
 IN_PLACE = in_place.run
 # before it: convolution chains run depth first, row by row (their tensors held by rows)
 DEPTH_FIRST = depth_first.run
+# before both: concatenations whose inputs are written where the output holds them (no copy)
+CONCAT_IN_PLACE = concat_in_place.run
 # with it: FULLY_CONNECTED kernels that need no stack buffer where RAM weighs more than time
 LEAN_STACK = lean_stack.run
 

@@ -70,17 +70,21 @@ def held_rows(geoms: list[dict], step: int = 1) -> list[int]:
 
 
 def over_input_safe(geoms: list[dict], gs: dict | None, row_x: int, row_y: int,
-                    nbytes: int, step: int = 1) -> bool:
-    """Whether the ADD's output may overwrite the chain's input x: each output row r written
-    after the rows of x the chain reads for it (the first conv's bands, the shortcut's band of
-    row r, or row r of x itself where x is the ADD's other input), and never over a byte some
-    later step still reads."""
+                    nbytes: int, step: int = 1, reads: bool = True, lag: int = 0) -> bool:
+    """Whether the ADD's output (reads) or the last conv's (not reads) may overwrite the
+    chain's input x: each output row r written after the rows of x the chain reads for it (the
+    first conv's bands, the shortcut's band of row r, or row r of x itself where x is the ADD's
+    other input), and never over a byte some later step still reads. lag: the output starts
+    this many bytes before x (x's bytes at lag on in the simulated buffer)."""
     steps = []
     last = len(geoms) - 1
     for level, r, n, start, h in schedule(geoms, step):
         if level == 0:
-            steps.append(([(start * row_x, (start + h) * row_x)], []))
+            steps.append(([(lag + start * row_x, lag + (start + h) * row_x)], []))
         if level != last:
+            continue
+        if not reads:               # no ADD: the last conv writes its rows
+            steps.append(([], [(r * row_y, (r + n) * row_y)]))
             continue
         if gs is not None:          # the shortcut's band of x, then the ADD
             start, h, _ = rows_for(r, gs["stride"], gs["pad"], gs["k"], gs["size"], n)
@@ -88,7 +92,7 @@ def over_input_safe(geoms: list[dict], gs: dict | None, row_x: int, row_y: int,
         else:                       # the ADD reads rows r .. r + n - 1 of x itself
             reads = [(r * row_y, (r + n) * row_y)]
         steps.append((reads, [(r * row_y, (r + n) * row_y)]))
-    return safe(steps, nbytes)
+    return safe(steps, nbytes + lag)
 
 
 def _readers(graph, t: int) -> list:
@@ -132,7 +136,7 @@ def _add_of(graph, op1, op2, pos: dict):
     return None
 
 
-MAX_CONVS = 3      # pointwise -> depthwise -> pointwise (an inverted bottleneck) at most
+MAX_CONVS = 4      # an inverted bottleneck's three, or a first stage (stem, depthwise, 1x1, ...)
 # "depth_first_rows4" in kinds: the last conv's rows 4 at a time (fewer, longer kernel calls: the
 # line kernel widens its window's rows once per call), else one (the fewest rows held)
 
@@ -154,10 +158,11 @@ def _convs(graph, op1, taken: set, most: int) -> list:
     return convs
 
 
-def _mark(graph, convs: list, taken: set, pos: dict, step: int) -> list[int] | None:
+def _mark(graph, convs: list, taken: set, pos: dict, step: int, over: bool
+          ) -> list[int] | None:
     """Mark the chain of convs (with the ADD after them where _add_of finds one), its last
-    conv's output rows `step` at a time; its op indices, or None where some tensor would be
-    held whole."""
+    conv's output rows `step` at a time, and without an ADD, its output over its input if
+    `over`; its op indices, or None where some tensor would be held whole."""
     geoms = [geometry(graph, op) for op in convs]
     step = min(step, geoms[-1]["out"])
     held = held_rows(geoms, step)
@@ -173,7 +178,12 @@ def _mark(graph, convs: list, taken: set, pos: dict, step: int) -> list[int] | N
         graph.tensors[last.outputs[0]].df_rows = step
         if sc is not None:
             graph.tensors[p].df_rows = step
-        _alias_output(graph, convs[0], add, p, geoms, sc, pos, step)
+        _alias_output(graph, convs[0], add.outputs[0], p if sc is None else convs[0].inputs[0],
+                      {convs[0].index, add.index} | ({sc.index} if sc is not None else set()),
+                      geoms, sc, pos, step)
+    elif over:      # the last conv's output over the chain's input
+        _alias_output(graph, convs[0], last.outputs[0], convs[0].inputs[0], {convs[0].index},
+                      geoms, None, pos, step, lag=16)
     for op, h in zip(convs, held):
         graph.tensors[op.outputs[0]].df_rows = h
     convs[0].chain, convs[0].chain_step = chain, step
@@ -203,19 +213,19 @@ def run(graph, kinds: frozenset, bound=None):
             continue
         convs = _convs(graph, op1, taken, most)
         best = None
-        for n in range(2, len(convs) + 1):
+        for n, over in ((n, over) for n in range(2, len(convs) + 1) for over in (False, True)):
             if "depth_first_dw" not in kinds and \
                     any(op.opcode == "DEPTHWISE_CONV_2D" for op in convs[:n]):
                 break           # (balanced: lags already take those peaks, for less stack)
-            chain = _mark(graph, convs[:n], taken, pos, step)
+            chain = _mark(graph, convs[:n], taken, pos, step, over)
             if chain is None:
                 continue
             after = bound(graph) if bound else None
             _unmark(graph, chain, pos)
             if before is None or after < (before if best is None else best[0]):
-                best = (after, n)
+                best = (after, n, over)
         if best is not None:
-            taken.update(_mark(graph, convs[:best[1]], taken, pos, step))
+            taken.update(_mark(graph, convs[:best[1]], taken, pos, step, best[2]))
             before = best[0]
     return graph
 
@@ -228,24 +238,23 @@ def _unmark(graph, chain: list[int], pos: dict) -> None:
             tt = graph.tensors[t]
             tt.df_rows = 0
             if tt.in_place == "depth_first":
-                tt.alias_of, tt.in_place = None, False
+                tt.alias_of, tt.alias_offset, tt.in_place = None, 0, False
 
 
-def _alias_output(graph, op1, add, p: int, geoms: list[dict], sc, pos: dict,
-                  step: int) -> None:
-    """The ADD's output over the storage of the tensor it replaces: its other input p, or with
-    a shortcut in the chain, the chain's input x; where nothing reads that after the chain
-    starts (but the chain), it is an activation of its own, and the row order is proved safe."""
-    y = add.outputs[0]
+def _alias_output(graph, op1, y: int, over: int, users: set, geoms: list[dict], sc, pos: dict,
+                  step: int, lag: int = 0) -> None:
+    """The chain's output y (the ADD's, or the last conv's where there is no ADD) over the
+    storage of the tensor it replaces: the ADD's other input, or the chain's input x; where
+    nothing reads that after the chain starts but the chain's `users`, it is an activation of
+    its own (a model's input may be overwritten once read, passes/in_place.py), and, over x,
+    the row order is proved safe. lag: y starts this many bytes before (so that x's bytes
+    beyond y's are free after x's last read: compile.activation_buffers)."""
     x = op1.inputs[0]
-    over = x if sc is not None else p
     ty, to = graph.tensors[y], graph.tensors[over]
     if not _plain(graph, y) or to.is_const or to.is_variable or to.df_rows \
-            or graph.root(over) in graph.inputs or graph.root(over) in graph.outputs \
-            or ty.nbytes > to.nbytes:
+            or graph.root(over) in graph.outputs or ty.nbytes > to.nbytes:
         return
-    chain = {op1.index, add.index} | ({sc.index} if sc is not None else set())
-    if any(o.index not in chain and pos[o.index] > pos[op1.index]
+    if any(o.index not in users and pos[o.index] > pos[op1.index]
            for o in _readers(graph, over)):
         return
     if graph.root(x) == graph.root(over):
@@ -256,6 +265,7 @@ def _alias_output(graph, op1, add, p: int, geoms: list[dict], sc, pos: dict,
         row_y = int(ty.shape[2]) * int(ty.shape[3])
         gs = geometry(graph, sc) if sc is not None else None
         if graph.root_offset(x) != graph.root_offset(over) or \
-                not over_input_safe(geoms, gs, row_x, row_y, max(tx.nbytes, ty.nbytes), step):
+                not over_input_safe(geoms, gs, row_x, row_y, max(tx.nbytes, ty.nbytes), step,
+                                    reads=len(users) > 1, lag=lag):
             return
-    ty.alias_of, ty.in_place = over, "depth_first"
+    ty.alias_of, ty.alias_offset, ty.in_place = over, -lag, "depth_first"

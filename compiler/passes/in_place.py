@@ -309,16 +309,16 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
     if optimize == "speed":
         return frozenset()
     if optimize == "balanced" and helium:
-        return frozenset({"dw3", "elementwise"})
+        return frozenset({"dw3", "elementwise", "concat"})
     if helium:      # (the Helium build's pair kernel keeps no lanes: nothing to trade)
         return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first",
-                          "prune_lags"})
+                          "prune_lags", "concat"})
     if optimize == "ram":
         return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean",
-                          "dw_raster", "prune_lags", "depth_first_dw"})
+                          "dw_raster", "prune_lags", "depth_first_dw", "concat"})
     return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean_balanced",
                       "dw_raster_balanced", "prune_lags", "depth_first_peak",
-                      "depth_first_balanced"})
+                      "depth_first_balanced", "concat"})
 
 
 def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", "lag"}),
