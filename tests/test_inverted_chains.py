@@ -70,8 +70,10 @@ def test_every_block_is_one_chain_and_the_arena_drops(mbv2):
     for d in r["depth_first"]:      # expanded: three rows (3x3 window); depthwise's: one row
         e, dw = (g.ops[i].outputs[0] for i in d["ops"][:2])
         assert (g.tensors[e].df_rows, g.tensors[dw].df_rows) == (3, 1), d
-    # the residual ADDs' outputs over the block's input
-    assert {o["op"] for o in r["in_place_ops"] if o["kind"] == "depth_first"} >= {4, 11, 18}
+    # the residual ADDs' outputs over the block's input; the strided blocks' projections over
+    # theirs, 16 bytes ahead (the input's bytes past the smaller output free once read)
+    over = {o["op"]: o["lag"] for o in r["in_place_ops"] if o["kind"] == "depth_first"}
+    assert over == {4: 0, 7: 16, 11: 0, 14: 16, 18: 0}, over
     # below a quarter of whole tensors' bound (53,248 B: the first block's expanded tensor
     # beside its input and the depthwise's output)
     assert r["arena_bytes"] * 4 < r["max_live_bound"]
