@@ -96,16 +96,9 @@ def test_one_tensor_twice_keeps_its_copy():
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
                     reason="needs arm-none-eabi-gcc and qemu-system-arm")
 def test_bit_exact_under_qemu(tmp_path):
-    from tflm_oracle import tflm_run
-    from tinykiln.targets.board import get_board
-    from tinykiln.targets.firmware import build_firmware
-    from tinykiln.targets.qemu import run_firmware
+    from tflm_oracle import assert_m4_matches
     model = _model(1)
     c = _compile(model)
     assert set(_concats(c).values()) == {None}
-    board = get_board("mps2-an386")
     x = np.random.default_rng(7).integers(-128, 128, (2, 1, 10, 6, 4), dtype=np.int8)
-    build_firmware(c, board, tmp_path / "fw")
-    res = run_firmware(tmp_path / "fw", board, c.graph, [x])
-    ref = tflm_run(model, [x], 1)[0]
-    assert (res.outputs[0].reshape(ref.shape) == ref).all()
+    assert_m4_matches(c, model, x, tmp_path)

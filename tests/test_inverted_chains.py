@@ -97,17 +97,10 @@ def test_bit_exact_on_every_host_build(mbv2):
 def test_bit_exact_under_qemu(mbv2, tmp_path):
     """The Cortex-M4 image: the line kernel's and the 1x1 kernel's assembly on row bands, and
     the stack analysis's worst case holds (run_firmware fails if the measured peak exceeds it)."""
-    from tflm_oracle import tflm_run
-    from tinykiln.targets.board import get_board
-    from tinykiln.targets.firmware import build_firmware
-    from tinykiln.targets.qemu import run_firmware
+    from tflm_oracle import assert_m4_matches
     model, c = mbv2
-    board = get_board("mps2-an386")
     x = np.random.default_rng(13).integers(-128, 128, (2, 1, 32, 32, 3), dtype=np.int8)
-    build_firmware(c, board, tmp_path / "fw")
-    res = run_firmware(tmp_path / "fw", board, c.graph, [x])
-    ref = tflm_run(model, [x], 1)[0]
-    assert (res.outputs[0].reshape(ref.shape) == ref).all()
+    assert_m4_matches(c, model, x, tmp_path)
 
 
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -117,13 +110,10 @@ def test_balanced_runs_four_rows_a_step(tmp_path):
     then runs the last conv's rows four at a time (the line kernel widens its window's rows once
     per call): on a 40x40 input the blocks' 20, 10 and 5 rows end in a shorter step. Bit-exact
     on every host build and under QEMU."""
-    from tflm_oracle import assert_host_builds_match, tflm_run
+    from tflm_oracle import assert_host_builds_match, assert_m4_matches
     from tinykiln.compile import compile_graph
     from tinykiln.frontend.tflite_import import parse_tflite
     from tinykiln.passes.in_place import kinds_for
-    from tinykiln.targets.board import get_board
-    from tinykiln.targets.firmware import build_firmware
-    from tinykiln.targets.qemu import run_firmware
     model = mobilenet_v2(40)
     c = compile_graph(parse_tflite(model))
     r, g = c.report, c.graph
@@ -136,11 +126,7 @@ def test_balanced_runs_four_rows_a_step(tmp_path):
     assert r["arena_bytes"] <= 0.9 * peak_only.report["arena_bytes"]
     x = np.random.default_rng(14).integers(-128, 128, (2, 1, 40, 40, 3), dtype=np.int8)
     assert_host_builds_match(c, model, x)
-    board = get_board("mps2-an386")
-    build_firmware(c, board, tmp_path / "fw")
-    res = run_firmware(tmp_path / "fw", board, c.graph, [x])
-    ref = tflm_run(model, [x], 1)[0]
-    assert (res.outputs[0].reshape(ref.shape) == ref).all()
+    assert_m4_matches(c, model, x, tmp_path)
 
 
 def _geometry(rng, size):

@@ -96,3 +96,17 @@ def assert_host_builds_match(c, model: bytes, x: np.ndarray, builds=HOST_BUILDS)
         with HostBuild(c, sanitize=len(flags) < 2, extra_cflags=list(flags)) as hb:
             y = hb.run([x])[0]
         assert (y.reshape(ref.shape) == ref).all(), flags
+
+
+def assert_m4_matches(c, model: bytes, x: np.ndarray, tmp_path) -> None:
+    """Compiled c as an mps2-an386 image (Cortex-M4) under QEMU gives TFLM's bytes for the rows
+    x of the model's one input (run_firmware also fails where the measured stack peak exceeds
+    the computed one)."""
+    from tinykiln.targets.board import get_board
+    from tinykiln.targets.firmware import build_firmware
+    from tinykiln.targets.qemu import run_firmware
+    board = get_board("mps2-an386")
+    build_firmware(c, board, tmp_path / "fw")
+    res = run_firmware(tmp_path / "fw", board, c.graph, [x])
+    ref = tflm_run(model, [x], 1)[0]
+    assert (res.outputs[0].reshape(ref.shape) == ref).all()
