@@ -112,8 +112,9 @@ def test_kws_in_place_below_the_max_live_bound_and_bit_exact():
 
 
 def test_no_in_place_where_the_input_is_read_later():
-    """A tensor read by a later op (a residual branch) or the model's output is never
-    overwritten; the model's input is, once read (invoke leaves it undefined)."""
+    """A tensor read by a later op (a residual branch) is never overwritten; the model's input
+    is, once read (invoke leaves it undefined); the model's output keeps a buffer of its own
+    where no peak needs it over its op's input (prune_lags), and takes its input's otherwise."""
     from modelgen import ModelBuilder
     from tinykiln.compile import compile_graph
     from tinykiln.frontend.tflite_import import parse_tflite
@@ -133,14 +134,17 @@ def test_no_in_place_where_the_input_is_read_later():
     s = b.tensor((1, 8, 8, 16), 0.06, 0, name="sum")
     b.op("ADD", [y, z], [s], fused_activation_function="NONE")
     u = pw(s, "pw3")            # s is read by nothing later: in place
-    v = pw(u, "pw4")            # the model's output keeps a buffer of its own
+    v = pw(u, "pw4")            # the model's output: the peak is at pw2 already
     b.output(v)
     # (without depth-first chains, which would take pw3 and pw4 together)
-    c = compile_graph(parse_tflite(b.build()),
-                      kinds=frozenset({"pointwise", "dw3", "elementwise", "lag"}))
+    kinds = frozenset({"pointwise", "dw3", "elementwise", "lag"})
+    c = compile_graph(parse_tflite(b.build()), kinds=kinds | {"prune_lags"})
     # y's last reader is the ADD, which writes over it (its first input nothing reads later)
     assert [(o["op"], o["over"]) for o in c.report["in_place_ops"]] == [(0, x), (2, y), (3, s)], \
         c.report["in_place_ops"]
+    unpruned = compile_graph(parse_tflite(b.build()), kinds=kinds)
+    assert [(o["op"], o["over"]) for o in unpruned.report["in_place_ops"]] == \
+        [(0, x), (2, y), (3, s), (4, u)]
 
 
 def _elementwise_model():
@@ -189,8 +193,13 @@ def test_elementwise_in_place_bit_exact():
     model = _elementwise_model()
     c = compile_graph(parse_tflite(model))
     ops = {o["opcode"]: o for o in c.report["in_place_ops"]}
-    assert set(ops) == {"RELU", "ADD", "MUL", "LOGISTIC", "QUANTIZE", "SOFTMAX"}, \
-        c.report["in_place_ops"]        # (the first conv's lag, at no peak, dropped)
+    assert set(ops) == {"RELU", "ADD", "MUL", "LOGISTIC", "QUANTIZE", "SOFTMAX", "CONV_2D"}, \
+        c.report["in_place_ops"]
+    # the last conv's output (the model's) over the softmax's, 16 -> 4 channels in place; then
+    # the first conv's step is the peak, and its lag (widening 4 -> 16 channels) is kept
+    convs = [o for o in c.report["in_place_ops"] if o["opcode"] == "CONV_2D"]
+    assert [(o["op"], o["kind"], o["lag"] > 0) for o in convs] == \
+        [(0, "lag", True), (7, "pointwise", False)], convs
     speed = compile_graph(parse_tflite(model), optimize="speed")
     assert not speed.report["in_place_ops"]
     assert c.report["arena_bytes"] < speed.report["arena_bytes"]

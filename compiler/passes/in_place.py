@@ -309,7 +309,7 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
     if optimize == "speed":
         return frozenset()
     if optimize == "balanced" and helium:
-        return frozenset({"dw3", "elementwise", "concat"})
+        return frozenset({"dw3", "elementwise", "concat", "prune_lags"})
     if helium:      # (the Helium build's pair kernel keeps no lanes: nothing to trade)
         return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first",
                           "prune_lags", "concat"})
@@ -343,7 +343,8 @@ def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", 
         if (kind in kinds or kind in LAGS and "lag" in kinds) and \
                 _sole_use(graph, op, op.inputs[over]) and (kind in LAGS or proved(graph, op, kind)):
             y = graph.tensors[op.outputs[0]]
-            if y.alias_of is None and not y.is_variable and op.outputs[0] not in graph.outputs:
+            if y.alias_of is None and not y.is_variable:    # (a model's output too: kept
+                # where it lowers the peak, lag_orders.prune_lags)
                 y.alias_of, y.alias_offset = op.inputs[over], -lag
                 y.in_place = kind
             elif kind == "lag_raster":

@@ -196,11 +196,14 @@ def prune_lags(graph, steps: list[int]) -> None:
     """Each output written with a lag starts D bytes before its input, so a run of lagged ops
     drifts down one buffer that the planner must place whole: the run spans the sum of their
     lags. An op whose step stays within the peak without its lag gets its own buffer back,
-    which ends the run there."""
+    which ends the run there. So does a model's output written over its op's input where no
+    peak needs it (its storage then apart from the activations', as the user reads it)."""
     peak = max(steps, default=0)
     for i, op in enumerate(graph.ops):
         y = graph.tensors[op.outputs[0]] if op.outputs and op.outputs[0] >= 0 else None
-        if y is None or y.in_place not in LAGS or not y.alias_offset or i >= len(steps):
+        if y is None or i >= len(steps) or not (
+                y.in_place in LAGS and y.alias_offset
+                or y.in_place and y.index in graph.outputs and y.in_place != "concat"):
             continue
         x, d = graph.tensors[y.alias_of], -y.alias_offset
         saved = x.nbytes + y.nbytes - max(y.nbytes, d + x.nbytes)
