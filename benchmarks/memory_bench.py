@@ -4,7 +4,8 @@ stack), for each --optimize choice, with the exact instruction counts that balan
 
 Goals (issue 13), printed met or BELOW:
   1. RAM in total at most 0.5x TFLM+CMSIS-NN's on kws_ref_model (<= 12,184 B), ad01, the
-     MobileNet-v1 0.25 and the ResNet-8 (benchmarks/mlperf_models.py).
+     MobileNet-v1 0.25 and the ResNet-8 (benchmarks/mlperf_models.py). Also measured: a
+     MobileNet-v2-style model, inverted_bottlenecks (benchmarks/inverted_model.py; no baseline).
   2. the arena strictly below the max-live bound of whole tensors wherever an op runs in place
      or with a lag; kws at most 9,000 B.
   3. balanced (the default) within 5% of the fastest schedule's instructions.
@@ -64,7 +65,8 @@ def bench(name: str, path: Path, board: str) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*",
-                    default=["kws_ref_model", "ad01_int8", "resnet8", "mobilenet_v1_025"])
+                    default=["kws_ref_model", "ad01_int8", "resnet8", "mobilenet_v1_025",
+                             "inverted_bottlenecks"])
     ap.add_argument("--boards", default="mps2-an386")
     ap.add_argument("--no-build", action="store_true",
                     help="do not convert the MLPerf models (use them only when cached)")

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inverted_model  # noqa: E402
 import mlperf_models  # noqa: E402
 from firmware_bench import BASELINES, MODELS, baseline_key, measure  # noqa: E402
 
@@ -72,6 +73,13 @@ def resolve(spec: str, build: bool) -> tuple[str, Path | None, str]:
             return spec, mlperf_models.model_path(spec), ""
         except RuntimeError as e:
             return spec, None, str(e).splitlines()[0]
+    if spec == inverted_model.NAME:     # generated (no TensorFlow): cached by its bytes
+        data = inverted_model.mobilenet_v2()
+        p = mlperf_models.cache_dir() / f"{spec}.tflite"
+        if not p.is_file() or p.read_bytes() != data:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+        return spec, p, ""
     p = Path(spec)
     return p.stem, (p if p.is_file() else None), f"{p} does not exist"
 

@@ -10,45 +10,16 @@ each level holds."""
 from __future__ import annotations
 
 import shutil
+import sys
 
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from tinykiln.passes.depth_first import held_rows, rows_for, schedule
 
-
-def mobilenet_v2(hw: int = 32, seed: int = 5) -> bytes:
-    """input hw x hw x 3 -> 3x3 conv stride 2 (16) -> five inverted bottlenecks (expansion 6;
-    outputs 16, 24, 24, 32, 32; stride 1, 2, 1, 2, 1; an ADD where the shape is kept) -> 1x1
-    conv (8, the output)."""
-    from modelgen import ModelBuilder
-    rng = np.random.default_rng(seed)
-    b = ModelBuilder("mbv2")
-
-    def conv(x, ic, oc, k, s, shape, act, name, dw=False):
-        w = b.const(rng.integers(-80, 80, (1, k, k, oc)).astype(np.int8), 0.01) if dw else \
-            b.const(rng.integers(-60, 60, (oc, k, k, ic)).astype(np.int8), 0.02)
-        bias = b.const(rng.integers(-500, 500, oc).astype(np.int32), 0.05 * (0.01 if dw else 0.02))
-        y = b.tensor(shape, 0.05, int(rng.integers(-5, 5)), name=name)
-        opts = dict(padding="SAME", stride_h=s, stride_w=s, fused_activation_function=act)
-        b.op("DEPTHWISE_CONV_2D" if dw else "CONV_2D", [x, w, bias], [y],
-             **(dict(opts, depth_multiplier=1) if dw else opts))
-        return y
-    x = b.input((1, hw, hw, 3), 0.05, 3)
-    h, c = hw // 2, 16
-    t = conv(x, 3, c, 3, 2, (1, h, h, c), "RELU6", "stem")
-    for i, (oc, s) in enumerate([(16, 1), (24, 2), (24, 1), (32, 2), (32, 1)]):
-        e = conv(t, c, 6 * c, 1, 1, (1, h, h, 6 * c), "RELU6", f"b{i}e")
-        d = conv(e, 6 * c, 6 * c, 3, s, (1, h // s, h // s, 6 * c), "RELU6", f"b{i}d", dw=True)
-        h //= s
-        p = conv(d, 6 * c, oc, 1, 1, (1, h, h, oc), "NONE", f"b{i}p")
-        if s == 1 and oc == c:
-            y = b.tensor((1, h, h, oc), 0.06, -1, name=f"b{i}")
-            b.op("ADD", [t, p], [y], fused_activation_function="NONE")
-            p = y
-        t, c = p, oc
-    b.output(conv(t, c, 8, 1, 1, (1, h, h, 8), "NONE", "head"))
-    return b.build()
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from inverted_model import mobilenet_v2  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +140,13 @@ def test_schedule_holds_what_each_band_reads_within_its_rows(step):
         for level, rows in enumerate(made):
             assert rows == sorted(set(rows)), (geoms, level)
         assert made[-1] == list(range(geoms[-1]["out"]))
+
+
+def test_the_benchmark_model_is_the_same_bytes_every_time(tmp_path, monkeypatch):
+    """memory_bench's built-in inverted_bottlenecks: generated without TensorFlow, the same
+    bytes on every build, written to the benchmark cache (XDG_CACHE_HOME)."""
+    import speed_bench
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    name, path, why = speed_bench.resolve("inverted_bottlenecks", False)
+    assert (name, why) == ("inverted_bottlenecks", "") and path.parent.is_relative_to(tmp_path)
+    assert path.read_bytes() == mobilenet_v2() == mobilenet_v2()
