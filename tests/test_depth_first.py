@@ -82,6 +82,26 @@ def test_bit_exact_on_every_host_build(residual):
     assert_host_builds_match(c, model, x)
 
 
+def test_residual_blocks_four_rows_a_step():
+    """The same chains computing the last conv's rows four at a time (balanced's step for chains
+    through a depthwise): the shortcut's and the ADD's rows four at a time too, the residual
+    ADD's output over the block's input, bit-exact on the portable and DSP builds."""
+    from tflm_oracle import assert_host_builds_match
+    from tinykiln.compile import compile_graph
+    from tinykiln.frontend.tflite_import import parse_tflite
+    model = _residual_model()
+    c = compile_graph(parse_tflite(model), kinds=frozenset({"depth_first", "depth_first_rows4",
+                                                            "depth_first_peak"}))
+    chains = {d["ops"][0]: d for d in c.report["depth_first"]}
+    g = c.graph
+    assert chains[4]["ops"] == [4, 5, 6, 7] and g.ops[4].chain_step == 4, chains
+    assert chains[4]["rows"] == {f"t{g.ops[4].outputs[0]}": 5, f"t{g.ops[5].outputs[0]}": 4,
+                                 f"t{g.ops[6].outputs[0]}": 4}, chains[4]
+    assert {(o["op"], o["over"]) for o in c.report["in_place_ops"]} >= {(7, g.ops[4].inputs[0])}
+    x = np.random.default_rng(33).integers(-128, 128, (2, 1, 16, 12, 3), dtype=np.int8)
+    assert_host_builds_match(c, model, x, builds=([], ["-DTK_DSP_EMULATE_SIMD"]))
+
+
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
                     reason="needs arm-none-eabi-gcc and qemu-system-arm")
 def test_bit_exact_under_qemu(residual, tmp_path):
