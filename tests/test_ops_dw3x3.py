@@ -151,8 +151,8 @@ def _firmware(buf: bytes, xs: list, line_kernel: bool = True, board: str = "mps2
     if not line_kernel:
         conv_lowering.dw3x3_applies = lambda fields: False
     try:
-        c = compile_graph(parse_tflite(buf))
-    finally:
+        c = compile_graph(parse_tflite(buf), optimize="speed")  # (the kernels apart: nothing
+    finally:                                                    # in place)
         conv_lowering.dw3x3_applies = old
     b = get_board(board)
     with tempfile.TemporaryDirectory(prefix="tk-dw3-") as d:

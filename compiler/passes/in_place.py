@@ -38,7 +38,8 @@ KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8", "tk_
            "lag": frozenset({"tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col",
                              "tk_conv2d_s8_ref"}),
            "lag_raster": lag_orders.RASTER, "lag_lines": lag_orders.LINES,
-           "lag_pad": lag_orders.PAD}
+           "lag_pad": lag_orders.PAD, "pointwise": frozenset({"tk_conv2d_s8_cols"}),
+           "dw3": frozenset({"tk_depthwise3x3_s8"})}
 
 
 def elementwise_steps(n: int, block: int):
