@@ -193,11 +193,11 @@ def _scheduled(graph: Graph, kinds: frozenset, grow: bool, pre):
     elif "depth_first_balanced" in kinds:
         variants.append(kinds - {"depth_first_peak"} | {"depth_first_dw", "depth_first_rows4"})
         gain = 0.9
+    def measure(g: Graph) -> list[int]:     # the steps' live bytes, largest first
+        return sorted(live(g), reverse=True)
     best = None
     for i, k in enumerate(variants):
         g = copy.deepcopy(graph) if i + 1 < len(variants) else graph
-        def measure(g: Graph) -> list[int]:
-            return sorted(live(g), reverse=True)
         g = IN_PLACE(DEPTH_FIRST(CONCAT_IN_PLACE(g, k, measure), k, measure), k, live)
         planned = _plan_arena(g, grow, pre)
         saved = undo_schedules(g) if "keep_schedules" not in k else []    # (tests)

@@ -152,7 +152,7 @@ def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
             raise AssertionError(f"depth-first chain at op {op1.index}: kernel {ca.func}")
         add = (ca, ops[rest[-1]])
         body += [f"{_struct_type(lowered, ca.args[0])} pa = {ca.args[0].lstrip('&')};"]
-    if len(rest) == 2:              # the shortcut: a conv of x, one row at a time
+    if len(rest) == 2:              # the shortcut: a conv of x, one step's rows at a time
         cs = calls[rest[0]]
         if cs.func not in CONV_FUNCS + LINE_FUNCS:
             raise AssertionError(f"depth-first chain at op {op1.index}: kernel {cs.func}")
@@ -195,7 +195,8 @@ def chain_function(graph, lowered: Lowered, op1, calls: dict) -> str:
     held = ", ".join(f"t{t} held {graph.tensors[t].df_rows} rows" for t in outs[:-1])
     head = (f"/* ops {names} depth first, row by row: {held} at a time"
             + (f", t{b} {graph.tensors[b].df_rows} rows" if add else "")
-            + (f", t{sc[1].outputs[0]} {graph.tensors[b].df_rows} rows" if sc else "") + " */")
+            + (f", t{sc[1].outputs[0]} {graph.tensors[sc[1].outputs[0]].df_rows} rows" if sc
+               else "") + " */")
     return "\n".join([head, f"static void tk_df{op1.index}(void) {{",
                       *("    " + ln for ln in body), "}"])
 

@@ -27,11 +27,13 @@ def _offsets(graph, op) -> list[tuple[int, int]] | None:
     produced = {t for o in graph.ops for t in o.outputs}
     out, off, roots = [], 0, set()
     for a in op.inputs:
+        if a < 0:
+            return None
         r = graph.root(a)
         tr, ta = graph.tensors[r], graph.tensors[a]
-        if a < 0 or r in roots or r == op.outputs[0] or tr.is_const or tr.is_variable \
-                or r in graph.inputs or r in graph.outputs or r not in produced \
-                or graph.root_offset(a) != 0 or tr.nbytes != ta.nbytes or tr.in_place \
+        if r in roots or r == op.outputs[0] or tr.is_const or tr.is_variable \
+                or r in graph.inputs or r not in produced or graph.root_offset(a) != 0 \
+                or tr.nbytes != ta.nbytes or tr.in_place \
                 or any(graph.root(o) == r for o in graph.outputs):
             return None
         roots.add(r)

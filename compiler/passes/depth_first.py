@@ -1,16 +1,18 @@
-"""Depth-first execution of convolution chains: CONV_2D -> CONV_2D (-> ADD), or three convolutions
-(pointwise -> depthwise -> pointwise, an inverted bottleneck), row by row.
+"""Depth-first execution of convolution chains, row by row: two to four CONV_2D or
+DEPTHWISE_CONV_2D, each reading the one before (pointwise -> depthwise -> pointwise, an inverted
+bottleneck; a first stage), then an ADD where the chain has one.
 
 Each convolution's output but the last is read by the next alone; instead of all of it, a
 buffer holds the few rows of it that the next convolution's window reaches (`df_rows`): for
 each output row r of the last, the rows each level reads are computed (each once, in order,
 none again, pulled through the levels before) and those no later row reads are dropped. Where
 the last's output `b` is read by one ADD alone, whose other input `p` (of b's shape, computed
-before the chain) is complete when the chain starts, the ADD runs row by row too and `b` is one
-row; its output may overwrite `p` (in place) where nothing else reads p later. When p is the
-chain's own input x, row r of the ADD's output is written after the chain has read the last of
-x it needs for row r; `safe` simulates that schedule on the shared bytes before the alias is
-kept.
+before the chain) is complete when the chain starts, the ADD runs row by row too and `b` holds
+one step's rows; its output may overwrite `p` (in place) where nothing else reads p later.
+When p is the chain's own input x, row r of the ADD's output is written after the chain has
+read the last of x it needs for row r; `safe` simulates that schedule on the shared bytes
+before the alias is kept. Without an ADD, the last conv's output may start 16 bytes before the
+chain's input x, over the rows of x already read (simulated the same way).
 
 The chain runs at its first op's step (op.run_at), all of its tensors live then; its ops'
 kernels are called on row bands (lower/depth_first.py emits the loop). Nothing is recomputed,
@@ -88,10 +90,10 @@ def over_input_safe(geoms: list[dict], gs: dict | None, row_x: int, row_y: int,
             continue
         if gs is not None:          # the shortcut's band of x, then the ADD
             start, h, _ = rows_for(r, gs["stride"], gs["pad"], gs["k"], gs["size"], n)
-            reads = [(start * row_x, (start + h) * row_x)]
+            band = (start * row_x, (start + h) * row_x)
         else:                       # the ADD reads rows r .. r + n - 1 of x itself
-            reads = [(r * row_y, (r + n) * row_y)]
-        steps.append((reads, [(r * row_y, (r + n) * row_y)]))
+            band = (r * row_y, (r + n) * row_y)
+        steps.append(([band], [(r * row_y, (r + n) * row_y)]))
     return safe(steps, nbytes + lag)
 
 
@@ -196,9 +198,10 @@ def run(graph, kinds: frozenset, bound=None):
     """Graph -> Graph: mark every chain (op.chain on its first op, op.run_at on the others,
     df_rows on the tensors held by rows). bound(graph): the max-live bound of the graph as
     marked, or any measure that orders graphs by it first (compile: each step's live bytes,
-    largest first); of the chains from an op (two or three convolutions) the one that lowers it
-    most is kept, the shorter where two tie, none where none lowers it (running at its first
-    op's step keeps the chain's input alive beside the last conv's output)."""
+    largest first); of the chains from an op (two to four convolutions, each with and without
+    its output over its input) the one that lowers it most is kept, the shorter where two tie,
+    none where none lowers it (running at its first op's step keeps the chain's input alive
+    beside the last conv's output)."""
     if "depth_first" not in kinds or graph.subgraphs:
         return graph
     if bound and "depth_first_peak" in kinds:
