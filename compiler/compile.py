@@ -18,7 +18,8 @@ from .lower import LOWERINGS, scratch_bytes
 from .lower.context import LowerContext, Lowered
 from .lower.depth_first import fuse_calls
 from .passes import CONCAT_IN_PLACE, DEPTH_FIRST, IN_PLACE, LEAN_STACK, run_pipeline
-from .passes.in_place import check_kernels, kinds_for, redo_schedules, undo_schedules
+from .passes.in_place import check_kernels, kinds_for
+from .passes.schedules import drop_lags, redo_schedules, undo_schedules
 from .plan.planner import Buffer, Plan, check_overlaps, live_by_step, lower_bound, plan, \
     plan_variables
 from .plan.picture import plan_picture  # noqa: F401 (the CLI's and demo's --show-plan)
@@ -200,7 +201,9 @@ def _scheduled(graph: Graph, kinds: frozenset, grow: bool, pre):
         g = copy.deepcopy(graph) if i + 1 < len(variants) else graph
         g = IN_PLACE(DEPTH_FIRST(CONCAT_IN_PLACE(g, k, measure), k, measure), k, live)
         planned = _plan_arena(g, grow, pre)
-        saved = undo_schedules(g) if "keep_schedules" not in k else []    # (tests)
+        if "keep_schedules" not in k:   # (tests keep what the passes set)
+            planned = drop_lags(g, planned, lambda h: _plan_arena(h, grow, pre))
+        saved = undo_schedules(g) if "keep_schedules" not in k else []
         if saved:       # ops in place, with a lag or depth first, whose plan the greedy planner
             whole = _plan_arena(g, grow, pre)       # packs worse than whole tensors' (small
             if whole[2].arena_size < planned[2].arena_size:     # models): dropped

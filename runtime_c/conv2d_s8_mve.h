@@ -39,7 +39,8 @@
 
 #if TK_MVE
 
-#define TK_CMV_BUF 3456         /* bytes on the stack for the decoded rows and two columns */
+#define TK_CMV_BUF 4224         /* bytes on the stack for the decoded rows and two columns (64
+                                 * rows of 64 taps: a 1x1 layer of 64 channels in one block) */
 #define TK_CMV_KMAX 576         /* taps per output pixel on this path (two columns on the stack) */
 #define TK_CMV_GATHER 128       /* windows of at most this many taps (rounded up) gathered */
 #define TK_CMV_CAP 64           /* output channels per block at most (the stage table) */
@@ -997,27 +998,32 @@ static void tk_cmv_inplace(const tk_conv2d_params *p, const int8_t *filter, cons
     }
 }
 
-/* 1 when done; 0 when K is over TK_CMV_KMAX, or the layer runs in place (output == input) other
- * than as a 1x1 stride-1 layer with the fast stage and out_c <= C (tk_conv2d_s8's DSP path runs
- * instead) */
+/* 1 when done; 0 when K is over TK_CMV_KMAX, or the output overlaps the input other than as a
+ * layer whose output channels make one block, written from before its input, or a 1x1 stride-1
+ * layer with the fast stage (in place with out_c <= C, or with a lag: tk_cmv_inplace)
+ * (tk_conv2d_s8's DSP path runs instead) */
 static int tk_conv2d_mve(const tk_conv2d_params *p, const int8_t *input, const int8_t *filter,
                          const int32_t *fbias, int8_t *output) {
     const int32_t K = p->filter.h * p->filter.w * p->input.c, out_c = p->output.c;
     if (K > TK_CMV_KMAX || K < 1) return 0;
-    /* the output over the input: in place, or from before it with a lag (tk_cmv_inplace) */
+    const int32_t KR = (K + 15) & ~15, n16 = KR >> 4;
+    int32_t cap = ((TK_CMV_BUF - 2 * KR) / KR) & ~3;      /* >= 4: KR <= TK_CMV_KMAX */
+    cap = cap < TK_CMV_CAP ? cap : TK_CMV_CAP;
+    cap = cap < ((out_c + 3) & ~3) ? cap : (out_c + 3) & ~3;
+    /* the output over the input: in place, or from before it with a lag */
     const int32_t in_bytes = p->input.n * p->input.h * p->input.w * p->input.c;
     const int32_t out_bytes = p->input.n * p->output.h * p->output.w * out_c;   /* (batches: input.n) */
-    const int in_place = output < input + in_bytes && input < output + out_bytes;
+    const int overlap = output < input + in_bytes && input < output + out_bytes;
+    /* one block of output channels from before the input walks the output pixels in order, each
+     * written after its window is read (a pair's, or a batch's of columns): the order
+     * passes/in_place.py's lag is proved for (conv_steps); more blocks read every pixel again */
+    const int in_place = overlap && !(output < input && out_c <= cap);
     if (in_place && (p->filter.h != 1 || p->filter.w != 1 || p->geom.stride_h != 1 ||
                      p->geom.stride_w != 1 || !p->rq_fast || output > input ||
                      (output == input && out_c > p->input.c) ||
                      input - output < out_bytes - in_bytes)) {
         return 0;
     }
-    const int32_t KR = (K + 15) & ~15, n16 = KR >> 4;
-    int32_t cap = ((TK_CMV_BUF - 2 * KR) / KR) & ~3;      /* >= 4: KR <= TK_CMV_KMAX */
-    cap = cap < TK_CMV_CAP ? cap : TK_CMV_CAP;
-    cap = cap < ((out_c + 3) & ~3) ? cap : (out_c + 3) & ~3;
     if (in_place) cap = TK_MIN(cap, TK_MAX(4, (TK_CMV_BUF / 3 / KR) & ~3));   /* more columns */
     int8_t rows[TK_CMV_BUF] __attribute__((aligned(16)));      /* the columns after the rows */
     int8_t *cols = rows + cap * KR;

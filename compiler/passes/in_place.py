@@ -23,6 +23,7 @@ from .lag_orders import DW3_CHUNK, LAGS
 DW3_GROUP = 4               # channels per ring of the C line kernel
 CONV_1X1_MAX = 256          # TK_CONV_1X1_WIDE_MAX: the largest input depth copied whole
 CONV_1X1_BLOCK = (1, 2, 3)  # pixels a 1x1 step reads whole before writing (per build)
+LAG_ALIGN = 4               # lags keep tensors word-aligned, as the planner's offsets do
 EW_BLOCK = (1, 2, 4, 16)    # elements an elementwise step reads before writing them (per build)
 # the largest tensor whose in-place order is simulated (bytes): larger ones, far beyond any
 # board's RAM, keep their own buffers rather than make the compiler simulate for long
@@ -38,7 +39,7 @@ KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8", "tk_
            "lag": frozenset({"tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col",
                              "tk_conv2d_s8_ref"}),
            "lag_raster": lag_orders.RASTER, "lag_lines": lag_orders.LINES,
-           "lag_pad": lag_orders.PAD, "pointwise": frozenset({"tk_conv2d_s8_cols"}),
+           "lag_pad": lag_orders.PAD, "lag_concat": lag_orders.CONCAT, "pointwise": frozenset({"tk_conv2d_s8_cols"}),
            "dw3": frozenset({"tk_depthwise3x3_s8"})}
 
 
@@ -128,14 +129,14 @@ def _elementwise(graph, op) -> int | None:
 
 
 def least_lag(steps_for, in_bytes: int, out_bytes: int, exact: bool = False) -> int | None:
-    """The lag D (a multiple of 16) at which an output may start D bytes before its input in
-    one buffer: the least D that keeps every group's writes (taken before its reads) below the
+    """The lag D (a multiple of LAG_ALIGN) at which an output may start D bytes before its
+    input in one buffer: the least D that keeps every group's writes (taken before its reads) below the
     reads of its group and the later ones, for every group size (steps_for(block) -> steps),
     then proved by simulating each order (`safe`); None where no D saves a byte or the proof
     fails. exact: a walk that reads each step's input before writing its output (the line
     kernel's ring), searched below that bound byte by byte (lag_orders.exact_lag)."""
     d = max(_least_lag(steps_for(b)) for b in LAG_BLOCK)
-    d = (d + 15) // 16 * 16
+    d = (d + LAG_ALIGN - 1) // LAG_ALIGN * LAG_ALIGN
     if exact and d:     # channel-interleaved walks: the byte-exact least D below that bound
         d = min(d, lag_orders.exact_lag([steps_for(b) for b in LAG_BLOCK], in_bytes, out_bytes,
                                         d))
@@ -227,6 +228,22 @@ def _lagged(graph, op, raster: bool = False) -> tuple[str, int] | None:
     return None if lag is None else ("lag", lag)
 
 
+def _concat_lag(graph, op) -> tuple[str, int, int] | None:
+    """("lag_concat", position, D) of a CONCATENATION whose output may be written over one of
+    its inputs from D bytes before it (lag_orders.concat_walks; the input whose lag saves the
+    most bytes), else None."""
+    y, best = graph.tensors[op.outputs[0]], None
+    for pos, steps_for in lag_orders.concat_walks(graph, op):
+        x = graph.tensors[op.inputs[pos]]
+        if not _sole_use(graph, op, op.inputs[pos]) or max(x.nbytes, y.nbytes) > MAX_PROVED_BYTES:
+            continue
+        d = least_lag(steps_for, x.nbytes, y.nbytes)
+        saved = 0 if d is None else x.nbytes + y.nbytes - max(y.nbytes, d + x.nbytes)
+        if saved > 0 and (best is None or saved > best[0]):
+            best = (saved, pos, d)
+    return None if best is None else ("lag_concat", best[1], best[2])
+
+
 def _conv_lag(graph, op) -> int | None:
     """The lag of an int8 CONV_2D (conv_steps), else None."""
     if op.opcode != "CONV_2D" or len(op.inputs) < 2 or min(op.inputs[:2]) < 0:
@@ -296,7 +313,9 @@ def proved(graph, op, kind: str) -> bool:
 # instructions stay within 5% of the fastest: in place costs nothing measurable on the DSP and
 # portable builds (kws_ref_model: 3,539,281 instructions in place on mps2-an386, 3,540,177 not),
 # but 1x1 layers on Helium copy their pixels first (kws on mps3-an547: 795,616 against 735,859,
-# +8%), so a Helium target keeps them out of place. "lean" / "lean_balanced": the
+# +8%), so a Helium target keeps them out of place, and lags only those its CONV_2D keeps at
+# its speed ("lag_mve": lag_orders.lags_ok); "lag_concat": a concatenation's output over one
+# input with a lag (_concat_lag). "lean" / "lean_balanced": the
 # FULLY_CONNECTED kernel without a stack buffer, everywhere or within balanced's budget
 # (passes/lean_stack.py); "dw_raster" / "dw_raster_balanced": a depthwise op off the line
 # kernel where the raster one lags its output less (lag_orders.raster_ok); "prune_lags": lags
@@ -310,16 +329,17 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
     if optimize == "speed":
         return frozenset()
     if optimize == "balanced" and helium:
-        return frozenset({"dw3", "elementwise", "concat", "prune_lags"})
+        return frozenset({"dw3", "elementwise", "concat", "lag_concat", "lag_mve", "prune_lags"})
     if helium:      # (the Helium build's pair kernel keeps no lanes: nothing to trade)
         return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first",
-                          "prune_lags", "concat"})
+                          "prune_lags", "concat", "lag_concat"})
     if optimize == "ram":
         return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean",
-                          "dw_raster", "prune_lags", "depth_first_dw", "concat"})
+                          "dw_raster", "prune_lags", "depth_first_dw", "concat",
+                          "lag_concat"})
     return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first", "lean_balanced",
                       "dw_raster_balanced", "prune_lags", "depth_first_peak",
-                      "depth_first_balanced", "concat"})
+                      "depth_first_balanced", "concat", "lag_concat"})
 
 
 def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", "lag"}),
@@ -336,12 +356,16 @@ def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", 
         if any(graph.tensors[t].df_rows for t in op.inputs + op.outputs if t >= 0):
             continue
         kind, over, lag = _candidate(graph, op), 0, 0
+        kind = kind if kind in kinds else None      # (then a lag may be taken)
         if kind is None and "elementwise" in kinds:
             found = _elementwise(graph, op)
             kind, over = (None, 0) if found is None else ("elementwise", found)
-        if kind is None and "lag" in kinds and _sole_use(graph, op, op.inputs[0]):
+        if kind is None and "lag_concat" in kinds and op.opcode == "CONCATENATION":
+            kind, over, lag = _concat_lag(graph, op) or (None, 0, 0)
+        lags = lag_orders.lags_ok(graph, op, kinds)
+        if kind is None and lags and _sole_use(graph, op, op.inputs[0]):
             kind, lag = _lagged(graph, op, lag_orders.raster_ok(graph, op, kinds)) or (None, 0)
-        if (kind in kinds or kind in LAGS and "lag" in kinds) and \
+        if (kind in kinds or kind in LAGS and lags) and \
                 _sole_use(graph, op, op.inputs[over]) and (kind in LAGS or proved(graph, op, kind)):
             y = graph.tensors[op.outputs[0]]
             if y.alias_of is None and not y.is_variable:    # (a model's output too: kept
@@ -364,30 +388,3 @@ def check_kernels(graph, calls) -> None:
         if kind in KERNELS and func.get(op.index) not in KERNELS[kind]:
             raise AssertionError(f"op {op.index} {op.opcode} runs in place ({kind}) but calls "
                                  f"{func.get(op.index)}")
-
-
-def undo_schedules(graph) -> list:
-    """Every op's output back to a buffer of its own and every op to its own step; returns what
-    redo_schedules restores ([] where nothing was in place or depth first)."""
-    saved = [(t, t.alias_of, t.alias_offset, t.in_place, t.df_rows) for t in graph.tensors
-             if t.in_place or t.df_rows]
-    saved += [(op, op.chain, op.run_at) for op in graph.ops if op.chain or op.run_at is not None]
-    saved += [(op,) for op in graph.ops if op.lean and op.opcode == "DEPTHWISE_CONV_2D"]
-    for x in saved:
-        if len(x) == 5:
-            x[0].alias_of, x[0].alias_offset, x[0].in_place, x[0].df_rows = None, 0, False, 0
-        elif len(x) == 3:
-            x[0].chain, x[0].run_at = [], None
-        else:           # a depthwise moved to the raster kernel for its lag: back
-            x[0].lean = False
-    return saved
-
-
-def redo_schedules(saved: list) -> None:
-    for x in saved:
-        if len(x) == 5:
-            x[0].alias_of, x[0].alias_offset, x[0].in_place, x[0].df_rows = x[1:]
-        elif len(x) == 3:
-            x[0].chain, x[0].run_at = x[1:]
-        else:
-            x[0].lean = True

@@ -11,7 +11,10 @@ their input from D bytes before it (a lag): which kernel an op runs, and that ke
   (four while four remain, then one), per chunk of output positions along a line, per output
   line o: the padded input lines up to s * o + 2 are widened into the ring (read), then line o's
   chunk is written. Helium's form copies a channel's plane per band: with a lag it hands the op
-  to that C kernel (depthwise3x3_s8_mve.h)."""
+  to that C kernel (depthwise3x3_s8_mve.h).
+- tk_concat_s8 (concat_s8.c): per output row, each input's row copied in turn; the output may
+  start before any one input (concat_walks).
+- Helium's CONV_2D keeps its speed with a lag only in some layers (lags_ok)."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,12 +27,14 @@ from . import lean_stack
 
 DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at stride 1
 POOLS = ("MAX_POOL_2D", "AVERAGE_POOL_2D")
-LAGS = ("lag", "lag_raster", "lag_lines", "lag_pad")   # conv, raster, line and pad walks
+# conv, raster, line, pad and concatenation walks
+LAGS = ("lag", "lag_raster", "lag_lines", "lag_pad", "lag_concat")
 # the kernels each walk is documented for (in_place.check_kernels)
 RASTER = frozenset({"tk_depthwise_conv2d_s8", "tk_depthwise_conv2d_s8_ref", "tk_max_pool_s8",
                     "tk_avg_pool_s8"})
 LINES = frozenset({"tk_depthwise3x3_s8"})
 PAD = frozenset({"tk_pad_s8"})
+CONCAT = frozenset({"tk_concat_s8"})
 
 
 def _window(op):
@@ -109,6 +114,44 @@ def pad_steps(dims):
                 o += row
 
 
+def concat_walks(graph, op) -> list:
+    """(position, steps_for) of each input of a CONCATENATION (tk_concat_s8's copy) that its
+    output may be written over: the inputs' storages apart, none constant or a variable, their
+    rows whole bytes; [] where none may."""
+    if op.opcode != "CONCATENATION" or len(op.outputs) != 1 or op.outputs[0] < 0 \
+            or min(op.inputs, default=-1) < 0:
+        return []
+    y = graph.tensors[op.outputs[0]]
+    rank = len(y.shape)
+    axis = int(op.options.get("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank or y.is_variable or y.is_const:
+        return []
+    outer = int(np.prod([int(d) for d in y.shape[:axis]], dtype=np.int64))
+    roots = [graph.root(a) for a in op.inputs]
+    if outer < 2 or len(set(roots)) != len(roots) or graph.root(op.outputs[0]) in roots or any(
+            graph.tensors[r].is_const or graph.tensors[r].is_variable for r in roots):
+        return []
+    blocks = [graph.tensors[a].nbytes // outer for a in op.inputs]
+    if sum(blocks) * outer != y.nbytes or any(b * outer != graph.tensors[a].nbytes
+                                              for a, b in zip(op.inputs, blocks)):
+        return []
+    return [(i, lambda b, i=i: concat_steps(blocks, outer, i)) for i in range(len(blocks))]
+
+
+def concat_steps(blocks: list[int], outer: int, pos: int):
+    """tk_concat_s8's walk (concat_s8.c) as seen by input `pos`: per output row, the rows of the
+    inputs before it (written), its own row (read, then written), the rows after it."""
+    row, before, n = sum(blocks), sum(blocks[:pos]), blocks[pos]
+    for r in range(outer):
+        o = r * row
+        if before:
+            yield [], [(o, o + before)]
+        yield [(r * n, r * n + n)], [(o + before, o + before + n)]
+        if row > before + n:
+            yield [], [(o + before + n, o + row)]
+
+
 def _lines(op, xs, ys, k, stride, dil, pad) -> bool:
     """Whether the lowering runs the op on the line kernel (lower/conv.py)."""
     return line_kernel(op, xs, ys, k, stride, dil, pad, conv_lowering.USE_FAST_KERNELS) \
@@ -180,6 +223,28 @@ def _index(r):
 # balanced: a depthwise op may leave the line kernel for the raster one (about 1.3x its
 # instructions at stride 2) where it holds at most this share of the model's MACs
 RASTER_SHARE = 0.02
+
+
+MVE_BUF, MVE_CAP, MVE_KMAX = 4224, 64, 576  # TK_CMV_BUF, TK_CMV_CAP, TK_CMV_KMAX (conv2d_s8_mve.h)
+
+
+def lags_ok(graph, op, kinds) -> bool:
+    """Whether op may write its output with a lag: any op with "lag" in kinds; with "lag_mve"
+    (Helium's balanced default) a CONV_2D whose output channels make one block of Helium's
+    kernel (conv2d_s8_mve.h), which then walks the pixels in order at its speed. Other layers'
+    lags leave the Helium kernels (the DSP path: two to four times slower) or copy each batch
+    of pixels first and decode the filter again per batch (1x1 layers: about 12% slower)."""
+    if "lag" in kinds:
+        return True
+    if "lag_mve" not in kinds or op.opcode != "CONV_2D" or len(op.inputs) < 2 \
+            or min(op.inputs[:2]) < 0 or not op.outputs or op.outputs[0] < 0:
+        return False
+    w, x = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[0]]
+    if len(w.shape) != 4 or not x.shape:
+        return False
+    oc, kh, kw, ic = (int(d) for d in w.shape[:3] + x.shape[-1:])
+    kr = (kh * kw * ic + 15) // 16 * 16
+    return kh * kw * ic <= MVE_KMAX and oc <= min((MVE_BUF - 2 * kr) // kr // 4 * 4, MVE_CAP)
 
 
 def raster_ok(graph, op, kinds) -> bool:
