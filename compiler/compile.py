@@ -72,8 +72,9 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     size: dict[int, int] = {}
-    ahead: dict[int, dict[int, int]] = {}     # root -> {tensor starting before it: first step}
-    t_last: dict[int, int] = {}              # per tensor, its own last step
+    members: dict[int, set] = {}             # root -> the tensors stored in it
+    t_first: dict[int, int] = {}             # per tensor, its own first and last step
+    t_last: dict[int, int] = {}
 
     def touch(t: int, step: int):
         r = graph.root(t)
@@ -81,12 +82,11 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
             return      # flash, or the variables' own buffer (variable_sizes)
         first[r] = min(first.get(r, step), step)
         last[r] = max(last.get(r, step), step)
+        t_first[t] = min(t_first.get(t, step), step)
         t_last[t] = max(t_last.get(t, step), step)
         size[r] = max(size.get(r, 0), graph.root_offset(t) + held_bytes(graph.tensors[t]),
                       held_bytes(graph.tensors[r]))
-        if graph.root_offset(t) < 0:
-            a = ahead.setdefault(r, {})
-            a[t] = min(a.get(t, step), step)
+        members.setdefault(r, set()).add(t)
 
     for t in graph.inputs:
         touch(t, 0)
@@ -99,17 +99,18 @@ def activation_buffers(graph: Graph, scratch: dict[int, int],
         touch(t, max(n - 1, 0) + off)
     buffers = []
     for r in sorted(first):
-        if r not in ahead:
+        if members[r] == {r}:
             buffers.append(Buffer(("t", r), size[r], first[r], last[r]))
             continue
-        # an output written over its input with a lag starts before the root: each tensor's
-        # bytes are live from the step that writes them to its own last read (the root's part,
-        # to the last of the tensors from the root's start on) (passes/in_place.py)
-        lo = min(graph.root_offset(t) for t in ahead[r])
-        on = max(s for t, s in t_last.items() if graph.root(t) == r and t not in ahead[r])
-        parts = [(-lo, size[r] - lo, first[r], on)]
-        parts += [(graph.root_offset(t) - lo, graph.root_offset(t) - lo + graph.tensors[t].nbytes,
-                   f, t_last[t]) for t, f in sorted(ahead[r].items())]
+        # tensors sharing a root (in place, with a lag, concatenated, reshaped): each one's
+        # bytes are live from the step that writes them to its own last read; an output
+        # written with a lag starts before the root (passes/in_place.py), whose part comes first
+        lo = min(0, min(graph.root_offset(t) for t in members[r]))
+        parts = [(-lo, -lo + held_bytes(graph.tensors[r]), t_first.get(r, first[r]),
+                  t_last.get(r, last[r]))]
+        parts += [(graph.root_offset(t) - lo, graph.root_offset(t) - lo +
+                   held_bytes(graph.tensors[t]), t_first[t], t_last[t])
+                  for t in sorted(members[r] - {r})]
         buffers.append(Buffer(("t", r), size[r] - lo, first[r], last[r], tuple(parts)))
     labels = {("t", r): f"t{r}" for r in first}
     for i, nbytes in sorted(scratch.items()):

@@ -314,8 +314,9 @@ def proved(graph, op, kind: str) -> bool:
 # portable builds (kws_ref_model: 3,539,281 instructions in place on mps2-an386, 3,540,177 not),
 # but 1x1 layers on Helium copy their pixels first (kws on mps3-an547: 795,616 against 735,859,
 # +8%), so a Helium target keeps them out of place, and lags only those its CONV_2D keeps at
-# its speed ("lag_mve": lag_orders.lags_ok); "lag_concat": a concatenation's output over one
-# input with a lag (_concat_lag). "lean" / "lean_balanced": the
+# its speed ("lag_mve": lag_orders.lags_ok) and 3x3 depthwise layers in place only where its
+# line kernel runs them so ("dw3_mve": lag_orders.mve_dw3_ok); "lag_concat": a concatenation's
+# output over one input with a lag (_concat_lag). "lean" / "lean_balanced": the
 # FULLY_CONNECTED kernel without a stack buffer, everywhere or within balanced's budget
 # (passes/lean_stack.py); "dw_raster" / "dw_raster_balanced": a depthwise op off the line
 # kernel where the raster one lags its output less (lag_orders.raster_ok); "prune_lags": lags
@@ -329,7 +330,8 @@ def kinds_for(optimize: str, helium: bool) -> frozenset:
     if optimize == "speed":
         return frozenset()
     if optimize == "balanced" and helium:
-        return frozenset({"dw3", "elementwise", "concat", "lag_concat", "lag_mve", "prune_lags"})
+        return frozenset({"dw3_mve", "elementwise", "concat", "lag_concat", "lag_mve",
+                          "prune_lags"})
     if helium:      # (the Helium build's pair kernel keeps no lanes: nothing to trade)
         return frozenset({"pointwise", "dw3", "elementwise", "lag", "depth_first",
                           "prune_lags", "concat", "lag_concat"})
@@ -356,7 +358,8 @@ def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", 
         if any(graph.tensors[t].df_rows for t in op.inputs + op.outputs if t >= 0):
             continue
         kind, over, lag = _candidate(graph, op), 0, 0
-        kind = kind if kind in kinds else None      # (then a lag may be taken)
+        if kind not in kinds and not lag_orders.mve_dw3_ok(graph, op, kind, kinds):
+            kind = None                             # (then a lag may be taken)
         if kind is None and "elementwise" in kinds:
             found = _elementwise(graph, op)
             kind, over = (None, 0) if found is None else ("elementwise", found)
@@ -365,7 +368,7 @@ def run(graph, kinds: frozenset = frozenset({"pointwise", "dw3", "elementwise", 
         lags = lag_orders.lags_ok(graph, op, kinds)
         if kind is None and lags and _sole_use(graph, op, op.inputs[0]):
             kind, lag = _lagged(graph, op, lag_orders.raster_ok(graph, op, kinds)) or (None, 0)
-        if (kind in kinds or kind in LAGS and lags) and \
+        if kind is not None and \
                 _sole_use(graph, op, op.inputs[over]) and (kind in LAGS or proved(graph, op, kind)):
             y = graph.tensors[op.outputs[0]]
             if y.alias_of is None and not y.is_variable:    # (a model's output too: kept

@@ -247,6 +247,22 @@ def lags_ok(graph, op, kinds) -> bool:
     return kh * kw * ic <= MVE_KMAX and oc <= min((MVE_BUF - 2 * kr) // kr // 4 * 4, MVE_CAP)
 
 
+MVE_PLANE, MVE_BAND = 1024, 40     # TK_DWM_PLANE; 2 TK_DWM_BAND lines at stride 1
+
+
+def mve_dw3_ok(graph, op, kind, kinds) -> bool:
+    """Whether a 3x3 depthwise op in place ("dw3") runs so on Helium's line kernel at its speed
+    ("dw3_mve" in kinds: Helium's balanced default): in one band and one chunk, each channel's
+    plane copied whole first (tk_dw3_mve, depthwise3x3_s8_mve.h); else that kernel hands it to
+    the C one, several times slower."""
+    if kind != "dw3" or "dw3_mve" not in kinds:
+        return False
+    _, h, w, c = (int(d) for d in graph.tensors[op.outputs[0]].shape)
+    lines, pos, in_pos = (h, w, c) if lines_are_rows(h, w) else (w, h, w * c)
+    chunk = (MVE_PLANE // (lines + 2) - 5) // 4 * 4
+    return 7 * in_pos <= 65535 and lines <= MVE_BAND and pos <= chunk
+
+
 def raster_ok(graph, op, kinds) -> bool:
     """Whether a depthwise op may run on the raster kernel to lag its output ("dw_raster":
     any; "dw_raster_balanced": within RASTER_SHARE of the model's MACs)."""

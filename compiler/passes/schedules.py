@@ -31,18 +31,20 @@ def redo_schedules(saved: list) -> None:
 
 
 MAX_TRIALS = 64         # plans tried without one lag, per compile variant
+IN_PLACE = ("pointwise", "dw3", "elementwise")     # ops over their input (in_place.py)
 
 
 def drop_lags(graph, planned, replan):
     """A run of lagged ops drifts down one buffer the planner places whole (lag_orders.prune_lags),
-    which may pack worse than the same ops with some lags off. Where the plan (buffers, labels,
-    Plan, ...) is above its own bound: each lag still on is tried off (its op back to a buffer
-    of its own), the one whose replan(graph) gives the smallest arena taken off, and so on while
-    the arena drops (at most MAX_TRIALS plans). Returns the best plan."""
+    and ops in place tie their output to their input's buffer: the plan may pack worse than
+    with some of them off. Where the plan (buffers, labels, Plan, ...) is above its own bound:
+    each lag or op in place still on is tried off (its op back to a buffer of its own), the one
+    whose replan(graph) gives the smallest arena taken off, and so on while the arena drops (at
+    most MAX_TRIALS plans). Returns the best plan."""
     from .lag_orders import LAGS
     made = {op.outputs[0]: op for op in graph.ops if op.outputs and op.outputs[0] >= 0}
-    lagged = [t for t in graph.tensors if t.in_place in LAGS and t.alias_offset < 0
-              and t.index in made]
+    lagged = [t for t in graph.tensors if t.index in made and (
+        t.in_place in LAGS and t.alias_offset < 0 or t.in_place in IN_PLACE)]
 
     def off(t):
         was = (t.alias_of, t.alias_offset, t.in_place, made[t.index].lean)
