@@ -19,7 +19,7 @@ from .lower.context import LowerContext, Lowered
 from .lower.depth_first import fuse_calls
 from .passes import CONCAT_IN_PLACE, DEPTH_FIRST, IN_PLACE, LEAN_STACK, run_pipeline
 from .passes.in_place import check_kernels, kinds_for
-from .passes.schedules import drop_lags, redo_schedules, undo_schedules
+from .passes.schedules import drop_overlaps, redo_schedules, undo_schedules
 from .plan.planner import Buffer, Plan, check_overlaps, live_by_step, lower_bound, plan, \
     plan_variables
 from .plan.picture import plan_picture  # noqa: F401 (the CLI's and demo's --show-plan)
@@ -201,10 +201,10 @@ def _scheduled(graph: Graph, kinds: frozenset, grow: bool, pre):
     for i, k in enumerate(variants):
         g = copy.deepcopy(graph) if i + 1 < len(variants) else graph
         g = IN_PLACE(DEPTH_FIRST(CONCAT_IN_PLACE(g, k, measure), k, measure), k, live)
-        planned = _plan_arena(g, grow, pre)
+        planned, saved = _plan_arena(g, grow, pre), []
         if "keep_schedules" not in k:   # (tests keep what the passes set)
-            planned = drop_lags(g, planned, lambda h: _plan_arena(h, grow, pre))
-        saved = undo_schedules(g) if "keep_schedules" not in k else []
+            planned = drop_overlaps(g, planned, lambda h: _plan_arena(h, grow, pre))
+            saved = undo_schedules(g)
         if saved:       # ops in place, with a lag or depth first, whose plan the greedy planner
             whole = _plan_arena(g, grow, pre)       # packs worse than whole tensors' (small
             if whole[2].arena_size < planned[2].arena_size:     # models): dropped

@@ -3,7 +3,7 @@ D bytes before it (in_place "lag_concat"): the copy's rows, in order, land on in
 already read. The least D (lag_orders.concat_steps, in_place.least_lag) is checked here against
 a byte-level run of the kernel's copies over a shared buffer; Inception-style models go below
 whole tensors' bound and match TFLM on every host build and under QEMU. Runs of lags that a plan
-packs worse than without some of them lose those (schedules.drop_lags)."""
+packs worse than without some of them lose those (schedules.drop_overlaps)."""
 from __future__ import annotations
 
 import shutil
@@ -150,12 +150,12 @@ def test_helium_balanced_concatenation_below_the_bound():
 
 def test_dropped_lags_pack_smaller(monkeypatch):
     """The drift model with every lag kept packs no better than whole tensors (compile then
-    keeps those); with the lags drop_lags takes off, it goes below that bound."""
+    keeps those); with the lags drop_overlaps takes off, it goes below that bound."""
     import tinykiln.compile as compile_module
     model = _inception(drift=True)
     best = _compile(model)
     assert best.report["arena_bytes"] < best.report["max_live_bound"]
-    monkeypatch.setattr(compile_module, "drop_lags", lambda graph, planned, replan: planned)
+    monkeypatch.setattr(compile_module, "drop_overlaps", lambda graph, planned, replan: planned)
     kept = _compile(model)
     assert kept.report["arena_bytes"] > best.report["arena_bytes"]
 

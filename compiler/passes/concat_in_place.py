@@ -12,14 +12,21 @@ from __future__ import annotations
 import math
 
 
-def _offsets(graph, op) -> list[tuple[int, int]] | None:
-    """(root tensor, byte offset in the output) of each input, where every input may share
-    the output's storage; else None."""
+def outer(graph, op) -> int | None:
+    """The rows of a CONCATENATION's output above its axis (the product of the dims before it),
+    each its inputs' rows one after another; None where the axis is out of range."""
     y = graph.tensors[op.outputs[0]]
     rank = len(y.shape)
     axis = int(op.options.get("axis", 0))
     axis = axis + rank if axis < 0 else axis
-    if not 0 <= axis < rank or math.prod(int(d) for d in y.shape[:axis]) != 1:
+    return math.prod(int(d) for d in y.shape[:axis]) if 0 <= axis < rank else None
+
+
+def _offsets(graph, op) -> list[tuple[int, int]] | None:
+    """(root tensor, byte offset in the output) of each input, where every input may share
+    the output's storage; else None."""
+    y = graph.tensors[op.outputs[0]]
+    if outer(graph, op) != 1:
         return None
     if y.is_const or y.is_variable or y.alias_of is not None or op.outputs[0] in graph.outputs \
             or op.outputs[0] in graph.inputs:

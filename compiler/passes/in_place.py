@@ -39,8 +39,8 @@ KERNELS = {"elementwise": frozenset({"tk_add_s8", "tk_mul_s8", "tk_lut_s8", "tk_
            "lag": frozenset({"tk_conv2d_s8_cols", "tk_conv2d_s8_lines", "tk_conv2d_s8_im2col",
                              "tk_conv2d_s8_ref"}),
            "lag_raster": lag_orders.RASTER, "lag_lines": lag_orders.LINES,
-           "lag_pad": lag_orders.PAD, "lag_concat": lag_orders.CONCAT, "pointwise": frozenset({"tk_conv2d_s8_cols"}),
-           "dw3": frozenset({"tk_depthwise3x3_s8"})}
+           "lag_pad": lag_orders.PAD, "lag_concat": lag_orders.CONCAT,
+           "pointwise": frozenset({"tk_conv2d_s8_cols"}), "dw3": frozenset({"tk_depthwise3x3_s8"})}
 
 
 def elementwise_steps(n: int, block: int):
@@ -130,8 +130,9 @@ def _elementwise(graph, op) -> int | None:
 
 def least_lag(steps_for, in_bytes: int, out_bytes: int, exact: bool = False) -> int | None:
     """The lag D (a multiple of LAG_ALIGN) at which an output may start D bytes before its
-    input in one buffer: the least D that keeps every group's writes (taken before its reads) below the
-    reads of its group and the later ones, for every group size (steps_for(block) -> steps),
+    input in one buffer: the least D that keeps every group's writes (taken before its reads)
+    below the reads of its group and the later ones, for every group size (steps_for(block) ->
+    steps),
     then proved by simulating each order (`safe`); None where no D saves a byte or the proof
     fails. exact: a walk that reads each step's input before writing its output (the line
     kernel's ring), searched below that bound byte by byte (lag_orders.exact_lag)."""

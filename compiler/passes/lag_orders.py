@@ -23,7 +23,7 @@ from ..lower.conv_geometry import lead_pad
 from ..lower import conv as conv_lowering
 from ..lower.depthwise3x3 import line_kernel, lines_are_rows
 from ..lower.shape_ops import pad_dims
-from . import lean_stack
+from . import concat_in_place, lean_stack
 
 DW3_CHUNK = 32              # TK_DW3_CHUNK: outputs per line in one chunk at stride 1
 POOLS = ("MAX_POOL_2D", "AVERAGE_POOL_2D")
@@ -121,22 +121,18 @@ def concat_walks(graph, op) -> list:
     if op.opcode != "CONCATENATION" or len(op.outputs) != 1 or op.outputs[0] < 0 \
             or min(op.inputs, default=-1) < 0:
         return []
-    y = graph.tensors[op.outputs[0]]
-    rank = len(y.shape)
-    axis = int(op.options.get("axis", 0))
-    axis = axis + rank if axis < 0 else axis
-    if not 0 <= axis < rank or y.is_variable or y.is_const:
+    y, rows = graph.tensors[op.outputs[0]], concat_in_place.outer(graph, op)
+    if rows is None or y.is_variable or y.is_const:
         return []
-    outer = int(np.prod([int(d) for d in y.shape[:axis]], dtype=np.int64))
     roots = [graph.root(a) for a in op.inputs]
-    if outer < 2 or len(set(roots)) != len(roots) or graph.root(op.outputs[0]) in roots or any(
+    if rows < 2 or len(set(roots)) != len(roots) or graph.root(op.outputs[0]) in roots or any(
             graph.tensors[r].is_const or graph.tensors[r].is_variable for r in roots):
         return []
-    blocks = [graph.tensors[a].nbytes // outer for a in op.inputs]
-    if sum(blocks) * outer != y.nbytes or any(b * outer != graph.tensors[a].nbytes
-                                              for a, b in zip(op.inputs, blocks)):
+    blocks = [graph.tensors[a].nbytes // rows for a in op.inputs]
+    if sum(blocks) * rows != y.nbytes or any(b * rows != graph.tensors[a].nbytes
+                                             for a, b in zip(op.inputs, blocks)):
         return []
-    return [(i, lambda b, i=i: concat_steps(blocks, outer, i)) for i in range(len(blocks))]
+    return [(i, lambda b, i=i: concat_steps(blocks, rows, i)) for i in range(len(blocks))]
 
 
 def concat_steps(blocks: list[int], outer: int, pos: int):

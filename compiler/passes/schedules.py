@@ -30,11 +30,11 @@ def redo_schedules(saved: list) -> None:
             x[0].lean = True
 
 
-MAX_TRIALS = 64         # plans tried without one lag, per compile variant
+MAX_TRIALS = 64         # plans tried without one overlap, per compile variant
 IN_PLACE = ("pointwise", "dw3", "elementwise")     # ops over their input (in_place.py)
 
 
-def drop_lags(graph, planned, replan):
+def drop_overlaps(graph, planned, replan):
     """A run of lagged ops drifts down one buffer the planner places whole (lag_orders.prune_lags),
     and ops in place tie their output to their input's buffer: the plan may pack worse than
     with some of them off. Where the plan (buffers, labels, Plan, ...) is above its own bound:
@@ -43,7 +43,7 @@ def drop_lags(graph, planned, replan):
     most MAX_TRIALS plans). Returns the best plan."""
     from .lag_orders import LAGS
     made = {op.outputs[0]: op for op in graph.ops if op.outputs and op.outputs[0] >= 0}
-    lagged = [t for t in graph.tensors if t.index in made and (
+    over = [t for t in graph.tensors if t.index in made and (
         t.in_place in LAGS and t.alias_offset < 0 or t.in_place in IN_PLACE)]
 
     def off(t):
@@ -56,9 +56,9 @@ def drop_lags(graph, planned, replan):
     def on(t, was):
         t.alias_of, t.alias_offset, t.in_place, made[t.index].lean = was
     trials = 0
-    while lagged and planned[2].arena_size > planned[2].lower_bound and trials < MAX_TRIALS:
+    while over and planned[2].arena_size > planned[2].lower_bound and trials < MAX_TRIALS:
         best = None
-        for t in lagged[:MAX_TRIALS - trials]:
+        for t in over[:MAX_TRIALS - trials]:
             was = off(t)
             trial = replan(graph)
             on(t, was)
@@ -68,6 +68,6 @@ def drop_lags(graph, planned, replan):
         if best is None:
             break
         planned, t = best
-        lagged.remove(t)
+        over.remove(t)
         off(t)
     return planned
